@@ -1,6 +1,6 @@
 /* cchc_report.h: the report model, JSON <-> protobuf.
  *
- * An officer's report is JSON (the format of tests/fixtures/*.json). It becomes
+ * An officer's report is JSON (the format of the files in tests/fixtures). It becomes
  * a Cchc__V1__Report (the model the wire carries and the server stores) and
  * back. This module checks structure only: known keys, JSON types, required
  * keys, text valid UTF-8 (refused otherwise) and normalised to NFC. The
