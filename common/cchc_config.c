@@ -24,7 +24,21 @@ typedef struct {
     char *dir;      /* directory of the file, for relative paths */
     char *err;      /* first error message, without the line prefix */
     unsigned char *seen;
+    FILE *file;
+    int line;       /* line being read (the reader counts) */
+    int err_line;   /* line of ctx.err */
 } s_ctx_t;
+
+/* fgets that counts lines, so the handler knows where it is (inih built
+ * without INI_HANDLER_LINENO does not tell). */
+static char *s_reader(char *str, int num, void *stream)
+{
+    s_ctx_t *ctx = stream;
+    char *r = fgets(str, num, ctx->file);
+    if (r)
+        ctx->line++;
+    return r;
+}
 
 static char *s_dirname(const char *path)
 {
@@ -133,20 +147,25 @@ static int s_handler(void *user, const char *section, const char *name, const ch
     size_t idx;
     const cchc_cfg_entry_t *e = s_find(ctx->table, ctx->n, section, name, &idx);
     if (!e) {
-        if (!s_section_known(ctx->table, ctx->n, section))
+        if (section[0] == '\0')
+            snprintf(msg, sizeof msg, "key '%s' is outside any [section]", name);
+        else if (!s_section_known(ctx->table, ctx->n, section))
             snprintf(msg, sizeof msg, "unknown section [%s] (key '%s')", section, name);
         else
             snprintf(msg, sizeof msg, "unknown key '%s' in section [%s]", name, section);
         ctx->err = cchc_strdup(msg);
+        ctx->err_line = ctx->line;
         return 0;
     }
     if (ctx->seen[idx]) {
         snprintf(msg, sizeof msg, "key '%s' in section [%s] is set twice", name, section);
         ctx->err = cchc_strdup(msg);
+        ctx->err_line = ctx->line;
         return 0;
     }
     if (s_store(e, ctx->out, ctx->dir, value, msg, sizeof msg) != CCHC_OK) {
         ctx->err = cchc_strdup(msg);
+        ctx->err_line = ctx->line;
         return 0;
     }
     ctx->seen[idx] = 1;
@@ -176,7 +195,7 @@ int cchc_config_load(const char *path, const cchc_cfg_entry_t *table, size_t n, 
                      char *err, size_t errlen)
 {
     int rc = CCHC_OK;
-    s_ctx_t ctx = {table, n, out, path, NULL, NULL, NULL};
+    s_ctx_t ctx = {table, n, out, path, NULL, NULL, NULL, NULL, 0, 0};
     char msg[512];
     for (size_t i = 0; i < n; i++) {
         if (table[i].def && s_store(&table[i], out, NULL, table[i].def, msg, sizeof msg)) {
@@ -191,11 +210,13 @@ int cchc_config_load(const char *path, const cchc_cfg_entry_t *table, size_t n, 
     }
     ctx.dir = s_dirname(path);
     ctx.seen = cchc_calloc(n ? n : 1, 1);
-    int line = ini_parse_file(f, s_handler, &ctx);
+    ctx.file = f;
+    int line = ini_parse_stream(s_reader, &ctx, s_handler, &ctx);
     fclose(f);
     if (line != 0 || ctx.err) {
-        if (ctx.err)
-            snprintf(err, errlen, "%s:%d: %s", path, line, ctx.err);
+        /* inih returns the first bad line: ours, or an earlier syntax error */
+        if (ctx.err && (line <= 0 || line >= ctx.err_line))
+            snprintf(err, errlen, "%s:%d: %s", path, ctx.err_line, ctx.err);
         else if (line > 0)
             snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", path,
                      line);

@@ -18,7 +18,7 @@
 /* Default largest frame, both ways; servers and agents may configure less. */
 #define CCHC_WIRE_MAX_FRAME_DEFAULT (1024 * 1024)
 /* Memory the decoder may use, as a multiple of the frame size (+ slack). */
-#define CCHC_WIRE_BUDGET_FACTOR 16
+#define CCHC_WIRE_BUDGET_FACTOR 32
 
 typedef Cchc__V1__Envelope cchc_envelope_t;
 
