@@ -1,0 +1,103 @@
+# lib.sh: the integration-test harness, sourced by every test_*.sh.
+#
+# Each test gets a fresh PostgreSQL cluster in a temporary directory and a
+# free loopback port; everything it starts is killed and the directory
+# removed on exit, pass or fail. Binaries come from $CCHC_BIN (the build dir).
+set -euo pipefail
+
+: "${CCHC_BIN:?set CCHC_BIN to the build directory}"
+: "${CCHC_SRC:?set CCHC_SRC to the source directory}"
+FIX=$CCHC_SRC/tests/fixtures
+. "$CCHC_SRC/deploy/pgcluster.sh"
+
+T=$(mktemp -d /tmp/cchc-it.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  pgc_stop "$T/pg" immediate
+  if [ $rc -ne 0 ]; then
+    echo "---- test failed (rc=$rc); logs:" >&2
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
+  fi
+  rm -rf "$T"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+db_start() {
+  mkdir -p "$T/pg"
+  pgc_create "$T/pg"
+  pgc_start "$T/pg"
+  pgc_env "$T/pg"
+}
+
+sql() { psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+
+# server_setup: keys, config, migrations, units.
+server_setup() {
+  PORT=$(free_port)
+  ENDPOINT="tcp://127.0.0.1:$PORT"
+  "$CCHC_BIN/cchc-server" --keygen "$T/server" >/dev/null
+  cat >"$T/server.ini" <<INI
+[server]
+endpoint = tcp://127.0.0.1:$PORT
+public_key = server.pub
+secret_key = server.key
+shutdown_grace_ms = 5000
+[database]
+conninfo = host=$T/pg user=cchc dbname=postgres
+[log]
+level = debug
+INI
+  "$CCHC_BIN/cchc" migrate >/dev/null
+  "$CCHC_BIN/cchc" unit import "$CCHC_SRC/deploy/data/units.csv" >/dev/null
+}
+
+server_start() {
+  "$CCHC_BIN/cchc-server" -c "$T/server.ini" >>"$T/server.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 100); do
+    grep -q 'event=listening' "$T/server.log" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "cchc-server exited at start"
+    sleep 0.1
+  done
+  fail "cchc-server did not start listening"
+}
+
+# agent_setup NAME UNIT: an agent directory with its keys registered.
+agent_setup() {
+  local name=$1 unit=$2 dir=$T/$1
+  mkdir -p "$dir"
+  cp "$T/server.pub" "$dir/server.pub"
+  cat >"$dir/agent.ini" <<INI
+[agent]
+unit = $unit
+resend_timeout_ms = 2000
+[server]
+endpoint = $ENDPOINT
+[log]
+level = debug
+INI
+  "$CCHC_BIN/cchc-agent" -c "$dir/agent.ini" keygen >/dev/null
+  "$CCHC_BIN/cchc" key add "$unit" "$dir/agent.pub" >/dev/null
+}
+
+agent() { local name=$1; shift; "$CCHC_BIN/cchc-agent" -c "$T/$name/agent.ini" "$@"; }
+
+# report_for UNIT FIXTURE OUT: the fixture rewritten for another unit.
+report_for() {
+  sed "s/\"unit\": \"[^\"]*\"/\"unit\": \"$1\"/" "$FIX/$2" >"$3"
+}
+
+tclient() { "$CCHC_BIN/tests/integration/cchc-tclient" "$@"; }

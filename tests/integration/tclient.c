@@ -1,0 +1,225 @@
+/* tclient.c: a hostile or repetitive agent, for integration tests only.
+ *
+ * Speaks to a real cchc-server over CURVE like cchc-agent does, but lets a
+ * test do what a good agent never would: send the same message twice, send a
+ * report for another unit, send garbage or an unknown body, use an unknown
+ * key. It prints one line per answer:
+ *   ACK msg_id=N report_id=R duplicate=0|1
+ *   NACK msg_id=N reason=NAME detail=...
+ *   HANDSHAKE_FAILED event=0xNNNN
+ *   TIMEOUT
+ * and exits 0 when it got --expect answers (or a handshake failure), 1 if not. */
+#include "cchc_clock.h"
+#include "cchc_err.h"
+#include "cchc_keys.h"
+#include "cchc_report.h"
+#include "cchc_wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+static void s_usage(void)
+{
+    fprintf(stderr,
+            "usage: cchc-tclient --endpoint E --server-key FILE --key PREFIX [--unit U]\n"
+            "       [--report FILE.json | --garbage N | --unknown-body | --plain]\n"
+            "       [--repeat N] [--epoch N] [--msg-id N] [--timeout MS]\n");
+    exit(2);
+}
+
+static char *s_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    char *buf = malloc(CCHC_REPORT_MAX_JSON + 1);
+    *len = fread(buf, 1, CCHC_REPORT_MAX_JSON, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    const char *endpoint = NULL, *server_key_file = NULL, *key_prefix = NULL, *unit = "";
+    const char *report_file = NULL;
+    int garbage = 0, unknown_body = 0, plain = 0, repeat = 1, timeout = 5000;
+    unsigned long long epoch = 0x1234abcd5678ef90ULL, msg_id = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--endpoint") && v) endpoint = argv[++i];
+        else if (!strcmp(a, "--server-key") && v) server_key_file = argv[++i];
+        else if (!strcmp(a, "--key") && v) key_prefix = argv[++i];
+        else if (!strcmp(a, "--unit") && v) unit = argv[++i];
+        else if (!strcmp(a, "--report") && v) report_file = argv[++i];
+        else if (!strcmp(a, "--garbage") && v) garbage = atoi(argv[++i]);
+        else if (!strcmp(a, "--unknown-body")) unknown_body = 1;
+        else if (!strcmp(a, "--plain")) plain = 1;
+        else if (!strcmp(a, "--repeat") && v) repeat = atoi(argv[++i]);
+        else if (!strcmp(a, "--epoch") && v) epoch = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(a, "--msg-id") && v) msg_id = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(a, "--timeout") && v) timeout = atoi(argv[++i]);
+        else s_usage();
+    }
+    if (!endpoint || (!plain && (!server_key_file || !key_prefix)))
+        s_usage();
+
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 500;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (!plain) {
+        char spub[41], pub[41], sec[41], err[300], path[4096];
+        if (cchc_keys_read(server_key_file, 0, spub, err, sizeof err) != CCHC_OK) {
+            fprintf(stderr, "%s\n", err);
+            return 2;
+        }
+        snprintf(path, sizeof path, "%s.pub", key_prefix);
+        if (cchc_keys_read(path, 0, pub, err, sizeof err) != CCHC_OK) {
+            fprintf(stderr, "%s\n", err);
+            return 2;
+        }
+        snprintf(path, sizeof path, "%s.key", key_prefix);
+        if (cchc_keys_read(path, 1, sec, err, sizeof err) != CCHC_OK) {
+            fprintf(stderr, "%s\n", err);
+            return 2;
+        }
+        zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, spub, 41);
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub, 41);
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 41);
+    }
+    zmq_socket_monitor(sock, "inproc://tclient-monitor", ZMQ_EVENT_ALL);
+    void *mon = zmq_socket(ctx, ZMQ_PAIR);
+    zmq_connect(mon, "inproc://tclient-monitor");
+    if (zmq_connect(sock, endpoint) != 0) {
+        fprintf(stderr, "connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+        return 2;
+    }
+
+    /* Build the frame to send. */
+    uint8_t *frame = NULL;
+    size_t flen = 0;
+    if (garbage > 0) {
+        frame = malloc((size_t)garbage);
+        unsigned seed = 7;
+        for (int i = 0; i < garbage; i++)
+            frame[i] = (uint8_t)rand_r(&seed);
+        flen = (size_t)garbage;
+    } else if (unknown_body) {
+        static const uint8_t f[] = {0x08, 0x01, 0x20, 0x07, 0x7a, 0x02, 0x08, 0x01};
+        frame = malloc(sizeof f);
+        memcpy(frame, f, sizeof f);
+        flen = sizeof f;
+    } else if (report_file) {
+        size_t len;
+        char *text = s_slurp(report_file, &len);
+        cchc_findings_t f = CCHC_FINDINGS_INIT;
+        cchc_report_t *r = NULL;
+        if (cchc_report_from_text(text, len, &r, &f) != CCHC_OK) {
+            fprintf(stderr, "bad report: %s %s\n", f.v[0].path, f.v[0].msg_en);
+            return 2;
+        }
+        Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+        env.protocol_version = 1;
+        env.unit = (char *)(unit[0] ? unit : r->unit);
+        env.agent_epoch = epoch;
+        env.msg_id = msg_id;
+        env.sent_at_ms = cchc_clock_now_ms();
+        env.body_case = CCHC__V1__ENVELOPE__BODY_REPORT;
+        env.report = r;
+        if (cchc_wire_encode(&env, &frame, &flen) != CCHC_OK)
+            return 2;
+        cchc_report_free(&r);
+        free(text);
+    } else {
+        Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+        Cchc__V1__Hello hello = CCHC__V1__HELLO__INIT;
+        env.protocol_version = 1;
+        env.unit = (char *)unit;
+        env.body_case = CCHC__V1__ENVELOPE__BODY_HELLO;
+        env.hello = &hello;
+        hello.agent_version = "tclient";
+        cchc_wire_encode(&env, &frame, &flen);
+        repeat = 0; /* a Hello gets no answer: just see whether the handshake passes */
+    }
+
+    for (int i = 0; i < (repeat ? repeat : 1); i++)
+        zmq_send(sock, frame, flen, 0);
+
+    int answers = 0, rc = 1;
+    int64_t deadline = cchc_clock_mono_ms() + timeout;
+    int handshake_ok = 0;
+    for (;;) {
+        int64_t left = deadline - cchc_clock_mono_ms();
+        if (left <= 0) {
+            if (repeat == 0 && handshake_ok) {
+                printf("HANDSHAKE_OK\n");
+                rc = 0;
+            } else {
+                printf("TIMEOUT\n");
+            }
+            break;
+        }
+        zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, (long)left) < 0)
+            break;
+        if (items[1].revents & ZMQ_POLLIN) {
+            zmq_msg_t ev, addr;
+            zmq_msg_init(&ev);
+            zmq_msg_init(&addr);
+            zmq_msg_recv(&ev, mon, 0);
+            zmq_msg_recv(&addr, mon, 0);
+            uint16_t id;
+            memcpy(&id, zmq_msg_data(&ev), 2);
+            zmq_msg_close(&ev);
+            zmq_msg_close(&addr);
+            if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                handshake_ok = 1;
+            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+                printf("HANDSHAKE_FAILED event=0x%04x\n", id);
+                rc = 0;
+                break;
+            }
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            zmq_msg_recv(&m, sock, 0);
+            cchc_envelope_t *env = NULL;
+            char err[200];
+            int drc = cchc_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), 1 << 20, &env, err,
+                                       sizeof err);
+            if (drc != CCHC_OK) {
+                printf("UNDECODABLE %s\n", err);
+            } else if (env->body_case == CCHC__V1__ENVELOPE__BODY_ACK) {
+                printf("ACK msg_id=%llu report_id=%lld duplicate=%d\n",
+                       (unsigned long long)env->ack->msg_id, (long long)env->ack->report_id,
+                       env->ack->duplicate ? 1 : 0);
+            } else if (env->body_case == CCHC__V1__ENVELOPE__BODY_NACK) {
+                printf("NACK msg_id=%llu reason=%s detail=%s\n",
+                       (unsigned long long)env->nack->msg_id,
+                       cchc_wire_nack_reason_name(env->nack->reason), env->nack->detail);
+            } else {
+                printf("OTHER body=%d\n", (int)env->body_case);
+            }
+            fflush(stdout);
+            cchc_wire_free(&env);
+            zmq_msg_close(&m);
+            if (++answers >= repeat && repeat > 0) {
+                rc = 0;
+                break;
+            }
+        }
+    }
+    free(frame);
+    zmq_close(mon);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}
