@@ -21,12 +21,12 @@ typedef struct {
     size_t n;
     void *out;
     const char *path;
-    char *dir;      /* directory of the file, for relative paths */
-    char *err;      /* first error message, without the line prefix */
+    char *dir; /* directory of the file, for relative paths */
+    char *err; /* first error message, without the line prefix */
     unsigned char *seen;
     FILE *file;
-    int line;       /* line being read (the reader counts) */
-    int err_line;   /* line of ctx.err */
+    int line;     /* line being read (the reader counts) */
+    int err_line; /* line of ctx.err */
 } s_ctx_t;
 
 /* fgets that counts lines, so the handler knows where it is (inih built
@@ -95,8 +95,8 @@ static int s_store(const cchc_cfg_entry_t *e, void *out, const char *dir, const 
                 return CCHC_OK;
             }
         }
-        snprintf(err, errlen, "bad value for '%s' in [%s]: '%s' (expected true or false)",
-                 e->name, e->section, value);
+        snprintf(err, errlen, "bad value for '%s' in [%s]: '%s' (expected true or false)", e->name,
+                 e->section, value);
         return CCHC_EINVAL;
     }
     case CCHC_CFG_LOGLEVEL: {
@@ -142,7 +142,7 @@ static int s_handler(void *user, const char *section, const char *name, const ch
     char msg[512];
     if (ctx->err)
         return 1; /* keep only the first error */
-    if (!name) /* a bare [section] line (inih >= 50 with INI_CALL_HANDLER_ON_NEW_SECTION) */
+    if (!name)    /* a bare [section] line (inih >= 50 with INI_CALL_HANDLER_ON_NEW_SECTION) */
         return 1;
     size_t idx;
     const cchc_cfg_entry_t *e = s_find(ctx->table, ctx->n, section, name, &idx);

@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 typedef enum {
-    CCHC_CFG_STRING, /* char *  */
-    CCHC_CFG_PATH,   /* char *, made absolute against the file's directory */
-    CCHC_CFG_INT,    /* int64_t, within [min, max] */
-    CCHC_CFG_BOOL,   /* int: true/false, yes/no, on/off, 1/0 */
+    CCHC_CFG_STRING,   /* char *  */
+    CCHC_CFG_PATH,     /* char *, made absolute against the file's directory */
+    CCHC_CFG_INT,      /* int64_t, within [min, max] */
+    CCHC_CFG_BOOL,     /* int: true/false, yes/no, on/off, 1/0 */
     CCHC_CFG_LOGLEVEL, /* int: debug/info/warn/error */
 } cchc_cfg_type_t;
 
@@ -25,10 +25,10 @@ typedef struct {
     const char *section;
     const char *name;
     cchc_cfg_type_t type;
-    const char *def;   /* default as text; NULL means required */
-    int64_t min, max;  /* CCHC_CFG_INT only */
-    size_t offset;     /* offsetof(struct, member) */
-    const char *help;  /* one line, shown by --help */
+    const char *def;  /* default as text; NULL means required */
+    int64_t min, max; /* CCHC_CFG_INT only */
+    size_t offset;    /* offsetof(struct, member) */
+    const char *help; /* one line, shown by --help */
 } cchc_cfg_entry_t;
 
 /* Loads defaults then `path` into `out`. Returns 0, CCHC_EIO (cannot read),

@@ -23,7 +23,10 @@ typedef struct {
     size_t errors, warnings;
 } cchc_findings_t;
 
-#define CCHC_FINDINGS_INIT {0}
+#define CCHC_FINDINGS_INIT                                                                         \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Appends a copy of the strings. A code starting with 'E' counts as an error. */
 void cchc_findings_add(cchc_findings_t *f, const char *code, const char *path, const char *vi,

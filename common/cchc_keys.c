@@ -91,8 +91,8 @@ int cchc_keys_read(const char *path, int secret, char out[CCHC_KEY_Z85_LEN + 1],
     }
     if (secret && (st.st_mode & 077)) {
         snprintf(err, errlen,
-                 "secret key file \"%s\" is readable by others (mode %04o): run chmod 600 %s",
-                 path, (unsigned)(st.st_mode & 07777), path);
+                 "secret key file \"%s\" is readable by others (mode %04o): run chmod 600 %s", path,
+                 (unsigned)(st.st_mode & 07777), path);
         close(fd);
         return CCHC_EINVAL;
     }

@@ -32,9 +32,12 @@ void cchc_log_write(int level, const char *event, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s event=%s",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, s_ident,
-                     names[level < 0 ? 0 : level > 3 ? 3 : level], event);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, s_ident,
+                     names[level < 0   ? 0
+                           : level > 3 ? 3
+                                       : level],
+                     event);
     if (n < 0)
         return;
     if ((size_t)n < sizeof line - 2 && fmt && *fmt) {

@@ -68,17 +68,29 @@ char *cchc_asprintf(const char *fmt, ...)
 const char *cchc_strerror(int code)
 {
     switch (code) {
-    case CCHC_OK: return "OK";
-    case CCHC_EAGAIN: return "EAGAIN";
-    case CCHC_EINVAL: return "EINVAL";
-    case CCHC_EPROTO: return "EPROTO";
-    case CCHC_ETOOBIG: return "ETOOBIG";
-    case CCHC_EMALFORMED: return "EMALFORMED";
-    case CCHC_EENCODING: return "EENCODING";
-    case CCHC_EUNSUPPORTED: return "EUNSUPPORTED";
-    case CCHC_EIO: return "EIO";
-    case CCHC_ENOTFOUND: return "ENOTFOUND";
-    case CCHC_EFULL: return "EFULL";
-    default: return "EUNKNOWN";
+    case CCHC_OK:
+        return "OK";
+    case CCHC_EAGAIN:
+        return "EAGAIN";
+    case CCHC_EINVAL:
+        return "EINVAL";
+    case CCHC_EPROTO:
+        return "EPROTO";
+    case CCHC_ETOOBIG:
+        return "ETOOBIG";
+    case CCHC_EMALFORMED:
+        return "EMALFORMED";
+    case CCHC_EENCODING:
+        return "EENCODING";
+    case CCHC_EUNSUPPORTED:
+        return "EUNSUPPORTED";
+    case CCHC_EIO:
+        return "EIO";
+    case CCHC_ENOTFOUND:
+        return "ENOTFOUND";
+    case CCHC_EFULL:
+        return "EFULL";
+    default:
+        return "EUNKNOWN";
     }
 }

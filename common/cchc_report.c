@@ -51,14 +51,21 @@ static void s_bad(s_rd_t *rd, const char *code, const char *vi, const char *en)
 static const char *s_type_vi(json_type t)
 {
     switch (t) {
-    case JSON_OBJECT: return "một đối tượng {…}";
-    case JSON_ARRAY: return "một danh sách […]";
-    case JSON_STRING: return "một chuỗi văn bản";
-    case JSON_INTEGER: return "một số nguyên";
-    case JSON_REAL: return "một số thực";
+    case JSON_OBJECT:
+        return "một đối tượng {…}";
+    case JSON_ARRAY:
+        return "một danh sách […]";
+    case JSON_STRING:
+        return "một chuỗi văn bản";
+    case JSON_INTEGER:
+        return "một số nguyên";
+    case JSON_REAL:
+        return "một số thực";
     case JSON_TRUE:
-    case JSON_FALSE: return "true/false";
-    default: return "null";
+    case JSON_FALSE:
+        return "true/false";
+    default:
+        return "null";
     }
 }
 
@@ -89,8 +96,8 @@ static void s_known_keys(s_rd_t *rd, const json_t *obj, const char *const *allow
                      "Trường \"%.100s\" không có trong mẫu báo cáo: kiểm tra lại chính tả hoặc "
                      "xoá trường này.",
                      key);
-            snprintf(en, sizeof en,
-                     "Unknown field \"%.100s\": check its spelling or remove it.", key);
+            snprintf(en, sizeof en, "Unknown field \"%.100s\": check its spelling or remove it.",
+                     key);
             s_bad(rd, "E000", vi, en);
             s_pop(rd, mark);
         }
@@ -319,11 +326,13 @@ static void s_list(s_rd_t *rd, const json_t *obj, const char *key, int required,
 
 static void *s_dossier_row(s_rd_t *rd, const json_t *o)
 {
-    static const char *const keys[] = {
-        "field",          "carried_over",     "new_online",    "new_direct_postal",
-        "resolved_early", "resolved_on_time", "resolved_late", "pending_in_time",
-        "pending_overdue", "comment",         "received",      "resolved",
-        "pending",        NULL};
+    static const char *const keys[] = {"field",           "carried_over",
+                                       "new_online",      "new_direct_postal",
+                                       "resolved_early",  "resolved_on_time",
+                                       "resolved_late",   "pending_in_time",
+                                       "pending_overdue", "comment",
+                                       "received",        "resolved",
+                                       "pending",         NULL};
     Cchc__V1__DossierRow *r = cchc_malloc(sizeof *r);
     cchc__v1__dossier_row__init(r);
     s_known_keys(rd, o, keys);
@@ -342,8 +351,8 @@ static void *s_dossier_row(s_rd_t *rd, const json_t *o)
 
 static void *s_overdue(s_rd_t *rd, const json_t *o)
 {
-    static const char *const keys[] = {"code", "field",  "procedure", "received", "due",
-                                       "resolved", "cause", "remedy", "apology", NULL};
+    static const char *const keys[] = {"code",     "field", "procedure", "received", "due",
+                                       "resolved", "cause", "remedy",    "apology",  NULL};
     static const char *const akeys[] = {"number", "date", "new_due", NULL};
     Cchc__V1__OverdueDossier *d = cchc_malloc(sizeof *d);
     cchc__v1__overdue_dossier__init(d);
@@ -424,12 +433,12 @@ static int s_allowed(const char *key, const char *const *a, const char *const *b
 
 int cchc_report_from_json(const json_t *root, cchc_report_t **out, cchc_findings_t *f)
 {
-    static const char *const periodic_keys[] = {"document",         "narrative",   "dossiers",
-                                                "overdue_dossiers", "initiatives", "communication",
-                                                NULL};
+    static const char *const periodic_keys[] = {
+        "document",    "narrative",     "dossiers", "overdue_dossiers",
+        "initiatives", "communication", NULL};
     static const char *const rem_keys[] = {"inspection", "document", "items", NULL};
-    static const char *const task_keys[] = {"task", "status", "percent", "result", "evidence",
-                                            NULL};
+    static const char *const task_keys[] = {"task",   "status",   "percent",
+                                            "result", "evidence", NULL};
     s_rd_t rd = {f, "$"};
     size_t errors_before = f->errors;
     *out = NULL;
@@ -584,15 +593,13 @@ static void s_periodic_json(json_t *o, const Cchc__V1__Periodic *p)
     json_t *rows = json_array();
     for (size_t i = 0; i < p->n_dossiers; i++) {
         const Cchc__V1__DossierRow *r = p->dossiers[i];
-        json_t *x = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "field", r->field,
-                              "carried_over", (json_int_t)r->carried_over, "new_online",
-                              (json_int_t)r->new_online, "new_direct_postal",
-                              (json_int_t)r->new_direct_postal, "resolved_early",
-                              (json_int_t)r->resolved_early, "resolved_on_time",
-                              (json_int_t)r->resolved_on_time, "resolved_late",
-                              (json_int_t)r->resolved_late, "pending_in_time",
-                              (json_int_t)r->pending_in_time, "pending_overdue",
-                              (json_int_t)r->pending_overdue);
+        json_t *x = json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "field", r->field, "carried_over",
+            (json_int_t)r->carried_over, "new_online", (json_int_t)r->new_online,
+            "new_direct_postal", (json_int_t)r->new_direct_postal, "resolved_early",
+            (json_int_t)r->resolved_early, "resolved_on_time", (json_int_t)r->resolved_on_time,
+            "resolved_late", (json_int_t)r->resolved_late, "pending_in_time",
+            (json_int_t)r->pending_in_time, "pending_overdue", (json_int_t)r->pending_overdue);
         s_put(x, "comment", r->comment);
         json_array_append_new(rows, x);
     }
@@ -699,11 +706,14 @@ json_t *cchc_report_to_json(const cchc_report_t *r)
 const char *cchc_report_kind(const cchc_report_t *r)
 {
     switch (r->content_case) {
-    case CCHC__V1__REPORT__CONTENT_PERIODIC: return r->periodic ? "periodic" : NULL;
-    case CCHC__V1__REPORT__CONTENT_REMEDIATION: return r->remediation ? "remediation" : NULL;
+    case CCHC__V1__REPORT__CONTENT_PERIODIC:
+        return r->periodic ? "periodic" : NULL;
+    case CCHC__V1__REPORT__CONTENT_REMEDIATION:
+        return r->remediation ? "remediation" : NULL;
     case CCHC__V1__REPORT__CONTENT_TASK_PROGRESS:
         return r->task_progress ? "task_progress" : NULL;
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 

@@ -33,8 +33,7 @@ int cchc_report_from_json(const json_t *root, cchc_report_t **out, cchc_findings
 
 /* Parses JSON text, then as above. Syntax errors are a finding with line and
  * column. */
-int cchc_report_from_text(const char *text, size_t len, cchc_report_t **out,
-                          cchc_findings_t *f);
+int cchc_report_from_text(const char *text, size_t len, cchc_report_t **out, cchc_findings_t *f);
 
 /* The JSON form of a report (new reference), in the same shape as the input
  * format; used for the server's decoded columns and for display. */

@@ -277,8 +277,8 @@ int cchc_wire_pack_report(const Cchc__V1__Report *r, uint8_t **buf_p, size_t *le
     return s_pack(&r->base, buf_p, len_p);
 }
 
-int cchc_wire_unpack_report(const uint8_t *buf, size_t len, size_t max_len,
-                            Cchc__V1__Report **out, char *err, size_t errlen)
+int cchc_wire_unpack_report(const uint8_t *buf, size_t len, size_t max_len, Cchc__V1__Report **out,
+                            char *err, size_t errlen)
 {
     ProtobufCMessage *m;
     int rc = s_unpack(&cchc__v1__report__descriptor, buf, len, max_len, &m, err, errlen);
@@ -365,13 +365,20 @@ void cchc_wire_findings_append(cchc_findings_t *f, Cchc__V1__Finding *const *v, 
 const char *cchc_wire_nack_reason_name(Cchc__V1__NackReason r)
 {
     switch (r) {
-    case CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH: return "UNIT_MISMATCH";
-    case CCHC__V1__NACK_REASON__NACK_INVALID: return "INVALID";
-    case CCHC__V1__NACK_REASON__NACK_UNSUPPORTED: return "UNSUPPORTED";
-    case CCHC__V1__NACK_REASON__NACK_MALFORMED: return "MALFORMED";
-    case CCHC__V1__NACK_REASON__NACK_BUSY: return "BUSY";
-    case CCHC__V1__NACK_REASON__NACK_UNKNOWN_UNIT: return "UNKNOWN_UNIT";
-    default: return "UNSPECIFIED";
+    case CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH:
+        return "UNIT_MISMATCH";
+    case CCHC__V1__NACK_REASON__NACK_INVALID:
+        return "INVALID";
+    case CCHC__V1__NACK_REASON__NACK_UNSUPPORTED:
+        return "UNSUPPORTED";
+    case CCHC__V1__NACK_REASON__NACK_MALFORMED:
+        return "MALFORMED";
+    case CCHC__V1__NACK_REASON__NACK_BUSY:
+        return "BUSY";
+    case CCHC__V1__NACK_REASON__NACK_UNKNOWN_UNIT:
+        return "UNKNOWN_UNIT";
+    default:
+        return "UNSPECIFIED";
     }
 }
 

@@ -53,8 +53,8 @@ int cchc_wire_pack_nack(const char *unit, uint64_t epoch, uint64_t msg_id,
 int cchc_wire_pack_report(const Cchc__V1__Report *r, uint8_t **buf_p, size_t *len_p);
 /* Unpacks a report packed by cchc_wire_pack_report, with the same checks as
  * cchc_wire_decode. Free with cchc_report_free (plain malloc blocks). */
-int cchc_wire_unpack_report(const uint8_t *buf, size_t len, size_t max_len,
-                            Cchc__V1__Report **out, char *err, size_t errlen);
+int cchc_wire_unpack_report(const uint8_t *buf, size_t len, size_t max_len, Cchc__V1__Report **out,
+                            char *err, size_t errlen);
 
 /* Appends the findings of a decoded Ack or Nack to f. */
 void cchc_wire_findings_append(cchc_findings_t *f, Cchc__V1__Finding *const *v, size_t n);

@@ -71,8 +71,8 @@ static int s_is_applied(PGconn *conn, int version, int *applied, char *err, size
     char v[16];
     snprintf(v, sizeof v, "%d", version);
     const char *params[1] = {v};
-    PGresult *r = PQexecParams(conn, "SELECT 1 FROM schema_migrations WHERE version = $1::int",
-                               1, NULL, params, NULL, NULL, 0);
+    PGresult *r = PQexecParams(conn, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1,
+                               NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "could not read schema_migrations: %s", PQerrorMessage(conn));
         PQclear(r);

@@ -22,10 +22,9 @@
 
 static void s_usage(void)
 {
-    fprintf(stderr,
-            "usage: cchc-tclient --endpoint E --server-key FILE --key PREFIX [--unit U]\n"
-            "       [--report FILE.json | --garbage N | --unknown-body | --plain]\n"
-            "       [--repeat N] [--epoch N] [--msg-id N] [--timeout MS]\n");
+    fprintf(stderr, "usage: cchc-tclient --endpoint E --server-key FILE --key PREFIX [--unit U]\n"
+                    "       [--report FILE.json | --garbage N | --unknown-body | --plain]\n"
+                    "       [--repeat N] [--epoch N] [--msg-id N] [--timeout MS]\n");
     exit(2);
 }
 
@@ -52,19 +51,32 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--endpoint") && v) endpoint = argv[++i];
-        else if (!strcmp(a, "--server-key") && v) server_key_file = argv[++i];
-        else if (!strcmp(a, "--key") && v) key_prefix = argv[++i];
-        else if (!strcmp(a, "--unit") && v) unit = argv[++i];
-        else if (!strcmp(a, "--report") && v) report_file = argv[++i];
-        else if (!strcmp(a, "--garbage") && v) garbage = atoi(argv[++i]);
-        else if (!strcmp(a, "--unknown-body")) unknown_body = 1;
-        else if (!strcmp(a, "--plain")) plain = 1;
-        else if (!strcmp(a, "--repeat") && v) repeat = atoi(argv[++i]);
-        else if (!strcmp(a, "--epoch") && v) epoch = strtoull(argv[++i], NULL, 0);
-        else if (!strcmp(a, "--msg-id") && v) msg_id = strtoull(argv[++i], NULL, 0);
-        else if (!strcmp(a, "--timeout") && v) timeout = atoi(argv[++i]);
-        else s_usage();
+        if (!strcmp(a, "--endpoint") && v)
+            endpoint = argv[++i];
+        else if (!strcmp(a, "--server-key") && v)
+            server_key_file = argv[++i];
+        else if (!strcmp(a, "--key") && v)
+            key_prefix = argv[++i];
+        else if (!strcmp(a, "--unit") && v)
+            unit = argv[++i];
+        else if (!strcmp(a, "--report") && v)
+            report_file = argv[++i];
+        else if (!strcmp(a, "--garbage") && v)
+            garbage = atoi(argv[++i]);
+        else if (!strcmp(a, "--unknown-body"))
+            unknown_body = 1;
+        else if (!strcmp(a, "--plain"))
+            plain = 1;
+        else if (!strcmp(a, "--repeat") && v)
+            repeat = atoi(argv[++i]);
+        else if (!strcmp(a, "--epoch") && v)
+            epoch = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(a, "--msg-id") && v)
+            msg_id = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(a, "--timeout") && v)
+            timeout = atoi(argv[++i]);
+        else
+            s_usage();
     }
     if (!endpoint || (!plain && (!server_key_file || !key_prefix)))
         s_usage();
@@ -180,7 +192,8 @@ int main(int argc, char **argv)
             zmq_msg_close(&addr);
             if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
                 handshake_ok = 1;
-            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+            if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+                id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
                 id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
                 printf("HANDSHAKE_FAILED event=0x%04x\n", id);
                 rc = 0;

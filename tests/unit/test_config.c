@@ -27,8 +27,8 @@ static const cchc_cfg_entry_t s_table[] = {
     {"server", "endpoint", CCHC_CFG_STRING, "tcp://*:7470", 0, 0, offsetof(s_cfg_t, endpoint),
      "where to listen"},
     {"server", "public_key", CCHC_CFG_PATH, NULL, 0, 0, offsetof(s_cfg_t, key), "key file"},
-    {"server", "max_frame", CCHC_CFG_INT, "1048576", 1024, 67108864,
-     offsetof(s_cfg_t, max_frame), "largest frame"},
+    {"server", "max_frame", CCHC_CFG_INT, "1048576", 1024, 67108864, offsetof(s_cfg_t, max_frame),
+     "largest frame"},
     {"server", "verbose", CCHC_CFG_BOOL, "false", 0, 0, offsetof(s_cfg_t, verbose), ""},
     {"log", "level", CCHC_CFG_LOGLEVEL, "info", 0, 0, offsetof(s_cfg_t, level), ""},
 };
@@ -144,9 +144,8 @@ static void test_set_override(void **state)
     char err[256] = "";
     /* public_key has no default: defaults alone are refused */
     assert_int_equal(cchc_config_defaults(s_table, S_N, &c, err, sizeof err), CCHC_EINVAL);
-    assert_int_equal(cchc_config_set(s_table, S_N, &c, "server", "max_frame", "4096", err,
-                                     sizeof err),
-                     CCHC_OK);
+    assert_int_equal(
+        cchc_config_set(s_table, S_N, &c, "server", "max_frame", "4096", err, sizeof err), CCHC_OK);
     assert_int_equal(c.max_frame, 4096);
     assert_int_equal(cchc_config_set(s_table, S_N, &c, "server", "nope", "1", err, sizeof err),
                      CCHC_EINVAL);

@@ -236,9 +236,8 @@ static void test_ack_nack(void **state)
     cchc_findings_add(&f, "E016", "$.overdue_dossiers", "Thiếu hồ sơ", "Missing dossiers");
     uint8_t *buf;
     size_t len;
-    assert_int_equal(cchc_wire_pack_nack("xa-van-son", 9, 3,
-                                         CCHC__V1__NACK_REASON__NACK_INVALID, "bad", &f, &buf,
-                                         &len),
+    assert_int_equal(cchc_wire_pack_nack("xa-van-son", 9, 3, CCHC__V1__NACK_REASON__NACK_INVALID,
+                                         "bad", &f, &buf, &len),
                      CCHC_OK);
     cchc_envelope_t *env = NULL;
     assert_int_equal(cchc_wire_decode(buf, len, 4096, &env, NULL, 0), CCHC_OK);
@@ -268,11 +267,11 @@ static void test_ack_nack(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),        cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_oversized),         cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_unknown_body),      cmocka_unit_test(test_nul_in_string),
-        cmocka_unit_test(test_invalid_utf8),      cmocka_unit_test(test_encoder_refuses_bad_utf8),
-        cmocka_unit_test(test_budget),            cmocka_unit_test(test_ack_nack),
+        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_oversized),    cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_unknown_body), cmocka_unit_test(test_nul_in_string),
+        cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_encoder_refuses_bad_utf8),
+        cmocka_unit_test(test_budget),       cmocka_unit_test(test_ack_nack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
