@@ -166,6 +166,13 @@ int srv_migrate_check(PGconn *conn, char *err, size_t errlen)
     int rc = s_db_version(conn, &version, err, errlen);
     if (rc != CCHC_OK)
         return rc;
+    if (version > srv_migrate_latest()) {
+        snprintf(err, errlen,
+                 "database schema is at version %d, newer than this build (%d): "
+                 "use a newer cchc",
+                 version, srv_migrate_latest());
+        return CCHC_EINVAL;
+    }
     if (version != srv_migrate_latest()) {
         snprintf(err, errlen,
                  "database schema is at version %d, this build knows %d: "

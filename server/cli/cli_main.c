@@ -1,0 +1,142 @@
+/* cli_main.c: cchc, the operator CLI: arguments, configuration, dispatch.
+ *
+ * Only this file knows the global options and admin.ini; each command lives
+ * in its own cli_<command>.c and gets the session (cli_ctx_t) and its own
+ * argv. Configuration is defaults < admin.ini (-c); without -c only the
+ * defaults apply, so the standard PG* environment variables work alone.
+ *
+ * Exit codes: 0 ok, 1 failure (the message says what and how to fix it),
+ * 2 usage or configuration error. */
+#include "cli_db.h"
+#include "cchc_config.h"
+#include "cchc_log.h"
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    char *conninfo;
+    int log_level;
+} s_config_t;
+
+static const cchc_cfg_entry_t s_config_table[] = {
+    {"database", "conninfo", CCHC_CFG_STRING, "", 0, 0, offsetof(s_config_t, conninfo),
+     "libpq connection string; empty: the PG* environment variables"},
+    {"log", "level", CCHC_CFG_LOGLEVEL, "warn", 0, 0, offsetof(s_config_t, log_level),
+     "debug, info, warn or error"},
+};
+#define S_CONFIG_N (sizeof s_config_table / sizeof s_config_table[0])
+
+typedef struct {
+    const char *name;
+    int (*run)(cli_ctx_t *ctx, int argc, char **argv);
+} s_command_t;
+
+static const s_command_t s_commands[] = {
+    {"migrate", cli_migrate_run},
+    {"unit", cli_unit_run},
+    {"key", cli_key_run},
+    {"report", cli_report_run},
+};
+
+static void s_usage(FILE *f)
+{
+    fputs("usage: cchc [-c admin.ini] <command> ...\n"
+          "\n"
+          "The operator CLI of the CCHC reporting network: works on the district's\n"
+          "PostgreSQL database directly.\n"
+          "\n"
+          "commands:\n"
+          "  migrate                       apply the schema migrations of this build\n"
+          "  unit import FILE.csv          add or update units from a CSV file (all or nothing)\n"
+          "  unit list [--json]            list the units and their active keys\n"
+          "  key add UNIT PUBLIC_KEY_FILE  register the CURVE public key of a unit's agent\n"
+          "  report list [--unit U] [--limit N] [--json]\n"
+          "                                list the newest reports received\n"
+          "\n"
+          "options:\n"
+          "  -c, --config FILE   read admin.ini (without it: defaults and PG* variables)\n"
+          "  -h, --help          show this help; '<command> --help' shows a command's\n"
+          "  -V, --version       show the version\n"
+          "\n"
+          "admin.ini:\n",
+          f);
+    cchc_config_describe(s_config_table, S_CONFIG_N, f);
+    fputs("\nexit status: 0 ok, 1 failure, 2 usage or configuration error\n", f);
+}
+
+/* Loads admin.ini (or only the defaults). 0, or -1 after printing the reason. */
+static int s_load_config(const char *path, s_config_t *cfg)
+{
+    char err[512] = "";
+    int rc = path ? cchc_config_load(path, s_config_table, S_CONFIG_N, cfg, err, sizeof err)
+                  : cchc_config_defaults(s_config_table, S_CONFIG_N, cfg, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "cchc: %s\n", *err ? err : "could not load the configuration");
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL;
+    int c;
+
+    cchc_log_set_ident("cchc");
+    opterr = 0;
+    /* "+": stop at the command, whose options are its own. */
+    while ((c = getopt_long(argc, argv, "+:c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return CLI_EXIT_OK;
+        case 'V':
+            printf("cchc %s\n", CCHC_VERSION);
+            return CLI_EXIT_OK;
+        default:
+            cli_db_bad_option(c, argv);
+            s_usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "cchc: no command given\n");
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+
+    const s_command_t *cmd = NULL;
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp(argv[optind], s_commands[i].name) == 0)
+            cmd = &s_commands[i];
+    if (!cmd) {
+        fprintf(stderr, "cchc: unknown command '%s'\n", argv[optind]);
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+
+    s_config_t cfg = {0};
+    if (s_load_config(config_path, &cfg) != 0) {
+        cchc_config_free(s_config_table, S_CONFIG_N, &cfg);
+        return CLI_EXIT_USAGE;
+    }
+    cchc_log_level = cfg.log_level;
+
+    cli_ctx_t ctx = {.conninfo = cfg.conninfo, .conn = NULL};
+    int rc = cmd->run(&ctx, argc - optind, argv + optind);
+    cli_db_close(&ctx);
+    cchc_config_free(s_config_table, S_CONFIG_N, &cfg);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/* cli_migrate.c: `cchc migrate`, apply the schema migrations of this build.
+ *
+ * The same embedded migrations and advisory lock as cchc-server (srv_migrate),
+ * so an operator can prepare a database before the first server start, and a
+ * CLI and a server starting together do not race. */
+#include "cli_db.h"
+#include "srv_migrate.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+static void s_usage(FILE *f)
+{
+    fputs("usage: cchc [-c admin.ini] migrate\n"
+          "\n"
+          "Applies every schema migration this build carries that the database lacks,\n"
+          "each in its own transaction. A database newer than this build is refused.\n",
+          f);
+}
+
+int cli_migrate_run(cli_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            s_usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        cli_db_bad_option(c, argv);
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (optind != argc) {
+        fprintf(stderr, "cchc: migrate takes no arguments\n");
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+
+    if (cli_db_connect(ctx, 0) != 0)
+        return CLI_EXIT_FAIL;
+    char err[1024];
+    int applied = 0;
+    if (srv_migrate_apply(ctx->conn, &applied, err, sizeof err) != 0) {
+        fprintf(stderr, "cchc: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    printf("schema at version %d (applied %d)\n", srv_migrate_latest(), applied);
+    return CLI_EXIT_OK;
+}

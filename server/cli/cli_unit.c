@@ -1,0 +1,130 @@
+/* cli_unit.c: `cchc unit`: dispatch of its subcommands, and `cchc unit list`.
+ *
+ * The import, the larger half, lives in cli_unit_import.c. */
+#include "cli_db.h"
+#include "cchc_clock.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static int s_list(cli_ctx_t *ctx, int json)
+{
+    static const char *const cols[] = {"code",      "kind",       "name",
+                                       "parent",    "valid_from", "valid_to",
+                                       "successor", "last_seen",  "active_keys"};
+    if (cli_db_connect(ctx, 1) != 0)
+        return CLI_EXIT_FAIL;
+    PGresult *r = cli_db_query(
+        ctx, "could not list the units",
+        "SELECT u.code, u.kind, u.name, u.parent, u.valid_from::text, u.valid_to::text, "
+        "u.successor, (extract(epoch FROM u.last_seen) * 1000)::int8, "
+        "count(k.id) FILTER (WHERE k.revoked_at IS NULL) "
+        "FROM units u LEFT JOIN agent_keys k ON k.unit_code = u.code "
+        "GROUP BY u.code ORDER BY u.code COLLATE \"C\"",
+        0, NULL, PGRES_TUPLES_OK);
+    if (!r)
+        return CLI_EXIT_FAIL;
+    int n = PQntuples(r), rc = CLI_EXIT_OK;
+    if (json) {
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++) {
+            json_t *o = json_object();
+            for (int c = 0; c < 7; c++)
+                json_object_set_new(o, cols[c], cli_db_json_text(r, i, c));
+            char when[32];
+            if (!PQgetisnull(r, i, 7))
+                cchc_clock_format_utc(cli_db_int(r, i, 7), when, sizeof when);
+            json_object_set_new(o, cols[7], PQgetisnull(r, i, 7) ? json_null() : json_string(when));
+            json_object_set_new(o, cols[8], cli_db_json_int(r, i, 8));
+            json_array_append_new(arr, o);
+        }
+        if (cli_db_json_print(&arr) != 0)
+            rc = CLI_EXIT_FAIL;
+    } else if (n == 0) {
+        printf("no units yet: load them with 'cchc unit import FILE.csv'\n");
+    } else {
+        cli_table_t *t = cli_db_table_new(9, cols);
+        for (int i = 0; i < n; i++) {
+            const char *cells[9];
+            char when[32];
+            for (int c = 0; c < 9; c++)
+                cells[c] = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
+            if (cells[7]) {
+                cli_db_format_local(cli_db_int(r, i, 7), when, sizeof when);
+                cells[7] = when;
+            }
+            cli_db_table_add(t, cells);
+        }
+        cli_db_table_print(t, stdout);
+        cli_db_table_destroy(&t);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static void s_usage(FILE *f)
+{
+    fputs("usage: cchc [-c admin.ini] unit import FILE.csv\n"
+          "       cchc [-c admin.ini] unit list [--json]\n"
+          "\n"
+          "import  adds or updates units (by code) from a UTF-8 CSV file whose header is\n"
+          "        exactly " CLI_UNIT_CSV_HEADER "\n"
+          "        (the format of deploy/data/units.csv). kind is one of\n"
+          "        " CLI_UNIT_KINDS ";\n"
+          "        dates are YYYY-MM-DD; parent and successor name units in the file or\n"
+          "        already in the database. All or nothing: any bad row is reported as\n"
+          "        FILE:LINE: reason and nothing is written. Importing twice is harmless.\n"
+          "list    shows every unit with its last contact and number of active keys;\n"
+          "        --json prints a JSON array instead of a table.\n",
+          f);
+}
+
+int cli_unit_run(cli_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    if (argc < 2) {
+        fprintf(stderr, "cchc: unit needs a subcommand: import or list\n");
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        s_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    int json = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            s_usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (c == 'j') {
+            json = 1;
+        } else {
+            cli_db_bad_option(c, argv + 1);
+            s_usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    const char *verb = argv[1];
+    int nargs = argc - 1 - optind;
+    char **args = argv + 1 + optind;
+    if (strcmp(verb, "import") == 0 && nargs == 1 && !json)
+        return cli_unit_import(ctx, args[0]);
+    if (strcmp(verb, "list") == 0 && nargs == 0)
+        return s_list(ctx, json);
+    if (strcmp(verb, "import") == 0 && json)
+        fprintf(stderr, "cchc: --json is for 'unit list'; 'unit import' prints one line\n");
+    else if (strcmp(verb, "import") == 0)
+        fprintf(stderr, "cchc: unit import needs exactly one FILE.csv\n");
+    else if (strcmp(verb, "list") == 0)
+        fprintf(stderr, "cchc: unit list takes no arguments, only --json\n");
+    else
+        fprintf(stderr, "cchc: unknown subcommand 'unit %s'\n", verb);
+    s_usage(stderr);
+    return CLI_EXIT_USAGE;
+}
