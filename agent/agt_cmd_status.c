@@ -1,0 +1,250 @@
+/* agt_cmd_status.c: `cchc-agent status [--json]`.
+ *
+ * Owns the officer's view of the outbox: how many reports wait, were
+ * delivered or were refused (with every finding, so the officer knows what to
+ * fix), when the server was last heard from and the last error. Times are
+ * shown in Vietnam's civil time (UTC+7, no DST), whatever the host's zone. */
+#include "agt_config.h"
+#include "agt_outbox.h"
+
+#include "cchc_clock.h"
+#include "cchc_err.h"
+#include "cchc_mem.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_DELIVERED_SHOWN 20
+#define S_VN_OFFSET_MS (7 * 3600 * 1000LL)
+
+typedef struct {
+    int64_t now;
+    json_t *reports; /* --json only */
+} agt_status_ctx_t;
+
+/* "2024-09-18 08:00:00 +07:00" */
+static void s_format_vn(int64_t ms, char *buf, size_t len)
+{
+    char utc[32];
+    cchc_clock_format_utc(ms + S_VN_OFFSET_MS, utc, sizeof utc);
+    utc[10] = ' ';
+    utc[19] = '\0';
+    snprintf(buf, len, "%s +07:00", utc);
+}
+
+/* "45 giây", "3 phút", "2 giờ", "4 ngày". */
+static void s_format_age(int64_t ms, char *buf, size_t len)
+{
+    int64_t s = ms > 0 ? ms / 1000 : 0;
+    if (s < 60)
+        snprintf(buf, len, "%" PRId64 " giây", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%" PRId64 " phút", s / 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%" PRId64 " giờ", s / 3600);
+    else
+        snprintf(buf, len, "%" PRId64 " ngày", s / 86400);
+}
+
+static const char *s_or(const char *s, const char *dflt)
+{
+    return s && *s ? s : dflt;
+}
+
+/* The findings stored on a row as a JSON array (new reference; [] if none). */
+static json_t *s_findings(const char *text)
+{
+    json_t *arr = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        arr = json_array();
+    }
+    return arr;
+}
+
+static int s_print_queued(const agt_outbox_row_t *row, void *arg)
+{
+    const agt_status_ctx_t *ctx = arg;
+    char age[32];
+    s_format_age(ctx->now - row->created_at, age, sizeof age);
+    printf("  id=%" PRId64 "  %s  %s  chờ %s  đã gửi %" PRId64 " lần (attempts)\n", row->id,
+           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")), age,
+           row->attempts);
+    return 0;
+}
+
+static int s_print_refused(const agt_outbox_row_t *row, void *arg)
+{
+    (void)arg;
+    printf("  id=%" PRId64 "  %s  %s  tệp %s\n    lý do (reason): %s\n", row->id,
+           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
+           s_or(row->source, "-"), s_or(row->reason, "-"));
+    json_t *arr = s_findings(row->findings);
+    size_t i;
+    json_t *f;
+    json_array_foreach(arr, i, f)
+    {
+        printf("    %s %s: %s\n", s_or(json_string_value(json_object_get(f, "code")), "?"),
+               s_or(json_string_value(json_object_get(f, "path")), "$"),
+               s_or(json_string_value(json_object_get(f, "message_vi")), ""));
+    }
+    json_decref(arr);
+    return 0;
+}
+
+static int s_print_delivered(const agt_outbox_row_t *row, void *arg)
+{
+    (void)arg;
+    char when[48];
+    s_format_vn(row->delivered_at, when, sizeof when);
+    printf("  id=%" PRId64 "  %s  %s  mã trên máy chủ (server id) %" PRId64 "  lúc %s\n", row->id,
+           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
+           row->server_report_id, when);
+    return 0;
+}
+
+static json_t *s_text_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *s_int_or_null(int64_t v)
+{
+    return v ? json_integer(v) : json_null();
+}
+
+static int s_json_row(const agt_outbox_row_t *row, void *arg)
+{
+    agt_status_ctx_t *ctx = arg;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(row->id));
+    json_object_set_new(o, "state", s_text_or_null(row->state));
+    json_object_set_new(o, "type", s_text_or_null(row->report_type));
+    json_object_set_new(o, "period", s_text_or_null(row->period));
+    json_object_set_new(o, "subject", s_text_or_null(row->subject));
+    json_object_set_new(o, "revision", json_integer(row->revision));
+    json_object_set_new(o, "kind", s_text_or_null(row->kind));
+    json_object_set_new(o, "source", s_text_or_null(row->source));
+    json_object_set_new(o, "created_at_ms", json_integer(row->created_at));
+    json_object_set_new(o, "attempts", json_integer(row->attempts));
+    json_object_set_new(o, "last_sent_at_ms", s_int_or_null(row->last_sent_at));
+    json_object_set_new(o, "delivered_at_ms", s_int_or_null(row->delivered_at));
+    json_object_set_new(o, "server_report_id", s_int_or_null(row->server_report_id));
+    json_object_set_new(o, "reason", s_text_or_null(row->reason));
+    json_object_set_new(o, "findings", s_findings(row->findings));
+    json_array_append_new(ctx->reports, o);
+    return 0;
+}
+
+static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt_outbox_counts_t *c,
+                        int64_t now, const char *last_contact, const char *last_error)
+{
+    char epoch[24];
+    agt_status_ctx_t ctx = {.now = now, .reports = json_array()};
+    snprintf(epoch, sizeof epoch, "%016" PRIx64, agt_outbox_epoch(outbox));
+    json_t *o = json_object();
+    json_object_set_new(o, "unit", json_string(cfg->unit));
+    json_object_set_new(o, "epoch", json_string(epoch));
+    json_object_set_new(o, "queued", json_integer(c->queued));
+    json_object_set_new(o, "delivered", json_integer(c->delivered));
+    json_object_set_new(o, "refused", json_integer(c->refused));
+    json_object_set_new(o, "oldest_queued_age_s",
+                        c->queued ? json_integer((now - c->oldest_queued_at) / 1000) : json_null());
+    json_object_set_new(o, "last_contact_ms",
+                        last_contact ? json_integer(strtoll(last_contact, NULL, 10)) : json_null());
+    json_object_set_new(o, "last_error", s_text_or_null(last_error));
+    json_object_set_new(o, "reports", ctx.reports);
+    int rc = agt_outbox_list(outbox, NULL, 0, -1, s_json_row, &ctx);
+    if (rc == CCHC_OK) {
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+    }
+    json_decref(o);
+    return rc;
+}
+
+static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt_outbox_counts_t *c,
+                        int64_t now, const char *last_contact, const char *last_error)
+{
+    char age[32], when[48];
+    agt_status_ctx_t ctx = {.now = now};
+    printf("Đơn vị (unit): %s\n", cfg->unit);
+    printf("Hàng đợi gửi (outbox): %s, epoch %016" PRIx64 "\n", agt_outbox_path(outbox),
+           agt_outbox_epoch(outbox));
+    printf("Chờ gửi (queued): %" PRId64, c->queued);
+    if (c->queued) {
+        s_format_age(now - c->oldest_queued_at, age, sizeof age);
+        printf("; báo cáo cũ nhất đã chờ %s (oldest waiting)", age);
+    }
+    printf("\nĐã gửi (delivered): %" PRId64 "\nBị từ chối (refused): %" PRId64 "\n", c->delivered,
+           c->refused);
+    if (last_contact) {
+        int64_t ms = strtoll(last_contact, NULL, 10);
+        s_format_vn(ms, when, sizeof when);
+        s_format_age(now - ms, age, sizeof age);
+        printf("Liên lạc gần nhất với máy chủ (last contact): %s, %s trước\n", when, age);
+    } else {
+        printf("Liên lạc gần nhất với máy chủ (last contact): chưa có (never)\n");
+    }
+    printf("Lỗi gần nhất (last error): %s\n", s_or(last_error, "không có (none)"));
+
+    int rc = CCHC_OK;
+    if (c->queued) {
+        printf("\nBáo cáo chờ gửi (queued):\n");
+        rc = agt_outbox_list(outbox, AGT_OUTBOX_QUEUED, 0, -1, s_print_queued, &ctx);
+    }
+    if (rc == CCHC_OK && c->refused) {
+        printf("\nBáo cáo bị từ chối, cần sửa rồi nộp lại (refused: fix and submit again):\n");
+        rc = agt_outbox_list(outbox, AGT_OUTBOX_REFUSED, 0, -1, s_print_refused, &ctx);
+    }
+    if (rc == CCHC_OK && c->delivered) {
+        printf("\nBáo cáo đã gửi gần nhất (last %d delivered):\n", S_DELIVERED_SHOWN);
+        rc = agt_outbox_list(outbox, AGT_OUTBOX_DELIVERED, 1, S_DELIVERED_SHOWN, s_print_delivered,
+                             &ctx);
+    }
+    return rc;
+}
+
+int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else {
+            fprintf(stderr, "status: tùy chọn không hợp lệ \"%s\" (unknown option)\n", argv[i]);
+            return AGT_EXIT_USAGE;
+        }
+    }
+    char err[512] = "", *last_contact = NULL, *last_error = NULL;
+    agt_outbox_counts_t counts;
+    int code = AGT_EXIT_FAILED;
+    agt_outbox_t *outbox = agt_outbox_new(cfg->outbox, err, sizeof err);
+    if (!outbox) {
+        fprintf(stderr, "Không mở được hàng đợi gửi: %s\n(could not open the outbox: %s)\n", err,
+                err);
+        return AGT_EXIT_FAILED;
+    }
+    int rc = agt_outbox_counts(outbox, &counts);
+    if (rc == CCHC_OK)
+        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_CONTACT, &last_contact);
+    if (rc == CCHC_OK)
+        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_ERROR, &last_error);
+    if (rc == CCHC_OK) {
+        int64_t now = cchc_clock_now_ms();
+        rc = json ? s_print_json(outbox, cfg, &counts, now, last_contact, last_error)
+                  : s_print_text(outbox, cfg, &counts, now, last_contact, last_error);
+    }
+    if (rc == CCHC_OK)
+        code = AGT_EXIT_OK;
+    else
+        fprintf(stderr, "Không đọc được hàng đợi gửi %s (%s)\n(could not read the outbox)\n",
+                agt_outbox_path(outbox), cchc_strerror(rc));
+    free(last_error);
+    free(last_contact);
+    agt_outbox_destroy(&outbox);
+    return code;
+}

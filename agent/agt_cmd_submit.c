@@ -1,0 +1,232 @@
+/* agt_cmd_submit.c: `cchc-agent submit FILE [--dry-run]`.
+ *
+ * Owns the officer's path from a JSON file to a queued outbox row: read the
+ * file, check it offline (structure, unit, size), seal it, pack it, and insert
+ * it. It never touches the network, so it works while the server is down; the
+ * daemon (`run`) delivers the row later. Nothing is queued unless every check
+ * passes, and "saved" is printed only after the row is committed. */
+#include "agt_config.h"
+#include "agt_outbox.h"
+
+#include "cchc_clock.h"
+#include "cchc_err.h"
+#include "cchc_findings.h"
+#include "cchc_log.h"
+#include "cchc_mem.h"
+#include "cchc_report.h"
+#include "cchc_wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Room the Envelope around a report takes (unit, epoch, ids, tags). */
+#define S_ENVELOPE_OVERHEAD 256
+
+/* Reads the whole file into a new NUL-terminated buffer. On failure prints
+ * the officer's message and returns NULL. */
+static char *s_read_file(const char *path, size_t *len_out)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f || fstat(fileno(f), &st) != 0) {
+        fprintf(stderr,
+                "Không đọc được tệp báo cáo \"%s\": %s. Kiểm tra lại đường dẫn và quyền đọc tệp.\n"
+                "(could not read report file \"%s\": %s; check the path and the file's "
+                "permissions)\n",
+                path, strerror(errno), path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr,
+                "Không đọc được tệp báo cáo \"%s\": đây không phải là một tệp thông thường.\n"
+                "(\"%s\" is not a regular file: give the path of a report's JSON file)\n",
+                path, path);
+        goto out;
+    }
+    if (st.st_size > CCHC_REPORT_MAX_JSON) {
+        fprintf(stderr,
+                "Tệp báo cáo \"%s\" quá lớn: %lld byte, giới hạn %d byte. Kiểm tra lại tệp "
+                "(có thể chọn nhầm tệp).\n"
+                "(report file \"%s\" is too large: %lld bytes, the limit is %d bytes)\n",
+                path, (long long)st.st_size, CCHC_REPORT_MAX_JSON, path, (long long)st.st_size,
+                CCHC_REPORT_MAX_JSON);
+        goto out;
+    }
+    /* One byte more than the limit, so a file that grew since fstat is caught. */
+    buf = cchc_malloc(CCHC_REPORT_MAX_JSON + 2);
+    len = fread(buf, 1, CCHC_REPORT_MAX_JSON + 1, f);
+    if (ferror(f) || len > CCHC_REPORT_MAX_JSON) {
+        fprintf(stderr,
+                "Không đọc được tệp báo cáo \"%s\"%s.\n(could not read report file \"%s\"%s)\n",
+                path, ferror(f) ? "" : ": tệp quá lớn", path, ferror(f) ? "" : ": too large");
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    buf[len] = '\0';
+    *len_out = len;
+out:
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static void s_print_findings(const char *path, const cchc_findings_t *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const cchc_finding_t *x = &f->v[i];
+        printf("  %s %s: %s\n      (%s)\n", x->code, x->path ? x->path : "$",
+               x->msg_vi ? x->msg_vi : "", x->msg_en ? x->msg_en : "");
+    }
+    printf("Báo cáo \"%s\" không hợp lệ: %zu lỗi, %zu cảnh báo; chưa đưa vào hàng đợi gửi. "
+           "Sửa các lỗi trên rồi nộp lại.\n"
+           "(report is invalid: %zu errors, %zu warnings; nothing was queued)\n",
+           path, f->errors, f->warnings, f->errors, f->warnings);
+}
+
+/* The inspection or task a report answers, for the officer's listing. */
+static const char *s_subject(const cchc_report_t *r)
+{
+    if (r->content_case == CCHC__V1__REPORT__CONTENT_REMEDIATION && r->remediation)
+        return r->remediation->inspection;
+    if (r->content_case == CCHC__V1__REPORT__CONTENT_TASK_PROGRESS && r->task_progress)
+        return r->task_progress->task;
+    return NULL;
+}
+
+static const char *s_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int s_queue(const agt_config_t *cfg, const char *path, const cchc_report_t *r,
+                   const uint8_t *packed, size_t len)
+{
+    char err[512] = "";
+    int64_t id = 0;
+    agt_outbox_t *outbox = agt_outbox_new(cfg->outbox, err, sizeof err);
+    if (!outbox) {
+        fprintf(stderr,
+                "Không mở được hàng đợi gửi: %s. Báo cáo chưa được lưu.\n"
+                "(could not open the outbox: %s; the report was not saved)\n",
+                err, err);
+        return AGT_EXIT_FAILED;
+    }
+    agt_outbox_entry_t e = {
+        .report_type = r->type,
+        .unit = r->unit,
+        .period = r->period,
+        .subject = s_subject(r),
+        .revision = r->revision,
+        .kind = cchc_report_kind(r),
+        .source = s_basename(path),
+        .payload = packed,
+        .payload_len = len,
+    };
+    int rc = agt_outbox_insert(outbox, &e, cchc_clock_now_ms(), &id);
+    if (rc != CCHC_OK) {
+        fprintf(stderr,
+                "Không lưu được báo cáo \"%s\" vào hàng đợi gửi (%s)%s. Báo cáo chưa được lưu.\n"
+                "(could not save the report in the outbox %s: %s; nothing was queued)\n",
+                path, agt_outbox_path(outbox),
+                rc == CCHC_EAGAIN ? ": tệp đang bận, thử lại sau ít phút" : "",
+                agt_outbox_path(outbox), cchc_strerror(rc));
+        agt_outbox_destroy(&outbox);
+        return AGT_EXIT_FAILED;
+    }
+    CCHC_LOG(CCHC_LOG_INFO, "queued", "id=%" PRId64 " type=%s period=%s bytes=%zu", id, r->type,
+             r->period, len);
+    printf("Đã lưu báo cáo vào hàng đợi gửi: id=%" PRId64 " (saved and queued)\n", id);
+    agt_outbox_destroy(&outbox);
+    return AGT_EXIT_OK;
+}
+
+int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
+{
+    const char *path = NULL;
+    int dry_run = 0, code = AGT_EXIT_FAILED;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0) {
+            dry_run = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "submit: tùy chọn không hợp lệ \"%s\" (unknown option)\n", argv[i]);
+            return AGT_EXIT_USAGE;
+        } else if (path) {
+            fprintf(stderr, "submit: chỉ nộp một tệp mỗi lần (one FILE at a time)\n");
+            return AGT_EXIT_USAGE;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "submit: thiếu tệp báo cáo (missing FILE): cchc-agent submit FILE\n");
+        return AGT_EXIT_USAGE;
+    }
+
+    size_t len = 0, packed_len = 0;
+    char *text = s_read_file(path, &len);
+    cchc_report_t *r = NULL;
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    uint8_t *packed = NULL;
+    if (!text)
+        goto out;
+    if (len == 0) {
+        printf("Tệp báo cáo \"%s\" rỗng: hãy ghi nội dung báo cáo (JSON) vào tệp rồi nộp lại.\n"
+               "(report file \"%s\" is empty; nothing was queued)\n",
+               path, path);
+        goto out;
+    }
+    int rc = cchc_report_from_text(text, len, &r, &f);
+    if (rc != CCHC_OK || f.errors > 0) {
+        if (f.n == 0)
+            cchc_findings_add(&f, "E000", "$", "Không đọc được báo cáo",
+                              "the report could not be read");
+        s_print_findings(path, &f);
+        goto out;
+    }
+    /* Warnings do not stop a report; the officer still sees them. */
+    for (size_t i = 0; i < f.n; i++)
+        fprintf(stderr, "  %s %s: %s\n      (%s)\n", f.v[i].code, f.v[i].path ? f.v[i].path : "$",
+                f.v[i].msg_vi ? f.v[i].msg_vi : "", f.v[i].msg_en ? f.v[i].msg_en : "");
+    if (strcmp(r->unit ? r->unit : "", cfg->unit) != 0) {
+        printf("Báo cáo \"%s\": đơn vị \"%s\" không phải đơn vị của máy trạm này \"%s\"; sửa "
+               "trường \"unit\" hoặc dùng đúng tệp agent.ini.\n"
+               "(the report's unit \"%s\" is not this agent's unit \"%s\"; nothing was queued)\n",
+               path, r->unit ? r->unit : "", cfg->unit, r->unit ? r->unit : "", cfg->unit);
+        goto out;
+    }
+    r->sealed_at_ms = cchc_clock_now_ms();
+    rc = cchc_wire_pack_report(r, &packed, &packed_len);
+    if (rc != CCHC_OK) {
+        printf("Báo cáo \"%s\": không đóng gói được (%s).\n(could not pack the report: %s)\n", path,
+               cchc_strerror(rc), cchc_strerror(rc));
+        goto out;
+    }
+    if (packed_len + S_ENVELOPE_OVERHEAD > (size_t)cfg->max_frame) {
+        printf("Báo cáo \"%s\" quá lớn để gửi: %zu byte sau khi đóng gói, giới hạn %" PRId64
+               " byte ([server] max_frame); hãy rút gọn báo cáo.\n"
+               "(report too large: %zu bytes packed plus %d of envelope, the limit is %" PRId64
+               " bytes)\n",
+               path, packed_len, cfg->max_frame, packed_len, S_ENVELOPE_OVERHEAD, cfg->max_frame);
+        goto out;
+    }
+    if (dry_run) {
+        printf("Báo cáo hợp lệ (report is valid)\n");
+        code = AGT_EXIT_OK;
+        goto out;
+    }
+    code = s_queue(cfg, path, r, packed, packed_len);
+out:
+    free(packed);
+    cchc_findings_clear(&f);
+    cchc_report_free(&r);
+    free(text);
+    return code;
+}

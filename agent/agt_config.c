@@ -1,0 +1,82 @@
+/* agt_config.c: the agent's configuration table (agent.ini).
+ *
+ * Owns the one declarative table of keys, defaults and bounds; loading,
+ * checking and error messages with file and line are cchc_config's job. The
+ * only rule added here is one the table cannot say: a unit code is not empty. */
+#include "agt_config.h"
+
+#include "cchc_err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S(member) offsetof(agt_config_t, member)
+
+static const cchc_cfg_entry_t s_table[] = {
+    {"agent", "unit", CCHC_CFG_STRING, NULL, 0, 0, S(unit),
+     "this agent's unit code, as the district registered it"},
+    {"agent", "outbox", CCHC_CFG_PATH, "outbox.db", 0, 0, S(outbox),
+     "SQLite file keeping every report until the server answers"},
+    {"agent", "public_key", CCHC_CFG_PATH, "agent.pub", 0, 0, S(public_key),
+     "this agent's CURVE public key (give it to the district)"},
+    {"agent", "secret_key", CCHC_CFG_PATH, "agent.key", 0, 0, S(secret_key),
+     "this agent's CURVE secret key (mode 0600, never shared)"},
+    {"agent", "resend_timeout_ms", CCHC_CFG_INT, "30000", 100, 3600000, S(resend_timeout_ms),
+     "resend an unanswered report after this long (then backoff)"},
+    {"agent", "window", CCHC_CFG_INT, "32", 1, 10000, S(window), "reports in flight at most"},
+    {"server", "endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7470", 0, 0, S(server_endpoint),
+     "the district server's ZeroMQ endpoint"},
+    {"server", "public_key", CCHC_CFG_PATH, "server.pub", 0, 0, S(server_public_key),
+     "the district server's CURVE public key"},
+    {"server", "max_frame", CCHC_CFG_INT, "1048576", 1024, 67108864, S(max_frame),
+     "largest message either way, in bytes"},
+    {"log", "level", CCHC_CFG_LOGLEVEL, "warn", 0, 0, S(log_level), "debug, info, warn or error"},
+};
+
+#define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
+
+int agt_config_load(const char *path, agt_config_t *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    int rc = cchc_config_load(path, s_table, S_TABLE_LEN, cfg, err, errlen);
+    if (rc != CCHC_OK)
+        return rc;
+    if (!cfg->unit || !*cfg->unit) {
+        snprintf(err, errlen, "%s: [agent] unit must not be empty", path);
+        return CCHC_EINVAL;
+    }
+    return CCHC_OK;
+}
+
+int agt_config_override(agt_config_t *cfg, const char *assignment, char *err, size_t errlen)
+{
+    char section[64], name[64];
+    const char *dot = strchr(assignment, '.');
+    const char *eq = strchr(assignment, '=');
+    if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof section ||
+        (size_t)(eq - dot - 1) >= sizeof name) {
+        snprintf(err, errlen, "--set \"%s\": expected SECTION.KEY=VALUE", assignment);
+        return CCHC_EINVAL;
+    }
+    memcpy(section, assignment, (size_t)(dot - assignment));
+    section[dot - assignment] = '\0';
+    memcpy(name, dot + 1, (size_t)(eq - dot - 1));
+    name[eq - dot - 1] = '\0';
+    int rc = cchc_config_set(s_table, S_TABLE_LEN, cfg, section, name, eq + 1, err, errlen);
+    if (rc == CCHC_OK && (!cfg->unit || !*cfg->unit)) {
+        snprintf(err, errlen, "--set: [agent] unit must not be empty");
+        return CCHC_EINVAL;
+    }
+    return rc;
+}
+
+void agt_config_free(agt_config_t *cfg)
+{
+    cchc_config_free(s_table, S_TABLE_LEN, cfg);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+void agt_config_describe(FILE *f)
+{
+    cchc_config_describe(s_table, S_TABLE_LEN, f);
+}

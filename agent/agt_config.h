@@ -1,0 +1,59 @@
+/* agt_config.h: what every part of cchc-agent is given.
+ *
+ * Owns the agent's configuration (agent.ini, read through one declarative
+ * cchc_cfg_entry_t table) and declares the officer subcommands, which
+ * agt_main.c dispatches to once the configuration is loaded. A relative path
+ * in agent.ini is taken relative to agent.ini's directory (cchc_config). */
+#ifndef AGT_CONFIG_H
+#define AGT_CONFIG_H
+
+#include "cchc_config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    /* [agent] */
+    char *unit;                /* this agent's unit code, e.g. xa-van-son */
+    char *outbox;              /* SQLite outbox file */
+    char *public_key;          /* own CURVE public key file (Z85) */
+    char *secret_key;          /* own CURVE secret key file (Z85, mode 0600) */
+    int64_t resend_timeout_ms; /* first resend of an unanswered report */
+    int64_t window;            /* reports in flight at most */
+    /* [server] */
+    char *server_endpoint;   /* e.g. tcp://district.example:7470 */
+    char *server_public_key; /* the server's CURVE public key file */
+    int64_t max_frame;       /* largest frame either way, bytes */
+    /* [log] */
+    int log_level; /* CCHC_LOG_* */
+} agt_config_t;
+
+/* Loads defaults, then the file at path, into cfg (zeroed first). Returns 0,
+ * CCHC_EIO (cannot read) or CCHC_EINVAL; err says which file and line. */
+int agt_config_load(const char *path, agt_config_t *cfg, char *err, size_t errlen);
+/* Overrides one key from "section.key=value" (a command-line --set). */
+int agt_config_override(agt_config_t *cfg, const char *assignment, char *err, size_t errlen);
+/* Frees the strings cfg owns; cfg can be loaded again. Accepts a zeroed cfg. */
+void agt_config_free(agt_config_t *cfg);
+/* Prints every key with its default and help to f (for --help). */
+void agt_config_describe(FILE *f);
+
+/* The officer subcommands. Each gets the loaded configuration (borrowed) and
+ * its own arguments (argv[0] is the command name), prints its messages, and
+ * returns the process exit code: 0 ok, 1 refused or failed, 2 usage, 3 the
+ * drain timed out (run only). */
+int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_run(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_keygen(const agt_config_t *cfg, int argc, char **argv);
+
+/* Exit codes, shared by main and the commands. */
+enum {
+    AGT_EXIT_OK = 0,
+    AGT_EXIT_FAILED = 1,
+    AGT_EXIT_USAGE = 2,
+    AGT_EXIT_TIMEOUT = 3,
+};
+
+#endif

@@ -1,0 +1,724 @@
+/* agt_link.c: DEALER socket, socket monitor, window and resend (see agt_link.h).
+ *
+ * Owns the ZeroMQ context and sockets and the window: the ids of the oldest
+ * queued rows, at most [agent] window of them, each with the time it is due to
+ * be (re)sent. Payloads stay in the outbox and are read when sent, so a big
+ * window costs a few bytes per report, not a report per report.
+ *
+ * When a report is sent or resent:
+ *   - on HANDSHAKE_SUCCEEDED (every (re)connect): Hello first, then every
+ *     report in the window, because whatever was in flight on the old
+ *     connection may be lost;
+ *   - when it enters the window (a new queued row, seen by polling the outbox
+ *     every 500 ms: submit is another process);
+ *   - when it has had no answer for resend_timeout_ms, doubling each time up to
+ *     five minutes, plus up to a quarter of random jitter; forever;
+ *   - after a transient Nack (BUSY), on a backoff of its own starting at 1 s.
+ * The server inserts idempotently on (unit, epoch, msg_id), so resending is
+ * always safe; an answer for an id not in the window is a late duplicate. */
+#include "agt_link.h"
+
+#include "cchc_clock.h"
+#include "cchc_err.h"
+#include "cchc_keys.h"
+#include "cchc_log.h"
+#include "cchc_mem.h"
+#include "cchc_report.h"
+#include "cchc_wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_OUTBOX_POLL_MS 500
+#define S_HELLO_EVERY_MS 60000
+#define S_BACKOFF_CAP_MS (5 * 60 * 1000)
+#define S_BUSY_BASE_MS 1000
+#define S_RETRY_BLOCKED_MS 100
+#define S_RECV_PER_PASS 1000
+#define S_RECONNECT_BASE_MS 1000
+#define S_RECONNECT_CAP_MS 60000
+
+typedef struct {
+    int64_t id;       /* outbox row id, the Envelope's msg_id */
+    int64_t due;      /* monotonic ms when it is (re)sent next */
+    unsigned resends; /* sends on this connection, for the backoff */
+    unsigned busy;    /* transient Nacks in a row */
+} agt_flight_t;
+
+struct agt_link_t {
+    const agt_config_t *cfg; /* borrowed */
+    agt_outbox_t *outbox;    /* borrowed */
+    uint64_t epoch;
+    void *ctx, *dealer, *monitor;
+    int connected;
+    int64_t next_hello;
+    int64_t reconnect_at; /* monotonic ms of our own reconnect, INT64_MAX if none */
+    unsigned hs_failures; /* handshakes failed in a row */
+    agt_flight_t *win;    /* sorted by id */
+    size_t n;
+    int64_t *ids; /* scratch for the outbox poll, [agent] window long */
+    uint64_t rng;
+};
+
+/* xorshift64: jitter only needs to differ between agents, not be secret. */
+static uint64_t s_rand(agt_link_t *self)
+{
+    uint64_t x = self->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return self->rng = x;
+}
+
+/* base * 2^step, capped, plus up to a quarter more at random so that agents
+ * that lost the server together do not all come back in the same second. */
+static int64_t s_backoff(agt_link_t *self, int64_t base, unsigned step, int64_t cap)
+{
+    int64_t d = base;
+    for (unsigned i = 0; i < step && d < cap; i++)
+        d *= 2;
+    if (d > cap)
+        d = cap;
+    return d + (int64_t)(s_rand(self) % (uint64_t)(d / 4 + 1));
+}
+
+/* Five minutes, or resend_timeout_ms when the configuration asks for longer. */
+static int64_t s_resend_cap(const agt_link_t *self)
+{
+    int64_t t = self->cfg->resend_timeout_ms;
+    return t > S_BACKOFF_CAP_MS ? t : S_BACKOFF_CAP_MS;
+}
+
+/* Index of id in the window, or -1. */
+static ptrdiff_t s_find(const agt_link_t *self, int64_t id)
+{
+    size_t lo = 0, hi = self->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (self->win[mid].id == id)
+            return (ptrdiff_t)mid;
+        if (self->win[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static void s_window_add(agt_link_t *self, int64_t id, int64_t now)
+{
+    size_t at = self->n;
+    while (at > 0 && self->win[at - 1].id > id)
+        at--;
+    memmove(&self->win[at + 1], &self->win[at], (self->n - at) * sizeof self->win[0]);
+    self->win[at] = (agt_flight_t){.id = id, .due = now};
+    self->n++;
+    CCHC_LOG(CCHC_LOG_DEBUG, "window_add", "id=%" PRId64 " in_flight=%zu", id, self->n);
+}
+
+static void s_window_remove(agt_link_t *self, size_t at)
+{
+    memmove(&self->win[at], &self->win[at + 1], (self->n - at - 1) * sizeof self->win[0]);
+    self->n--;
+}
+
+/* Takes the oldest queued rows not yet in the window, up to its size. */
+static void s_window_fill(agt_link_t *self, int64_t now)
+{
+    size_t max = (size_t)self->cfg->window, got = 0;
+    if (self->n >= max || agt_outbox_queued_ids(self->outbox, self->ids, max, &got) != CCHC_OK)
+        return;
+    for (size_t i = 0; i < got && self->n < max; i++)
+        if (s_find(self, self->ids[i]) < 0)
+            s_window_add(self, self->ids[i], now);
+}
+
+static void s_envelope_init(const agt_link_t *self, cchc_envelope_t *env, int64_t msg_id)
+{
+    *env = (cchc_envelope_t)CCHC__V1__ENVELOPE__INIT;
+    env->protocol_version = CCHC_WIRE_PROTOCOL_VERSION;
+    env->unit = self->cfg->unit;
+    env->agent_epoch = self->epoch;
+    env->msg_id = (uint64_t)msg_id;
+    env->sent_at_ms = cchc_clock_now_ms();
+}
+
+/* Encodes and sends one Envelope without blocking. 0, CCHC_EAGAIN (not
+ * connected, or the pipe is full), CCHC_ETOOBIG, CCHC_EENCODING or CCHC_EIO. */
+static int s_send_envelope(agt_link_t *self, const cchc_envelope_t *env, size_t *len_out)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = cchc_wire_encode(env, &buf, &len);
+    if (rc != CCHC_OK)
+        return rc;
+    *len_out = len;
+    if (len > (size_t)self->cfg->max_frame) {
+        free(buf);
+        return CCHC_ETOOBIG;
+    }
+    if (zmq_send(self->dealer, buf, len, ZMQ_DONTWAIT) < 0) {
+        rc = (errno == EAGAIN || errno == EINTR) ? CCHC_EAGAIN : CCHC_EIO;
+        if (rc == CCHC_EIO)
+            CCHC_LOG(CCHC_LOG_ERROR, "send_failed", "err=\"%s\"", zmq_strerror(errno));
+    }
+    free(buf);
+    return rc;
+}
+
+static int s_send_hello(agt_link_t *self)
+{
+    int64_t depth = 0;
+    if (agt_outbox_queued_count(self->outbox, &depth) != CCHC_OK)
+        depth = (int64_t)self->n;
+    Cchc__V1__Hello hello = CCHC__V1__HELLO__INIT;
+    hello.agent_version = (char *)CCHC_VERSION;
+    hello.queue_depth = (uint64_t)depth;
+    cchc_envelope_t env;
+    s_envelope_init(self, &env, 0);
+    env.body_case = CCHC__V1__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    size_t len = 0;
+    int rc = s_send_envelope(self, &env, &len);
+    if (rc == CCHC_OK)
+        CCHC_LOG(CCHC_LOG_DEBUG, "hello_sent", "queue_depth=%" PRId64, depth);
+    return rc;
+}
+
+/* Moves a row aside when this agent itself can never send it (its payload no
+ * longer unpacks, or has outgrown max_frame), so it does not block the window
+ * forever; the officer sees it in status with the reason. */
+static void s_refuse_locally(agt_link_t *self, int64_t id, const char *reason)
+{
+    CCHC_LOG(CCHC_LOG_WARN, "refused", "id=%" PRId64 " reason=\"%s\"", id, reason);
+    (void)agt_outbox_mark_refused(self->outbox, id, reason, NULL);
+}
+
+/* Sends the report of one window entry. 0 sent; CCHC_EAGAIN not now (stop this
+ * pass); CCHC_ENOTFOUND the entry leaves the window; CCHC_EIO try again later. */
+static int s_send_report(agt_link_t *self, agt_flight_t *f)
+{
+    uint8_t *payload = NULL;
+    size_t plen = 0, len = 0;
+    Cchc__V1__Report *report = NULL;
+    cchc_envelope_t env;
+    char err[256] = "", reason[320];
+    int rc = agt_outbox_payload(self->outbox, f->id, &payload, &plen);
+    if (rc != CCHC_OK)
+        goto out;
+    rc = cchc_wire_unpack_report(payload, plen, (size_t)self->cfg->max_frame, &report, err,
+                                 sizeof err);
+    if (rc != CCHC_OK) {
+        if (rc == CCHC_ETOOBIG)
+            snprintf(reason, sizeof reason, "AGENT_TOO_BIG: %s ([server] max_frame)", err);
+        else
+            snprintf(reason, sizeof reason,
+                     "AGENT_UNREADABLE: the stored report does not unpack"
+                     " (%s): %s",
+                     cchc_strerror(rc), err);
+        s_refuse_locally(self, f->id, reason);
+        rc = CCHC_ENOTFOUND;
+        goto out;
+    }
+    s_envelope_init(self, &env, f->id);
+    env.body_case = CCHC__V1__ENVELOPE__BODY_REPORT;
+    env.report = report;
+    rc = s_send_envelope(self, &env, &len);
+    if (rc == CCHC_ETOOBIG || rc == CCHC_EENCODING) {
+        if (rc == CCHC_ETOOBIG)
+            snprintf(reason, sizeof reason,
+                     "AGENT_TOO_BIG: message of %zu bytes, over [server] max_frame %" PRId64, len,
+                     self->cfg->max_frame);
+        else
+            snprintf(reason, sizeof reason, "AGENT_ENCODING: the report holds invalid UTF-8");
+        s_refuse_locally(self, f->id, reason);
+        rc = CCHC_ENOTFOUND;
+        goto out;
+    }
+    if (rc != CCHC_OK)
+        goto out;
+    (void)agt_outbox_mark_sent(self->outbox, f->id, cchc_clock_now_ms());
+    CCHC_LOG(CCHC_LOG_DEBUG, "sent", "id=%" PRId64 " bytes=%zu resends=%u", f->id, len, f->resends);
+out:
+    cchc_report_free(&report);
+    free(payload);
+    return rc;
+}
+
+/* Sends every entry that is due. Returns 1 when the socket would not take
+ * more (try again shortly), else 0. */
+static int s_send_due(agt_link_t *self, int64_t now)
+{
+    if (!self->connected)
+        return 0;
+    if (now >= self->next_hello) {
+        if (s_send_hello(self) == CCHC_EAGAIN) {
+            self->next_hello = now + S_RETRY_BLOCKED_MS;
+            return 1;
+        }
+        self->next_hello = now + S_HELLO_EVERY_MS;
+    }
+    size_t i = 0;
+    while (i < self->n) {
+        agt_flight_t *f = &self->win[i];
+        if (f->due > now) {
+            i++;
+            continue;
+        }
+        int rc = s_send_report(self, f);
+        if (rc == CCHC_EAGAIN)
+            return 1;
+        if (rc == CCHC_ENOTFOUND) {
+            s_window_remove(self, i);
+            continue;
+        }
+        f->due =
+            now + s_backoff(self, self->cfg->resend_timeout_ms, f->resends, s_resend_cap(self));
+        if (rc == CCHC_OK)
+            f->resends++;
+        i++;
+    }
+    return 0;
+}
+
+/* The window entry an answer is about, or NULL when it is not ours or not in
+ * flight (a late duplicate of an answer already handled). */
+static agt_flight_t *s_answered(agt_link_t *self, uint64_t epoch, uint64_t msg_id, const char *what)
+{
+    ptrdiff_t at = -1;
+    if (epoch == self->epoch && msg_id <= (uint64_t)INT64_MAX)
+        at = s_find(self, (int64_t)msg_id);
+    if (at < 0) {
+        CCHC_LOG(CCHC_LOG_DEBUG, "reply_ignored", "kind=%s id=%" PRIu64 " epoch_match=%d", what,
+                 msg_id, epoch == self->epoch);
+        return NULL;
+    }
+    return &self->win[at];
+}
+
+/* Findings of an answer as JSON text (caller frees), NULL when there are none. */
+static char *s_findings_text(Cchc__V1__Finding *const *v, size_t n, size_t *count)
+{
+    *count = 0;
+    if (n == 0)
+        return NULL;
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    cchc_wire_findings_append(&f, v, n);
+    json_t *arr = cchc_findings_to_json(&f);
+    char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    *count = f.n;
+    json_decref(arr);
+    cchc_findings_clear(&f);
+    return text;
+}
+
+static void s_handle_ack(agt_link_t *self, const Cchc__V1__Ack *ack)
+{
+    agt_flight_t *f = s_answered(self, ack->agent_epoch, ack->msg_id, "ack");
+    if (!f)
+        return;
+    size_t nwarn = 0;
+    char *warnings = s_findings_text(ack->warnings, ack->n_warnings, &nwarn);
+    int rc = agt_outbox_mark_delivered(self->outbox, f->id, cchc_clock_now_ms(), ack->report_id,
+                                       warnings);
+    free(warnings);
+    /* On an outbox error the row stays queued and in the window: it will be
+     * resent, acked again as a duplicate, and marked then. */
+    if (rc != CCHC_OK && rc != CCHC_ENOTFOUND)
+        return;
+    CCHC_LOG(CCHC_LOG_INFO, "delivered",
+             "id=%" PRId64 " server_id=%" PRId64 " duplicate=%d"
+             " warnings=%zu",
+             f->id, ack->report_id, ack->duplicate ? 1 : 0, nwarn);
+    s_window_remove(self, (size_t)(f - self->win));
+}
+
+static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
+{
+    agt_flight_t *f = s_answered(self, nack->agent_epoch, nack->msg_id, "nack");
+    if (!f)
+        return;
+    const char *name = cchc_wire_nack_reason_name(nack->reason);
+    if (cchc_wire_nack_is_transient(nack->reason)) {
+        int64_t delay = s_backoff(self, S_BUSY_BASE_MS, f->busy++, s_resend_cap(self));
+        f->due = cchc_clock_mono_ms() + delay;
+        CCHC_LOG(CCHC_LOG_INFO, "nack_transient", "id=%" PRId64 " reason=%s retry_in_ms=%" PRId64,
+                 f->id, name, delay);
+        return;
+    }
+    size_t n = 0;
+    char *findings = s_findings_text(nack->findings, nack->n_findings, &n);
+    char *reason = nack->detail && *nack->detail ? cchc_asprintf("%s: %s", name, nack->detail)
+                                                 : cchc_strdup(name);
+    int rc = agt_outbox_mark_refused(self->outbox, f->id, reason, findings);
+    free(reason);
+    free(findings);
+    if (rc != CCHC_OK && rc != CCHC_ENOTFOUND)
+        return;
+    CCHC_LOG(CCHC_LOG_WARN, "refused", "id=%" PRId64 " reason=%s findings=%zu", f->id, name, n);
+    s_window_remove(self, (size_t)(f - self->win));
+}
+
+/* One frame from the server. Anything that does not decode is logged and
+ * dropped: the server is trusted to be well-meaning, not to be bug-free. */
+static void s_handle_frame(agt_link_t *self, const uint8_t *data, size_t len)
+{
+    cchc_envelope_t *env = NULL;
+    char err[256] = "";
+    int rc = cchc_wire_decode(data, len, (size_t)self->cfg->max_frame, &env, err, sizeof err);
+    if (rc != CCHC_OK) {
+        CCHC_LOG(CCHC_LOG_WARN, "bad_frame", "bytes=%zu code=%s err=\"%s\"", len, cchc_strerror(rc),
+                 err);
+        cchc_wire_free(&env);
+        return;
+    }
+    if (env->body_case == CCHC__V1__ENVELOPE__BODY_ACK && env->ack)
+        s_handle_ack(self, env->ack);
+    else if (env->body_case == CCHC__V1__ENVELOPE__BODY_NACK && env->nack)
+        s_handle_nack(self, env->nack);
+    else
+        CCHC_LOG(CCHC_LOG_DEBUG, "reply_ignored", "body=%d", (int)env->body_case);
+    cchc_wire_free(&env);
+}
+
+/* Reads what the server sent, without blocking. Returns how many messages. */
+static int s_recv_all(agt_link_t *self)
+{
+    int count = 0;
+    zmq_msg_t msg;
+    while (count < S_RECV_PER_PASS) {
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->dealer, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        count++;
+        /* One frame per message: more frames are not ours to guess at. */
+        if (zmq_msg_more(&msg)) {
+            CCHC_LOG(CCHC_LOG_WARN, "bad_frame", "err=\"multipart message\"");
+            while (zmq_msg_more(&msg)) {
+                zmq_msg_close(&msg);
+                zmq_msg_init(&msg);
+                if (zmq_msg_recv(&msg, self->dealer, 0) < 0)
+                    break;
+            }
+        } else {
+            s_handle_frame(self, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        }
+        zmq_msg_close(&msg);
+    }
+    if (count > 0) {
+        char ms[32];
+        snprintf(ms, sizeof ms, "%" PRId64, cchc_clock_now_ms());
+        (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_CONTACT, ms);
+    }
+    return count;
+}
+
+/* A failed handshake is almost always a key problem, and the officer can only
+ * fix it by talking to the district: say so, in the log and in status. */
+static void s_handshake_failed(agt_link_t *self, uint16_t event, uint32_t value,
+                               const char *endpoint)
+{
+    char detail[128], when[32], *text;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        snprintf(detail, sizeof detail, "kind=auth status=%u", value);
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        snprintf(detail, sizeof detail, "kind=protocol code=0x%x", value);
+    else
+        snprintf(detail, sizeof detail, "kind=no_detail err=\"%s\"", strerror((int)value));
+    const char *also = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                           ? ""
+                           : "; also check that [server] public_key is the district server's key";
+    CCHC_LOG(CCHC_LOG_ERROR, "handshake_failed",
+             "endpoint=%s %s hint=\"the server refused this agent's key: ask the district to "
+             "register %s%s\"",
+             endpoint, detail, self->cfg->public_key, also);
+    cchc_clock_format_utc(cchc_clock_now_ms(), when, sizeof when);
+    text = cchc_asprintf("%s handshake_failed %s: the server refused this agent's key: ask the "
+                         "district to register %s%s",
+                         when, detail, self->cfg->public_key, also);
+    (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, text);
+    free(text);
+}
+
+static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const char *endpoint)
+{
+    int64_t now = cchc_clock_mono_ms();
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        self->connected = 1;
+        self->hs_failures = 0;
+        self->reconnect_at = INT64_MAX;
+        CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint, self->n);
+        (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, NULL);
+        /* Hello first (s_send_due sends it before reports), then the window. */
+        self->next_hello = now;
+        for (size_t i = 0; i < self->n; i++) {
+            self->win[i].due = now;
+            self->win[i].resends = 0;
+            self->win[i].busy = 0;
+        }
+        break;
+    case ZMQ_EVENT_DISCONNECTED:
+        CCHC_LOG(self->connected ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "disconnected", "endpoint=%s",
+                 endpoint);
+        self->connected = 0;
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        self->connected = 0;
+        s_handshake_failed(self, event, value, endpoint);
+        /* libzmq 4.3 treats a failed handshake as a protocol error and drops
+         * the connection for good; reconnect ourselves, unless libzmq is seen
+         * retrying on its own (the events below cancel this). */
+        self->reconnect_at =
+            now + s_backoff(self, S_RECONNECT_BASE_MS, self->hs_failures++, S_RECONNECT_CAP_MS);
+        break;
+    case ZMQ_EVENT_CONNECTED:
+    case ZMQ_EVENT_CONNECT_DELAYED:
+    case ZMQ_EVENT_CONNECT_RETRIED:
+        self->reconnect_at = INT64_MAX;
+        CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
+                 endpoint);
+        break;
+    default:
+        CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
+                 endpoint);
+        break;
+    }
+}
+
+/* Monitor events are two frames: 16-bit event and 32-bit value, then the
+ * endpoint. */
+static void s_monitor_drain(agt_link_t *self)
+{
+    zmq_msg_t msg;
+    for (;;) {
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        uint16_t event = 0;
+        uint32_t value = 0;
+        char endpoint[256] = "";
+        int ok = zmq_msg_size(&msg) == 6;
+        if (ok) {
+            memcpy(&event, zmq_msg_data(&msg), 2);
+            memcpy(&value, (const char *)zmq_msg_data(&msg) + 2, 4);
+        }
+        while (zmq_msg_more(&msg)) {
+            zmq_msg_close(&msg);
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, self->monitor, 0) < 0)
+                break;
+            size_t n = zmq_msg_size(&msg);
+            n = n < sizeof endpoint - 1 ? n : sizeof endpoint - 1;
+            memcpy(endpoint, zmq_msg_data(&msg), n);
+            endpoint[n] = '\0';
+        }
+        zmq_msg_close(&msg);
+        if (ok)
+            s_on_event(self, event, value, endpoint);
+    }
+}
+
+static const struct {
+    int opt;
+    int value;
+    const char *name;
+} s_int_opts[] = {
+    {ZMQ_IMMEDIATE, 1, "ZMQ_IMMEDIATE"},
+    {ZMQ_LINGER, 1000, "ZMQ_LINGER"},
+    {ZMQ_RECONNECT_IVL, 1000, "ZMQ_RECONNECT_IVL"},
+    {ZMQ_RECONNECT_IVL_MAX, 60000, "ZMQ_RECONNECT_IVL_MAX"},
+    {ZMQ_HEARTBEAT_IVL, 10000, "ZMQ_HEARTBEAT_IVL"},
+    {ZMQ_HEARTBEAT_TIMEOUT, 30000, "ZMQ_HEARTBEAT_TIMEOUT"},
+    /* Under 65 s: the TTL travels in deciseconds in 16 bits. */
+    {ZMQ_HEARTBEAT_TTL, 60000, "ZMQ_HEARTBEAT_TTL"},
+};
+
+/* Reads the three keys and checks that the pair is one pair. */
+static int s_read_keys(const agt_config_t *cfg, char server_pub[], char pub[], char sec[],
+                       char *err, size_t errlen)
+{
+    char kerr[256], derived[CCHC_KEY_Z85_LEN + 1];
+    if (cchc_keys_read(cfg->server_public_key, 0, server_pub, kerr, sizeof kerr) != CCHC_OK) {
+        snprintf(err, errlen, "[server] public_key: %s", kerr);
+        return CCHC_EINVAL;
+    }
+    if (cchc_keys_read(cfg->public_key, 0, pub, kerr, sizeof kerr) != CCHC_OK) {
+        snprintf(err, errlen, "[agent] public_key: %s (make one with `cchc-agent keygen`)", kerr);
+        return CCHC_EINVAL;
+    }
+    if (cchc_keys_read(cfg->secret_key, 1, sec, kerr, sizeof kerr) != CCHC_OK) {
+        snprintf(err, errlen, "[agent] secret_key: %s", kerr);
+        return CCHC_EINVAL;
+    }
+    if (cchc_keys_public_of(sec, derived) != CCHC_OK || strcmp(derived, pub) != 0) {
+        snprintf(err, errlen,
+                 "%s is not the public key of %s: run `cchc-agent keygen --force` and have the "
+                 "district register the new public key",
+                 cfg->public_key, cfg->secret_key);
+        return CCHC_EINVAL;
+    }
+    return CCHC_OK;
+}
+
+static int s_socket_setup(agt_link_t *self, const char *server_pub, const char *pub,
+                          const char *sec, char *err, size_t errlen)
+{
+    const agt_config_t *cfg = self->cfg;
+    char ep[64];
+    int64_t maxmsg = cfg->max_frame;
+    const char *what = "ZMQ_CURVE keys";
+    if (zmq_setsockopt(self->dealer, ZMQ_CURVE_SERVERKEY, server_pub, CCHC_KEY_Z85_LEN + 1) ||
+        zmq_setsockopt(self->dealer, ZMQ_CURVE_PUBLICKEY, pub, CCHC_KEY_Z85_LEN + 1) ||
+        zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, CCHC_KEY_Z85_LEN + 1))
+        goto fail;
+    for (size_t i = 0; i < sizeof s_int_opts / sizeof s_int_opts[0]; i++) {
+        what = s_int_opts[i].name;
+        if (zmq_setsockopt(self->dealer, s_int_opts[i].opt, &s_int_opts[i].value, sizeof(int)))
+            goto fail;
+    }
+    what = "ZMQ_MAXMSGSIZE";
+    if (zmq_setsockopt(self->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg))
+        goto fail;
+    /* The monitor is attached before connecting so no event is missed. */
+    snprintf(ep, sizeof ep, "inproc://agt-link-monitor-%p", (void *)self);
+    what = "zmq_socket_monitor";
+    if (zmq_socket_monitor(self->dealer, ep, ZMQ_EVENT_ALL) || zmq_connect(self->monitor, ep))
+        goto fail;
+    if (zmq_connect(self->dealer, cfg->server_endpoint)) {
+        snprintf(err, errlen, "[server] endpoint \"%s\": %s", cfg->server_endpoint,
+                 zmq_strerror(errno));
+        return CCHC_EINVAL;
+    }
+    return CCHC_OK;
+fail:
+    snprintf(err, errlen, "could not set up the socket (%s): %s", what, zmq_strerror(errno));
+    return CCHC_EIO;
+}
+
+agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *err, size_t errlen)
+{
+    char server_pub[CCHC_KEY_Z85_LEN + 1], pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1];
+    agt_link_t *self = NULL;
+    if (s_read_keys(cfg, server_pub, pub, sec, err, errlen) != CCHC_OK)
+        goto fail;
+    self = cchc_calloc(1, sizeof *self);
+    self->cfg = cfg;
+    self->outbox = outbox;
+    self->epoch = agt_outbox_epoch(outbox);
+    self->reconnect_at = INT64_MAX;
+    self->rng = self->epoch ^ (uint64_t)cchc_clock_mono_ms() ^ 0x9e3779b97f4a7c15ULL;
+    self->win = cchc_calloc((size_t)cfg->window, sizeof self->win[0]);
+    self->ids = cchc_calloc((size_t)cfg->window, sizeof self->ids[0]);
+    self->ctx = zmq_ctx_new();
+    self->dealer = self->ctx ? zmq_socket(self->ctx, ZMQ_DEALER) : NULL;
+    self->monitor = self->ctx ? zmq_socket(self->ctx, ZMQ_PAIR) : NULL;
+    if (!self->dealer || !self->monitor) {
+        snprintf(err, errlen, "could not create the sockets: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (s_socket_setup(self, server_pub, pub, sec, err, errlen) != CCHC_OK)
+        goto fail;
+    explicit_bzero(sec, sizeof sec);
+    return self;
+fail:
+    explicit_bzero(sec, sizeof sec);
+    agt_link_destroy(&self);
+    return NULL;
+}
+
+void agt_link_destroy(agt_link_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    agt_link_t *self = *self_p;
+    if (self->dealer)
+        (void)zmq_socket_monitor(self->dealer, NULL, 0);
+    if (self->monitor)
+        zmq_close(self->monitor);
+    if (self->dealer)
+        zmq_close(self->dealer);
+    /* Waits at most ZMQ_LINGER for unsent messages: everything is on disk. */
+    while (self->ctx && zmq_ctx_term(self->ctx) != 0 && errno == EINTR)
+        ;
+    free(self->ids);
+    free(self->win);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Drops whatever is left of the connection and dials again. */
+static void s_reconnect(agt_link_t *self)
+{
+    self->reconnect_at = INT64_MAX;
+    (void)zmq_disconnect(self->dealer, self->cfg->server_endpoint);
+    if (zmq_connect(self->dealer, self->cfg->server_endpoint) != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "reconnect_failed", "endpoint=%s err=\"%s\"",
+                 self->cfg->server_endpoint, zmq_strerror(errno));
+        self->reconnect_at = cchc_clock_mono_ms() + S_RECONNECT_CAP_MS;
+        return;
+    }
+    CCHC_LOG(CCHC_LOG_INFO, "reconnect", "endpoint=%s failures=%u", self->cfg->server_endpoint,
+             self->hs_failures);
+}
+
+int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
+{
+    int64_t start = cchc_clock_mono_ms();
+    int64_t deadline = opts->timeout_ms > 0 ? start + opts->timeout_ms : INT64_MAX;
+    int64_t next_poll = start;
+    CCHC_LOG(CCHC_LOG_INFO, "start", "unit=%s endpoint=%s epoch=%016" PRIx64 " window=%" PRId64,
+             self->cfg->unit, self->cfg->server_endpoint, self->epoch, self->cfg->window);
+    for (;;) {
+        if (opts->stop && *opts->stop)
+            return AGT_LINK_STOPPED;
+        int64_t now = cchc_clock_mono_ms();
+        if (now >= deadline)
+            return AGT_LINK_TIMED_OUT;
+        if (now >= next_poll) {
+            s_window_fill(self, now);
+            next_poll = now + S_OUTBOX_POLL_MS;
+            int64_t queued = 1;
+            if (opts->drain && agt_outbox_queued_count(self->outbox, &queued) == CCHC_OK &&
+                queued == 0)
+                return AGT_LINK_DRAINED;
+        }
+        if (now >= self->reconnect_at)
+            s_reconnect(self);
+        int blocked = s_send_due(self, now);
+        int64_t wake = next_poll < deadline ? next_poll : deadline;
+        wake = self->reconnect_at < wake ? self->reconnect_at : wake;
+        if (self->connected) {
+            wake = self->next_hello < wake ? self->next_hello : wake;
+            for (size_t i = 0; i < self->n; i++)
+                wake = self->win[i].due < wake ? self->win[i].due : wake;
+        }
+        if (blocked && now + S_RETRY_BLOCKED_MS < wake)
+            wake = now + S_RETRY_BLOCKED_MS;
+        zmq_pollitem_t items[2] = {{self->dealer, 0, ZMQ_POLLIN, 0},
+                                   {self->monitor, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, wake > now ? (long)(wake - now) : 0) < 0) {
+            if (errno == EINTR)
+                continue;
+            CCHC_LOG(CCHC_LOG_ERROR, "poll_failed", "err=\"%s\"", zmq_strerror(errno));
+            return CCHC_EIO;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            s_monitor_drain(self);
+        /* Answers free slots in the window (and may have emptied the queue a
+         * drain waits for): look at the outbox again at once. */
+        if ((items[0].revents & ZMQ_POLLIN) && s_recv_all(self) > 0)
+            next_poll = cchc_clock_mono_ms();
+    }
+}

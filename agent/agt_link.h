@@ -1,0 +1,42 @@
+/* agt_link.h: the agent's connection to the district server.
+ *
+ * Owns the ZeroMQ context, the CURVE DEALER socket, its monitor and the window
+ * of reports in flight. It reads queued rows from the outbox, sends them in
+ * Envelopes, resends them on reconnect and on timeouts (with backoff and
+ * jitter, forever), and records each Ack or Nack on the row. */
+#ifndef AGT_LINK_H
+#define AGT_LINK_H
+
+#include "agt_config.h"
+#include "agt_outbox.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct agt_link_t agt_link_t;
+
+/* How agt_link_run ends; negative values are CCHC_E* codes. */
+enum {
+    AGT_LINK_STOPPED = 0,   /* *stop was set (SIGTERM, SIGINT) */
+    AGT_LINK_DRAINED = 1,   /* drain asked and no row is queued any more */
+    AGT_LINK_TIMED_OUT = 2, /* timeout_ms passed */
+};
+
+typedef struct {
+    int drain;                   /* return as soon as no row is queued */
+    int64_t timeout_ms;          /* 0: no limit */
+    volatile sig_atomic_t *stop; /* set by a signal handler; checked every loop */
+} agt_link_opts_t;
+
+/* Reads the key files, makes and connects the socket. cfg and outbox are
+ * borrowed and must outlive the link. NULL on failure, with the reason (in
+ * English, naming the file and the fix) in err. */
+agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *err, size_t errlen);
+/* Closes the sockets (LINGER bounds the wait); accepts NULL. */
+void agt_link_destroy(agt_link_t **self_p);
+
+/* Runs the loop until one of the ends above. */
+int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts);
+
+#endif

@@ -1,0 +1,171 @@
+/* agt_main.c: cchc-agent's entry point.
+ *
+ * Owns only the process: global options, loading agent.ini (defaults < file <
+ * --set flags), starting the log, and dispatching to one agt_cmd_<name>. A
+ * command's --help is answered before the configuration is read, so help
+ * works anywhere. Exit codes: 0 ok, 1 refused or failed, 2 usage or
+ * configuration, 3 `run --drain` timed out. */
+#include "agt_config.h"
+
+#include "cchc_err.h"
+#include "cchc_log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_MAX_SETS 32
+
+typedef struct {
+    const char *name;
+    int (*fn)(const agt_config_t *cfg, int argc, char **argv);
+    const char *usage;
+    const char *help;
+} agt_command_t;
+
+static const agt_command_t s_commands[] = {
+    {"submit", agt_cmd_submit, "submit FILE [--dry-run]",
+     "    Kiểm tra báo cáo (tệp JSON) và lưu vào hàng đợi gửi; không cần mạng.\n"
+     "    (check a report's JSON file offline and queue it for delivery)\n"
+     "    --dry-run   chỉ kiểm tra, không lưu (check only, queue nothing)\n"},
+    {"run", agt_cmd_run, "run [--drain] [--timeout SEC]",
+     "    Chạy nền: gửi các báo cáo trong hàng đợi tới máy chủ huyện, gửi lại đến khi được\n"
+     "    trả lời. (the daemon: deliver queued reports, resend until answered)\n"
+     "    --drain        dừng khi không còn báo cáo chờ gửi (exit 0 once nothing is queued)\n"
+     "    --timeout SEC  dừng sau SEC giây; với --drain mà chưa gửi hết thì mã thoát 3\n"
+     "                   (stop after SEC seconds; with --drain, exit 3 if still queued)\n"},
+    {"status", agt_cmd_status, "status [--json]",
+     "    Tình trạng hàng đợi: chờ gửi, đã gửi, bị từ chối (kèm lỗi cần sửa), liên lạc gần nhất.\n"
+     "    (queued, delivered and refused reports, last contact, last error)\n"
+     "    --json   một đối tượng JSON (one JSON object)\n"},
+    {"keygen", agt_cmd_keygen, "keygen [--out PREFIX] [--force]",
+     "    Tạo cặp khóa CURVE của máy trạm vào các tệp [agent] public_key và secret_key.\n"
+     "    (make this agent's key pair into the files agent.ini names)\n"
+     "    --out PREFIX   ghi PREFIX.pub và PREFIX.key (write PREFIX.pub and PREFIX.key)\n"
+     "    --force        thay khóa đã có (replace existing key files)\n"},
+};
+
+#define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
+
+static void s_usage(FILE *f)
+{
+    fprintf(f, "Cách dùng (usage): cchc-agent [-c agent.ini] [--set SECTION.KEY=VALUE]... "
+               "<command> [options]\n"
+               "                   cchc-agent --help | --version\n"
+               "                   cchc-agent <command> --help\n\n"
+               "Lệnh (commands):\n");
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        fprintf(f, "  %s\n%s", s_commands[i].usage, s_commands[i].help);
+    fprintf(f, "\nTùy chọn chung (global options):\n"
+               "  -c, --config FILE   tệp cấu hình (configuration file), mặc định agent.ini\n"
+               "  --set S.K=V         ghi đè một khóa cấu hình (override one key), "
+               "e.g. --set log.level=debug\n"
+               "  -h, --help          trợ giúp này (this help)\n"
+               "  -V, --version       phiên bản (version)\n\n"
+               "Cấu hình (agent.ini keys, with defaults):\n");
+    agt_config_describe(f);
+    fprintf(f, "\nMã thoát (exit codes): 0 ok, 1 bị từ chối hoặc lỗi (refused or failed), "
+               "2 sai cách dùng hoặc cấu hình (usage or configuration), 3 run --drain hết giờ "
+               "(timed out)\n");
+}
+
+static const agt_command_t *s_find(const char *name)
+{
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        if (strcmp(s_commands[i].name, name) == 0)
+            return &s_commands[i];
+    return NULL;
+}
+
+/* The value of an option given as "-o VALUE", "--opt VALUE" or "--opt=VALUE";
+ * NULL when a is not that option. *i moves past a separate value. */
+static const char *s_optarg(int argc, char **argv, int *i, const char *shrt, const char *lng,
+                            int *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(lng);
+    if (strncmp(a, lng, n) == 0 && a[n] == '=')
+        return a + n + 1;
+    if (strcmp(a, lng) != 0 && (!shrt || strcmp(a, shrt) != 0))
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = "agent.ini", *sets[S_MAX_SETS], *v;
+    size_t nsets = 0;
+    int i = 1, missing = 0;
+    cchc_log_set_ident("cchc-agent");
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            s_usage(stdout);
+            return AGT_EXIT_OK;
+        }
+        if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("cchc-agent %s\n", CCHC_VERSION);
+            return AGT_EXIT_OK;
+        }
+        if ((v = s_optarg(argc, argv, &i, "-c", "--config", &missing))) {
+            config = v;
+        } else if ((v = s_optarg(argc, argv, &i, NULL, "--set", &missing))) {
+            if (nsets == S_MAX_SETS) {
+                fprintf(stderr, "cchc-agent: quá nhiều --set (at most %d)\n", S_MAX_SETS);
+                return AGT_EXIT_USAGE;
+            }
+            sets[nsets++] = v;
+        } else {
+            fprintf(stderr, "cchc-agent: %s \"%s\"; xem cchc-agent --help\n",
+                    missing ? "thiếu giá trị cho tùy chọn (option needs a value)"
+                            : "tùy chọn không hợp lệ (unknown option)",
+                    a);
+            return AGT_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "cchc-agent: thiếu lệnh (missing command); xem cchc-agent --help\n");
+        return AGT_EXIT_USAGE;
+    }
+    const agt_command_t *cmd = s_find(argv[i]);
+    if (!cmd) {
+        fprintf(stderr,
+                "cchc-agent: không có lệnh \"%s\" (unknown command); xem cchc-agent "
+                "--help\n",
+                argv[i]);
+        return AGT_EXIT_USAGE;
+    }
+    int cmd_argc = argc - i;
+    char **cmd_argv = argv + i;
+    for (int j = 1; j < cmd_argc; j++) {
+        if (strcmp(cmd_argv[j], "--help") == 0 || strcmp(cmd_argv[j], "-h") == 0) {
+            printf("Cách dùng (usage): cchc-agent [-c agent.ini] %s\n%s", cmd->usage, cmd->help);
+            return AGT_EXIT_OK;
+        }
+    }
+
+    agt_config_t cfg;
+    char err[1024] = "";
+    int rc = agt_config_load(config, &cfg, err, sizeof err);
+    if (rc != CCHC_OK) {
+        fprintf(stderr, "Lỗi cấu hình (configuration error): %s\n", err);
+        if (rc == CCHC_EIO)
+            fprintf(stderr, "Chỉ rõ tệp cấu hình bằng -c FILE (give the agent.ini with -c FILE)\n");
+        agt_config_free(&cfg);
+        return AGT_EXIT_USAGE;
+    }
+    for (size_t k = 0; k < nsets; k++) {
+        if (agt_config_override(&cfg, sets[k], err, sizeof err) != CCHC_OK) {
+            fprintf(stderr, "Lỗi cấu hình (configuration error): %s\n", err);
+            agt_config_free(&cfg);
+            return AGT_EXIT_USAGE;
+        }
+    }
+    cchc_log_level = cfg.log_level;
+    int code = cmd->fn(&cfg, cmd_argc, cmd_argv);
+    agt_config_free(&cfg);
+    return code;
+}

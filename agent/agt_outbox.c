@@ -1,0 +1,555 @@
+/* agt_outbox.c: the SQLite outbox (see agt_outbox.h).
+ *
+ * Owns the database handle, the schema (version in PRAGMA user_version), the
+ * outbox epoch and every prepared statement. Statements are prepared once at
+ * open and then bound, stepped and reset; nothing else in the agent builds SQL.
+ *
+ * Row lifecycle. A row is born queued and leaves that state at most once; a
+ * delivered or refused row is never sent again (the UPDATEs all say
+ * "WHERE state = 'queued'", so a late duplicate answer changes nothing).
+ *
+ *   state      event                            next       function
+ *   ---------  -------------------------------  ---------  --------------------------
+ *   (none)     officer submits a valid report   queued     agt_outbox_insert
+ *   queued     sent or resent (window, timer)   queued     agt_outbox_mark_sent
+ *   queued     Nack with a transient reason     queued     (none: agt_link backs off)
+ *   queued     no answer before the timeout     queued     (none: agt_link resends)
+ *   queued     Ack (epoch and msg_id match)     delivered  agt_outbox_mark_delivered
+ *   queued     Nack with a permanent reason     refused    agt_outbox_mark_refused
+ *   queued     payload cannot be sent at all    refused    agt_outbox_mark_refused
+ *   delivered  (final: kept for status)         -          -
+ *   refused    (final: shown with its reasons)  -          -
+ */
+#include "agt_outbox.h"
+
+#include "cchc_err.h"
+#include "cchc_log.h"
+#include "cchc_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define S_SCHEMA_VERSION 1
+
+static const char s_schema_v1[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " created_at INTEGER NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('queued','delivered','refused')),"
+    " report_type TEXT, unit TEXT, period TEXT, subject TEXT, revision INTEGER,"
+    " kind TEXT, source TEXT,"
+    " payload BLOB NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " last_sent_at INTEGER, delivered_at INTEGER, server_report_id INTEGER,"
+    " reason TEXT, findings TEXT);"
+    /* The daemon asks for the oldest queued rows every 500 ms. */
+    "CREATE INDEX outbox_state_id ON outbox (state, id);";
+
+#define S_ROW_COLUMNS                                                                              \
+    "id, created_at, state, report_type, unit, period, subject, kind, source, revision, "          \
+    "attempts, last_sent_at, delivered_at, server_report_id, reason, findings"
+
+enum {
+    ST_INSERT,
+    ST_QUEUED_IDS,
+    ST_QUEUED_COUNT,
+    ST_PAYLOAD,
+    ST_MARK_SENT,
+    ST_MARK_DELIVERED,
+    ST_MARK_REFUSED,
+    ST_COUNTS,
+    ST_LIST_ASC,
+    ST_LIST_DESC,
+    ST_STATE_SET,
+    ST_STATE_DEL,
+    ST_STATE_GET,
+    ST_COUNT_
+};
+
+static const char *const s_sql[ST_COUNT_] = {
+    [ST_INSERT] = "INSERT INTO outbox (created_at, state, report_type, unit, period, subject,"
+                  " revision, kind, source, payload) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6,"
+                  " ?7, ?8, ?9)",
+    [ST_QUEUED_IDS] = "SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT ?1",
+    [ST_QUEUED_COUNT] = "SELECT count(*) FROM outbox WHERE state = 'queued'",
+    [ST_PAYLOAD] = "SELECT payload FROM outbox WHERE id = ?1 AND state = 'queued'",
+    [ST_MARK_SENT] = "UPDATE outbox SET attempts = attempts + 1, last_sent_at = ?2"
+                     " WHERE id = ?1 AND state = 'queued'",
+    [ST_MARK_DELIVERED] = "UPDATE outbox SET state = 'delivered', delivered_at = ?2,"
+                          " server_report_id = ?3, findings = ?4"
+                          " WHERE id = ?1 AND state = 'queued'",
+    [ST_MARK_REFUSED] = "UPDATE outbox SET state = 'refused', reason = ?2, findings = ?3"
+                        " WHERE id = ?1 AND state = 'queued'",
+    [ST_COUNTS] =
+        "SELECT coalesce(sum(state = 'queued'), 0), coalesce(sum(state = 'delivered'), 0),"
+        " coalesce(sum(state = 'refused'), 0),"
+        " coalesce(min(CASE WHEN state = 'queued' THEN created_at END), 0) FROM outbox",
+    [ST_LIST_ASC] = "SELECT " S_ROW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
+                    " ORDER BY id LIMIT ?2",
+    [ST_LIST_DESC] = "SELECT " S_ROW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
+                     " ORDER BY id DESC LIMIT ?2",
+    [ST_STATE_SET] = "INSERT INTO state (key, value) VALUES (?1, ?2)"
+                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_STATE_DEL] = "DELETE FROM state WHERE key = ?1",
+    [ST_STATE_GET] = "SELECT value FROM state WHERE key = ?1",
+};
+
+struct agt_outbox_t {
+    sqlite3 *db;
+    char *path;
+    uint64_t epoch;
+    sqlite3_stmt *st[ST_COUNT_];
+};
+
+/* Logs the connection's last error once and maps it: a busy or locked file is
+ * worth retrying (another process holds it for longer than busy_timeout). */
+static int s_fail(agt_outbox_t *self, const char *op)
+{
+    int code = sqlite3_errcode(self->db);
+    CCHC_LOG(CCHC_LOG_ERROR, "outbox_error", "op=%s path=\"%s\" err=\"%s\"", op, self->path,
+             sqlite3_errmsg(self->db));
+    code &= 0xff;
+    return (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? CCHC_EAGAIN : CCHC_EIO;
+}
+
+/* Ends a use of a prepared statement so it can be bound again. Its return
+ * code repeats the step's, which the caller has already checked. */
+static void s_done(sqlite3_stmt *st)
+{
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+}
+
+static int s_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (!s || !*s)
+        return sqlite3_bind_null(st, idx);
+    return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+static const char *s_col_text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+/* A random non-zero 64-bit value: getrandom(2), /dev/urandom if that fails. */
+static int s_random_u64(uint64_t *out)
+{
+    uint64_t v = 0;
+    while (v == 0) {
+        if (getrandom(&v, sizeof v, 0) == (ssize_t)sizeof v)
+            continue;
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return CCHC_EIO;
+        ssize_t n = read(fd, &v, sizeof v);
+        close(fd);
+        if (n != (ssize_t)sizeof v)
+            return CCHC_EIO;
+    }
+    *out = v;
+    return CCHC_OK;
+}
+
+/* Runs one PRAGMA that answers a single value and checks the answer (NULL:
+ * any answer). */
+static int s_pragma(agt_outbox_t *self, const char *sql, const char *want, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(self->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+            const char *got = rc == SQLITE_ROW ? s_col_text(st, 0) : NULL;
+            rc = SQLITE_OK;
+            if (want && (!got || strcmp(got, want) != 0)) {
+                snprintf(err, errlen, "%s: %s answered \"%s\", expected \"%s\"", self->path, sql,
+                         got ? got : "", want);
+                sqlite3_finalize(st);
+                return CCHC_EIO;
+            }
+        }
+    }
+    if (rc != SQLITE_OK)
+        snprintf(err, errlen, "%s: %s: %s", self->path, sql, sqlite3_errmsg(self->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? CCHC_OK : CCHC_EIO;
+}
+
+static int s_user_version(agt_outbox_t *self, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Creates the schema and the epoch on first use, in one IMMEDIATE transaction
+ * so that two processes opening a new file at once create it once. */
+static int s_migrate(agt_outbox_t *self, char *err, size_t errlen)
+{
+    int version = 0, rc = sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = s_user_version(self, &version);
+    if (rc == SQLITE_OK && version > S_SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "%s: outbox schema version %d is newer than this cchc-agent (%d): "
+                 "upgrade cchc-agent",
+                 self->path, version, S_SCHEMA_VERSION);
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        return CCHC_EINVAL;
+    }
+    if (rc == SQLITE_OK && version == 0) {
+        uint64_t epoch;
+        if (s_random_u64(&epoch) != CCHC_OK) {
+            snprintf(err, errlen, "%s: no random source for the epoch: %s", self->path,
+                     strerror(errno));
+            sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+            return CCHC_EIO;
+        }
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO meta (key, value) VALUES ('epoch', '%016" PRIx64
+                 "'); PRAGMA user_version = %d;",
+                 epoch, S_SCHEMA_VERSION);
+        rc = sqlite3_exec(self->db, s_schema_v1, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(self->db, sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            CCHC_LOG(CCHC_LOG_INFO, "outbox_created", "path=\"%s\" epoch=%016" PRIx64, self->path,
+                     epoch);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(self->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: could not create the outbox: %s", self->path,
+                 sqlite3_errmsg(self->db));
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        return CCHC_EIO;
+    }
+    return CCHC_OK;
+}
+
+static int s_read_epoch(agt_outbox_t *self, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    const char *text = NULL;
+    int rc =
+        sqlite3_prepare_v2(self->db, "SELECT value FROM meta WHERE key = 'epoch'", -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        text = s_col_text(st, 0);
+    char *end = NULL;
+    errno = 0;
+    uint64_t epoch = text ? strtoull(text, &end, 16) : 0;
+    if (!text || strlen(text) != 16 || *end != '\0' || errno != 0 || epoch == 0) {
+        snprintf(err, errlen, "%s: the outbox has no valid epoch (meta.epoch \"%s\")", self->path,
+                 text ? text : "");
+        sqlite3_finalize(st);
+        return CCHC_EINVAL;
+    }
+    self->epoch = epoch;
+    sqlite3_finalize(st);
+    return CCHC_OK;
+}
+
+agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen)
+{
+    agt_outbox_t *self = cchc_calloc(1, sizeof *self);
+    self->path = cchc_strdup(path);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &self->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: could not open: %s", path,
+                 self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(self->db, 1);
+    if (s_pragma(self, "PRAGMA busy_timeout = 5000", NULL, err, errlen) != CCHC_OK ||
+        s_pragma(self, "PRAGMA journal_mode = WAL", "wal", err, errlen) != CCHC_OK ||
+        s_pragma(self, "PRAGMA synchronous = FULL", NULL, err, errlen) != CCHC_OK ||
+        s_pragma(self, "PRAGMA foreign_keys = ON", NULL, err, errlen) != CCHC_OK)
+        goto fail;
+    if (s_migrate(self, err, errlen) != CCHC_OK || s_read_epoch(self, err, errlen) != CCHC_OK)
+        goto fail;
+    for (int i = 0; i < ST_COUNT_; i++) {
+        if (sqlite3_prepare_v3(self->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->st[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: could not prepare statement %d: %s", path, i,
+                     sqlite3_errmsg(self->db));
+            goto fail;
+        }
+    }
+    return self;
+fail:
+    agt_outbox_destroy(&self);
+    return NULL;
+}
+
+void agt_outbox_destroy(agt_outbox_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    agt_outbox_t *self = *self_p;
+    for (int i = ST_COUNT_ - 1; i >= 0; i--)
+        sqlite3_finalize(self->st[i]);
+    if (self->db && sqlite3_close(self->db) != SQLITE_OK)
+        CCHC_LOG(CCHC_LOG_WARN, "outbox_close", "path=\"%s\" err=\"%s\"", self->path,
+                 sqlite3_errmsg(self->db));
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+uint64_t agt_outbox_epoch(const agt_outbox_t *self)
+{
+    return self->epoch;
+}
+
+const char *agt_outbox_path(const agt_outbox_t *self)
+{
+    return self->path;
+}
+
+int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
+                      int64_t *id_out)
+{
+    sqlite3_stmt *st = self->st[ST_INSERT];
+    int rc = SQLITE_OK;
+    /* A zero-length blob would bind as NULL and break NOT NULL: refuse it here. */
+    if (!e->payload || e->payload_len == 0 || e->payload_len > INT32_MAX)
+        return CCHC_EINVAL;
+    if (sqlite3_bind_int64(st, 1, now_ms) != SQLITE_OK ||
+        s_bind_text(st, 2, e->report_type) != SQLITE_OK ||
+        s_bind_text(st, 3, e->unit) != SQLITE_OK || s_bind_text(st, 4, e->period) != SQLITE_OK ||
+        s_bind_text(st, 5, e->subject) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 6, e->revision) != SQLITE_OK ||
+        s_bind_text(st, 7, e->kind) != SQLITE_OK || s_bind_text(st, 8, e->source) != SQLITE_OK ||
+        sqlite3_bind_blob(st, 9, e->payload, (int)e->payload_len, SQLITE_STATIC) != SQLITE_OK)
+        rc = SQLITE_ERROR;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        rc = s_fail(self, "insert");
+        s_done(st);
+        return rc;
+    }
+    *id_out = sqlite3_last_insert_rowid(self->db);
+    s_done(st);
+    return CCHC_OK;
+}
+
+int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *n_out)
+{
+    sqlite3_stmt *st = self->st[ST_QUEUED_IDS];
+    size_t n = 0;
+    int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+            ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = s_fail(self, "queued_ids");
+        s_done(st);
+        return rc;
+    }
+    s_done(st);
+    *n_out = n;
+    return CCHC_OK;
+}
+
+/* Runs a statement that answers one row of integers into out[0..n). */
+static int s_ints(agt_outbox_t *self, int which, const char *op, int64_t *out, int n)
+{
+    sqlite3_stmt *st = self->st[which];
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = s_fail(self, op);
+        s_done(st);
+        return rc;
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = sqlite3_column_int64(st, i);
+    s_done(st);
+    return CCHC_OK;
+}
+
+int agt_outbox_queued_count(agt_outbox_t *self, int64_t *n_out)
+{
+    return s_ints(self, ST_QUEUED_COUNT, "queued_count", n_out, 1);
+}
+
+int agt_outbox_counts(agt_outbox_t *self, agt_outbox_counts_t *out)
+{
+    int64_t v[4];
+    int rc = s_ints(self, ST_COUNTS, "counts", v, 4);
+    if (rc != CCHC_OK)
+        return rc;
+    out->queued = v[0];
+    out->delivered = v[1];
+    out->refused = v[2];
+    out->oldest_queued_at = v[3];
+    return CCHC_OK;
+}
+
+int agt_outbox_payload(agt_outbox_t *self, int64_t id, uint8_t **buf_p, size_t *len_p)
+{
+    sqlite3_stmt *st = self->st[ST_PAYLOAD];
+    int rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        s_done(st);
+        return CCHC_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        rc = s_fail(self, "payload");
+        s_done(st);
+        return rc;
+    }
+    const void *blob = sqlite3_column_blob(st, 0);
+    int len = sqlite3_column_bytes(st, 0);
+    if (!blob || len <= 0) {
+        s_done(st);
+        return CCHC_EMALFORMED;
+    }
+    *buf_p = cchc_malloc((size_t)len);
+    memcpy(*buf_p, blob, (size_t)len);
+    *len_p = (size_t)len;
+    s_done(st);
+    return CCHC_OK;
+}
+
+/* Steps an UPDATE bound by the caller; ENOTFOUND when no queued row matched. */
+static int s_update(agt_outbox_t *self, sqlite3_stmt *st, int bind_rc, const char *op)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
+    if (rc != SQLITE_DONE) {
+        rc = s_fail(self, op);
+        s_done(st);
+        return rc;
+    }
+    int changed = sqlite3_changes(self->db);
+    s_done(st);
+    return changed > 0 ? CCHC_OK : CCHC_ENOTFOUND;
+}
+
+int agt_outbox_mark_sent(agt_outbox_t *self, int64_t id, int64_t now_ms)
+{
+    sqlite3_stmt *st = self->st[ST_MARK_SENT];
+    int rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, now_ms);
+    return s_update(self, st, rc, "mark_sent");
+}
+
+int agt_outbox_mark_delivered(agt_outbox_t *self, int64_t id, int64_t now_ms,
+                              int64_t server_report_id, const char *findings)
+{
+    sqlite3_stmt *st = self->st[ST_MARK_DELIVERED];
+    int rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, now_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, server_report_id);
+    if (rc == SQLITE_OK)
+        rc = s_bind_text(st, 4, findings);
+    return s_update(self, st, rc, "mark_delivered");
+}
+
+int agt_outbox_mark_refused(agt_outbox_t *self, int64_t id, const char *reason,
+                            const char *findings)
+{
+    sqlite3_stmt *st = self->st[ST_MARK_REFUSED];
+    int rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = s_bind_text(st, 2, reason);
+    if (rc == SQLITE_OK)
+        rc = s_bind_text(st, 3, findings);
+    return s_update(self, st, rc, "mark_refused");
+}
+
+int agt_outbox_list(agt_outbox_t *self, const char *state, int newest_first, int64_t limit,
+                    agt_outbox_row_fn fn, void *arg)
+{
+    sqlite3_stmt *st = self->st[newest_first ? ST_LIST_DESC : ST_LIST_ASC];
+    int rc = s_bind_text(st, 1, state);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, limit < 0 ? -1 : limit);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            agt_outbox_row_t row = {
+                .id = sqlite3_column_int64(st, 0),
+                .created_at = sqlite3_column_int64(st, 1),
+                .state = s_col_text(st, 2),
+                .report_type = s_col_text(st, 3),
+                .unit = s_col_text(st, 4),
+                .period = s_col_text(st, 5),
+                .subject = s_col_text(st, 6),
+                .kind = s_col_text(st, 7),
+                .source = s_col_text(st, 8),
+                .revision = sqlite3_column_int64(st, 9),
+                .attempts = sqlite3_column_int64(st, 10),
+                .last_sent_at = sqlite3_column_int64(st, 11),
+                .delivered_at = sqlite3_column_int64(st, 12),
+                .server_report_id = sqlite3_column_int64(st, 13),
+                .reason = s_col_text(st, 14),
+                .findings = s_col_text(st, 15),
+            };
+            if (fn(&row, arg) != 0) {
+                rc = SQLITE_DONE;
+                break;
+            }
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        rc = s_fail(self, "list");
+        s_done(st);
+        return rc;
+    }
+    s_done(st);
+    return CCHC_OK;
+}
+
+int agt_outbox_state_set(agt_outbox_t *self, const char *key, const char *value)
+{
+    sqlite3_stmt *st = self->st[value ? ST_STATE_SET : ST_STATE_DEL];
+    int rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK && value)
+        rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    rc = s_update(self, st, rc, "state_set");
+    /* Deleting an absent key is not a failure. */
+    return rc == CCHC_ENOTFOUND ? CCHC_OK : rc;
+}
+
+int agt_outbox_state_get(agt_outbox_t *self, const char *key, char **value_p)
+{
+    sqlite3_stmt *st = self->st[ST_STATE_GET];
+    *value_p = NULL;
+    int rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *v = s_col_text(st, 0);
+        *value_p = v ? cchc_strdup(v) : NULL;
+        rc = SQLITE_DONE;
+    }
+    if (rc != SQLITE_DONE) {
+        rc = s_fail(self, "state_get");
+        s_done(st);
+        return rc;
+    }
+    s_done(st);
+    return CCHC_OK;
+}

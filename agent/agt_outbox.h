@@ -1,0 +1,104 @@
+/* agt_outbox.h: the agent's SQLite outbox, the only code that touches SQLite.
+ *
+ * Every report an officer submits is a row here before the officer is told
+ * "saved"; the daemon (agt_link) sends queued rows and records the server's
+ * answer on them. Two processes (submit while run is running) may hold the
+ * file at once: WAL and a busy timeout make that safe. The row lifecycle is
+ * documented in agt_outbox.c. All functions return 0 or a negative CCHC_E*
+ * code, and log the SQLite error once (event=outbox_error). */
+#ifndef AGT_OUTBOX_H
+#define AGT_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct agt_outbox_t agt_outbox_t;
+
+#define AGT_OUTBOX_QUEUED "queued"
+#define AGT_OUTBOX_DELIVERED "delivered"
+#define AGT_OUTBOX_REFUSED "refused"
+
+/* Keys of the small state table. */
+#define AGT_OUTBOX_LAST_CONTACT "last_contact_ms"
+#define AGT_OUTBOX_LAST_ERROR "last_error"
+
+/* What submit queues. Strings may be NULL or empty (stored as NULL). */
+typedef struct {
+    const char *report_type;
+    const char *unit;
+    const char *period;
+    const char *subject; /* the inspection or task a report answers */
+    int64_t revision;
+    const char *kind;       /* periodic | remediation | task_progress */
+    const char *source;     /* the file's name, for the officer */
+    const uint8_t *payload; /* the packed Report (cchc_wire_pack_report) */
+    size_t payload_len;
+} agt_outbox_entry_t;
+
+/* One row as listed; every pointer is borrowed and valid only during the
+ * callback. Absent numbers are 0, absent text is NULL. */
+typedef struct {
+    int64_t id;
+    int64_t created_at;
+    const char *state;
+    const char *report_type, *unit, *period, *subject, *kind, *source;
+    int64_t revision;
+    int64_t attempts;
+    int64_t last_sent_at;
+    int64_t delivered_at;
+    int64_t server_report_id;
+    const char *reason;
+    const char *findings; /* JSON array text */
+} agt_outbox_row_t;
+
+typedef struct {
+    int64_t queued, delivered, refused;
+    int64_t oldest_queued_at; /* created_at of the oldest queued row; 0 if none */
+} agt_outbox_counts_t;
+
+/* Return non-zero to stop the listing early. */
+typedef int (*agt_outbox_row_fn)(const agt_outbox_row_t *row, void *arg);
+
+/* Opens the outbox at path, creating the file, the schema and the epoch on
+ * first use. NULL on failure, with the reason in err. */
+agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen);
+/* Closes the outbox; accepts NULL and sets *self_p to NULL. */
+void agt_outbox_destroy(agt_outbox_t **self_p);
+
+/* The random non-zero 64-bit epoch made with this outbox. */
+uint64_t agt_outbox_epoch(const agt_outbox_t *self);
+/* The file's path (borrowed). */
+const char *agt_outbox_path(const agt_outbox_t *self);
+
+/* Inserts a queued row made at now_ms; *id_out gets its id. */
+int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
+                      int64_t *id_out);
+/* The ids of the oldest queued rows, ascending, at most max of them. */
+int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *n_out);
+/* Number of queued rows. */
+int agt_outbox_queued_count(agt_outbox_t *self, int64_t *n_out);
+/* The payload of a queued row into a new buffer (caller frees).
+ * CCHC_ENOTFOUND if the row is not queued any more. */
+int agt_outbox_payload(agt_outbox_t *self, int64_t id, uint8_t **buf_p, size_t *len_p);
+
+/* Transitions (see the table in agt_outbox.c). Each applies only to a queued
+ * row and returns CCHC_ENOTFOUND when the row is not queued. findings may be
+ * NULL. */
+int agt_outbox_mark_sent(agt_outbox_t *self, int64_t id, int64_t now_ms);
+int agt_outbox_mark_delivered(agt_outbox_t *self, int64_t id, int64_t now_ms,
+                              int64_t server_report_id, const char *findings);
+int agt_outbox_mark_refused(agt_outbox_t *self, int64_t id, const char *reason,
+                            const char *findings);
+
+int agt_outbox_counts(agt_outbox_t *self, agt_outbox_counts_t *out);
+/* Calls fn for rows in state (NULL: every row), oldest first or newest first,
+ * at most limit rows (negative: all). The payload is not read. */
+int agt_outbox_list(agt_outbox_t *self, const char *state, int newest_first, int64_t limit,
+                    agt_outbox_row_fn fn, void *arg);
+
+/* The state table: value NULL deletes the key. get sets *value_p to a new
+ * string (caller frees) or NULL when the key is absent. */
+int agt_outbox_state_set(agt_outbox_t *self, const char *key, const char *value);
+int agt_outbox_state_get(agt_outbox_t *self, const char *key, char **value_p);
+
+#endif
