@@ -1,0 +1,48 @@
+/* srv_config.c: the declarative table of server.ini (see srv_config.h).
+ *
+ * Owns nothing at run time: the table is constant and the strings it loads
+ * belong to the caller's srv_config_t until srv_config_free. */
+#include "srv_config.h"
+
+#include <string.h>
+
+#define S_ENTRY(sec, key, type, def, lo, hi, member, help)                                         \
+    {                                                                                              \
+        (sec), (key), (type), (def), (lo), (hi), offsetof(srv_config_t, member), (help)            \
+    }
+
+const cchc_cfg_entry_t srv_config_table[] = {
+    S_ENTRY("server", "endpoint", CCHC_CFG_STRING, "tcp://*:7470", 0, 0, endpoint,
+            "ZeroMQ endpoint the ROUTER binds"),
+    S_ENTRY("server", "public_key", CCHC_CFG_PATH, NULL, 0, 0, public_key,
+            "server CURVE public key file (Z85), given to agents"),
+    S_ENTRY("server", "secret_key", CCHC_CFG_PATH, NULL, 0, 0, secret_key,
+            "server CURVE secret key file (Z85, mode 0600)"),
+    S_ENTRY("server", "max_frame", CCHC_CFG_INT, "1048576", 1024, 67108864, max_frame,
+            "largest accepted frame in bytes; larger peers are disconnected"),
+    S_ENTRY("server", "shutdown_grace_ms", CCHC_CFG_INT, "10000", 0, 3600000, shutdown_grace_ms,
+            "on SIGTERM, how long queued reports may take to be stored and acked"),
+    S_ENTRY("database", "conninfo", CCHC_CFG_STRING, "", 0, 0, conninfo,
+            "libpq connection string; empty uses the PG* environment variables"),
+    S_ENTRY("log", "level", CCHC_CFG_LOGLEVEL, "info", 0, 0, log_level,
+            "debug, info, warn or error"),
+};
+
+const size_t srv_config_table_len = sizeof srv_config_table / sizeof srv_config_table[0];
+
+int srv_config_load(srv_config_t *cfg, const char *path, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    return cchc_config_load(path, srv_config_table, srv_config_table_len, cfg, err, errlen);
+}
+
+void srv_config_free(srv_config_t *cfg)
+{
+    cchc_config_free(srv_config_table, srv_config_table_len, cfg);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+void srv_config_describe(FILE *f)
+{
+    cchc_config_describe(srv_config_table, srv_config_table_len, f);
+}

@@ -1,0 +1,38 @@
+/* srv_config.h: the settings of cchc-server and the table that reads them.
+ *
+ * One declarative table (cchc_cfg_entry_t) maps server.ini onto srv_config_t;
+ * cchc_config applies the defaults, then the file, and reports FILE:LINE on
+ * any unknown key or bad value. */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include "cchc_config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    char *endpoint;            /* [server] endpoint */
+    char *public_key;          /* [server] public_key, absolute path */
+    char *secret_key;          /* [server] secret_key, absolute path */
+    int64_t max_frame;         /* [server] max_frame, bytes */
+    int64_t shutdown_grace_ms; /* [server] shutdown_grace_ms */
+    char *conninfo;            /* [database] conninfo, "" = PG* environment */
+    int log_level;             /* [log] level, CCHC_LOG_* */
+} srv_config_t;
+
+extern const cchc_cfg_entry_t srv_config_table[];
+extern const size_t srv_config_table_len;
+
+/* Loads defaults then the file at path into *cfg (zeroed first).
+ * 0, CCHC_EIO or CCHC_EINVAL; err names the file and line. */
+int srv_config_load(srv_config_t *cfg, const char *path, char *err, size_t errlen);
+
+/* Frees the strings of *cfg and zeroes it; safe on a zeroed struct. */
+void srv_config_free(srv_config_t *cfg);
+
+/* Prints the table (section, key, default, help) for --help. */
+void srv_config_describe(FILE *f);
+
+#endif

@@ -1,0 +1,569 @@
+/* srv_server.c: the server object and its single zmq_poll loop.
+ *
+ * Owns the zmq context, the ROUTER agents talk to, the ZAP handler (srv_zap),
+ * the database connection (srv_db), the counters and the self-pipe that
+ * SIGTERM/SIGINT write to. One thread does everything: a poll waits on the
+ * ROUTER, the ZAP socket, the PostgreSQL socket (a raw fd, re-read every
+ * turn since a reconnect changes it) and the self-pipe, with a timeout taken
+ * from the next timer (reconnect backoff, shutdown deadline).
+ *
+ * Shutdown: the first signal stops reading the ROUTER; the loop goes on
+ * until every queued database job has finished and its answer is sent, or
+ * shutdown_grace_ms pass (a second signal cuts the wait short). What is left
+ * is answered NACK_BUSY, so agents keep it and resend. */
+#include "srv_server.h"
+#include "cchc_clock.h"
+#include "cchc_err.h"
+#include "cchc_log.h"
+#include "cchc_mem.h"
+#include "srv_migrate.h"
+#include "srv_zap.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_KEYS_CHANNEL "cchc_keys"
+/* Messages read from the ROUTER per turn, so that database results and
+ * handshakes are not starved by a flood. */
+#define S_READ_BATCH 256
+
+struct srv_server {
+    void *ctx;
+    void *router;
+    srv_zap_t *zap;
+    srv_db_t *db;
+    char *endpoint;
+    size_t max_frame;
+    int64_t grace_ms;
+    int wake[2]; /* self-pipe: the signal handler writes, the loop reads */
+    int reload_inflight, reload_again;
+    srv_counters_t counters;
+};
+
+/* The handler can only reach a global; set before it is installed. */
+static volatile sig_atomic_t s_wake_fd = -1;
+
+static void s_on_signal(int sig)
+{
+    int saved = errno;
+    char c = (char)sig;
+    if (s_wake_fd >= 0 && write(s_wake_fd, &c, 1) < 0) {
+        /* Pipe full: a wake-up is already pending, which is all we need. */
+    }
+    errno = saved;
+}
+
+const char *srv_server_logstr(char *buf, size_t len, const char *s)
+{
+    assert(len >= 8);
+    s = s ? s : "";
+    int plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("._:/@+-,*", *p) != NULL;
+    if (plain && strlen(s) < len) {
+        memcpy(buf, s, strlen(s) + 1);
+        return buf;
+    }
+    size_t o = 0;
+    buf[o++] = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (o + 9 > len) { /* room for \xNN, "...", the quote and NUL */
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (*p == '"' || *p == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)*p;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}
+
+/* ---- key cache reloads ------------------------------------------------------ */
+
+static void s_reload_keys(srv_server_t *self);
+
+static void s_on_keys(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    srv_server_t *self = arg;
+    self->reload_inflight = 0;
+    if (rc == 0 && srv_zap_load(self->zap, res) != 0) {
+        char msg[300];
+        CCHC_LOG(CCHC_LOG_ERROR, "keys_reload", "err=%s",
+                 srv_server_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
+    }
+    if (self->reload_again) {
+        self->reload_again = 0;
+        s_reload_keys(self);
+    }
+}
+
+/* One reload at a time; a change noticed during one asks for another, since
+ * the running SELECT may have missed it. If the database is down, the
+ * reconnect reloads anyway. */
+static void s_reload_keys(srv_server_t *self)
+{
+    if (self->reload_inflight) {
+        self->reload_again = 1;
+        return;
+    }
+    if (srv_db_submit(self->db, SRV_ZAP_KEYS_SQL, 0, NULL, NULL, NULL, s_on_keys, self) == 0)
+        self->reload_inflight = 1;
+}
+
+static void s_on_notify(const char *channel, const char *extra, void *arg)
+{
+    CCHC_LOG(CCHC_LOG_DEBUG, "db_notify", "channel=%s", channel);
+    if (strcmp(channel, S_KEYS_CHANNEL) == 0)
+        s_reload_keys(arg);
+}
+
+static void s_on_connect(void *arg)
+{
+    s_reload_keys(arg);
+}
+
+/* ---- construction ------------------------------------------------------------ */
+
+static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, size_t errlen)
+{
+    int one = 1, backlog = 4096, linger = 2000;
+    int hb_ivl = 10000, hb_timeout = 30000, hb_ttl = 60000;
+    /* Per peer. When the database goes away every queued report is answered
+     * at once; the default of 1000 would drop answers an agent then waits
+     * for until its resend timeout. */
+    int sndhwm = 2 * SRV_SERVER_MAX_PENDING;
+    int64_t maxmsg = (int64_t)self->max_frame;
+    self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
+    if (!self->router) {
+        snprintf(err, errlen, "could not create ROUTER socket: %s", zmq_strerror(zmq_errno()));
+        return CCHC_EIO;
+    }
+    /* The Z85 key as text, NUL included: libzmq decodes a 41-byte value. */
+    struct {
+        int opt;
+        const void *val;
+        size_t len;
+        const char *name;
+    } opts[] = {
+        {ZMQ_CURVE_SERVER, &one, sizeof one, "ZMQ_CURVE_SERVER"},
+        {ZMQ_CURVE_SECRETKEY, secret_z85, strlen(secret_z85) + 1, "ZMQ_CURVE_SECRETKEY"},
+        {ZMQ_ZAP_DOMAIN, SRV_ZAP_DOMAIN, strlen(SRV_ZAP_DOMAIN), "ZMQ_ZAP_DOMAIN"},
+#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
+        {ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one, "ZMQ_ZAP_ENFORCE_DOMAIN"},
+#endif
+        {ZMQ_ROUTER_MANDATORY, &one, sizeof one, "ZMQ_ROUTER_MANDATORY"},
+        {ZMQ_SNDHWM, &sndhwm, sizeof sndhwm, "ZMQ_SNDHWM"},
+        {ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "ZMQ_MAXMSGSIZE"},
+        {ZMQ_BACKLOG, &backlog, sizeof backlog, "ZMQ_BACKLOG"},
+        {ZMQ_LINGER, &linger, sizeof linger, "ZMQ_LINGER"},
+        {ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl, "ZMQ_HEARTBEAT_IVL"},
+        {ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout, "ZMQ_HEARTBEAT_TIMEOUT"},
+        {ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl, "ZMQ_HEARTBEAT_TTL"},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (zmq_setsockopt(self->router, opts[i].opt, opts[i].val, opts[i].len) != 0) {
+            snprintf(err, errlen, "could not set %s: %s", opts[i].name, zmq_strerror(zmq_errno()));
+            return CCHC_EIO;
+        }
+    }
+    if (zmq_bind(self->router, self->endpoint) != 0) {
+        snprintf(err, errlen, "could not bind %s: %s", self->endpoint, zmq_strerror(zmq_errno()));
+        return CCHC_EIO;
+    }
+    return CCHC_OK;
+}
+
+srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, char *err,
+                             size_t errlen)
+{
+    char msg[512] = "";
+    srv_server_t *self = cchc_calloc(1, sizeof *self);
+    self->endpoint = cchc_strdup(cfg->endpoint);
+    self->max_frame = (size_t)cfg->max_frame;
+    self->grace_ms = cfg->shutdown_grace_ms;
+    self->wake[0] = self->wake[1] = -1;
+    self->ctx = zmq_ctx_new();
+    if (!self->ctx) {
+        snprintf(err, errlen, "could not create zmq context: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    srv_db_hooks_t hooks = {.listen_channel = S_KEYS_CHANNEL,
+                            .on_notify = s_on_notify,
+                            .on_connect = s_on_connect,
+                            .arg = self};
+    self->db = srv_db_new(cfg->conninfo, &hooks);
+    if (srv_db_connect(self->db, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "could not connect to PostgreSQL within %d s: %s",
+                 SRV_SERVER_DB_START_MS / 1000, msg);
+        goto fail;
+    }
+    PGconn *conn = srv_db_conn(self->db);
+    int applied = 0;
+    if (srv_migrate_apply(conn, &applied, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "could not migrate the database: %s", msg);
+        goto fail;
+    }
+    CCHC_LOG(CCHC_LOG_INFO, "db_ready", "schema=%d applied=%d", srv_migrate_latest(), applied);
+
+    /* ZAP before any CURVE bind, then the keys, then the ROUTER: no agent
+     * can connect before we can tell who it is. */
+    self->zap = srv_zap_new(self->ctx, err, errlen);
+    if (!self->zap)
+        goto fail;
+    PGresult *r = PQexec(conn, SRV_ZAP_KEYS_SQL);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && srv_zap_load(self->zap, r) == 0;
+    if (!ok)
+        snprintf(err, errlen, "could not load agent keys: %s", PQerrorMessage(conn));
+    PQclear(r);
+    if (!ok)
+        goto fail;
+    if (srv_db_start(self->db, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "could not make the database connection nonblocking: %s", msg);
+        goto fail;
+    }
+    if (s_router_open(self, secret_z85, err, errlen) != 0)
+        goto fail;
+    CCHC_LOG(CCHC_LOG_INFO, "listening", "endpoint=%s max_frame=%zu keys=%zu", self->endpoint,
+             self->max_frame, srv_zap_count(self->zap));
+    return self;
+fail:
+    srv_server_destroy(&self);
+    return NULL;
+}
+
+void srv_server_destroy(srv_server_t **self_p)
+{
+    assert(self_p);
+    srv_server_t *self = *self_p;
+    if (!self)
+        return;
+    /* Jobs still queued are answered while the ROUTER is still open. */
+    if (self->db)
+        srv_db_abandon(self->db);
+    if (self->router)
+        zmq_close(self->router);
+    srv_zap_destroy(&self->zap);
+    srv_db_destroy(&self->db);
+    if (self->ctx)
+        zmq_ctx_term(self->ctx);
+    for (int i = 0; i < 2; i++)
+        if (self->wake[i] >= 0)
+            close(self->wake[i]);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- answers ------------------------------------------------------------------ */
+
+srv_db_t *srv_server_db(srv_server_t *self)
+{
+    return self->db;
+}
+
+srv_counters_t *srv_server_counters(srv_server_t *self)
+{
+    return &self->counters;
+}
+
+int srv_server_send(srv_server_t *self, const srv_peer_t *peer, const uint8_t *buf, size_t len)
+{
+    if (self->router &&
+        zmq_send(self->router, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+        zmq_send(self->router, buf, len, ZMQ_DONTWAIT) >= 0)
+        return CCHC_OK;
+    char unit[100];
+    self->counters.send_failed++;
+    CCHC_LOG(CCHC_LOG_WARN, "send_failed", "unit=%s err=\"%s\"",
+             srv_server_logstr(unit, sizeof unit, peer->principal),
+             self->router ? zmq_strerror(zmq_errno()) : "socket closed");
+    return CCHC_EAGAIN;
+}
+
+void srv_server_ack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
+                    int64_t report_id, int duplicate)
+{
+    cchc_findings_t none = CCHC_FINDINGS_INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cchc_wire_pack_ack(peer->principal, epoch, msg_id, report_id, duplicate, &none, &buf,
+                           &len) != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "pack_ack", "msg_id=%llu", (unsigned long long)msg_id);
+        return;
+    }
+    if (srv_server_send(self, peer, buf, len) == 0)
+        self->counters.acked++;
+    free(buf);
+}
+
+void srv_server_nack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
+                     Cchc__V1__NackReason reason, const char *detail,
+                     const cchc_findings_t *findings)
+{
+    srv_counters_t *c = &self->counters;
+    unsigned long long *count[] = {
+        [CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH] = &c->nack_unit_mismatch,
+        [CCHC__V1__NACK_REASON__NACK_INVALID] = &c->nack_invalid,
+        [CCHC__V1__NACK_REASON__NACK_UNSUPPORTED] = &c->nack_unsupported,
+        [CCHC__V1__NACK_REASON__NACK_MALFORMED] = &c->nack_malformed,
+        [CCHC__V1__NACK_REASON__NACK_BUSY] = &c->nack_busy,
+    };
+    if ((size_t)reason < sizeof count / sizeof count[0] && count[reason])
+        (*count[reason])++;
+    cchc_findings_t none = CCHC_FINDINGS_INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = cchc_wire_pack_nack(peer->principal, epoch, msg_id, reason, detail ? detail : "",
+                                 findings ? findings : &none, &buf, &len);
+    if (rc != 0) {
+        /* The detail may quote the peer's bytes; the reason alone still tells
+         * the agent what to do with the message. */
+        rc = cchc_wire_pack_nack(peer->principal, epoch, msg_id, reason, "", &none, &buf, &len);
+    }
+    if (rc != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "pack_nack", "msg_id=%llu err=%s", (unsigned long long)msg_id,
+                 cchc_strerror(rc));
+        return;
+    }
+    srv_server_send(self, peer, buf, len);
+    free(buf);
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+/* One message from an agent: decode it, refuse what cannot be trusted, and
+ * pass the rest to its handler. Never trusts, never asserts on, input. */
+static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t *data, size_t len,
+                       size_t extra_frames)
+{
+    char why[256] = "", unit[100];
+    srv_server_logstr(unit, sizeof unit, peer->principal);
+    self->counters.received++;
+    if (extra_frames) {
+        snprintf(why, sizeof why, "one frame per message expected, got %zu", extra_frames + 1);
+        CCHC_LOG(CCHC_LOG_WARN, "malformed", "unit=%s bytes=%zu err=\"%s\"", unit, len, why);
+        srv_server_nack(self, peer, 0, 0, CCHC__V1__NACK_REASON__NACK_MALFORMED, why, NULL);
+        return;
+    }
+    cchc_envelope_t *env = NULL;
+    int rc = cchc_wire_decode(data, len, self->max_frame, &env, why, sizeof why);
+    if (rc == CCHC_EUNSUPPORTED && env) {
+        CCHC_LOG(CCHC_LOG_WARN, "unsupported", "unit=%s msg_id=%llu err=\"%s\"", unit,
+                 (unsigned long long)env->msg_id, why);
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+                        CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, why, NULL);
+        cchc_wire_free(&env);
+        return;
+    }
+    if (rc != 0) {
+        /* Nothing in the frame can be trusted, not even its msg_id. */
+        CCHC_LOG(CCHC_LOG_WARN, "malformed", "unit=%s bytes=%zu code=%s err=\"%s\"", unit, len,
+                 cchc_strerror(rc), why);
+        srv_server_nack(self, peer, 0, 0, CCHC__V1__NACK_REASON__NACK_MALFORMED,
+                        why[0] ? why : cchc_strerror(rc), NULL);
+        cchc_wire_free(&env);
+        return;
+    }
+    switch (env->body_case) {
+    case CCHC__V1__ENVELOPE__BODY_HELLO:
+        srv_handle_hello(self, peer, env);
+        break;
+    case CCHC__V1__ENVELOPE__BODY_REPORT:
+        srv_handle_report(self, peer, env);
+        break;
+    case CCHC__V1__ENVELOPE__BODY_ACK:
+    case CCHC__V1__ENVELOPE__BODY_NACK:
+        /* An answer is never answered, so two confused peers cannot loop. */
+        self->counters.ignored++;
+        CCHC_LOG(CCHC_LOG_DEBUG, "ignored", "unit=%s body=%d", unit, (int)env->body_case);
+        break;
+    default:
+        CCHC_LOG(CCHC_LOG_WARN, "unsupported", "unit=%s body=%d", unit, (int)env->body_case);
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+                        CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, "unknown message body", NULL);
+        break;
+    }
+    cchc_wire_free(&env);
+}
+
+static void s_read_router(srv_server_t *self)
+{
+    for (int i = 0; i < S_READ_BATCH; i++) {
+        zmq_msg_t rid, msg;
+        zmq_msg_init(&rid);
+        if (zmq_msg_recv(&rid, self->router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&rid);
+            if (zmq_errno() != EAGAIN && zmq_errno() != EINTR)
+                CCHC_LOG(CCHC_LOG_ERROR, "recv", "err=\"%s\"", zmq_strerror(zmq_errno()));
+            return;
+        }
+        zmq_msg_init(&msg);
+        /* A ROUTER always prefixes the routing id; the rest of a multipart
+         * message is already queued, so these reads do not wait. */
+        if (!zmq_msg_more(&rid) || zmq_msg_recv(&msg, self->router, 0) < 0) {
+            zmq_msg_close(&msg);
+            zmq_msg_close(&rid);
+            continue;
+        }
+        size_t extra = 0;
+        int more = zmq_msg_more(&msg);
+        while (more) {
+            zmq_msg_t x;
+            zmq_msg_init(&x);
+            more = zmq_msg_recv(&x, self->router, 0) >= 0 && zmq_msg_more(&x);
+            zmq_msg_close(&x);
+            extra++;
+        }
+        const char *user = zmq_msg_gets(&msg, "User-Id");
+        srv_peer_t peer = {.rid = zmq_msg_data(&rid),
+                           .rid_len = zmq_msg_size(&rid),
+                           .principal = user ? user : ""};
+        s_dispatch(self, &peer, zmq_msg_data(&msg), zmq_msg_size(&msg), extra);
+        zmq_msg_close(&msg);
+        zmq_msg_close(&rid);
+    }
+}
+
+static int s_signals(srv_server_t *self, int install, struct sigaction old[3])
+{
+    static const int sigs[3] = {SIGTERM, SIGINT, SIGPIPE};
+    if (!install) {
+        for (int i = 0; i < 3; i++)
+            sigaction(sigs[i], &old[i], NULL);
+        s_wake_fd = -1;
+        return CCHC_OK;
+    }
+    if (pipe(self->wake) != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "pipe", "err=\"%s\"", strerror(errno));
+        return CCHC_EIO;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(self->wake[i], F_SETFL, fcntl(self->wake[i], F_GETFL) | O_NONBLOCK);
+        fcntl(self->wake[i], F_SETFD, FD_CLOEXEC);
+    }
+    s_wake_fd = self->wake[1];
+    for (int i = 0; i < 3; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sigemptyset(&sa.sa_mask);
+        /* A peer closing a socket must not kill us; libpq and libzmq see
+         * EPIPE instead. */
+        sa.sa_handler = sigs[i] == SIGPIPE ? SIG_IGN : s_on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigaction(sigs[i], &sa, &old[i]);
+    }
+    return CCHC_OK;
+}
+
+/* True when the self-pipe had something (a signal arrived). */
+static int s_drain_wake(srv_server_t *self)
+{
+    char buf[64];
+    int got = 0;
+    while (read(self->wake[0], buf, sizeof buf) > 0)
+        got = 1;
+    return got;
+}
+
+static void s_log_counters(const srv_server_t *self)
+{
+    const srv_counters_t *c = &self->counters;
+    unsigned long long zap_ok = 0, zap_refused = 0;
+    srv_zap_stats(self->zap, &zap_ok, &zap_refused);
+    CCHC_LOG(CCHC_LOG_INFO, "counters",
+             "received=%llu hellos=%llu reports=%llu stored=%llu duplicates=%llu acked=%llu "
+             "nack_unit_mismatch=%llu nack_invalid=%llu nack_unsupported=%llu "
+             "nack_malformed=%llu nack_busy=%llu ignored=%llu send_failed=%llu "
+             "zap_accepted=%llu zap_refused=%llu",
+             c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
+             c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
+             c->nack_busy, c->ignored, c->send_failed, zap_ok, zap_refused);
+}
+
+int srv_server_run(srv_server_t *self)
+{
+    struct sigaction old[3];
+    if (s_signals(self, 1, old) != 0)
+        return CCHC_EIO;
+    int rc = CCHC_OK, draining = 0;
+    int64_t deadline = -1;
+    unsigned long long acked_before = 0;
+    size_t abandoned = 0;
+    for (;;) {
+        zmq_pollitem_t items[4];
+        int n = 0, i_router = -1, i_db = -1;
+        items[n++] = (zmq_pollitem_t){.fd = self->wake[0], .events = ZMQ_POLLIN};
+        items[n++] = (zmq_pollitem_t){.socket = srv_zap_socket(self->zap), .events = ZMQ_POLLIN};
+        if (!draining) {
+            i_router = n;
+            items[n++] = (zmq_pollitem_t){.socket = self->router, .events = ZMQ_POLLIN};
+        }
+        int fd;
+        short events;
+        srv_db_pollfd(self->db, &fd, &events);
+        if (fd >= 0) {
+            i_db = n;
+            items[n++] = (zmq_pollitem_t){.fd = fd, .events = events};
+        }
+        int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
+        if (draining && (next < 0 || deadline < next))
+            next = deadline;
+        long timeout = next < 0 ? -1 : next <= now ? 0 : (long)(next - now);
+        if (zmq_poll(items, n, timeout) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            CCHC_LOG(CCHC_LOG_ERROR, "poll", "err=\"%s\"", zmq_strerror(zmq_errno()));
+            rc = CCHC_EIO;
+            break;
+        }
+        if ((items[0].revents & ZMQ_POLLIN) && s_drain_wake(self)) {
+            if (draining) {
+                CCHC_LOG(CCHC_LOG_WARN, "shutdown_forced", "pending=%zu", srv_db_pending(self->db));
+                deadline = cchc_clock_mono_ms();
+            } else {
+                draining = 1;
+                deadline = cchc_clock_mono_ms() + self->grace_ms;
+                acked_before = self->counters.acked;
+                CCHC_LOG(CCHC_LOG_INFO, "draining", "pending=%zu grace_ms=%lld",
+                         srv_db_pending(self->db), (long long)self->grace_ms);
+            }
+        }
+        if (i_db >= 0 && items[i_db].revents)
+            srv_db_on_ready(self->db, items[i_db].revents);
+        if (items[1].revents & ZMQ_POLLIN)
+            srv_zap_handle(self->zap);
+        if (i_router >= 0 && !draining && (items[i_router].revents & ZMQ_POLLIN))
+            s_read_router(self);
+        now = cchc_clock_mono_ms();
+        srv_db_on_timer(self->db, now);
+        if (draining && srv_db_pending(self->db) == 0)
+            break;
+        if (draining && now >= deadline) {
+            abandoned = srv_db_pending(self->db);
+            srv_db_abandon(self->db);
+            break;
+        }
+    }
+    if (rc == CCHC_OK)
+        CCHC_LOG(CCHC_LOG_INFO, "shutdown", "acked=%llu drained=%llu abandoned=%zu",
+                 self->counters.acked, self->counters.acked - acked_before, abandoned);
+    s_log_counters(self);
+    s_signals(self, 0, old);
+    return rc;
+}

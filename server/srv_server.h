@@ -1,0 +1,87 @@
+/* srv_server.h: the cchc-server object, its loop, and what handlers use.
+ *
+ * The server owns the zmq context, the ROUTER that agents connect to, the
+ * ZAP handler, the database connection and the signal self-pipe, all driven
+ * by one zmq_poll loop in one thread. Handlers (srv_handle_<kind>.c) get the
+ * decoded envelope and the peer, and answer through srv_server_send/_nack. */
+#ifndef SRV_SERVER_H
+#define SRV_SERVER_H
+
+#include "cchc_findings.h"
+#include "cchc_wire.h"
+#include "srv_config.h"
+#include "srv_db.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reports waiting for the database beyond this are answered NACK_BUSY. */
+#define SRV_SERVER_MAX_PENDING 10000
+/* How long the first connection to PostgreSQL may take, retries included. */
+#define SRV_SERVER_DB_START_MS 30000
+
+typedef struct srv_server srv_server_t;
+
+/* What happened since start; logged at shutdown. */
+typedef struct {
+    unsigned long long received; /* messages read from the ROUTER */
+    unsigned long long hellos;
+    unsigned long long reports;    /* Report messages received */
+    unsigned long long stored;     /* rows inserted */
+    unsigned long long duplicates; /* acks for a row stored before */
+    unsigned long long acked;      /* Acks sent */
+    unsigned long long nack_unit_mismatch;
+    unsigned long long nack_invalid;
+    unsigned long long nack_unsupported;
+    unsigned long long nack_malformed;
+    unsigned long long nack_busy;
+    unsigned long long ignored;     /* Ack/Nack sent to us: answers are never answered */
+    unsigned long long send_failed; /* peer gone or its queue full */
+} srv_counters_t;
+
+/* Who sent a message: its routing id on the ROUTER and the unit code that
+ * ZAP gave its key ("" if none). Borrowed for the duration of a call. */
+typedef struct {
+    const uint8_t *rid;
+    size_t rid_len;
+    const char *principal;
+} srv_peer_t;
+
+/* Connects to the database (retrying up to SRV_SERVER_DB_START_MS), applies
+ * migrations, loads the key cache, binds the ZAP handler then the ROUTER.
+ * secret_z85 is the server's secret key (copied into the socket only).
+ * NULL on failure, err says what and why. */
+srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, char *err,
+                             size_t errlen);
+/* Fails what is still queued (NACK_BUSY), closes sockets, disconnects. */
+void srv_server_destroy(srv_server_t **self_p);
+
+/* Runs until SIGTERM/SIGINT and a drain of queued work (bounded by
+ * shutdown_grace_ms). 0 on a clean stop, CCHC_EIO if the loop failed. */
+int srv_server_run(srv_server_t *self);
+
+/* For handlers. Borrowed. */
+srv_db_t *srv_server_db(srv_server_t *self);
+srv_counters_t *srv_server_counters(srv_server_t *self);
+
+/* Sends one frame to a peer without blocking. A peer that is gone or slow
+ * is logged and counted, not fatal: the agent resends. 0 or CCHC_EAGAIN. */
+int srv_server_send(srv_server_t *self, const srv_peer_t *peer, const uint8_t *buf, size_t len);
+/* Packs and sends an Ack; counts it. */
+void srv_server_ack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
+                    int64_t report_id, int duplicate);
+/* Packs and sends a Nack (findings may be NULL); counts it by reason. */
+void srv_server_nack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
+                     Cchc__V1__NackReason reason, const char *detail,
+                     const cchc_findings_t *findings);
+
+/* Formats untrusted text as one log value: bare when it is a plain token,
+ * else quoted with quotes, backslashes and control bytes escaped; cut to
+ * fit buf. Returns buf. */
+const char *srv_server_logstr(char *buf, size_t len, const char *s);
+
+/* One handler per message kind. env and peer are borrowed for the call. */
+void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env);
+void srv_handle_report(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env);
+
+#endif

@@ -1,0 +1,244 @@
+/* srv_zap.c: ZAP handler and agent key cache (see srv_zap.h).
+ *
+ * Owns the ZMQ_REP socket bound at inproc://zeromq.zap.01 and a sorted array
+ * of (Z85 public key, unit code) looked up with bsearch: a handshake costs
+ * O(log n) and no database round trip. A request gets exactly one reply,
+ * whatever it holds, since a REP socket that does not answer stops working. */
+#include "srv_zap.h"
+#include "cchc_err.h"
+#include "cchc_keys.h"
+#include "cchc_log.h"
+#include "cchc_mem.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_MAX_FRAMES 8
+
+typedef struct {
+    char key[CCHC_KEY_Z85_LEN + 1];
+    char *unit;
+} s_entry_t;
+
+struct srv_zap {
+    void *sock;
+    s_entry_t *keys;
+    size_t nkeys;
+    unsigned long long accepted, refused;
+};
+
+static int s_entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const s_entry_t *)a)->key, ((const s_entry_t *)b)->key);
+}
+
+static void s_keys_free(s_entry_t *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(keys[i].unit);
+    free(keys);
+}
+
+/* Borrowed unit code of a key, or NULL. */
+static const char *s_lookup(const srv_zap_t *zap, const char *z85)
+{
+    s_entry_t probe;
+    snprintf(probe.key, sizeof probe.key, "%s", z85);
+    const s_entry_t *e = bsearch(&probe, zap->keys, zap->nkeys, sizeof *zap->keys, s_entry_cmp);
+    return e ? e->unit : NULL;
+}
+
+srv_zap_t *srv_zap_new(void *ctx, char *err, size_t errlen)
+{
+    srv_zap_t *zap = cchc_calloc(1, sizeof *zap);
+    zap->sock = zmq_socket(ctx, ZMQ_REP);
+    int linger = 0;
+    if (!zap->sock || zmq_setsockopt(zap->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_bind(zap->sock, S_ZAP_ENDPOINT) != 0) {
+        snprintf(err, errlen, "could not bind ZAP handler at %s: %s", S_ZAP_ENDPOINT,
+                 zmq_strerror(zmq_errno()));
+        srv_zap_destroy(&zap);
+        return NULL;
+    }
+    return zap;
+}
+
+void srv_zap_destroy(srv_zap_t **self_p)
+{
+    assert(self_p);
+    srv_zap_t *zap = *self_p;
+    if (!zap)
+        return;
+    if (zap->sock)
+        zmq_close(zap->sock);
+    s_keys_free(zap->keys, zap->nkeys);
+    free(zap);
+    *self_p = NULL;
+}
+
+void *srv_zap_socket(srv_zap_t *zap)
+{
+    return zap->sock;
+}
+
+int srv_zap_load(srv_zap_t *zap, const PGresult *res)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2)
+        return CCHC_EINVAL;
+    int rows = PQntuples(res);
+    s_entry_t *keys = cchc_calloc((size_t)rows + 1, sizeof *keys);
+    size_t n = 0;
+    for (int i = 0; i < rows; i++) {
+        const char *key = PQgetvalue(res, i, 0);
+        if (PQgetisnull(res, i, 0) || PQgetisnull(res, i, 1) || !cchc_keys_valid_z85(key)) {
+            CCHC_LOG(CCHC_LOG_WARN, "key_skipped", "key=%.8s... reason=\"not a Z85 key\"", key);
+            continue;
+        }
+        memcpy(keys[n].key, key, CCHC_KEY_Z85_LEN);
+        keys[n].key[CCHC_KEY_Z85_LEN] = '\0';
+        keys[n].unit = cchc_strdup(PQgetvalue(res, i, 1));
+        n++;
+    }
+    qsort(keys, n, sizeof *keys, s_entry_cmp);
+    s_keys_free(zap->keys, zap->nkeys);
+    zap->keys = keys;
+    zap->nkeys = n;
+    CCHC_LOG(CCHC_LOG_INFO, "keys_loaded", "count=%zu", n);
+    return CCHC_OK;
+}
+
+size_t srv_zap_count(const srv_zap_t *zap)
+{
+    return zap->nkeys;
+}
+
+void srv_zap_stats(const srv_zap_t *zap, unsigned long long *accepted, unsigned long long *refused)
+{
+    *accepted = zap->accepted;
+    *refused = zap->refused;
+}
+
+static void s_reply(srv_zap_t *zap, zmq_msg_t *request_id, const char *code, const char *text,
+                    const char *user)
+{
+    const char *vals[] = {"1.0", NULL, code, text, user, ""};
+    for (int i = 0; i < 6; i++) {
+        int more = i < 5 ? ZMQ_SNDMORE : 0;
+        int rc;
+        if (i == 1)
+            rc = zmq_send(zap->sock, request_id ? zmq_msg_data(request_id) : "",
+                          request_id ? zmq_msg_size(request_id) : 0, more);
+        else
+            rc = zmq_send(zap->sock, vals[i], strlen(vals[i]), more);
+        if (rc < 0) {
+            CCHC_LOG(CCHC_LOG_ERROR, "zap_reply", "err=\"%s\"", zmq_strerror(zmq_errno()));
+            return;
+        }
+    }
+}
+
+/* Copies frame f into buf as text (cut to fit, bytes that could break a log
+ * line replaced), for comparison and logging. */
+static void s_frame_text(zmq_msg_t *f, char *buf, size_t len)
+{
+    size_t n = zmq_msg_size(f);
+    if (n > len - 1)
+        n = len - 1;
+    memcpy(buf, zmq_msg_data(f), n);
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == '"' || buf[i] == ' ' ||
+            (unsigned char)buf[i] >= 0x7f)
+            buf[i] = '?';
+}
+
+/* Decides one request (frames: version, request id, domain, address,
+ * identity, mechanism, credentials...) and answers it. */
+static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
+{
+    char version[8], domain[64], addr[64], mech[16];
+    if (nframes < 6) {
+        CCHC_LOG(CCHC_LOG_ERROR, "zap_bad_request", "frames=%d", nframes);
+        s_reply(zap, nframes >= 2 ? &f[1] : NULL, "500", "bad ZAP request", "");
+        zap->refused++;
+        return;
+    }
+    s_frame_text(&f[0], version, sizeof version);
+    s_frame_text(&f[2], domain, sizeof domain);
+    s_frame_text(&f[3], addr, sizeof addr);
+    s_frame_text(&f[5], mech, sizeof mech);
+    if (strcmp(version, "1.0") != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "zap_bad_request", "version=%s", version);
+        s_reply(zap, &f[1], "500", "unsupported ZAP version", "");
+        zap->refused++;
+        return;
+    }
+    if (strcmp(domain, SRV_ZAP_DOMAIN) != 0 || strcmp(mech, "CURVE") != 0) {
+        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "mechanism=%s domain=%s addr=%s", mech, domain,
+                 addr);
+        s_reply(zap, &f[1], "400", "CURVE required", "");
+        zap->refused++;
+        return;
+    }
+    char z85[CCHC_KEY_Z85_LEN + 1] = "";
+    if (nframes != 7 || zmq_msg_size(&f[6]) != 32 ||
+        !zmq_z85_encode(z85, (const uint8_t *)zmq_msg_data(&f[6]), 32)) {
+        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "reason=bad_credentials addr=%s", addr);
+        s_reply(zap, &f[1], "400", "bad credentials", "");
+        zap->refused++;
+        return;
+    }
+    const char *unit = s_lookup(zap, z85);
+    if (!unit) {
+        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s", z85, addr);
+        s_reply(zap, &f[1], "400", "unknown key", "");
+        zap->refused++;
+        return;
+    }
+    CCHC_LOG(CCHC_LOG_DEBUG, "zap_accepted", "unit=%s key=%.8s... addr=%s", unit, z85, addr);
+    s_reply(zap, &f[1], "200", "OK", unit);
+    zap->accepted++;
+}
+
+void srv_zap_handle(srv_zap_t *zap)
+{
+    for (;;) {
+        zmq_msg_t f[S_MAX_FRAMES];
+        int n = 0, more = 1;
+        zmq_msg_init(&f[0]);
+        if (zmq_msg_recv(&f[0], zap->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&f[0]);
+            if (zmq_errno() != EAGAIN && zmq_errno() != EINTR)
+                CCHC_LOG(CCHC_LOG_ERROR, "zap_recv", "err=\"%s\"", zmq_strerror(zmq_errno()));
+            return;
+        }
+        n = 1;
+        more = zmq_msg_more(&f[0]);
+        /* The rest of a multipart message is already here: libzmq delivers
+         * all parts or none. Parts past S_MAX_FRAMES are read and dropped. */
+        while (more) {
+            zmq_msg_t extra, *m = n < S_MAX_FRAMES ? &f[n] : &extra;
+            zmq_msg_init(m);
+            if (zmq_msg_recv(m, zap->sock, 0) < 0) {
+                zmq_msg_close(m);
+                break;
+            }
+            more = zmq_msg_more(m);
+            if (m == &extra) {
+                zmq_msg_close(m);
+                n = S_MAX_FRAMES + 1;
+            } else {
+                n++;
+            }
+        }
+        int kept = n > S_MAX_FRAMES ? S_MAX_FRAMES : n;
+        s_answer(zap, f, n);
+        for (int i = 0; i < kept; i++)
+            zmq_msg_close(&f[i]);
+    }
+}

@@ -1,0 +1,43 @@
+/* srv_zap.h: the ZAP handler (RFC 27) and the cache of agent keys behind it.
+ *
+ * libzmq asks the handler, over inproc://zeromq.zap.01, whether a CURVE
+ * client key may connect. The answer comes from an in-memory copy of
+ * agent_keys (active rows only), so a handshake never waits for the
+ * database; the copy is replaced whole when the key table changes. The User-Id
+ * of an accepted connection is the unit code: every message on it carries it
+ * (zmq_msg_gets "User-Id"). */
+#ifndef SRV_ZAP_H
+#define SRV_ZAP_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* The ZMQ_ZAP_DOMAIN our CURVE sockets use; other domains are refused. */
+#define SRV_ZAP_DOMAIN "cchc"
+/* The statement whose result srv_zap_load takes. */
+#define SRV_ZAP_KEYS_SQL "SELECT public_key, unit_code FROM agent_keys WHERE revoked_at IS NULL"
+
+typedef struct srv_zap srv_zap_t;
+
+/* Binds the handler socket in ctx. Must run before any CURVE socket binds,
+ * or libzmq lets clients in unchecked. NULL on failure, err says why. */
+srv_zap_t *srv_zap_new(void *ctx, char *err, size_t errlen);
+void srv_zap_destroy(srv_zap_t **self_p);
+
+/* The handler socket, borrowed, for zmq_poll. */
+void *srv_zap_socket(srv_zap_t *zap);
+
+/* Answers every request waiting on the socket; never blocks. */
+void srv_zap_handle(srv_zap_t *zap);
+
+/* Replaces the cache with the rows of a SRV_ZAP_KEYS_SQL result (borrowed).
+ * 0, or CCHC_EINVAL when res is not such a result (the cache is unchanged). */
+int srv_zap_load(srv_zap_t *zap, const PGresult *res);
+
+/* Keys in the cache. */
+size_t srv_zap_count(const srv_zap_t *zap);
+
+/* Requests accepted and refused since start. */
+void srv_zap_stats(const srv_zap_t *zap, unsigned long long *accepted, unsigned long long *refused);
+
+#endif
