@@ -12,7 +12,7 @@ PGC_BIN=${PGC_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tai
 
 pgc_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi

@@ -26,6 +26,11 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# A trace of every command, shown (its tail) when a test fails.
+exec 5>>"$T/trace.log"
+BASH_XTRACEFD=5
+PS4='+ ${BASH_SOURCE##*/}:${LINENO}: '
+set -x
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
@@ -93,11 +98,13 @@ INI
   "$CCHC_BIN/cchc" key add "$unit" "$dir/agent.pub" >/dev/null
 }
 
-agent() { local name=$1; shift; "$CCHC_BIN/cchc-agent" -c "$T/$name/agent.ini" "$@"; }
+# Every client command is bounded, so a hang fails the test with a name
+# instead of eating ctest's whole timeout.
+agent() { local name=$1; shift; timeout -k 5 90 "$CCHC_BIN/cchc-agent" -c "$T/$name/agent.ini" "$@"; }
 
 # report_for UNIT FIXTURE OUT: the fixture rewritten for another unit.
 report_for() {
   sed "s/\"unit\": \"[^\"]*\"/\"unit\": \"$1\"/" "$FIX/$2" >"$3"
 }
 
-tclient() { "$CCHC_BIN/tests/integration/cchc-tclient" "$@"; }
+tclient() { timeout -k 5 60 "$CCHC_BIN/tests/integration/cchc-tclient" "$@"; }

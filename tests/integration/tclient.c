@@ -231,6 +231,9 @@ int main(int argc, char **argv)
         }
     }
     free(frame);
+    zmq_socket_monitor(sock, NULL, 0);
+    linger = 0;
+    zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(mon);
     zmq_close(sock);
     zmq_ctx_term(ctx);
