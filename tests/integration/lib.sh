@@ -10,8 +10,18 @@ set -euo pipefail
 FIX=$CCHC_SRC/tests/fixtures
 . "$CCHC_SRC/deploy/pgcluster.sh"
 
+# Reap what a killed test (e.g. by ctest's timeout) left behind: its owner
+# process is gone, so nothing else will stop its cluster.
+for old in /tmp/cchc-it.*; do
+  [ -f "$old/owner" ] || continue
+  kill -0 "$(cat "$old/owner")" 2>/dev/null && continue
+  pgc_stop "$old/pg" immediate
+  rm -rf "$old"
+done
+
 T=$(mktemp -d /tmp/cchc-it.XXXXXX)
 chmod 755 "$T"
+echo $$ >"$T/owner"
 PIDS=()
 
 cleanup() {
