@@ -20,56 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Writes one key file, created with its final mode (no window where a secret
- * is readable by others) and refusing to replace a file. */
-static int s_write_key(const char *path, const char *key, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0)
-        return CCHC_EIO;
-    char line[CCHC_KEY_Z85_LEN + 2];
-    int n = snprintf(line, sizeof line, "%s\n", key);
-    /* fchmod: the umask may have taken bits away from a public key's 0644. */
-    int ok = fchmod(fd, mode) == 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0;
-    int saved = errno;
-    if (close(fd) != 0)
-        ok = 0;
-    if (!ok) {
-        unlink(path);
-        errno = saved;
-        return CCHC_EIO;
-    }
-    return CCHC_OK;
-}
-
-/* The stem X when the paths are X.pub and X.key: cchc_keys_write_pair's case. */
-static char *s_common_stem(const char *pub_path, const char *sec_path)
-{
-    size_t lp = strlen(pub_path), ls = strlen(sec_path);
-    if (lp <= 4 || lp != ls || strcmp(pub_path + lp - 4, ".pub") != 0 ||
-        strcmp(sec_path + ls - 4, ".key") != 0 || strncmp(pub_path, sec_path, lp - 4) != 0)
-        return NULL;
-    return cchc_strndup(pub_path, lp - 4);
-}
-
 static int s_write(const char *pub_path, const char *sec_path, const char *pub, const char *sec)
 {
     char err[512] = "";
-    char *stem = s_common_stem(pub_path, sec_path);
-    int rc;
-    if (stem) {
-        rc = cchc_keys_write_pair(stem, pub, sec, err, sizeof err);
-        free(stem);
-    } else {
-        /* The secret first: a public key never exists without its secret. */
-        rc = s_write_key(sec_path, sec, 0600);
-        if (rc == CCHC_OK && (rc = s_write_key(pub_path, pub, 0644)) != CCHC_OK) {
-            snprintf(err, sizeof err, "%s: %s", pub_path, strerror(errno));
-            unlink(sec_path);
-        } else if (rc != CCHC_OK) {
-            snprintf(err, sizeof err, "%s: %s", sec_path, strerror(errno));
-        }
-    }
+    int rc = cchc_keys_write_files(pub_path, sec_path, pub, sec, err, sizeof err);
     if (rc != CCHC_OK)
         fprintf(stderr, "Không ghi được tệp khóa: %s\n(could not write the key files: %s)\n", err,
                 err);

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #define S_DELIVERED_SHOWN 20
-#define S_VN_OFFSET_MS (7 * 3600 * 1000LL)
 
 typedef struct {
     int64_t now;
@@ -26,15 +25,6 @@ typedef struct {
 } agt_status_ctx_t;
 
 /* "2024-09-18 08:00:00 +07:00" */
-static void s_format_vn(int64_t ms, char *buf, size_t len)
-{
-    char utc[32];
-    cchc_clock_format_utc(ms + S_VN_OFFSET_MS, utc, sizeof utc);
-    utc[10] = ' ';
-    utc[19] = '\0';
-    snprintf(buf, len, "%s +07:00", utc);
-}
-
 /* "45 giây", "3 phút", "2 giờ", "4 ngày". */
 static void s_format_age(int64_t ms, char *buf, size_t len)
 {
@@ -99,7 +89,7 @@ static int s_print_delivered(const agt_outbox_row_t *row, void *arg)
 {
     (void)arg;
     char when[48];
-    s_format_vn(row->delivered_at, when, sizeof when);
+    cchc_clock_format_local(row->delivered_at, when, sizeof when);
     printf("  id=%" PRId64 "  %s  %s  mã trên máy chủ (server id) %" PRId64 "  lúc %s\n", row->id,
            s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
            row->server_report_id, when);
@@ -183,7 +173,7 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
            c->refused);
     if (last_contact) {
         int64_t ms = strtoll(last_contact, NULL, 10);
-        s_format_vn(ms, when, sizeof when);
+        cchc_clock_format_local(ms, when, sizeof when);
         s_format_age(now - ms, age, sizeof age);
         printf("Liên lạc gần nhất với máy chủ (last contact): %s, %s trước\n", when, age);
     } else {

@@ -108,3 +108,14 @@ void cchc_clock_format_utc(int64_t ms, char *buf, unsigned long len)
     snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
+
+void cchc_clock_format_local(int64_t ms, char *buf, unsigned long len)
+{
+    int64_t local = ms + CCHC_CLOCK_VN_OFFSET_MS;
+    /* Floor division, so instants before 1970 still format correctly. */
+    time_t secs = (time_t)(local >= 0 ? local / 1000 : -((-local + 999) / 1000));
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d +07", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}

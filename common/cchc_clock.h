@@ -18,6 +18,10 @@ void cchc_clock_set(int64_t ms);
 /* Parses "YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM|-HH:MM)" or an integer of ms.
  * Returns 0 or CCHC_EINVAL. */
 int cchc_clock_parse(const char *text, int64_t *ms_out);
+/* Offset of Asia/Ho_Chi_Minh from UTC (no daylight saving time). */
+#define CCHC_CLOCK_VN_OFFSET_MS (7LL * 3600 * 1000)
+/* Formats ms as Vietnam civil time "YYYY-MM-DD HH:MM:SS +07" (at least 24 bytes). */
+void cchc_clock_format_local(int64_t ms, char *buf, unsigned long len);
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least 25 bytes). */
 void cchc_clock_format_utc(int64_t ms, char *buf, unsigned long len);
 

@@ -55,24 +55,29 @@ static int s_write(const char *path, const char *key, mode_t mode, char *err, si
     return rc;
 }
 
-int cchc_keys_write_pair(const char *prefix, const char *pub, const char *sec, char *err,
-                         size_t errlen)
+int cchc_keys_write_files(const char *pub_path, const char *sec_path, const char *pub,
+                          const char *sec, char *err, size_t errlen)
 {
-    char path[4096];
     if (!cchc_keys_valid_z85(pub) || !cchc_keys_valid_z85(sec)) {
         snprintf(err, errlen, "internal: not a Z85 key");
         return CCHC_EINVAL;
     }
-    snprintf(path, sizeof path, "%s.key", prefix);
-    int rc = s_write(path, sec, 0600, err, errlen);
+    int rc = s_write(sec_path, sec, 0600, err, errlen);
     if (rc != CCHC_OK)
         return rc;
-    char pubpath[4096];
-    snprintf(pubpath, sizeof pubpath, "%s.pub", prefix);
-    rc = s_write(pubpath, pub, 0644, err, errlen);
+    rc = s_write(pub_path, pub, 0644, err, errlen);
     if (rc != CCHC_OK)
-        unlink(path);
+        unlink(sec_path);
     return rc;
+}
+
+int cchc_keys_write_pair(const char *prefix, const char *pub, const char *sec, char *err,
+                         size_t errlen)
+{
+    char pub_path[4096], sec_path[4096];
+    snprintf(pub_path, sizeof pub_path, "%s.pub", prefix);
+    snprintf(sec_path, sizeof sec_path, "%s.key", prefix);
+    return cchc_keys_write_files(pub_path, sec_path, pub, sec, err, errlen);
 }
 
 int cchc_keys_read(const char *path, int secret, char out[CCHC_KEY_Z85_LEN + 1], char *err,

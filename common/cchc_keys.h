@@ -15,6 +15,10 @@ int cchc_keys_generate(char pub[CCHC_KEY_Z85_LEN + 1], char sec[CCHC_KEY_Z85_LEN
  * readable). Refuses to overwrite existing files. 0, CCHC_EIO or CCHC_EINVAL. */
 int cchc_keys_write_pair(const char *prefix, const char *pub, const char *sec, char *err,
                          size_t errlen);
+/* The same with any two file names: the secret is written first (a public
+ * key never exists without its secret) and removed if the public one fails. */
+int cchc_keys_write_files(const char *pub_path, const char *sec_path, const char *pub,
+                          const char *sec, char *err, size_t errlen);
 /* Reads one Z85 key (40 characters, optional trailing newline) from path.
  * When secret is true the file must not be readable by group or others.
  * 0, CCHC_EIO or CCHC_EINVAL; err says what is wrong and how to fix it. */

@@ -18,7 +18,6 @@
 #include <utf8proc.h>
 
 /* The district's civil time is UTC+7 all year (DESIGN.md "Time"). */
-#define S_LOCAL_OFFSET_MS (7LL * 3600 * 1000)
 
 struct cli_table {
     int ncols;
@@ -158,17 +157,6 @@ int64_t cli_db_int(const PGresult *r, int row, int col)
     if (PQgetisnull(r, row, col))
         return 0;
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-void cli_db_format_local(int64_t ms, char *buf, size_t len)
-{
-    int64_t local = ms + S_LOCAL_OFFSET_MS;
-    /* Floor division, so instants before 1970 still format correctly. */
-    time_t secs = (time_t)(local >= 0 ? local / 1000 : -((-local + 999) / 1000));
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d +07", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* ---- tables ---------------------------------------------------------------------------- */

@@ -71,9 +71,6 @@ int64_t cli_db_int(const PGresult *r, int row, int col);
 
 /* ---- output -------------------------------------------------------------------------- */
 
-/* An instant (ms since the epoch) as "YYYY-MM-DD HH:MM:SS +07" in the
- * district's civil time (Asia/Ho_Chi_Minh, UTC+7, no DST), for people. */
-void cli_db_format_local(int64_t ms, char *buf, size_t len);
 
 /* Text tables: cells are copied; columns are padded by display width, so
  * names with diacritics line up. NULL and empty cells print as "-". */

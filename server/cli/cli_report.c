@@ -102,7 +102,7 @@ static int s_list(cli_ctx_t *ctx, const char *unit, long limit, int json)
         const char *cells[9];
         for (int c = 0; c < 9; c++)
             cells[c] = PQgetvalue(r, i, c);
-        cli_db_format_local(cli_db_int(r, i, 6), when, sizeof when);
+        cchc_clock_format_local(cli_db_int(r, i, 6), when, sizeof when);
         cells[6] = when;
         cells[7] = epoch;
         cli_db_table_add(t, cells);

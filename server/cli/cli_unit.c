@@ -50,7 +50,7 @@ static int s_list(cli_ctx_t *ctx, int json)
             for (int c = 0; c < 9; c++)
                 cells[c] = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
             if (cells[7]) {
-                cli_db_format_local(cli_db_int(r, i, 7), when, sizeof when);
+                cchc_clock_format_local(cli_db_int(r, i, 7), when, sizeof when);
                 cells[7] = when;
             }
             cli_db_table_add(t, cells);
