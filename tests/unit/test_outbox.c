@@ -1,0 +1,168 @@
+/* test_outbox.c: the agent's SQLite outbox: durability settings, the epoch,
+ * ids, and the row state machine (queued -> delivered | refused, nothing else). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "agt_outbox.h"
+#include "cchc_err.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char s_dir[64], s_path[128];
+
+static int s_setup(void **state)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/cchc-test-outbox-XXXXXX");
+    assert_non_null(mkdtemp(s_dir));
+    snprintf(s_path, sizeof s_path, "%s/outbox.db", s_dir);
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system(cmd);
+}
+
+static int64_t s_insert(agt_outbox_t *o, const char *type)
+{
+    static const uint8_t payload[] = {0x0a, 0x05, 'N', 'V', '_', 'K', 'H'};
+    agt_outbox_entry_t e = {.report_type = type, .unit = "xa-van-son", .period = "2024Q3",
+                            .revision = 1, .kind = "periodic", .source = "r.json",
+                            .payload = payload, .payload_len = sizeof payload};
+    int64_t id = 0;
+    assert_int_equal(agt_outbox_insert(o, &e, 1000, &id), CCHC_OK);
+    return id;
+}
+
+static void s_pragma(const char *sql, const char *want)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(s_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_create_and_epoch(void **state)
+{
+    char err[256];
+    agt_outbox_t *o = agt_outbox_new(s_path, err, sizeof err);
+    assert_non_null(o);
+    uint64_t epoch = agt_outbox_epoch(o);
+    assert_true(epoch != 0);
+    agt_outbox_destroy(&o);
+    assert_null(o);
+    o = agt_outbox_new(s_path, err, sizeof err);
+    assert_true(agt_outbox_epoch(o) == epoch); /* the epoch belongs to the file */
+    agt_outbox_destroy(&o);
+    s_pragma("PRAGMA journal_mode", "wal");
+    s_pragma("PRAGMA user_version", "1");
+    s_pragma("SELECT sql LIKE '%AUTOINCREMENT%' FROM sqlite_master WHERE name = 'outbox'", "1");
+
+    /* another outbox gets another epoch */
+    char other[160];
+    snprintf(other, sizeof other, "%s/other.db", s_dir);
+    agt_outbox_t *o2 = agt_outbox_new(other, err, sizeof err);
+    assert_true(agt_outbox_epoch(o2) != epoch);
+    agt_outbox_destroy(&o2);
+}
+
+static void test_state_machine(void **state)
+{
+    char err[256];
+    agt_outbox_t *o = agt_outbox_new(s_path, err, sizeof err);
+    int64_t a = s_insert(o, "CCHC_DK"), b = s_insert(o, "NV_KH"), c = s_insert(o, "KHAC_PHUC");
+    assert_true(a < b && b < c);
+    int64_t ids[8];
+    size_t n;
+    assert_int_equal(agt_outbox_queued_ids(o, ids, 8, &n), CCHC_OK);
+    assert_int_equal(n, 3);
+    assert_true(ids[0] == a && ids[2] == c);
+
+    assert_int_equal(agt_outbox_mark_sent(o, a, 2000), CCHC_OK);
+    assert_int_equal(agt_outbox_mark_delivered(o, a, 3000, 77, NULL), CCHC_OK);
+    assert_int_equal(agt_outbox_mark_refused(o, b, "INVALID", "[{\"code\":\"E016\"}]"), CCHC_OK);
+    /* a late duplicate Ack, or a Nack after delivery, changes nothing */
+    assert_int_equal(agt_outbox_mark_delivered(o, a, 4000, 78, NULL), CCHC_ENOTFOUND);
+    assert_int_equal(agt_outbox_mark_refused(o, a, "INVALID", NULL), CCHC_ENOTFOUND);
+    assert_int_equal(agt_outbox_mark_delivered(o, b, 4000, 79, NULL), CCHC_ENOTFOUND);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(agt_outbox_payload(o, a, &buf, &len), CCHC_ENOTFOUND);
+    assert_int_equal(agt_outbox_payload(o, c, &buf, &len), CCHC_OK);
+    assert_int_equal(len, 7);
+    free(buf);
+
+    agt_outbox_counts_t counts;
+    assert_int_equal(agt_outbox_counts(o, &counts), CCHC_OK);
+    assert_int_equal(counts.queued, 1);
+    assert_int_equal(counts.delivered, 1);
+    assert_int_equal(counts.refused, 1);
+    assert_int_equal(counts.oldest_queued_at, 1000);
+    assert_int_equal(agt_outbox_queued_ids(o, ids, 8, &n), CCHC_OK);
+    assert_int_equal(n, 1);
+    assert_true(ids[0] == c);
+    agt_outbox_destroy(&o);
+
+    /* everything survives a reopen; ids are never reused */
+    o = agt_outbox_new(s_path, err, sizeof err);
+    assert_int_equal(agt_outbox_counts(o, &counts), CCHC_OK);
+    assert_int_equal(counts.delivered + counts.refused + counts.queued, 3);
+    assert_true(s_insert(o, "CCHC_DK") > c);
+    agt_outbox_destroy(&o);
+}
+
+static void test_state_table(void **state)
+{
+    char err[256];
+    agt_outbox_t *o = agt_outbox_new(s_path, err, sizeof err);
+    char *v = NULL;
+    assert_int_equal(agt_outbox_state_get(o, AGT_OUTBOX_LAST_ERROR, &v), CCHC_OK);
+    assert_null(v);
+    assert_int_equal(agt_outbox_state_set(o, AGT_OUTBOX_LAST_ERROR, "handshake refused"), CCHC_OK);
+    assert_int_equal(agt_outbox_state_get(o, AGT_OUTBOX_LAST_ERROR, &v), CCHC_OK);
+    assert_string_equal(v, "handshake refused");
+    free(v);
+    assert_int_equal(agt_outbox_state_set(o, AGT_OUTBOX_LAST_ERROR, NULL), CCHC_OK);
+    assert_int_equal(agt_outbox_state_get(o, AGT_OUTBOX_LAST_ERROR, &v), CCHC_OK);
+    assert_null(v);
+    agt_outbox_destroy(&o);
+}
+
+static void test_bad_file(void **state)
+{
+    char err[256] = "";
+    char path[160];
+    snprintf(path, sizeof path, "%s/garbage.db", s_dir);
+    FILE *f = fopen(path, "w");
+    fputs("this is not an SQLite database, it is a text file that is long enough", f);
+    fclose(f);
+    agt_outbox_t *o = agt_outbox_new(path, err, sizeof err);
+    assert_null(o);
+    assert_true(strlen(err) > 0);
+    o = agt_outbox_new("/nonexistent-dir/x/outbox.db", err, sizeof err);
+    assert_null(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_epoch, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_state_machine, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_state_table, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_file, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
