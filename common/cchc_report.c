@@ -324,6 +324,17 @@ static void s_list(s_rd_t *rd, const json_t *obj, const char *key, int required,
     s_pop(rd, mark);
 }
 
+/* An optional total: NULL when absent. */
+static Cchc__V1__Count *s_total(s_rd_t *rd, const json_t *o, const char *key)
+{
+    if (!json_object_get(o, key) || json_is_null(json_object_get(o, key)))
+        return NULL;
+    Cchc__V1__Count *c = cchc_malloc(sizeof *c);
+    cchc__v1__count__init(c);
+    s_count(rd, o, key, 0, &c->value);
+    return c;
+}
+
 static void *s_dossier_row(s_rd_t *rd, const json_t *o)
 {
     static const char *const keys[] = {"field",           "carried_over",
@@ -346,6 +357,9 @@ static void *s_dossier_row(s_rd_t *rd, const json_t *o)
     s_count(rd, o, "pending_in_time", 1, &r->pending_in_time);
     s_count(rd, o, "pending_overdue", 1, &r->pending_overdue);
     s_str(rd, o, "comment", 0, &r->comment);
+    r->received = s_total(rd, o, "received");
+    r->resolved = s_total(rd, o, "resolved");
+    r->pending = s_total(rd, o, "pending");
     return r;
 }
 
@@ -601,6 +615,12 @@ static void s_periodic_json(json_t *o, const Cchc__V1__Periodic *p)
             "resolved_late", (json_int_t)r->resolved_late, "pending_in_time",
             (json_int_t)r->pending_in_time, "pending_overdue", (json_int_t)r->pending_overdue);
         s_put(x, "comment", r->comment);
+        if (r->received)
+            json_object_set_new(x, "received", json_integer(r->received->value));
+        if (r->resolved)
+            json_object_set_new(x, "resolved", json_integer(r->resolved->value));
+        if (r->pending)
+            json_object_set_new(x, "pending", json_integer(r->pending->value));
         json_array_append_new(rows, x);
     }
     json_object_set_new(o, "dossiers", rows);

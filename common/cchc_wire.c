@@ -190,10 +190,14 @@ int cchc_wire_decode(const uint8_t *buf, size_t len, size_t max_len, cchc_envelo
     case CCHC__V1__ENVELOPE__BODY_REPORT:
     case CCHC__V1__ENVELOPE__BODY_ACK:
     case CCHC__V1__ENVELOPE__BODY_NACK:
+    case CCHC__V1__ENVELOPE__BODY_META_REQUEST:
+    case CCHC__V1__ENVELOPE__BODY_META:
+    case CCHC__V1__ENVELOPE__BODY_META_CHANGED:
         break;
     default:
         if (err)
-            snprintf(err, errlen, "unsupported message body (field %d)", (int)env->body_case);
+            snprintf(err, errlen, "unsupported message body (unknown to protocol version %d)",
+                     CCHC_WIRE_PROTOCOL_VERSION);
         return CCHC_EUNSUPPORTED;
     }
     if (env->body_case == CCHC__V1__ENVELOPE__BODY_REPORT &&

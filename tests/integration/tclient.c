@@ -123,7 +123,7 @@ int main(int argc, char **argv)
             frame[i] = (uint8_t)rand_r(&seed);
         flen = (size_t)garbage;
     } else if (unknown_body) {
-        static const uint8_t f[] = {0x08, 0x01, 0x20, 0x07, 0x7a, 0x02, 0x08, 0x01};
+        static const uint8_t f[] = {0x08, 0x01, 0x20, 0x07, 0xf2, 0x01, 0x02, 0x08, 0x01};
         frame = malloc(sizeof f);
         memcpy(frame, f, sizeof f);
         flen = sizeof f;

@@ -119,8 +119,8 @@ static void test_garbage(void **state)
 
 static void test_unknown_body(void **state)
 {
-    /* protocol_version=1, msg_id=7, then field 15 (a body this build does not know) */
-    const uint8_t frame[] = {0x08, 0x01, 0x20, 0x07, 0x7a, 0x02, 0x08, 0x01};
+    /* protocol_version=1, msg_id=7, then field 30 (a body this build does not know) */
+    const uint8_t frame[] = {0x08, 0x01, 0x20, 0x07, 0xf2, 0x01, 0x02, 0x08, 0x01};
     cchc_envelope_t *env = NULL;
     char err[160];
     assert_int_equal(cchc_wire_decode(frame, sizeof frame, 4096, &env, err, sizeof err),
