@@ -1,6 +1,8 @@
 # Turns server/sql/NNN_name.sql files into a C array (run by the build).
 set(out "/* generated from the files in server/sql by embed_sql.cmake: do not edit */\n")
 string(APPEND out "#include \"srv_migrate.h\"\n\nconst srv_migration_t srv_migrations[] = {\n")
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(count 0)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)
