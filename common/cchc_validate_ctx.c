@@ -1,0 +1,440 @@
+/* cchc_validate_ctx.c: the validation context: the metadata document (see
+ * cchc_validate.h) parsed once into C structs, so that rules read plain
+ * arrays. A document of the wrong shape is refused with the member named. */
+#include "cchc_validate_int.h"
+#include "cchc_err.h"
+#include "cchc_mem.h"
+#include "cchc_wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* ---- loading the document ------------------------------------------------------------ */
+
+typedef struct {
+    char *err;
+    size_t errlen;
+    int failed;
+} s_ld_t;
+
+/* Records the first shape problem: "types[2].periods: expected an array of strings". */
+static void s_fail(s_ld_t *ld, const char *where, const char *key, const char *what)
+{
+    if (!ld->failed && ld->err && ld->errlen)
+        snprintf(ld->err, ld->errlen, "%s%s%s: expected %s", where, where[0] && key[0] ? "." : "",
+                 key, what);
+    ld->failed = 1;
+}
+
+/* A copy of s in NFC, or NULL when s is not valid UTF-8. */
+char *cchc_vctx_nfc(const char *s)
+{
+    if (!cchc_wire_text_ok(s, strlen(s)))
+        return NULL;
+    char *n = (char *)utf8proc_NFC((const utf8proc_uint8_t *)s);
+    return n ? n : cchc_strdup(s);
+}
+
+/* obj.key as a new NFC string; absent or null: *out = NULL. */
+static void s_ld_str(s_ld_t *ld, const json_t *obj, const char *where, const char *key, char **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_string(v) || !(*out = cchc_vctx_nfc(json_string_value(v))))
+        s_fail(ld, where, key, "a UTF-8 string");
+}
+
+static void s_ld_date(s_ld_t *ld, const json_t *obj, const char *where, const char *key,
+                      cchc_day_t *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = CCHC_DAY_NONE;
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_string(v) || cchc_day_parse(json_string_value(v), out) != CCHC_OK) {
+        *out = CCHC_DAY_NONE;
+        s_fail(ld, where, key, "a date YYYY-MM-DD");
+    }
+}
+
+static void s_ld_int(s_ld_t *ld, const json_t *obj, const char *where, const char *key,
+                     int64_t *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_integer(v))
+        s_fail(ld, where, key, "an integer");
+    else
+        *out = json_integer_value(v);
+}
+
+static void s_ld_bool(s_ld_t *ld, const json_t *obj, const char *where, const char *key, int *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_boolean(v))
+        s_fail(ld, where, key, "true or false");
+    else
+        *out = json_is_true(v);
+}
+
+static void s_ld_strs(s_ld_t *ld, const json_t *obj, const char *where, const char *key,
+                      char ***out, size_t *n)
+{
+    const json_t *v = json_object_get(obj, key), *x;
+    size_t i;
+    *out = NULL;
+    *n = 0;
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_array(v)) {
+        s_fail(ld, where, key, "an array of strings");
+        return;
+    }
+    *out = cchc_calloc(json_array_size(v) + 1, sizeof **out);
+    json_array_foreach(v, i, x)
+    {
+        char *s = json_is_string(x) ? cchc_vctx_nfc(json_string_value(x)) : NULL;
+        if (!s) {
+            s_fail(ld, where, key, "an array of strings");
+            return;
+        }
+        (*out)[(*n)++] = s;
+    }
+}
+
+/* obj.key as an array of objects (NULL when absent); each element is checked. */
+static const json_t *s_ld_objs(s_ld_t *ld, const json_t *obj, const char *where, const char *key)
+{
+    const json_t *v = json_object_get(obj, key), *x;
+    size_t i;
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_array(v)) {
+        s_fail(ld, where, key, "an array of objects");
+        return NULL;
+    }
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_object(x)) {
+            char w[64];
+            snprintf(w, sizeof w, "%s[%zu]", key, i);
+            s_fail(ld, where, w, "an object");
+            return NULL;
+        }
+    }
+    return v;
+}
+
+static void s_ld_unit(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *u = json_object_get(doc, "unit");
+    c->unit_member = u != NULL;
+    if (!u || json_is_null(u))
+        return;
+    if (!json_is_object(u)) {
+        s_fail(ld, "", "unit", "an object or null");
+        return;
+    }
+    c->has_unit = 1;
+    s_ld_str(ld, u, "unit", "code", &c->unit_code);
+    s_ld_str(ld, u, "unit", "kind", &c->unit_kind);
+    s_ld_date(ld, u, "unit", "valid_from", &c->unit_from);
+    s_ld_date(ld, u, "unit", "valid_to", &c->unit_to);
+    if (!c->unit_code)
+        c->has_unit = 0;
+}
+
+static void s_ld_types(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *arr = s_ld_objs(ld, doc, "", "types"), *o;
+    size_t i;
+    if (!arr)
+        return;
+    c->types = cchc_calloc(json_array_size(arr) + 1, sizeof *c->types);
+    json_array_foreach(arr, i, o)
+    {
+        s_type_t *t = &c->types[c->n_types++];
+        char w[32], *cut = NULL, *due = NULL;
+        snprintf(w, sizeof w, "types[%zu]", i);
+        s_ld_str(ld, o, w, "code", &t->code);
+        s_ld_str(ld, o, w, "content_kind", &t->content_kind);
+        s_ld_strs(ld, o, w, "periods", &t->periods, &t->n_periods);
+        s_ld_str(ld, o, w, "cutoff_rule", &cut);
+        s_ld_str(ld, o, w, "due_rule", &due);
+        s_ld_int(ld, o, w, "expiry_days", &t->expiry_days);
+        s_ld_bool(ld, o, w, "assigned", &t->assigned);
+        t->cutoff = CCHC_CUTOFF_DEC09;
+        if (cut && cchc_cutoff_parse(cut, &t->cutoff) != CCHC_OK)
+            s_fail(ld, w, "cutoff_rule", "\"dec09\", \"calendar\" or \"none\"");
+        if (due) {
+            t->has_due = cchc_due_rule_parse(due, &t->due) == CCHC_OK;
+            if (!t->has_due)
+                s_fail(ld, w, "due_rule", "a due rule such as \"wd_after_cutoff:2\"");
+        }
+        if (!t->code)
+            s_fail(ld, w, "code", "a string");
+        free(cut);
+        free(due);
+    }
+}
+
+static void s_ld_calendar(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *arr = s_ld_objs(ld, doc, "", "calendar"), *o;
+    size_t i;
+    json_array_foreach(arr, i, o)
+    {
+        char w[32];
+        cchc_day_t day;
+        cchc_cal_kind_t kind;
+        const char *k = json_string_value(json_object_get(o, "kind"));
+        snprintf(w, sizeof w, "calendar[%zu]", i);
+        s_ld_date(ld, o, w, "date", &day);
+        if (!k || cchc_cal_kind_parse(k, &kind) != CCHC_OK)
+            s_fail(ld, w, "kind", "\"holiday\", \"swap_off\" or \"swap_work\"");
+        else if (day == CCHC_DAY_NONE)
+            s_fail(ld, w, "date", "a date YYYY-MM-DD");
+        else
+            cchc_calendar_add(c->cal, day, kind);
+    }
+}
+
+/* The date at the end of a conclusion such as "12/TB-UBND 2024-05-15", if any. */
+static cchc_day_t s_conclusion_day(const char *s)
+{
+    cchc_day_t d = CCHC_DAY_NONE;
+    size_t n = s ? strlen(s) : 0;
+    if (n >= 10 && cchc_day_parse(s + n - 10, &d) != CCHC_OK)
+        d = CCHC_DAY_NONE;
+    return d;
+}
+
+static void s_ld_inspections(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *arr = s_ld_objs(ld, doc, "", "inspections"), *o, *fo;
+    size_t i, j;
+    if (!arr)
+        return;
+    c->insps = cchc_calloc(json_array_size(arr) + 1, sizeof *c->insps);
+    json_array_foreach(arr, i, o)
+    {
+        s_insp_t *x = &c->insps[c->n_insps++];
+        char w[48], *concl = NULL;
+        snprintf(w, sizeof w, "inspections[%zu]", i);
+        s_ld_str(ld, o, w, "code", &x->code);
+        s_ld_str(ld, o, w, "unit", &x->unit);
+        s_ld_date(ld, o, w, "date", &x->date);
+        s_ld_date(ld, o, w, "due", &x->due);
+        s_ld_str(ld, o, w, "conclusion", &concl);
+        x->concluded = s_conclusion_day(concl);
+        free(concl);
+        const json_t *fa = s_ld_objs(ld, o, w, "findings");
+        if (!fa)
+            continue;
+        x->findings = cchc_calloc(json_array_size(fa) + 1, sizeof *x->findings);
+        json_array_foreach(fa, j, fo)
+        {
+            s_ifinding_t *fd = &x->findings[x->n_findings++];
+            char w2[96];
+            snprintf(w2, sizeof w2, "%s.findings[%zu]", w, j);
+            s_ld_int(ld, fo, w2, "no", &fd->no);
+            s_ld_str(ld, fo, w2, "text", &fd->text);
+        }
+    }
+}
+
+static void s_ld_tasks(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *arr = s_ld_objs(ld, doc, "", "tasks"), *o;
+    size_t i;
+    if (!arr)
+        return;
+    c->tasks = cchc_calloc(json_array_size(arr) + 1, sizeof *c->tasks);
+    json_array_foreach(arr, i, o)
+    {
+        s_task_t *t = &c->tasks[c->n_tasks++];
+        char w[32];
+        snprintf(w, sizeof w, "tasks[%zu]", i);
+        s_ld_str(ld, o, w, "code", &t->code);
+        s_ld_strs(ld, o, w, "lead", &t->lead, &t->n_lead);
+        s_ld_strs(ld, o, w, "support", &t->support, &t->n_support);
+        s_ld_date(ld, o, w, "due", &t->due);
+        s_ld_bool(ld, o, w, "assigned", &t->assigned);
+    }
+}
+
+static void s_ld_revisions(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *arr = s_ld_objs(ld, doc, "", "revisions"), *o;
+    size_t i;
+    if (!arr)
+        return;
+    c->revs = cchc_calloc(json_array_size(arr) + 1, sizeof *c->revs);
+    json_array_foreach(arr, i, o)
+    {
+        s_rev_t *x = &c->revs[c->n_revs++];
+        char w[32];
+        cchc_day_t first;
+        snprintf(w, sizeof w, "revisions[%zu]", i);
+        s_ld_str(ld, o, w, "type", &x->type);
+        s_ld_str(ld, o, w, "period", &x->period);
+        s_ld_str(ld, o, w, "subject", &x->subject);
+        s_ld_int(ld, o, w, "revision", &x->revision);
+        s_ld_bool(ld, o, w, "locked", &x->locked);
+        s_ld_date(ld, o, w, "first_received", &first);
+    }
+}
+
+static void s_ld_previous(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *p = json_object_get(doc, "previous"), *pend, *v;
+    const char *key;
+    if (!p || json_is_null(p))
+        return;
+    if (!json_is_object(p)) {
+        s_fail(ld, "", "previous", "an object");
+        return;
+    }
+    c->has_prev = 1;
+    s_ld_str(ld, p, "previous", "type", &c->prev_type);
+    s_ld_str(ld, p, "previous", "period", &c->prev_period);
+    pend = json_object_get(p, "pending");
+    if (!pend || json_is_null(pend))
+        return;
+    if (!json_is_object(pend)) {
+        s_fail(ld, "previous", "pending", "an object of integers");
+        return;
+    }
+    c->prev = cchc_calloc(json_object_size(pend) + 1, sizeof *c->prev);
+    json_object_foreach((json_t *)pend, key, v)
+    {
+        char *field = cchc_vctx_nfc(key);
+        if (!json_is_integer(v) || !field) {
+            free(field);
+            s_fail(ld, "previous", "pending", "an object of integers");
+            return;
+        }
+        c->prev[c->n_prev].field = field;
+        c->prev[c->n_prev++].pending = json_integer_value(v);
+    }
+}
+
+static void s_ld_settings(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *s = json_object_get(doc, "settings");
+    char *slip = NULL;
+    if (!s || json_is_null(s))
+        return;
+    if (!json_is_object(s)) {
+        s_fail(ld, "", "settings", "an object");
+        return;
+    }
+    s_ld_str(ld, s, "settings", "apology_slip", &slip);
+    if (slip && strcmp(slip, "warning") == 0)
+        c->apology_warning = 1;
+    else if (slip && strcmp(slip, "error") != 0)
+        s_fail(ld, "settings", "apology_slip", "\"error\" or \"warning\"");
+    free(slip);
+}
+
+cchc_vctx_t *cchc_vctx_new(const json_t *doc, char *err, size_t errlen)
+{
+    s_ld_t ld = {err, errlen, 0};
+    if (!json_is_object(doc)) {
+        s_fail(&ld, "document", "", "an object");
+        return NULL;
+    }
+    cchc_vctx_t *c = cchc_calloc(1, sizeof *c);
+    c->unit_from = c->unit_to = CCHC_DAY_NONE;
+    c->today = CCHC_DAY_NONE;
+    c->cal = cchc_calendar_new();
+    s_ld_unit(&ld, c, doc);
+    s_ld_types(&ld, c, doc);
+    s_ld_calendar(&ld, c, doc);
+    s_ld_inspections(&ld, c, doc);
+    s_ld_tasks(&ld, c, doc);
+    s_ld_revisions(&ld, c, doc);
+    s_ld_previous(&ld, c, doc);
+    s_ld_settings(&ld, c, doc);
+    if (ld.failed)
+        cchc_vctx_destroy(&c);
+    return c;
+}
+
+static void s_free_strs(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void cchc_vctx_destroy(cchc_vctx_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cchc_vctx_t *c = *self_p;
+    free(c->key_unit);
+    for (size_t i = 0; i < c->n_prev; i++)
+        free(c->prev[i].field);
+    free(c->prev);
+    free(c->prev_type);
+    free(c->prev_period);
+    for (size_t i = 0; i < c->n_revs; i++) {
+        free(c->revs[i].type);
+        free(c->revs[i].period);
+        free(c->revs[i].subject);
+    }
+    free(c->revs);
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        free(c->tasks[i].code);
+        s_free_strs(c->tasks[i].lead, c->tasks[i].n_lead);
+        s_free_strs(c->tasks[i].support, c->tasks[i].n_support);
+    }
+    free(c->tasks);
+    for (size_t i = 0; i < c->n_insps; i++) {
+        for (size_t j = 0; j < c->insps[i].n_findings; j++)
+            free(c->insps[i].findings[j].text);
+        free(c->insps[i].findings);
+        free(c->insps[i].code);
+        free(c->insps[i].unit);
+    }
+    free(c->insps);
+    cchc_calendar_destroy(&c->cal);
+    for (size_t i = 0; i < c->n_types; i++) {
+        free(c->types[i].code);
+        free(c->types[i].content_kind);
+        s_free_strs(c->types[i].periods, c->types[i].n_periods);
+    }
+    free(c->types);
+    free(c->unit_code);
+    free(c->unit_kind);
+    free(c);
+    *self_p = NULL;
+}
+
+void cchc_vctx_set_key_unit(cchc_vctx_t *self, const char *unit)
+{
+    free(self->key_unit);
+    self->key_unit = unit ? cchc_vctx_nfc(unit) : NULL;
+    if (unit && !self->key_unit)
+        self->key_unit = cchc_strdup(unit);
+}
+
+void cchc_vctx_set_today(cchc_vctx_t *self, cchc_day_t today)
+{
+    self->today = today;
+}
+
+const cchc_calendar_t *cchc_vctx_calendar(const cchc_vctx_t *self)
+{
+    return self->cal;
+}
