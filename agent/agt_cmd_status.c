@@ -1,8 +1,10 @@
 /* agt_cmd_status.c: `cchc-agent status [--json]`.
  *
  * Owns the officer's view of the outbox: how many reports wait, were
- * delivered or were refused (with every finding, so the officer knows what to
- * fix), when the server was last heard from and the last error. Times are
+ * delivered (with the server's warnings) or were refused (with every finding,
+ * so the officer knows what to fix), when the server was last heard from, the
+ * last error, and which version of the district's metadata is stored and when
+ * it was last synced. Times are
  * shown in Vietnam's civil time (UTC+7, no DST), whatever the host's zone. */
 #include "agt_config.h"
 #include "agt_outbox.h"
@@ -23,6 +25,13 @@ typedef struct {
     int64_t now;
     json_t *reports; /* --json only */
 } agt_status_ctx_t;
+
+/* What status shows of the metadata sync. */
+typedef struct {
+    int synced; /* 0: never */
+    uint64_t version;
+    int64_t synced_at;
+} agt_status_meta_t;
 
 /* "2024-09-18 08:00:00 +07:00" */
 /* "45 giây", "3 phút", "2 giờ", "4 ngày". */
@@ -66,13 +75,10 @@ static int s_print_queued(const agt_outbox_row_t *row, void *arg)
     return 0;
 }
 
-static int s_print_refused(const agt_outbox_row_t *row, void *arg)
+/* Every finding stored on a row: code, path, Vietnamese message. */
+static void s_print_row_findings(const char *text)
 {
-    (void)arg;
-    printf("  id=%" PRId64 "  %s  %s  tệp %s\n    lý do (reason): %s\n", row->id,
-           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
-           s_or(row->source, "-"), s_or(row->reason, "-"));
-    json_t *arr = s_findings(row->findings);
+    json_t *arr = s_findings(text);
     size_t i;
     json_t *f;
     json_array_foreach(arr, i, f)
@@ -82,6 +88,15 @@ static int s_print_refused(const agt_outbox_row_t *row, void *arg)
                s_or(json_string_value(json_object_get(f, "message_vi")), ""));
     }
     json_decref(arr);
+}
+
+static int s_print_refused(const agt_outbox_row_t *row, void *arg)
+{
+    (void)arg;
+    printf("  id=%" PRId64 "  %s  %s  tệp %s\n    lý do (reason): %s\n", row->id,
+           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
+           s_or(row->source, "-"), s_or(row->reason, "-"));
+    s_print_row_findings(row->findings);
     return 0;
 }
 
@@ -93,6 +108,12 @@ static int s_print_delivered(const agt_outbox_row_t *row, void *arg)
     printf("  id=%" PRId64 "  %s  %s  mã trên máy chủ (server id) %" PRId64 "  lúc %s\n", row->id,
            s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
            row->server_report_id, when);
+    json_t *arr = s_findings(row->findings);
+    if (json_array_size(arr) > 0) {
+        printf("    cảnh báo (warnings): %zu\n", json_array_size(arr));
+        s_print_row_findings(row->findings);
+    }
+    json_decref(arr);
     return 0;
 }
 
@@ -130,7 +151,8 @@ static int s_json_row(const agt_outbox_row_t *row, void *arg)
 }
 
 static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt_outbox_counts_t *c,
-                        int64_t now, const char *last_contact, const char *last_error)
+                        int64_t now, const char *last_contact, const char *last_error,
+                        const agt_status_meta_t *meta)
 {
     char epoch[24];
     agt_status_ctx_t ctx = {.now = now, .reports = json_array()};
@@ -146,6 +168,11 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     json_object_set_new(o, "last_contact_ms",
                         last_contact ? json_integer(strtoll(last_contact, NULL, 10)) : json_null());
     json_object_set_new(o, "last_error", s_text_or_null(last_error));
+    /* Flat, like inspections --json and tasks --json. */
+    json_object_set_new(o, "metadata_version",
+                        meta->synced ? json_sprintf("%016" PRIx64, meta->version) : json_null());
+    json_object_set_new(o, "metadata_synced_at_ms",
+                        meta->synced ? json_integer(meta->synced_at) : json_null());
     json_object_set_new(o, "reports", ctx.reports);
     int rc = agt_outbox_list(outbox, NULL, 0, -1, s_json_row, &ctx);
     if (rc == CCHC_OK) {
@@ -157,7 +184,8 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
 }
 
 static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt_outbox_counts_t *c,
-                        int64_t now, const char *last_contact, const char *last_error)
+                        int64_t now, const char *last_contact, const char *last_error,
+                        const agt_status_meta_t *meta)
 {
     char age[32], when[48];
     agt_status_ctx_t ctx = {.now = now};
@@ -180,6 +208,16 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
         printf("Liên lạc gần nhất với máy chủ (last contact): chưa có (never)\n");
     }
     printf("Lỗi gần nhất (last error): %s\n", s_or(last_error, "không có (none)"));
+    if (meta->synced) {
+        cchc_clock_format_local(meta->synced_at, when, sizeof when);
+        s_format_age(now - meta->synced_at, age, sizeof age);
+        printf("Dữ liệu của huyện (district metadata): phiên bản (version) %016" PRIx64
+               ", đồng bộ lúc (synced) %s, %s trước\n",
+               meta->version, when, age);
+    } else {
+        printf("Dữ liệu của huyện (district metadata): chưa đồng bộ (never synced); chạy "
+               "`cchc-agent run` khi có mạng\n");
+    }
 
     int rc = CCHC_OK;
     if (c->queued) {
@@ -223,10 +261,17 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
         rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_CONTACT, &last_contact);
     if (rc == CCHC_OK)
         rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_ERROR, &last_error);
+    agt_status_meta_t meta = {0};
+    if (rc == CCHC_OK) {
+        rc = agt_outbox_meta_load(outbox, &meta.version, NULL, &meta.synced_at);
+        meta.synced = rc == CCHC_OK;
+        if (rc == CCHC_ENOTFOUND)
+            rc = CCHC_OK;
+    }
     if (rc == CCHC_OK) {
         int64_t now = cchc_clock_now_ms();
-        rc = json ? s_print_json(outbox, cfg, &counts, now, last_contact, last_error)
-                  : s_print_text(outbox, cfg, &counts, now, last_contact, last_error);
+        rc = json ? s_print_json(outbox, cfg, &counts, now, last_contact, last_error, &meta)
+                  : s_print_text(outbox, cfg, &counts, now, last_contact, last_error, &meta);
     }
     if (rc == CCHC_OK)
         code = AGT_EXIT_OK;

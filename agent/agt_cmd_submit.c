@@ -1,19 +1,24 @@
 /* agt_cmd_submit.c: `cchc-agent submit FILE [--dry-run]`.
  *
  * Owns the officer's path from a JSON file to a queued outbox row: read the
- * file, check it offline (structure, unit, size), seal it, pack it, and insert
- * it. It never touches the network, so it works while the server is down; the
- * daemon (`run`) delivers the row later. Nothing is queued unless every check
- * passes, and "saved" is printed only after the row is committed. */
+ * file, check it offline (structure, unit, unfilled template placeholders,
+ * then the district's rules with the metadata last synced: cchc_validate),
+ * seal it, pack it, and insert it. It never touches the network, so it works
+ * while the server is down; the daemon (`run`) delivers the row later. A
+ * report with any error is not queued; warnings are shown and do not stop it.
+ * "saved" is printed only after the row is committed. */
 #include "agt_config.h"
 #include "agt_outbox.h"
+#include "agt_sync.h"
 
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_findings.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
+#include "cchc_period.h"
 #include "cchc_report.h"
+#include "cchc_validate.h"
 #include "cchc_wire.h"
 
 #include <errno.h>
@@ -77,17 +82,102 @@ out:
     return buf;
 }
 
-static void s_print_findings(const char *path, const cchc_findings_t *f)
+static void s_print_findings(const cchc_findings_t *f)
 {
     for (size_t i = 0; i < f->n; i++) {
         const cchc_finding_t *x = &f->v[i];
         printf("  %s %s: %s\n      (%s)\n", x->code, x->path ? x->path : "$",
                x->msg_vi ? x->msg_vi : "", x->msg_en ? x->msg_en : "");
     }
-    printf("Báo cáo \"%s\" không hợp lệ: %zu lỗi, %zu cảnh báo; chưa đưa vào hàng đợi gửi. "
-           "Sửa các lỗi trên rồi nộp lại.\n"
-           "(report is invalid: %zu errors, %zu warnings; nothing was queued)\n",
-           path, f->errors, f->warnings, f->errors, f->warnings);
+}
+
+static void s_print_refused(const char *path, const cchc_findings_t *f)
+{
+    s_print_findings(f);
+    printf("Báo cáo chưa được lưu: %zu lỗi cần sửa (tệp \"%s\", %zu cảnh báo). Sửa các lỗi trên "
+           "rồi nộp lại.\n"
+           "(the report was not saved: %zu errors to fix, %zu warnings; nothing was queued)\n",
+           f->errors, path, f->warnings, f->errors, f->warnings);
+}
+
+/* E000 for every string still holding a template's guidance: "<...>". The
+ * path is built in buf (JSONPath as cchc_report writes it). */
+static void s_placeholders(const json_t *v, char *buf, size_t len, size_t cap, cchc_findings_t *f)
+{
+    if (len >= cap - 1)
+        return; /* deeper than any report goes */
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+            cchc_findings_add(f, "E000", buf,
+                              "Chưa điền: thay nội dung trong <...> bằng thông tin thật",
+                              "Not filled in: replace the <...> guidance with the real value");
+        return;
+    }
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach((json_t *)v, key, x)
+        {
+            snprintf(buf + len, cap - len, ".%s", key);
+            s_placeholders(x, buf, strlen(buf), cap, f);
+            buf[len] = '\0';
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            snprintf(buf + len, cap - len, "[%zu]", i);
+            s_placeholders(x, buf, strlen(buf), cap, f);
+            buf[len] = '\0';
+        }
+    }
+}
+
+/* The district's rules (cchc_validate) against the metadata last synced, or
+ * against the empty context when none was: the rules that need nothing from
+ * the district still run, and the officer is told the server checks the rest. */
+static void s_validate(const agt_config_t *cfg, const cchc_report_t *r, cchc_findings_t *f)
+{
+    json_t *doc = NULL;
+    char err[256] = "";
+    int rc = agt_sync_load(cfg, &doc, NULL, NULL);
+    if (rc != CCHC_OK)
+        doc = json_object();
+    cchc_vctx_t *ctx = cchc_vctx_new(doc, err, sizeof err);
+    if (!ctx && rc == CCHC_OK) {
+        fprintf(stderr,
+                "Dữ liệu của huyện đã lưu không dùng được (%s); chỉ kiểm tra theo mẫu.\n"
+                "(the stored district data is not usable: %s; checking the structure only)\n",
+                err, err);
+        rc = CCHC_EINVAL;
+        json_decref(doc);
+        doc = json_object();
+        ctx = cchc_vctx_new(doc, err, sizeof err);
+    }
+    if (rc == CCHC_ENOTFOUND)
+        printf("Lưu ý: máy trạm chưa đồng bộ dữ liệu của huyện (loại báo cáo, kỳ, lịch làm việc, "
+               "cuộc kiểm tra, nhiệm vụ), nên mới kiểm tra cấu trúc và các quy tắc không cần dữ "
+               "liệu đó; máy chủ huyện sẽ kiểm tra phần còn lại khi nhận báo cáo. Chạy "
+               "`cchc-agent run` khi có mạng để đồng bộ.\n"
+               "(note: the district's data was never synced, so only the structure and the "
+               "self-contained rules were checked; the server will check the rest)\n");
+    else if (rc != CCHC_OK)
+        printf("Lưu ý: không dùng được dữ liệu của huyện đã lưu, nên mới kiểm tra cấu trúc và các "
+               "quy tắc không cần dữ liệu đó; máy chủ huyện sẽ kiểm tra phần còn lại.\n"
+               "(note: the stored district data is not usable, so only the structure and the "
+               "self-contained rules were checked; the server will check the rest)\n");
+    if (ctx) {
+        cchc_vctx_set_key_unit(ctx, cfg->unit);
+        cchc_vctx_set_today(ctx, cchc_day_of_instant(cchc_clock_now_ms()));
+        (void)cchc_validate(r, ctx, f);
+        cchc_vctx_destroy(&ctx);
+    } else {
+        CCHC_LOG(CCHC_LOG_ERROR, "validate_skipped", "err=\"%s\"", err);
+    }
+    json_decref(doc);
 }
 
 /* The inspection or task a report answers, for the officer's listing. */
@@ -188,13 +278,9 @@ int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
         if (f.n == 0)
             cchc_findings_add(&f, "E000", "$", "Không đọc được báo cáo",
                               "the report could not be read");
-        s_print_findings(path, &f);
+        s_print_refused(path, &f);
         goto out;
     }
-    /* Warnings do not stop a report; the officer still sees them. */
-    for (size_t i = 0; i < f.n; i++)
-        fprintf(stderr, "  %s %s: %s\n      (%s)\n", f.v[i].code, f.v[i].path ? f.v[i].path : "$",
-                f.v[i].msg_vi ? f.v[i].msg_vi : "", f.v[i].msg_en ? f.v[i].msg_en : "");
     if (strcmp(r->unit ? r->unit : "", cfg->unit) != 0) {
         printf("Báo cáo \"%s\": đơn vị \"%s\" không phải đơn vị của máy trạm này \"%s\"; sửa "
                "trường \"unit\" hoặc dùng đúng tệp agent.ini.\n"
@@ -202,6 +288,19 @@ int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
                path, r->unit ? r->unit : "", cfg->unit, r->unit ? r->unit : "", cfg->unit);
         goto out;
     }
+    /* The text parsed a moment ago, so it parses again. */
+    json_t *root = json_loadb(text, len, 0, NULL);
+    char where[512] = "$";
+    if (root)
+        s_placeholders(root, where, 1, sizeof where, &f);
+    json_decref(root);
+    s_validate(cfg, r, &f);
+    if (f.errors > 0) {
+        s_print_refused(path, &f);
+        goto out;
+    }
+    /* Warnings do not stop a report; the officer still sees them. */
+    s_print_findings(&f);
     r->sealed_at_ms = cchc_clock_now_ms();
     rc = cchc_wire_pack_report(r, &packed, &packed_len);
     if (rc != CCHC_OK) {
@@ -218,7 +317,13 @@ int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
         goto out;
     }
     if (dry_run) {
-        printf("Báo cáo hợp lệ (report is valid)\n");
+        if (f.warnings)
+            printf("Báo cáo hợp lệ, có %zu cảnh báo; chưa lưu (--dry-run).\n"
+                   "(report is valid, with %zu warnings; nothing was queued)\n",
+                   f.warnings, f.warnings);
+        else
+            printf("Báo cáo hợp lệ; chưa lưu (--dry-run).\n(report is valid; nothing was "
+                   "queued)\n");
         code = AGT_EXIT_OK;
         goto out;
     }

@@ -47,6 +47,9 @@ int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_run(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_keygen(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_template(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_inspections(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_tasks(const agt_config_t *cfg, int argc, char **argv);
 
 /* Exit codes, shared by main and the commands. */
 enum {

@@ -6,9 +6,9 @@
  * window costs a few bytes per report, not a report per report.
  *
  * When a report is sent or resent:
- *   - on HANDSHAKE_SUCCEEDED (every (re)connect): Hello first, then every
- *     report in the window, because whatever was in flight on the old
- *     connection may be lost;
+ *   - on HANDSHAKE_SUCCEEDED (every (re)connect): Hello first, then a
+ *     MetaRequest (agt_sync decides when one is due), then every report in the
+ *     window, because whatever was in flight on the old connection may be lost;
  *   - when it enters the window (a new queued row, seen by polling the outbox
  *     every 500 ms: submit is another process);
  *   - when it has had no answer for resend_timeout_ms, doubling each time up to
@@ -17,6 +17,8 @@
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
  * always safe; an answer for an id not in the window is a late duplicate. */
 #include "agt_link.h"
+#include "agt_link_socket.h"
+#include "agt_sync.h"
 
 #include "cchc_clock.h"
 #include "cchc_err.h"
@@ -53,6 +55,7 @@ typedef struct {
 struct agt_link_t {
     const agt_config_t *cfg; /* borrowed */
     agt_outbox_t *outbox;    /* borrowed */
+    agt_sync_t *sync;        /* metadata sync: when to ask, what to keep */
     uint64_t epoch;
     void *ctx, *dealer, *monitor;
     int connected;
@@ -190,6 +193,19 @@ static int s_send_hello(agt_link_t *self)
     return rc;
 }
 
+/* Asks for the unit's metadata unless the server's version is the one stored. */
+static int s_send_meta_request(agt_link_t *self)
+{
+    Cchc__V1__MetaRequest req = CCHC__V1__META_REQUEST__INIT;
+    req.version = agt_sync_version(self->sync);
+    cchc_envelope_t env;
+    s_envelope_init(self, &env, 0);
+    env.body_case = CCHC__V1__ENVELOPE__BODY_META_REQUEST;
+    env.meta_request = &req;
+    size_t len = 0;
+    return s_send_envelope(self, &env, &len);
+}
+
 /* Moves a row aside when this agent itself can never send it (its payload no
  * longer unpacks, or has outgrown max_frame), so it does not block the window
  * forever; the officer sees it in status with the reason. */
@@ -262,6 +278,13 @@ static int s_send_due(agt_link_t *self, int64_t now)
             return 1;
         }
         self->next_hello = now + S_HELLO_EVERY_MS;
+    }
+    if (now >= agt_sync_due(self->sync)) {
+        if (s_send_meta_request(self) == CCHC_EAGAIN) {
+            agt_sync_defer(self->sync, now + S_RETRY_BLOCKED_MS);
+            return 1;
+        }
+        agt_sync_requested(self->sync, now);
     }
     size_t i = 0;
     while (i < self->n) {
@@ -381,6 +404,10 @@ static void s_handle_frame(agt_link_t *self, const uint8_t *data, size_t len)
         s_handle_ack(self, env->ack);
     else if (env->body_case == CCHC__V1__ENVELOPE__BODY_NACK && env->nack)
         s_handle_nack(self, env->nack);
+    else if (env->body_case == CCHC__V1__ENVELOPE__BODY_META && env->meta)
+        agt_sync_handle_meta(self->sync, env->meta);
+    else if (env->body_case == CCHC__V1__ENVELOPE__BODY_META_CHANGED && env->meta_changed)
+        agt_sync_handle_changed(self->sync, env->meta_changed, cchc_clock_mono_ms());
     else
         CCHC_LOG(CCHC_LOG_DEBUG, "reply_ignored", "body=%d", (int)env->body_case);
     cchc_wire_free(&env);
@@ -457,8 +484,10 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         self->reconnect_at = INT64_MAX;
         CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint, self->n);
         (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, NULL);
-        /* Hello first (s_send_due sends it before reports), then the window. */
+        /* Hello first, then MetaRequest (s_send_due sends them before
+         * reports), then the window. */
         self->next_hello = now;
+        agt_sync_connected(self->sync, now);
         for (size_t i = 0; i < self->n; i++) {
             self->win[i].due = now;
             self->win[i].resends = 0;
@@ -469,11 +498,13 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         CCHC_LOG(self->connected ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "disconnected", "endpoint=%s",
                  endpoint);
         self->connected = 0;
+        agt_sync_disconnected(self->sync);
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         self->connected = 0;
+        agt_sync_disconnected(self->sync);
         s_handshake_failed(self, event, value, endpoint);
         /* libzmq 4.3 treats a failed handshake as a protocol error and drops
          * the connection for good; reconnect ourselves, unless libzmq is seen
@@ -530,93 +561,17 @@ static void s_monitor_drain(agt_link_t *self)
     }
 }
 
-static const struct {
-    int opt;
-    int value;
-    const char *name;
-} s_int_opts[] = {
-    {ZMQ_IMMEDIATE, 1, "ZMQ_IMMEDIATE"},
-    {ZMQ_LINGER, 1000, "ZMQ_LINGER"},
-    {ZMQ_RECONNECT_IVL, 1000, "ZMQ_RECONNECT_IVL"},
-    {ZMQ_RECONNECT_IVL_MAX, 60000, "ZMQ_RECONNECT_IVL_MAX"},
-    {ZMQ_HEARTBEAT_IVL, 10000, "ZMQ_HEARTBEAT_IVL"},
-    {ZMQ_HEARTBEAT_TIMEOUT, 30000, "ZMQ_HEARTBEAT_TIMEOUT"},
-    /* Under 65 s: the TTL travels in deciseconds in 16 bits. */
-    {ZMQ_HEARTBEAT_TTL, 60000, "ZMQ_HEARTBEAT_TTL"},
-};
-
-/* Reads the three keys and checks that the pair is one pair. */
-static int s_read_keys(const agt_config_t *cfg, char server_pub[], char pub[], char sec[],
-                       char *err, size_t errlen)
-{
-    char kerr[256], derived[CCHC_KEY_Z85_LEN + 1];
-    if (cchc_keys_read(cfg->server_public_key, 0, server_pub, kerr, sizeof kerr) != CCHC_OK) {
-        snprintf(err, errlen, "[server] public_key: %s", kerr);
-        return CCHC_EINVAL;
-    }
-    if (cchc_keys_read(cfg->public_key, 0, pub, kerr, sizeof kerr) != CCHC_OK) {
-        snprintf(err, errlen, "[agent] public_key: %s (make one with `cchc-agent keygen`)", kerr);
-        return CCHC_EINVAL;
-    }
-    if (cchc_keys_read(cfg->secret_key, 1, sec, kerr, sizeof kerr) != CCHC_OK) {
-        snprintf(err, errlen, "[agent] secret_key: %s", kerr);
-        return CCHC_EINVAL;
-    }
-    if (cchc_keys_public_of(sec, derived) != CCHC_OK || strcmp(derived, pub) != 0) {
-        snprintf(err, errlen,
-                 "%s is not the public key of %s: run `cchc-agent keygen --force` and have the "
-                 "district register the new public key",
-                 cfg->public_key, cfg->secret_key);
-        return CCHC_EINVAL;
-    }
-    return CCHC_OK;
-}
-
-static int s_socket_setup(agt_link_t *self, const char *server_pub, const char *pub,
-                          const char *sec, char *err, size_t errlen)
-{
-    const agt_config_t *cfg = self->cfg;
-    char ep[64];
-    int64_t maxmsg = cfg->max_frame;
-    const char *what = "ZMQ_CURVE keys";
-    if (zmq_setsockopt(self->dealer, ZMQ_CURVE_SERVERKEY, server_pub, CCHC_KEY_Z85_LEN + 1) ||
-        zmq_setsockopt(self->dealer, ZMQ_CURVE_PUBLICKEY, pub, CCHC_KEY_Z85_LEN + 1) ||
-        zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, CCHC_KEY_Z85_LEN + 1))
-        goto fail;
-    for (size_t i = 0; i < sizeof s_int_opts / sizeof s_int_opts[0]; i++) {
-        what = s_int_opts[i].name;
-        if (zmq_setsockopt(self->dealer, s_int_opts[i].opt, &s_int_opts[i].value, sizeof(int)))
-            goto fail;
-    }
-    what = "ZMQ_MAXMSGSIZE";
-    if (zmq_setsockopt(self->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg))
-        goto fail;
-    /* The monitor is attached before connecting so no event is missed. */
-    snprintf(ep, sizeof ep, "inproc://agt-link-monitor-%p", (void *)self);
-    what = "zmq_socket_monitor";
-    if (zmq_socket_monitor(self->dealer, ep, ZMQ_EVENT_ALL) || zmq_connect(self->monitor, ep))
-        goto fail;
-    if (zmq_connect(self->dealer, cfg->server_endpoint)) {
-        snprintf(err, errlen, "[server] endpoint \"%s\": %s", cfg->server_endpoint,
-                 zmq_strerror(errno));
-        return CCHC_EINVAL;
-    }
-    return CCHC_OK;
-fail:
-    snprintf(err, errlen, "could not set up the socket (%s): %s", what, zmq_strerror(errno));
-    return CCHC_EIO;
-}
-
 agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *err, size_t errlen)
 {
     char server_pub[CCHC_KEY_Z85_LEN + 1], pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1];
     agt_link_t *self = NULL;
-    if (s_read_keys(cfg, server_pub, pub, sec, err, errlen) != CCHC_OK)
+    if (agt_link_socket_keys(cfg, server_pub, pub, sec, err, errlen) != CCHC_OK)
         goto fail;
     self = cchc_calloc(1, sizeof *self);
     self->cfg = cfg;
     self->outbox = outbox;
     self->epoch = agt_outbox_epoch(outbox);
+    self->sync = agt_sync_new(outbox);
     self->reconnect_at = INT64_MAX;
     self->rng = self->epoch ^ (uint64_t)cchc_clock_mono_ms() ^ 0x9e3779b97f4a7c15ULL;
     self->win = cchc_calloc((size_t)cfg->window, sizeof self->win[0]);
@@ -628,7 +583,11 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
         snprintf(err, errlen, "could not create the sockets: %s", zmq_strerror(errno));
         goto fail;
     }
-    if (s_socket_setup(self, server_pub, pub, sec, err, errlen) != CCHC_OK)
+    /* The monitor is attached before connecting so no event is missed. */
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://agt-link-monitor-%p", (void *)self);
+    if (agt_link_socket_setup(self->dealer, self->monitor, ep, cfg, server_pub, pub, sec, err,
+                              errlen) != CCHC_OK)
         goto fail;
     explicit_bzero(sec, sizeof sec);
     return self;
@@ -652,6 +611,7 @@ void agt_link_destroy(agt_link_t **self_p)
     /* Waits at most ZMQ_LINGER for unsent messages: everything is on disk. */
     while (self->ctx && zmq_ctx_term(self->ctx) != 0 && errno == EINTR)
         ;
+    agt_sync_destroy(&self->sync);
     free(self->ids);
     free(self->win);
     free(self);
@@ -701,6 +661,7 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
         wake = self->reconnect_at < wake ? self->reconnect_at : wake;
         if (self->connected) {
             wake = self->next_hello < wake ? self->next_hello : wake;
+            wake = agt_sync_due(self->sync) < wake ? agt_sync_due(self->sync) : wake;
             for (size_t i = 0; i < self->n; i++)
                 wake = self->win[i].due < wake ? self->win[i].due : wake;
         }

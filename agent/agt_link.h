@@ -3,7 +3,9 @@
  * Owns the ZeroMQ context, the CURVE DEALER socket, its monitor and the window
  * of reports in flight. It reads queued rows from the outbox, sends them in
  * Envelopes, resends them on reconnect and on timeouts (with backoff and
- * jitter, forever), and records each Ack or Nack on the row. */
+ * jitter, forever), and records each Ack or Nack on the row. It also keeps
+ * the unit's metadata in sync (agt_sync): MetaRequest after Hello, Meta and
+ * MetaChanged from the server. */
 #ifndef AGT_LINK_H
 #define AGT_LINK_H
 

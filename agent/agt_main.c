@@ -23,19 +23,41 @@ typedef struct {
 } agt_command_t;
 
 static const agt_command_t s_commands[] = {
+    {"template", agt_cmd_template,
+     "template periodic|remediation|task_progress [--period ID] [--inspection CODE] "
+     "[--task CODE]",
+     "    In ra mẫu báo cáo (JSON) để điền: đơn vị, loại báo cáo, kỳ, cuộc kiểm tra và nhiệm vụ\n"
+     "    lấy từ dữ liệu của huyện đã đồng bộ; mọi chỗ cần điền ghi trong <...>. Không cần mạng.\n"
+     "    (print a report to fill in; every <...> must be replaced before submit)\n"
+     "    --period ID         kỳ báo cáo, ví dụ 2024Q3 (default: the period now being reported)\n"
+     "    --inspection CODE   cuộc kiểm tra (default: the unit's first open inspection)\n"
+     "    --task CODE         nhiệm vụ (default: the unit's first task)\n"
+     "    e.g. cchc-agent template periodic > bao-cao.json\n"},
     {"submit", agt_cmd_submit, "submit FILE [--dry-run]",
-     "    Kiểm tra báo cáo (tệp JSON) và lưu vào hàng đợi gửi; không cần mạng.\n"
-     "    (check a report's JSON file offline and queue it for delivery)\n"
-     "    --dry-run   chỉ kiểm tra, không lưu (check only, queue nothing)\n"},
+     "    Kiểm tra báo cáo (tệp JSON) theo mẫu và theo quy định của huyện (dữ liệu đã đồng bộ),\n"
+     "    rồi lưu vào hàng đợi gửi; không cần mạng. Có lỗi thì không lưu (mã thoát 1); chỉ có\n"
+     "    cảnh báo thì vẫn lưu. (check a report's JSON file offline against the structure and\n"
+     "    the district's rules, and queue it; any error: nothing queued, exit 1)\n"
+     "    --dry-run   chỉ kiểm tra, không lưu (check only, queue nothing; exit 0 if no error)\n"},
     {"run", agt_cmd_run, "run [--drain] [--timeout SEC]",
      "    Chạy nền: gửi các báo cáo trong hàng đợi tới máy chủ huyện, gửi lại đến khi được\n"
-     "    trả lời. (the daemon: deliver queued reports, resend until answered)\n"
+     "    trả lời; đồng bộ dữ liệu của huyện (loại báo cáo, lịch, cuộc kiểm tra, nhiệm vụ).\n"
+     "    (the daemon: deliver queued reports, resend until answered; sync the district's data)\n"
      "    --drain        dừng khi không còn báo cáo chờ gửi (exit 0 once nothing is queued)\n"
      "    --timeout SEC  dừng sau SEC giây; với --drain mà chưa gửi hết thì mã thoát 3\n"
      "                   (stop after SEC seconds; with --drain, exit 3 if still queued)\n"},
     {"status", agt_cmd_status, "status [--json]",
-     "    Tình trạng hàng đợi: chờ gửi, đã gửi, bị từ chối (kèm lỗi cần sửa), liên lạc gần nhất.\n"
-     "    (queued, delivered and refused reports, last contact, last error)\n"
+     "    Tình trạng hàng đợi: chờ gửi, đã gửi (kèm cảnh báo), bị từ chối (kèm lỗi cần sửa),\n"
+     "    liên lạc gần nhất, phiên bản dữ liệu của huyện và lần đồng bộ gần nhất.\n"
+     "    (queued, delivered and refused reports, last contact, last error, metadata sync)\n"
+     "    --json   một đối tượng JSON (one JSON object)\n"},
+    {"inspections", agt_cmd_inspections, "inspections [--json]",
+     "    Các cuộc kiểm tra chưa kết thúc của đơn vị và từng tồn tại cần khắc phục (từ dữ liệu\n"
+     "    đã đồng bộ; không cần mạng). (the unit's open inspections and their findings)\n"
+     "    --json   một đối tượng JSON (one JSON object)\n"},
+    {"tasks", agt_cmd_tasks, "tasks [--json]",
+     "    Nhiệm vụ của kế hoạch giao cho đơn vị: chỉ số, mục tiêu, thời hạn, chủ trì hay phối\n"
+     "    hợp (từ dữ liệu đã đồng bộ). (the plan's tasks of this unit, lead or support)\n"
      "    --json   một đối tượng JSON (one JSON object)\n"},
     {"keygen", agt_cmd_keygen, "keygen [--out PREFIX] [--force]",
      "    Tạo cặp khóa CURVE của máy trạm vào các tệp [agent] public_key và secret_key.\n"

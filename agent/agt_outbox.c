@@ -1,7 +1,8 @@
 /* agt_outbox.c: the SQLite outbox (see agt_outbox.h).
  *
  * Owns the database handle, the schema (version in PRAGMA user_version), the
- * outbox epoch and every prepared statement. Statements are prepared once at
+ * outbox epoch, the unit's synced metadata (one row, schema version 2) and
+ * every prepared statement. Statements are prepared once at
  * open and then bound, stepped and reset; nothing else in the agent builds SQL.
  *
  * Row lifecycle. A row is born queued and leaves that state at most once; a
@@ -36,7 +37,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define S_SCHEMA_VERSION 1
+#define S_SCHEMA_VERSION 2
 
 static const char s_schema_v1[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
@@ -53,6 +54,13 @@ static const char s_schema_v1[] =
     " reason TEXT, findings TEXT);"
     /* The daemon asks for the oldest queued rows every 500 ms. */
     "CREATE INDEX outbox_state_id ON outbox (state, id);";
+
+/* Version 2: the unit's metadata as last synced from the server (one row). */
+static const char s_schema_v2[] = "CREATE TABLE metadata ("
+                                  " id INTEGER PRIMARY KEY CHECK (id = 1),"
+                                  " version INTEGER NOT NULL,"
+                                  " document TEXT NOT NULL,"
+                                  " synced_at INTEGER NOT NULL);";
 
 #define S_ROW_COLUMNS                                                                              \
     "id, created_at, state, report_type, unit, period, subject, kind, source, revision, "          \
@@ -72,6 +80,9 @@ enum {
     ST_STATE_SET,
     ST_STATE_DEL,
     ST_STATE_GET,
+    ST_META_SAVE,
+    ST_META_TOUCH,
+    ST_META_LOAD,
     ST_COUNT_
 };
 
@@ -101,6 +112,12 @@ static const char *const s_sql[ST_COUNT_] = {
                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [ST_STATE_DEL] = "DELETE FROM state WHERE key = ?1",
     [ST_STATE_GET] = "SELECT value FROM state WHERE key = ?1",
+    [ST_META_SAVE] =
+        "INSERT INTO metadata (id, version, document, synced_at) VALUES (1, ?1, ?2, ?3)"
+        " ON CONFLICT (id) DO UPDATE SET version = excluded.version,"
+        " document = excluded.document, synced_at = excluded.synced_at",
+    [ST_META_TOUCH] = "UPDATE metadata SET synced_at = ?1 WHERE id = 1",
+    [ST_META_LOAD] = "SELECT version, document, synced_at FROM metadata WHERE id = 1",
 };
 
 struct agt_outbox_t {
@@ -197,14 +214,46 @@ static int s_user_version(agt_outbox_t *self, int *out)
     return rc;
 }
 
-/* Creates the schema and the epoch on first use, in one IMMEDIATE transaction
- * so that two processes opening a new file at once create it once. */
+/* Creates the version-1 schema and the epoch (a new file). */
+static int s_create_v1(agt_outbox_t *self, char *err, size_t errlen)
+{
+    uint64_t epoch;
+    if (s_random_u64(&epoch) != CCHC_OK) {
+        snprintf(err, errlen, "%s: no random source for the epoch: %s", self->path,
+                 strerror(errno));
+        return CCHC_EIO;
+    }
+    char sql[96];
+    snprintf(sql, sizeof sql, "INSERT INTO meta (key, value) VALUES ('epoch', '%016" PRIx64 "');",
+             epoch);
+    int rc = sqlite3_exec(self->db, s_schema_v1, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(self->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: could not create the outbox: %s", self->path,
+                 sqlite3_errmsg(self->db));
+        return CCHC_EIO;
+    }
+    CCHC_LOG(CCHC_LOG_INFO, "outbox_created", "path=\"%s\" epoch=%016" PRIx64, self->path, epoch);
+    return CCHC_OK;
+}
+
+/* Brings the schema to S_SCHEMA_VERSION: a new file gets version 1 and then
+ * every later step; a file of an older agent gets the steps it lacks, in place
+ * (its rows and its epoch are kept). All in one IMMEDIATE transaction, so that
+ * two processes opening the file at once migrate it once. */
 static int s_migrate(agt_outbox_t *self, char *err, size_t errlen)
 {
-    int version = 0, rc = sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int version = 0, from = 0, rc = sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = s_user_version(self, &version);
-    if (rc == SQLITE_OK && version > S_SCHEMA_VERSION) {
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: could not open the outbox: %s", self->path,
+                 sqlite3_errmsg(self->db));
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        return CCHC_EIO;
+    }
+    if (version > S_SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "%s: outbox schema version %d is newer than this cchc-agent (%d): "
                  "upgrade cchc-agent",
@@ -212,34 +261,35 @@ static int s_migrate(agt_outbox_t *self, char *err, size_t errlen)
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
         return CCHC_EINVAL;
     }
-    if (rc == SQLITE_OK && version == 0) {
-        uint64_t epoch;
-        if (s_random_u64(&epoch) != CCHC_OK) {
-            snprintf(err, errlen, "%s: no random source for the epoch: %s", self->path,
-                     strerror(errno));
+    from = version;
+    if (version == 0) {
+        int crc = s_create_v1(self, err, errlen);
+        if (crc != CCHC_OK) {
             sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-            return CCHC_EIO;
+            return crc;
         }
-        char sql[128];
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO meta (key, value) VALUES ('epoch', '%016" PRIx64
-                 "'); PRAGMA user_version = %d;",
-                 epoch, S_SCHEMA_VERSION);
-        rc = sqlite3_exec(self->db, s_schema_v1, NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_exec(self->db, sql, NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-            CCHC_LOG(CCHC_LOG_INFO, "outbox_created", "path=\"%s\" epoch=%016" PRIx64, self->path,
-                     epoch);
+        version = 1;
+    }
+    if (version == 1) {
+        rc = sqlite3_exec(self->db, s_schema_v2, NULL, NULL, NULL);
+        version = 2;
+    }
+    if (rc == SQLITE_OK && from != version) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+        rc = sqlite3_exec(self->db, sql, NULL, NULL, NULL);
     }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(self->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: could not create the outbox: %s", self->path,
-                 sqlite3_errmsg(self->db));
+        snprintf(err, errlen, "%s: could not migrate the outbox to schema version %d: %s",
+                 self->path, version, sqlite3_errmsg(self->db));
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
         return CCHC_EIO;
     }
+    if (from != 0 && from != version)
+        CCHC_LOG(CCHC_LOG_INFO, "outbox_migrated", "path=\"%s\" from=%d to=%d", self->path, from,
+                 version);
     return CCHC_OK;
 }
 
@@ -550,6 +600,54 @@ int agt_outbox_state_get(agt_outbox_t *self, const char *key, char **value_p)
         s_done(st);
         return rc;
     }
+    s_done(st);
+    return CCHC_OK;
+}
+
+int agt_outbox_meta_save(agt_outbox_t *self, uint64_t version, const char *document,
+                         int64_t synced_at)
+{
+    sqlite3_stmt *st = self->st[ST_META_SAVE];
+    /* The version is a 64-bit hash: stored as the signed integer of its bits. */
+    int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, document ? document : "{}", -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, synced_at);
+    return s_update(self, st, rc, "meta_save");
+}
+
+int agt_outbox_meta_touch(agt_outbox_t *self, int64_t synced_at)
+{
+    sqlite3_stmt *st = self->st[ST_META_TOUCH];
+    int rc = sqlite3_bind_int64(st, 1, synced_at);
+    return s_update(self, st, rc, "meta_touch");
+}
+
+int agt_outbox_meta_load(agt_outbox_t *self, uint64_t *version, char **document_p,
+                         int64_t *synced_at)
+{
+    sqlite3_stmt *st = self->st[ST_META_LOAD];
+    if (document_p)
+        *document_p = NULL;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        s_done(st);
+        return CCHC_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        rc = s_fail(self, "meta_load");
+        s_done(st);
+        return rc;
+    }
+    if (version)
+        *version = (uint64_t)sqlite3_column_int64(st, 0);
+    if (document_p) {
+        const char *doc = s_col_text(st, 1);
+        *document_p = cchc_strdup(doc ? doc : "{}");
+    }
+    if (synced_at)
+        *synced_at = sqlite3_column_int64(st, 2);
     s_done(st);
     return CCHC_OK;
 }

@@ -60,7 +60,8 @@ typedef struct {
 typedef int (*agt_outbox_row_fn)(const agt_outbox_row_t *row, void *arg);
 
 /* Opens the outbox at path, creating the file, the schema and the epoch on
- * first use. NULL on failure, with the reason in err. */
+ * first use, and migrating an older agent's file in place (user_version 1:
+ * adds the metadata table). NULL on failure, with the reason in err. */
 agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen);
 /* Closes the outbox; accepts NULL and sets *self_p to NULL. */
 void agt_outbox_destroy(agt_outbox_t **self_p);
@@ -100,5 +101,17 @@ int agt_outbox_list(agt_outbox_t *self, const char *state, int newest_first, int
  * string (caller frees) or NULL when the key is absent. */
 int agt_outbox_state_set(agt_outbox_t *self, const char *key, const char *value);
 int agt_outbox_state_get(agt_outbox_t *self, const char *key, char **value_p);
+
+/* The unit's metadata as last synced (one row; schema version 2).
+ * save replaces it (document is the JSON text as received); touch only
+ * records that the server confirmed it unchanged at synced_at (ms) and
+ * returns CCHC_ENOTFOUND when nothing was ever saved; load returns
+ * CCHC_ENOTFOUND when nothing was ever saved, else fills whichever of its
+ * outputs are not NULL (*document_p is a new string, caller frees). */
+int agt_outbox_meta_save(agt_outbox_t *self, uint64_t version, const char *document,
+                         int64_t synced_at);
+int agt_outbox_meta_touch(agt_outbox_t *self, int64_t synced_at);
+int agt_outbox_meta_load(agt_outbox_t *self, uint64_t *version, char **document_p,
+                         int64_t *synced_at);
 
 #endif

@@ -68,7 +68,7 @@ static void test_create_and_epoch(void **state)
     assert_true(agt_outbox_epoch(o) == epoch); /* the epoch belongs to the file */
     agt_outbox_destroy(&o);
     s_pragma("PRAGMA journal_mode", "wal");
-    s_pragma("PRAGMA user_version", "1");
+    s_pragma("PRAGMA user_version", "2");
     s_pragma("SELECT sql LIKE '%AUTOINCREMENT%' FROM sqlite_master WHERE name = 'outbox'", "1");
 
     /* another outbox gets another epoch */
