@@ -197,6 +197,16 @@ static void s_emit(s_val_t *v, const char *code, const char *path, char *vi, cha
 
 #define S_F cchc_asprintf
 
+/* The Vietnamese message is built first, then the English one: they share
+ * buffers that the Vietnamese call fills (s_show), and the order in which a
+ * function's arguments are evaluated is unspecified. */
+#define S_EMIT(v, code, path, vi, en)                                                              \
+    do {                                                                                           \
+        char *vi_ = (vi);                                                                          \
+        char *en_ = (en);                                                                          \
+        s_emit((v), (code), (path), vi_, en_);                                                     \
+    } while (0)
+
 static int s_date(const char *s, cchc_day_t *out)
 {
     *out = CCHC_DAY_NONE;
@@ -216,12 +226,12 @@ static void s_text(s_val_t *v, const char *s, const char *path)
         return;
     size_t len = strlen(s);
     if (len > CCHC_REPORT_MAX_TEXT)
-        s_emit(
+        S_EMIT(
             v, "E050", path,
             S_F("Văn bản quá dài (%zu byte, tối đa %d): hãy rút gọn.", len, CCHC_REPORT_MAX_TEXT),
             S_F("Text too long (%zu bytes, at most %d): shorten it.", len, CCHC_REPORT_MAX_TEXT));
     else if (!cchc_wire_text_ok(s, len))
-        s_emit(v, "E050", path,
+        S_EMIT(v, "E050", path,
                S_F("Văn bản chứa ký tự không hợp lệ (không phải UTF-8): lưu lại ở dạng UTF-8."),
                S_F("Text is not valid UTF-8: save it as UTF-8."));
 }
@@ -229,7 +239,7 @@ static void s_text(s_val_t *v, const char *s, const char *path)
 static void s_list(s_val_t *v, size_t n, const char *path)
 {
     if (n > CCHC_REPORT_MAX_ITEMS)
-        s_emit(v, "E050", path,
+        S_EMIT(v, "E050", path,
                S_F("Danh sách quá dài (%zu mục, tối đa %d).", n, CCHC_REPORT_MAX_ITEMS),
                S_F("List too long (%zu entries, at most %d).", n, CCHC_REPORT_MAX_ITEMS));
 }
@@ -385,7 +395,7 @@ static void s_rule_unit(s_val_t *v)
     const cchc_vctx_t *c = v->c;
     char a[96], b[96], d1[11], d2[11];
     if (c->key_unit && !s_same(c->key_unit, v->r->unit))
-        s_emit(v, "E001", "$.unit",
+        S_EMIT(v, "E001", "$.unit",
                S_F("Khoá gửi báo cáo thuộc đơn vị \"%s\" nhưng báo cáo ghi đơn vị \"%s\": sửa "
                    "trường \"unit\" hoặc gửi từ máy của đơn vị đó.",
                    s_show(c->key_unit, a, sizeof a), s_show(v->r->unit, b, sizeof b)),
@@ -396,7 +406,7 @@ static void s_rule_unit(s_val_t *v)
     if (!c->unit_member)
         return;
     if (!c->has_unit || !s_same(c->unit_code, v->r->unit)) {
-        s_emit(v, "E002", "$.unit",
+        S_EMIT(v, "E002", "$.unit",
                S_F("Đơn vị \"%s\" không có trong danh mục đơn vị: kiểm tra mã đơn vị hoặc đồng "
                    "bộ lại dữ liệu.",
                    s_show(v->r->unit, a, sizeof a)),
@@ -412,7 +422,7 @@ static void s_rule_unit(s_val_t *v)
         (c->unit_to != CCHC_DAY_NONE && day > c->unit_to)) {
         s_fmt_day(day, d1);
         s_fmt_day(c->unit_to != CCHC_DAY_NONE && day > c->unit_to ? c->unit_to : c->unit_from, d2);
-        s_emit(v, "E002", "$.unit",
+        S_EMIT(v, "E002", "$.unit",
                S_F("Đơn vị \"%s\" không còn hoặc chưa hoạt động vào ngày %s (hiệu lực đến/từ %s): "
                    "báo cáo phải do đơn vị đang hoạt động gửi.",
                    s_show(v->r->unit, a, sizeof a), d1, d2),
@@ -438,7 +448,7 @@ static void s_rule_type_period(s_val_t *v)
     char a[96], b[40], d1[11];
     const s_type_t *t = v->type;
     if (!t) {
-        s_emit(v, "E003", "$.type",
+        S_EMIT(v, "E003", "$.type",
                S_F("Loại báo cáo \"%s\" không có trong danh mục: kiểm tra mã loại báo cáo (ví dụ "
                    "CCHC_DK, KHAC_PHUC, NV_KH).",
                    s_show(r->type, a, sizeof a)),
@@ -446,7 +456,7 @@ static void s_rule_type_period(s_val_t *v)
                    "KHAC_PHUC, NV_KH).",
                    a));
     } else if (!s_same(s_s(t->content_kind), kind)) {
-        s_emit(v, "E003", "$.type",
+        S_EMIT(v, "E003", "$.type",
                S_F("Loại báo cáo \"%s\" có nội dung dạng \"%s\", nhưng báo cáo này có nội dung "
                    "dạng \"%s\": chọn đúng loại báo cáo.",
                    s_show(r->type, a, sizeof a), s_show(t->content_kind, b, sizeof b), kind),
@@ -454,7 +464,7 @@ static void s_rule_type_period(s_val_t *v)
                    "type.",
                    a, b, kind));
     } else if (!t->assigned) {
-        s_emit(v, "E003", "$.type",
+        S_EMIT(v, "E003", "$.type",
                S_F("Đơn vị không được giao loại báo cáo \"%s\": kiểm tra lại loại báo cáo.",
                    s_show(r->type, a, sizeof a)),
                S_F("The unit is not assigned report type \"%s\": check the type.", a));
@@ -462,7 +472,7 @@ static void s_rule_type_period(s_val_t *v)
     /* E004 */
     int periodic = strcmp(kind, "periodic") == 0;
     if (periodic && !v->period_ok) {
-        s_emit(v, "E004", "$.period",
+        S_EMIT(v, "E004", "$.period",
                S_F("Kỳ báo cáo \"%s\" không đúng định dạng: ghi ví dụ \"2024Q1\", \"2024S1\", "
                    "\"2024N9\", \"2024\" hoặc \"202406\".",
                    s_show(r->period, a, sizeof a)),
@@ -470,14 +480,14 @@ static void s_rule_type_period(s_val_t *v)
                    "\"2024\" or \"202406\".",
                    a));
     } else if (periodic && t && !s_in_periods(t, cchc_period_code(&v->period))) {
-        s_emit(v, "E004", "$.period",
+        S_EMIT(v, "E004", "$.period",
                S_F("Kỳ báo cáo \"%s\" không thuộc các kỳ của loại báo cáo \"%s\": chọn đúng kỳ.",
                    s_show(r->period, a, sizeof a), s_show(r->type, b, sizeof b)),
                S_F("Period \"%s\" is not one of the periods of report type \"%s\": choose a valid "
                    "period.",
                    a, b));
     } else if (!periodic && v->kind && r->period && r->period[0]) {
-        s_emit(v, "E004", "$.period",
+        S_EMIT(v, "E004", "$.period",
                S_F("Báo cáo dạng \"%s\" không ghi kỳ báo cáo: xoá trường \"period\".", kind),
                S_F("A %s report has no period: remove \"period\".", kind));
     }
@@ -485,7 +495,7 @@ static void s_rule_type_period(s_val_t *v)
     /* E005 */
     if (v->c->today != CCHC_DAY_NONE && v->start != CCHC_DAY_NONE && v->c->today < v->start) {
         s_fmt_day(v->start, d1);
-        s_emit(v, "E005", "$.period",
+        S_EMIT(v, "E005", "$.period",
                S_F("Kỳ báo cáo \"%s\" chưa bắt đầu (số liệu tính từ ngày %s): chưa thể gửi báo "
                    "cáo kỳ này.",
                    s_show(r->period, a, sizeof a), d1),
@@ -527,7 +537,7 @@ static void s_rule_revision(s_val_t *v, int with_types)
         cchc_day_t due = s_due(v);
         int64_t exp = v->type ? v->type->expiry_days : 0;
         if (rev->locked) {
-            s_emit(v, "E006", spath,
+            S_EMIT(v, "E006", spath,
                    S_F("Kỳ báo cáo này đã khoá: không thể gửi bản sửa đổi; đề nghị Phòng Nội vụ "
                        "mở lại nếu cần."),
                    S_F("This period is locked: a revision cannot be sent; ask Home Affairs to "
@@ -535,7 +545,7 @@ static void s_rule_revision(s_val_t *v, int with_types)
         } else if (v->c->today != CCHC_DAY_NONE && due != CCHC_DAY_NONE && exp > 0 &&
                    exp < 100000 && v->c->today > due + exp) {
             s_fmt_day((cchc_day_t)(due + exp), d1);
-            s_emit(v, "E006", spath,
+            S_EMIT(v, "E006", spath,
                    S_F("Đã quá thời hạn sửa đổi báo cáo kỳ này (đến hết ngày %s): đề nghị Phòng "
                        "Nội vụ mở lại nếu cần.",
                        d1),
@@ -545,11 +555,11 @@ static void s_rule_revision(s_val_t *v, int with_types)
         }
     }
     if (r->revision < 1)
-        s_emit(v, "E007", "$.revision",
+        S_EMIT(v, "E007", "$.revision",
                S_F("Số lần sửa đổi (revision) phải từ 1 trở lên; bản đầu tiên ghi 1."),
                S_F("The revision must be 1 or more; the first version is 1."));
     else if (rev && r->revision <= rev->revision)
-        s_emit(v, "E007", "$.revision",
+        S_EMIT(v, "E007", "$.revision",
                S_F("Đã có bản báo cáo số %lld: bản sửa đổi phải ghi revision lớn hơn (ví dụ %lld).",
                    (long long)rev->revision, (long long)rev->revision + 1),
                S_F("Revision %lld is already stored: a new version needs a higher revision (e.g. "
@@ -563,7 +573,7 @@ static int s_count(s_val_t *v, int64_t n, int64_t lo, int64_t hi, const char *pa
 {
     if (n >= lo && n <= hi)
         return 1;
-    s_emit(v, "E010", path,
+    S_EMIT(v, "E010", path,
            S_F("Số liệu %lld không hợp lệ: phải là số nguyên từ %lld đến %lld.", (long long)n,
                (long long)lo, (long long)hi),
            S_F("Count %lld is invalid: it must be an integer from %lld to %lld.", (long long)n,
@@ -576,7 +586,7 @@ static void s_total(s_val_t *v, const char *code, const Cchc__V1__Count *given, 
 {
     if (!given || given->value == sum)
         return;
-    s_emit(v, code, s_p(v, "$.dossiers[%zu].%s", i, name),
+    S_EMIT(v, code, s_p(v, "$.dossiers[%zu].%s", i, name),
            S_F("Tổng số %s ghi %lld nhưng %s cộng lại bằng %lld: sửa lại cho khớp.", name_vi,
                (long long)given->value, parts, (long long)sum),
            S_F("Total %s is %lld but its parts (%s) add up to %lld: make them agree.", name,
@@ -617,7 +627,7 @@ static void s_rule_dossiers(s_val_t *v, const Cchc__V1__Periodic *p)
         s_total(v, "E013", d->pending, pend, i, "pending", "hồ sơ đang giải quyết",
                 "pending_in_time + pending_overdue");
         if (recv != res + pend && s_blank(d->comment))
-            s_emit(v, "W014", s_p(v, "$.dossiers[%zu]", i),
+            S_EMIT(v, "W014", s_p(v, "$.dossiers[%zu]", i),
                    S_F("Lĩnh vực %s: số tiếp nhận (%lld) khác số đã giải quyết cộng đang giải "
                        "quyết (%lld + %lld): kiểm tra lại số liệu hoặc ghi giải thích vào "
                        "\"comment\".",
@@ -631,7 +641,7 @@ static void s_rule_dossiers(s_val_t *v, const Cchc__V1__Periodic *p)
             for (size_t k = 0; k < c->n_prev; k++) {
                 if (!s_same(c->prev[k].field, d->field) || c->prev[k].pending == d->carried_over)
                     continue;
-                s_emit(v, "W015", s_p(v, "$.dossiers[%zu].carried_over", i),
+                S_EMIT(v, "W015", s_p(v, "$.dossiers[%zu].carried_over", i),
                        S_F("Lĩnh vực %s: số kỳ trước chuyển sang (%lld) khác số đang giải quyết "
                            "của kỳ trước %s (%lld): kiểm tra lại.",
                            s_show(d->field, a, sizeof a), (long long)d->carried_over,
@@ -649,7 +659,7 @@ static void s_rule_dossiers(s_val_t *v, const Cchc__V1__Periodic *p)
                 listed++;
         int64_t want = d->resolved_late + d->pending_overdue;
         if ((int64_t)listed != want)
-            s_emit(v, "E016", s_p(v, "$.dossiers[%zu].field", i),
+            S_EMIT(v, "E016", s_p(v, "$.dossiers[%zu].field", i),
                    S_F("Lĩnh vực %s có %lld hồ sơ quá hạn (giải quyết quá hạn %lld, đang quá hạn "
                        "%lld) nhưng danh sách hồ sơ quá hạn có %zu hồ sơ: phải liệt kê và giải "
                        "trình đủ từng hồ sơ.",
@@ -666,7 +676,7 @@ static void s_rule_dossiers(s_val_t *v, const Cchc__V1__Periodic *p)
         for (size_t i = 0; o && !found && i < p->n_dossiers; i++)
             found = p->dossiers[i] && s_same(p->dossiers[i]->field, o->field);
         if (o && !found)
-            s_emit(v, "E016", s_p(v, "$.overdue_dossiers[%zu].field", j),
+            S_EMIT(v, "E016", s_p(v, "$.overdue_dossiers[%zu].field", j),
                    S_F("Hồ sơ quá hạn thuộc lĩnh vực %s nhưng bảng số liệu không có lĩnh vực này: "
                        "thêm dòng số liệu hoặc sửa lĩnh vực.",
                        s_show(o->field, a, sizeof a)),
@@ -688,7 +698,7 @@ static int s_od_date(s_val_t *v, const char *s, size_t j, const char *member, co
     if (s_date(s, out))
         return 1;
     if (s && s[0])
-        s_emit(
+        S_EMIT(
             v, "E021", s_p(v, "$.overdue_dossiers[%zu].%s", j, member),
             S_F("Hồ sơ %s: ngày \"%s\" không hợp lệ, ghi theo dạng YYYY-MM-DD (ví dụ "
                 "2024-06-15).",
@@ -706,7 +716,7 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
 
     /* E017 */
     if (!cchc_validate_is_specific(o->cause))
-        s_emit(v, "E017", s_p(v, "$.overdue_dossiers[%zu].cause", j),
+        S_EMIT(v, "E017", s_p(v, "$.overdue_dossiers[%zu].cause", j),
                S_F("Hồ sơ %s: phải giải trình cụ thể nguyên nhân quá hạn (ít nhất 10 ký tự, "
                    "không ghi \"-\", \"không\", \"đang xử lý\").",
                    code),
@@ -714,7 +724,7 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
                    "characters, not \"-\", \"none\", \"in progress\").",
                    code));
     if (!cchc_validate_is_specific(o->remedy))
-        s_emit(v, "E017", s_p(v, "$.overdue_dossiers[%zu].remedy", j),
+        S_EMIT(v, "E017", s_p(v, "$.overdue_dossiers[%zu].remedy", j),
                S_F("Hồ sơ %s: phải nêu cụ thể cách khắc phục (ít nhất 10 ký tự, không ghi "
                    "\"-\", \"không\", \"đang xử lý\").",
                    code),
@@ -724,7 +734,7 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
 
     /* E018 */
     if (!o->apology) {
-        s_emit(v, slip, s_p(v, "$.overdue_dossiers[%zu].apology", j),
+        S_EMIT(v, slip, s_p(v, "$.overdue_dossiers[%zu].apology", j),
                S_F("Hồ sơ %s: thiếu Phiếu xin lỗi và hẹn lại ngày trả kết quả: ghi số phiếu, "
                    "ngày phiếu và ngày hẹn mới.",
                    code),
@@ -737,7 +747,7 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
         const char *val[] = {o->apology->number, o->apology->date, o->apology->new_due};
         for (int k = 0; k < 3; k++)
             if (s_blank(val[k]))
-                s_emit(v, slip, s_p(v, "$.overdue_dossiers[%zu].apology.%s", j, m[k]),
+                S_EMIT(v, slip, s_p(v, "$.overdue_dossiers[%zu].apology.%s", j, m[k]),
                        S_F("Hồ sơ %s: Phiếu xin lỗi thiếu %s: bổ sung.", code, m_vi[k]),
                        S_F("Dossier %s: the apology slip has no %s: add it.", code, m[k]));
     }
@@ -753,20 +763,20 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
         has_anew = s_od_date(v, o->apology->new_due, j, "apology.new_due", o->code, &anew);
     }
     if (s_blank(o->received))
-        s_emit(v, "E021", s_p(v, "$.overdue_dossiers[%zu].received", j),
+        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].received", j),
                S_F("Hồ sơ %s: thiếu ngày tiếp nhận.", code),
                S_F("Dossier %s: the date received is missing.", code));
     if (s_blank(o->due))
-        s_emit(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
+        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
                S_F("Hồ sơ %s: thiếu ngày hẹn trả kết quả.", code),
                S_F("Dossier %s: the due date is missing.", code));
     /* E021: coherence */
     if (has_rcv && has_due && rcv > due)
-        s_emit(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
+        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
                S_F("Hồ sơ %s: ngày hẹn trả đứng trước ngày tiếp nhận: kiểm tra lại.", code),
                S_F("Dossier %s: the due date is before the date received: check them.", code));
     if (has_res && has_due && res <= due)
-        s_emit(v, "E021", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
+        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
                S_F("Hồ sơ %s: ngày trả kết quả không sau ngày hẹn nên không phải hồ sơ quá hạn: "
                    "kiểm tra lại ngày hoặc bỏ hồ sơ khỏi danh sách.",
                    code),
@@ -775,7 +785,7 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
                    code));
     if (has_res && v->end != CCHC_DAY_NONE && res > v->end) {
         s_fmt_day(v->end, d1);
-        s_emit(v, "E021", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
+        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
                S_F("Hồ sơ %s: ngày trả kết quả sau ngày chốt số liệu của kỳ (%s): hồ sơ này "
                    "thuộc kỳ sau.",
                    code, d1),
@@ -787,7 +797,7 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
         cchc_day_t ref = v->end != CCHC_DAY_NONE ? v->end : v->c->today;
         if (ref != CCHC_DAY_NONE && due >= ref) {
             s_fmt_day(ref, d1);
-            s_emit(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
+            S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
                    S_F("Hồ sơ %s đang giải quyết chưa quá hạn vào ngày chốt số liệu %s: không "
                        "đưa vào danh sách quá hạn, hoặc sửa ngày hẹn.",
                        code, d1),
@@ -799,14 +809,14 @@ static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, si
     /* E020 */
     if (has_anew && has_due && anew <= due) {
         s_fmt_day(due, d1);
-        s_emit(v, "E020", s_p(v, "$.overdue_dossiers[%zu].apology.new_due", j),
+        S_EMIT(v, "E020", s_p(v, "$.overdue_dossiers[%zu].apology.new_due", j),
                S_F("Hồ sơ %s: ngày hẹn trả mới phải sau ngày hẹn ban đầu (%s).", code, d1),
                S_F("Dossier %s: the new appointment must be after the original due date (%s).",
                    code, d1));
     }
     if (has_anew && has_res && res > anew) {
         s_fmt_day(anew, d2);
-        s_emit(v, "E020", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
+        S_EMIT(v, "E020", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
                S_F("Hồ sơ %s: trả kết quả sau cả ngày hẹn lại (%s); chỉ được hẹn lại một lần, "
                    "kiểm tra lại ngày trả.",
                    code, d2),
@@ -847,14 +857,14 @@ static void s_rule_document(s_val_t *v, const Cchc__V1__Document *d)
     char a[96];
     cchc_day_t day;
     if (!d) {
-        s_emit(v, "W031", "$.document",
+        S_EMIT(v, "W031", "$.document",
                S_F("Thiếu thông tin văn bản (số, ký hiệu, ngày, người ký): bổ sung mục "
                    "\"document\"."),
                S_F("The document section (number, date, signer) is missing: add \"document\"."));
         return;
     }
     if (!s_doc_number_ok(d->number))
-        s_emit(v, "W031", "$.document.number",
+        S_EMIT(v, "W031", "$.document.number",
                S_F("Số, ký hiệu văn bản \"%s\" không đúng dạng \"số/BC-CƠQUAN\" (ví dụ "
                    "45/BC-UBND): kiểm tra lại.",
                    s_show(d->number, a, sizeof a)),
@@ -862,10 +872,10 @@ static void s_rule_document(s_val_t *v, const Cchc__V1__Document *d)
                    "check it.",
                    a));
     if (s_blank(d->signer))
-        s_emit(v, "W031", "$.document.signer", S_F("Thiếu người ký văn bản: ghi họ tên người ký."),
+        S_EMIT(v, "W031", "$.document.signer", S_F("Thiếu người ký văn bản: ghi họ tên người ký."),
                S_F("The signer is missing: give the signer's name."));
     if (d->date && d->date[0] && !s_date(d->date, &day))
-        s_emit(v, "E021", "$.document.date",
+        S_EMIT(v, "E021", "$.document.date",
                S_F("Ngày văn bản \"%s\" không hợp lệ: ghi theo dạng YYYY-MM-DD.",
                    s_show(d->date, a, sizeof a)),
                S_F("Document date \"%s\" is invalid: write YYYY-MM-DD.", a));
@@ -880,7 +890,7 @@ static void s_rule_narrative(s_val_t *v, const Cchc__V1__Narrative *n)
                          n ? n->next_tasks : NULL};
     for (int k = 0; k < 4; k++)
         if (s_blank(val[k]))
-            s_emit(v, "E030", s_p(v, "$.narrative.%s", key[k]),
+            S_EMIT(v, "E030", s_p(v, "$.narrative.%s", key[k]),
                    S_F("Thiếu phần \"%s\" của báo cáo: bổ sung nội dung vào narrative.%s.", vi[k],
                        key[k]),
                    S_F("The narrative section \"%s\" is missing: write it.", key[k]));
@@ -909,7 +919,7 @@ static void s_rule_remediation(s_val_t *v)
     s_rule_document(v, m->document);
     /* Nothing synced yet (no types): the agent cannot know; the server will. */
     if (!in && v->c->n_types > 0)
-        s_emit(v, "E040", "$.inspection",
+        S_EMIT(v, "E040", "$.inspection",
                S_F("Không tìm thấy đợt kiểm tra \"%s\": ghi đúng mã đợt kiểm tra (ví dụ "
                    "KT-2024-05) hoặc đồng bộ lại dữ liệu.",
                    s_show(m->inspection, a, sizeof a)),
@@ -917,7 +927,7 @@ static void s_rule_remediation(s_val_t *v)
                    "KT-2024-05) or sync the metadata again.",
                    a));
     else if (in && !s_same(in->unit, v->r->unit)) {
-        s_emit(v, "E040", "$.inspection",
+        S_EMIT(v, "E040", "$.inspection",
                S_F("Đợt kiểm tra \"%s\" là của đơn vị khác (%s), không phải của đơn vị \"%s\": "
                    "chỉ báo cáo khắc phục đợt kiểm tra tại đơn vị mình.",
                    s_show(m->inspection, a, sizeof a), s_s(in->unit),
@@ -936,7 +946,7 @@ static void s_rule_remediation(s_val_t *v)
         int remedied = strcmp(st, "remedied") == 0;
         int open = strcmp(st, "in_progress") == 0 || strcmp(st, "not_remedied") == 0;
         if (!remedied && !open)
-            s_emit(v, "E000", s_p(v, "$.items[%zu].status", i),
+            S_EMIT(v, "E000", s_p(v, "$.items[%zu].status", i),
                    S_F("Trạng thái \"%s\" không hợp lệ: ghi \"remedied\" (đã khắc phục), "
                        "\"in_progress\" (đang khắc phục) hoặc \"not_remedied\" (chưa khắc phục).",
                        s_show(st, a, sizeof a)),
@@ -945,7 +955,7 @@ static void s_rule_remediation(s_val_t *v)
                        a));
         if (open) {
             if (!cchc_validate_is_specific(it->cause))
-                s_emit(v, "E042", s_p(v, "$.items[%zu].cause", i),
+                S_EMIT(v, "E042", s_p(v, "$.items[%zu].cause", i),
                        S_F("Tồn tại số %lld chưa khắc phục xong: phải nêu cụ thể nguyên nhân (ít "
                            "nhất 10 ký tự).",
                            (long long)it->finding),
@@ -953,20 +963,20 @@ static void s_rule_remediation(s_val_t *v)
                            "characters).",
                            (long long)it->finding));
             if (s_blank(it->plan))
-                s_emit(v, "E042", s_p(v, "$.items[%zu].plan", i),
+                S_EMIT(v, "E042", s_p(v, "$.items[%zu].plan", i),
                        S_F("Tồn tại số %lld chưa khắc phục xong: phải nêu kế hoạch khắc phục.",
                            (long long)it->finding),
                        S_F("Finding %lld is not remedied: give the plan to remedy it.",
                            (long long)it->finding));
             if (!s_date(it->expected_by, &day))
-                s_emit(v, "E042", s_p(v, "$.items[%zu].expected_by", i),
+                S_EMIT(v, "E042", s_p(v, "$.items[%zu].expected_by", i),
                        S_F("Tồn tại số %lld chưa khắc phục xong: phải ghi thời hạn hoàn thành "
                            "dạng YYYY-MM-DD.",
                            (long long)it->finding),
                        S_F("Finding %lld is not remedied: give the expected date as YYYY-MM-DD.",
                            (long long)it->finding));
         } else if (it->expected_by && it->expected_by[0] && !s_date(it->expected_by, &day)) {
-            s_emit(v, "E021", s_p(v, "$.items[%zu].expected_by", i),
+            S_EMIT(v, "E021", s_p(v, "$.items[%zu].expected_by", i),
                    S_F("Ngày \"%s\" không hợp lệ: ghi theo dạng YYYY-MM-DD.",
                        s_show(it->expected_by, a, sizeof a)),
                    S_F("Date \"%s\" is invalid: write YYYY-MM-DD.", a));
@@ -976,13 +986,13 @@ static void s_rule_remediation(s_val_t *v)
             for (size_t k = 0; k < it->n_evidence; k++)
                 evidence |= !s_blank(it->evidence[k]);
             if (s_blank(it->actions))
-                s_emit(
+                S_EMIT(
                     v, "W043", s_p(v, "$.items[%zu].actions", i),
                     S_F("Tồn tại số %lld: nêu rõ việc đã làm để khắc phục.",
                         (long long)it->finding),
                     S_F("Finding %lld: say what was done to remedy it.", (long long)it->finding));
             if (!evidence)
-                s_emit(v, "W043", s_p(v, "$.items[%zu].evidence", i),
+                S_EMIT(v, "W043", s_p(v, "$.items[%zu].evidence", i),
                        S_F("Tồn tại số %lld: nêu ít nhất một tài liệu chứng minh (biên bản, văn "
                            "bản...).",
                            (long long)it->finding),
@@ -1003,13 +1013,13 @@ static void s_rule_remediation(s_val_t *v)
         for (size_t k = 0; k < i; k++)
             before |= m->items[k] && m->items[k]->finding == it->finding;
         if (!known)
-            s_emit(v, "E041", s_p(v, "$.items[%zu].finding", i),
+            S_EMIT(v, "E041", s_p(v, "$.items[%zu].finding", i),
                    S_F("Đợt kiểm tra %s không có tồn tại số %lld: kiểm tra lại số thứ tự.",
                        s_show(in->code, a, sizeof a), (long long)it->finding),
                    S_F("Inspection %s has no finding %lld: check the number.", a,
                        (long long)it->finding));
         else if (before)
-            s_emit(v, "E041", s_p(v, "$.items[%zu].finding", i),
+            S_EMIT(v, "E041", s_p(v, "$.items[%zu].finding", i),
                    S_F("Tồn tại số %lld được báo cáo hơn một lần: mỗi tồn tại chỉ báo cáo một "
                        "lần, gộp nội dung lại.",
                        (long long)it->finding),
@@ -1021,7 +1031,7 @@ static void s_rule_remediation(s_val_t *v)
         for (size_t i = 0; i < m->n_items; i++)
             answered |= m->items[i] && m->items[i]->finding == in->findings[k].no;
         if (!answered)
-            s_emit(v, "E041", "$.items",
+            S_EMIT(v, "E041", "$.items",
                    S_F("Chưa báo cáo kết quả khắc phục tồn tại số %lld (\"%s\"): bổ sung một mục "
                        "cho tồn tại này.",
                        (long long)in->findings[k].no, s_show(in->findings[k].text, b, sizeof b)),
@@ -1058,7 +1068,7 @@ static void s_rule_task(s_val_t *v)
     const char *st = s_s(t->status);
     char a[96], b[96];
     if (strcmp(st, "in_progress") != 0 && strcmp(st, "done") != 0 && strcmp(st, "blocked") != 0)
-        s_emit(v, "E000", "$.status",
+        S_EMIT(v, "E000", "$.status",
                S_F("Trạng thái \"%s\" không hợp lệ: ghi \"in_progress\" (đang thực hiện), "
                    "\"done\" (hoàn thành) hoặc \"blocked\" (vướng mắc).",
                    s_show(st, a, sizeof a)),
@@ -1067,13 +1077,13 @@ static void s_rule_task(s_val_t *v)
     if (!v->task && v->c->n_types == 0)
         return; /* nothing synced yet: the server decides */
     if (!v->task)
-        s_emit(v, "E060", "$.task",
+        S_EMIT(v, "E060", "$.task",
                S_F("Không tìm thấy nhiệm vụ \"%s\" trong Kế hoạch: ghi đúng mã nhiệm vụ (ví dụ "
                    "KH87-07).",
                    s_show(t->task, a, sizeof a)),
                S_F("Task \"%s\" is not in the plan: give the right task code (e.g. KH87-07).", a));
     else if (!s_assigned_to(v->c, v->task, v->r->unit))
-        s_emit(v, "E060", "$.task",
+        S_EMIT(v, "E060", "$.task",
                S_F("Nhiệm vụ \"%s\" không giao cho đơn vị \"%s\" (chủ trì hoặc phối hợp): kiểm "
                    "tra lại mã nhiệm vụ.",
                    s_show(t->task, a, sizeof a), s_show(v->r->unit, b, sizeof b)),
@@ -1108,7 +1118,7 @@ int cchc_validate(const cchc_report_t *r, const cchc_vctx_t *ctx, cchc_findings_
         s_rule_type_period(&v);
     s_rule_revision(&v, v.c->n_types > 0);
     if (!v.kind)
-        s_emit(&v, "E000", "$",
+        S_EMIT(&v, "E000", "$",
                S_F("Báo cáo không có nội dung: cần báo cáo định kỳ, báo cáo khắc phục hoặc báo "
                    "cáo tiến độ nhiệm vụ."),
                S_F("The report has no content: it must be periodic, remediation or task "

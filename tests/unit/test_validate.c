@@ -248,6 +248,13 @@ static void test_e002_unit(void **state)
     cchc_vctx_t *c = s_ctx("xa-yen-dinh", "commune", NULL); /* another unit's metadata */
     s_run(s_rep(s_fixture("periodic.json")), c, &f);
     s_has(&f, "E002", "$.unit");
+    /* both messages name the unit (the English one once read an unfilled buffer) */
+    for (size_t i = 0; i < f.n; i++) {
+        if (strcmp(f.v[i].code, "E002") == 0) {
+            assert_non_null(strstr(f.v[i].msg_vi, "\"xa-van-son\""));
+            assert_non_null(strstr(f.v[i].msg_en, "\"xa-van-son\""));
+        }
+    }
     cchc_vctx_destroy(&c);
     c = s_ctx(NULL, NULL, "{\"unit\": null}");
     s_run(s_rep(s_fixture("periodic.json")), c, &f);
