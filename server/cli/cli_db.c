@@ -8,6 +8,7 @@
 #include "cli_db.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
+#include "cchc_wire.h"
 #include "srv_migrate.h"
 
 #include <assert.h>
@@ -42,6 +43,43 @@ void cli_db_bad_option(int c, char **argv)
         fprintf(stderr, "cchc: unknown option '-%c'\n", optopt);
     else
         fprintf(stderr, "cchc: unknown option '%s'\n", argv[optind - 1]);
+}
+
+int cli_db_parse_opts(int argc, char **argv, const struct option *opts, void (*usage)(FILE *),
+                      int (*on_opt)(int c, const char *optarg, void *arg), void *arg, int *nargs_p,
+                      char ***args_p)
+{
+    if (argc < 2) {
+        fprintf(stderr, "cchc: %s needs a subcommand\n", argv[0]);
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    int c;
+    optind = 0;
+    opterr = 0;
+    /* argv[1], the subcommand, plays getopt's program name. */
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (c == '?' || c == ':') {
+            cli_db_bad_option(c, argv + 1);
+            usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+        if (on_opt(c, optarg, arg) != 0) {
+            usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    *nargs_p = argc - 1 - optind;
+    *args_p = argv + 1 + optind;
+    return -1;
 }
 
 /* Server notices ("relation ... already exists, skipping") are not for the
@@ -159,6 +197,74 @@ int64_t cli_db_int(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+PGresult *cli_db_unit_codes(cli_ctx_t *ctx)
+{
+    return cli_db_query(ctx, "could not read the units",
+                        "SELECT code FROM units ORDER BY code COLLATE \"C\"", 0, NULL,
+                        PGRES_TUPLES_OK);
+}
+
+int cli_db_sorted_has(const PGresult *r, int col, const char *s)
+{
+    int lo = 0, hi = PQntuples(r) - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = strcmp(PQgetvalue(r, mid, col), s);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+int cli_db_unit_known(cli_ctx_t *ctx, const char *unit)
+{
+    PGresult *r = NULL;
+    const char *params[1] = {unit};
+    if (cchc_wire_text_ok(unit, strlen(unit))) {
+        r = cli_db_query(ctx, "could not look the unit up", "SELECT 1 FROM units WHERE code = $1",
+                         1, params, PGRES_TUPLES_OK);
+        if (!r)
+            return -1;
+    }
+    int known = r && PQntuples(r) == 1;
+    PQclear(r);
+    if (!known) {
+        fprintf(stderr, "cchc: unknown unit '%s': 'cchc unit list' shows the units\n", unit);
+        return -1;
+    }
+    return 0;
+}
+
+char *cli_db_text_arg(const char *name, const char *s, size_t max_chars)
+{
+    char *nfc = NULL;
+    if (cchc_wire_text_ok(s, strlen(s)))
+        nfc = (char *)utf8proc_NFC((const utf8proc_uint8_t *)s);
+    if (!nfc) {
+        fprintf(stderr, "cchc: %s is not valid UTF-8 text\n", name);
+        return NULL;
+    }
+    size_t chars = 0;
+    int control = 0;
+    for (const unsigned char *p = (const unsigned char *)nfc; *p; p++) {
+        if ((*p & 0xC0) != 0x80)
+            chars++;
+        if (*p < 0x20 || *p == 0x7F)
+            control = 1;
+    }
+    if (chars == 0 || chars > max_chars || control) {
+        fprintf(stderr, "cchc: %s must be 1 to %zu characters without line breaks\n", name,
+                max_chars);
+        free(nfc);
+        return NULL;
+    }
+    return nfc;
+}
+
 /* ---- tables ---------------------------------------------------------------------------- */
 
 cli_table_t *cli_db_table_new(int ncols, const char *const *headers)
@@ -268,4 +374,51 @@ int cli_db_json_print(json_t **v_p)
         return -1;
     }
     return 0;
+}
+
+json_t *cli_db_json_value(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return json_null();
+    json_t *v = json_loads(PQgetvalue(r, row, col), JSON_DECODE_ANY, NULL);
+    return v ? v : json_null();
+}
+
+int cli_db_print_json(cli_ctx_t *ctx, const char *what, const char *sql, int nparams,
+                      const char *const *params)
+{
+    PGresult *r = cli_db_query(ctx, what, sql, nparams, params, PGRES_TUPLES_OK);
+    if (!r)
+        return CLI_EXIT_FAIL;
+    json_t *v = PQntuples(r) == 1 ? cli_db_json_value(r, 0, 0) : json_null();
+    PQclear(r);
+    return cli_db_json_print(&v) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+int cli_db_print_table(cli_ctx_t *ctx, const char *what, const char *sql, int nparams,
+                       const char *const *params, const char *empty)
+{
+    PGresult *r = cli_db_query(ctx, what, sql, nparams, params, PGRES_TUPLES_OK);
+    if (!r)
+        return CLI_EXIT_FAIL;
+    int n = PQntuples(r), ncols = PQnfields(r);
+    if (n == 0) {
+        printf("%s\n", empty);
+        PQclear(r);
+        return CLI_EXIT_OK;
+    }
+    const char **cells = cchc_calloc((size_t)ncols, sizeof *cells);
+    for (int c = 0; c < ncols; c++)
+        cells[c] = PQfname(r, c);
+    cli_table_t *t = cli_db_table_new(ncols, cells);
+    for (int i = 0; i < n; i++) {
+        for (int c = 0; c < ncols; c++)
+            cells[c] = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
+        cli_db_table_add(t, cells);
+    }
+    cli_db_table_print(t, stdout);
+    cli_db_table_destroy(&t);
+    free(cells);
+    PQclear(r);
+    return CLI_EXIT_OK;
 }

@@ -34,6 +34,24 @@ int cli_migrate_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_unit_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_key_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_report_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_type_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_calendar_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_plan_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_inspection_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_finding_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_audit_run(cli_ctx_t *ctx, int argc, char **argv);
+
+/* Parses the options of `cchc <command> <subcommand> ...` (argv[0] the command,
+ * argv[1] the subcommand or --help) with getopt_long: -h/--help print usage
+ * on stdout; an unknown option or a missing value prints the problem and the
+ * usage on stderr. Every other option goes to on_opt(c, optarg, arg), which
+ * returns 0 or CLI_EXIT_USAGE after saying why. Returns -1 to go on, with the
+ * positional arguments after the subcommand in *args_p / *nargs_p; otherwise
+ * the exit code to return (CLI_EXIT_OK after --help). */
+struct option;
+int cli_db_parse_opts(int argc, char **argv, const struct option *opts, void (*usage)(FILE *),
+                      int (*on_opt)(int c, const char *optarg, void *arg), void *arg, int *nargs_p,
+                      char ***args_p);
 
 /* Prints what getopt_long found wrong with a command's options: c is what it
  * returned (':' for a missing value, '?' for an unknown option). */
@@ -69,8 +87,21 @@ void cli_db_rollback(cli_ctx_t *ctx);
 /* Value of a column as int64 (0 when NULL). Assumes an integer column. */
 int64_t cli_db_int(const PGresult *r, int row, int col);
 
-/* ---- output -------------------------------------------------------------------------- */
+/* Every unit code, sorted by byte (COLLATE "C", as strcmp), for
+ * cli_db_sorted_has. NULL after printing the reason. */
+PGresult *cli_db_unit_codes(cli_ctx_t *ctx);
+/* True when column col of r, sorted by byte, holds s (binary search). */
+int cli_db_sorted_has(const PGresult *r, int col, const char *s);
+/* 0 if the unit exists, else -1 after saying so (or why it could not tell). */
+int cli_db_unit_known(cli_ctx_t *ctx, const char *unit);
 
+/* An operator's text from the command line, for a column of at most max_chars
+ * characters: valid UTF-8, normalised to NFC, 1 to max_chars characters, no
+ * control character. The NFC copy (caller frees), or NULL after saying what is
+ * wrong with `name`. */
+char *cli_db_text_arg(const char *name, const char *s, size_t max_chars);
+
+/* ---- output -------------------------------------------------------------------------- */
 
 /* Text tables: cells are copied; columns are padded by display width, so
  * names with diacritics line up. NULL and empty cells print as "-". */
@@ -83,6 +114,25 @@ void cli_db_table_destroy(cli_table_t **t_p);
 /* JSON values of a column: a string, or an integer, or null when NULL. New references. */
 json_t *cli_db_json_text(const PGresult *r, int row, int col);
 json_t *cli_db_json_int(const PGresult *r, int row, int col);
+/* SQL expressions for a timestamptz column: Vietnam civil time as the text
+ * tables show it ("2024-05-15 08:00:00 +07"), and UTC as JSON carries it
+ * ("2024-05-15T01:00:00.000Z"), as cchc_clock_format_local/_utc do. */
+#define CLI_SQL_LOCAL(col)                                                                         \
+    "to_char((" col " AT TIME ZONE 'UTC') + interval '7 hours', 'YYYY-MM-DD HH24:MI:SS') || ' "    \
+    "+07'"
+#define CLI_SQL_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* Runs sql and prints its rows as a text table headed by the column names
+ * (or `empty` when there are none). Returns the exit code. */
+int cli_db_print_table(cli_ctx_t *ctx, const char *what, const char *sql, int nparams,
+                       const char *const *params, const char *empty);
+/* Runs sql, whose one row and column is a JSON text built by the server
+ * (json_agg / json_build_object), and prints it. Returns the exit code. */
+int cli_db_print_json(cli_ctx_t *ctx, const char *what, const char *sql, int nparams,
+                      const char *const *params);
+/* The JSON in column col of r (null when NULL or unreadable). New reference. */
+json_t *cli_db_json_value(const PGresult *r, int row, int col);
+
 /* Prints a JSON value on stdout (indented, UTF-8 kept) and takes ownership of it.
  * 0, or -1 if stdout could not be written. */
 int cli_db_json_print(json_t **v_p);

@@ -35,10 +35,11 @@ typedef struct {
 } s_command_t;
 
 static const s_command_t s_commands[] = {
-    {"migrate", cli_migrate_run},
-    {"unit", cli_unit_run},
-    {"key", cli_key_run},
-    {"report", cli_report_run},
+    {"migrate", cli_migrate_run}, {"unit", cli_unit_run},
+    {"key", cli_key_run},         {"report", cli_report_run},
+    {"type", cli_type_run},       {"calendar", cli_calendar_run},
+    {"plan", cli_plan_run},       {"inspection", cli_inspection_run},
+    {"finding", cli_finding_run}, {"audit", cli_audit_run},
 };
 
 static void s_usage(FILE *f)
@@ -53,8 +54,25 @@ static void s_usage(FILE *f)
           "  unit import FILE.csv          add or update units from a CSV file (all or nothing)\n"
           "  unit list [--json]            list the units and their active keys\n"
           "  key add UNIT PUBLIC_KEY_FILE  register the CURVE public key of a unit's agent\n"
-          "  report list [--unit U] [--limit N] [--json]\n"
+          "  report list [--unit U] [--status S] [--limit N] [--json]\n"
           "                                list the newest reports received\n"
+          "  report show ID [--json]       one report: header, findings, body\n"
+          "  type import FILE.csv          add or update report types (all or nothing)\n"
+          "  type list [--json]            list the report types and their assignments\n"
+          "  calendar import FILE.csv      add or update holidays and swapped days\n"
+          "  calendar list [--year YYYY] [--json]\n"
+          "                                list the working-day calendar\n"
+          "  plan import FILE.csv          add or update the plan's tasks (all or nothing)\n"
+          "  plan list [--json]            list the plan's tasks\n"
+          "  inspection add UNIT --team TEXT --date DAY --conclusion NUMBER/DAY\n"
+          "                 [--due DAY] [--code CODE]\n"
+          "                                record an inspection and its remediation due date\n"
+          "  inspection show CODE [--json] an inspection, its findings and remediation reports\n"
+          "  inspection list [--unit U] [--json]\n"
+          "                                list the inspections and their progress\n"
+          "  finding add INSPECTION TEXT   add the next finding to an inspection\n"
+          "  audit [--since DAY] [--table T] [--json]\n"
+          "                                the changes operators made (audit log)\n"
           "\n"
           "options:\n"
           "  -c, --config FILE   read admin.ini (without it: defaults and PG* variables)\n"
