@@ -54,7 +54,8 @@ typedef struct s_job {
 
 struct srv_db {
     char *conninfo;
-    char *listen_sql; /* "LISTEN channel", or NULL */
+    char **listen_sql; /* "LISTEN channel" per channel */
+    size_t n_listen;
     srv_db_hooks_t hooks;
     PGconn *conn;
     s_state_t state;
@@ -202,6 +203,8 @@ static void s_connect_failed(srv_db_t *db, const char *why)
              db->attempts, (long long)db->backoff_ms, msg);
 }
 
+/* arg is non-NULL on the last LISTEN: the owner hears of the connection
+ * once every channel is in place. */
 static void s_on_listen(srv_db_t *db, int rc, const PGresult *res, void *arg)
 {
     if (rc != 0)
@@ -211,7 +214,7 @@ static void s_on_listen(srv_db_t *db, int rc, const PGresult *res, void *arg)
         s_oneline(msg, sizeof msg, PQresultErrorMessage(res));
         CCHC_LOG(CCHC_LOG_ERROR, "db_listen", "err=\"%s\"", msg);
     }
-    if (db->hooks.on_connect)
+    if (arg && db->hooks.on_connect)
         db->hooks.on_connect(db->hooks.arg);
 }
 
@@ -247,13 +250,15 @@ static void s_connect_step(srv_db_t *db)
     db->timer_ms = -1;
     db->backoff_ms = 0;
     db->attempts = 0;
-    if (!db->listen_sql) {
+    if (!db->n_listen) {
         if (db->hooks.on_connect)
             db->hooks.on_connect(db->hooks.arg);
         return;
     }
-    /* Nothing can be queued ahead of it: every job failed when we went down. */
-    srv_db_submit(db, db->listen_sql, 0, NULL, NULL, NULL, s_on_listen, NULL);
+    /* Nothing can be queued ahead of them: every job failed when we went down. */
+    for (size_t i = 0; i < db->n_listen; i++)
+        srv_db_submit(db, db->listen_sql[i], 0, NULL, NULL, NULL, s_on_listen,
+                      i + 1 == db->n_listen ? db : NULL);
 }
 
 static void s_notifies(srv_db_t *db)
@@ -350,11 +355,14 @@ srv_db_t *srv_db_new(const char *conninfo, const srv_db_hooks_t *hooks)
     db->conninfo = cchc_strdup(conninfo ? conninfo : "");
     if (hooks)
         db->hooks = *hooks;
-    if (db->hooks.listen_channel) {
+    for (size_t i = 0; db->hooks.listen_channels && db->hooks.listen_channels[i]; i++) {
         /* A channel is our own constant; quoting keeps it an identifier. */
-        for (const char *p = db->hooks.listen_channel; *p; p++)
+        const char *channel = db->hooks.listen_channels[i];
+        for (const char *p = channel; *p; p++)
             assert(*p != '"');
-        db->listen_sql = cchc_asprintf("LISTEN \"%s\"", db->hooks.listen_channel);
+        db->listen_sql = cchc_realloc(db->listen_sql, (i + 1) * sizeof *db->listen_sql);
+        db->listen_sql[i] = cchc_asprintf("LISTEN \"%s\"", channel);
+        db->n_listen = i + 1;
     }
     db->state = S_DOWN;
     db->timer_ms = -1;
@@ -368,6 +376,8 @@ void srv_db_destroy(srv_db_t **self_p)
     if (!db)
         return;
     srv_db_abandon(db);
+    for (size_t i = 0; i < db->n_listen; i++)
+        free(db->listen_sql[i]);
     free(db->listen_sql);
     free(db->conninfo);
     free(db);
@@ -398,8 +408,8 @@ int srv_db_connect(srv_db_t *db, int64_t timeout_ms, char *err, size_t errlen)
         backoff = backoff * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : backoff * 2;
     }
     db->state = S_BLOCKING;
-    if (db->listen_sql) {
-        PGresult *r = PQexec(db->conn, db->listen_sql);
+    for (size_t i = 0; i < db->n_listen; i++) {
+        PGresult *r = PQexec(db->conn, db->listen_sql[i]);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok)
             s_oneline(err, errlen, PQerrorMessage(db->conn));

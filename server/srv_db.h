@@ -4,7 +4,8 @@
  * first key load on srv_db_conn). srv_db_start turns it nonblocking; from then
  * on work is a FIFO of jobs, one statement each, run one at a time, each
  * finished by a callback. The connection is re-made with backoff when it is
- * lost, LISTEN is issued again, and the on_connect hook tells the owner.
+ * lost, LISTEN is issued again for every channel, and the on_connect hook
+ * tells the owner.
  *
  * The seam for group commit is srv_db_submit: a later version may gather
  * several jobs into one pipeline without changing its callers. */
@@ -27,7 +28,9 @@ typedef struct srv_db srv_db_t;
 typedef void srv_db_cb_t(srv_db_t *db, int rc, const PGresult *res, void *arg);
 
 typedef struct {
-    const char *listen_channel; /* LISTENed on every connection; may be NULL */
+    /* LISTENed on every connection: a NULL-terminated array of our own
+     * constant names (borrowed, must outlive the srv_db); may be NULL. */
+    const char *const *listen_channels;
     /* A NOTIFY arrived (strings borrowed for the call). */
     void (*on_notify)(const char *channel, const char *extra, void *arg);
     /* An async reconnect is done and LISTEN is in place. */

@@ -1,16 +1,30 @@
 /* srv_handle_report.c: Report, an officer's report delivered by an agent.
  *
- * Checks the principal and the few things the table needs, then queues one
- * idempotent INSERT and answers only when its result is back: an Ack after
- * the commit (also for a duplicate), NACK_INVALID when PostgreSQL refuses
- * the data, NACK_BUSY when the outcome is unknown (the agent resends, and a
- * resend of a stored report is acked as a duplicate). Owns, per report in
- * flight, an s_pending_t (the peer's routing id and the ids to echo); the
- * database job owns copies of the parameters. */
+ * A report takes two database jobs, and is answered only when the second is
+ * back (after the commit):
+ *
+ *   step      what                                         answer when it ends here
+ *   --------  -------------------------------------------  ---------------------------------
+ *   receive   the key's unit, the few things the table     NACK_UNIT_MISMATCH, NACK_INVALID
+ *             needs (s_check), the database is up         (E000), NACK_BUSY
+ *   context   job 1: cchc_report_context and the row a     Ack duplicate, NACK_INVALID with
+ *             previous delivery stored, if any             the stored findings or E008
+ *   validate  cchc_validate against that context           NACK_BUSY (bad context: our bug)
+ *   store     job 2: cchc_store_report, accepted or        Ack with warnings, NACK_INVALID
+ *             rejected with its findings                   with every finding
+ *
+ * A job whose outcome is unknown (connection lost, shutdown) is answered
+ * NACK_BUSY: the agent resends, and a resend of a stored message is
+ * answered from the stored row. Owns, per report in flight, an s_pending_t
+ * (the peer's routing id, the packed report and its parameters); the
+ * database jobs own copies of their parameters. */
+#include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
+#include "cchc_period.h"
 #include "cchc_report.h"
+#include "cchc_validate.h"
 #include "srv_server.h"
 
 #include <inttypes.h>
@@ -19,24 +33,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* autocommit: the row is committed before the result comes back, so an Ack
- * is never sent for something that could still be rolled back. The second
- * branch finds the row a previous delivery stored. */
-#define S_INSERT_SQL                                                                               \
-    "WITH ins AS (INSERT INTO reports (unit_code, agent_epoch, msg_id, report_type, "              \
-    "content_kind, period, revision, subject, sent_at, sealed_at, payload, body) VALUES ($1, "     \
-    "$2::bigint, $3::bigint, $4, $5, $6, $7::int, $8, to_timestamp($9::bigint/1000.0), CASE "      \
-    "WHEN $10::bigint > 0 THEN to_timestamp($10::bigint/1000.0) END, $11::bytea, $12::jsonb) "     \
-    "ON CONFLICT (unit_code, agent_epoch, msg_id) DO NOTHING RETURNING id) SELECT id, false "      \
-    "FROM ins UNION ALL SELECT id, true FROM reports WHERE unit_code = $1 AND agent_epoch = "      \
-    "$2::bigint AND msg_id = $3::bigint AND NOT EXISTS (SELECT 1 FROM ins)"
-#define S_NPARAMS 12
+/* The context, and the row of an earlier delivery of the same message
+ * (columns 1-4 are NULL when there is none). */
+#define S_CONTEXT_SQL                                                                              \
+    "SELECT cchc_report_context($1, $2, $3, $4)::text, r.id, r.status, r.findings::text, "         \
+    "r.payload = $7::bytea FROM (SELECT 1) x LEFT JOIN reports r ON r.unit_code = $1 AND "         \
+    "r.agent_epoch = $5::bigint AND r.msg_id = $6::bigint"
+#define S_CONTEXT_NPARAMS 7
 
-/* One report waiting for its INSERT. */
+/* autocommit: the function's writes are committed before the result comes
+ * back, so an answer is never sent for something that could be rolled back. */
+#define S_STORE_SQL                                                                                \
+    "SELECT id, duplicate, status, findings::text, same_payload FROM cchc_store_report($1, "       \
+    "$2::bigint, $3::bigint, $4, $5, $6, $7::int, $8, to_timestamp($9::bigint / 1000.0), CASE "    \
+    "WHEN $10::bigint > 0 THEN to_timestamp($10::bigint / 1000.0) END, $11::bytea, $12::jsonb, "   \
+    "$13, $14::jsonb, $15::date, $16::date, $17::date)"
+#define S_STORE_NPARAMS 17
+
+/* One report between its arrival and its answer. */
 typedef struct {
     srv_server_t *server;
-    char *unit;
+    char *unit; /* the key's unit */
     uint64_t epoch, msg_id;
+    char epoch_s[24], msg_id_s[24], revision_s[24], sent_at_s[24], sealed_at_s[24];
+    int has_sent_at;
+    char *type, *kind, *period, *subject;
+    uint8_t *payload; /* the packed report, as stored and as validated */
+    size_t payload_len;
+    char *body; /* its JSON */
     size_t rid_len;
     uint8_t rid[];
 } s_pending_t;
@@ -50,6 +74,30 @@ static int64_t s_u64_bits(uint64_t v)
     return s;
 }
 
+static void s_pending_free(s_pending_t *p)
+{
+    free(p->unit);
+    free(p->type);
+    free(p->kind);
+    free(p->period);
+    free(p->subject);
+    free(p->payload);
+    free(p->body);
+    free(p);
+}
+
+static srv_peer_t s_peer(const s_pending_t *p)
+{
+    return (srv_peer_t){.rid = p->rid, .rid_len = p->rid_len, .principal = p->unit};
+}
+
+static void s_busy(s_pending_t *p, const char *detail)
+{
+    srv_peer_t peer = s_peer(p);
+    srv_server_nack(p->server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY, detail,
+                    NULL);
+}
+
 static int s_sqlstate_is_data(const char *state)
 {
     /* 22: data exception, 23: integrity constraint violation. Only these
@@ -59,66 +107,364 @@ static int s_sqlstate_is_data(const char *state)
     return state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0);
 }
 
-static void s_on_stored(srv_db_t *db, int rc, const PGresult *res, void *arg)
+/* An error result of either job: NACK_INVALID when the data is to blame,
+ * else NACK_BUSY. */
+static void s_db_failed(s_pending_t *p, const PGresult *res, const char *job)
 {
-    s_pending_t *p = arg;
-    srv_server_t *self = p->server;
-    srv_counters_t *c = srv_server_counters(self);
-    srv_peer_t peer = {.rid = p->rid, .rid_len = p->rid_len, .principal = p->unit};
     char unit[100], msg[400];
+    srv_peer_t peer = s_peer(p);
     srv_server_logstr(unit, sizeof unit, p->unit);
-    if (rc != 0) {
-        /* srv_db logged the loss once, with how many jobs it took along. */
-        CCHC_LOG(CCHC_LOG_DEBUG, "report_busy", "unit=%s msg_id=%" PRIu64 " reason=db_lost", unit,
-                 p->msg_id);
-        srv_server_nack(self, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
-                        "not stored in time (database lost or server stopping); resend later",
-                        NULL);
-        goto out;
-    }
-    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-        /* No row at all cannot happen short of a concurrent delete; it is
-         * still not new, so it is acked as a duplicate. */
-        int64_t id = 0;
-        int duplicate = 1;
-        if (PQntuples(res) > 0) {
-            id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-            duplicate = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-        }
-        if (duplicate)
-            c->duplicates++;
-        else
-            c->stored++;
-        CCHC_LOG(CCHC_LOG_INFO, "report_stored",
-                 "unit=%s epoch=%" PRIu64 " msg_id=%" PRIu64 " id=%" PRId64 " duplicate=%d", unit,
-                 p->epoch, p->msg_id, id, duplicate);
-        srv_server_ack(self, &peer, p->epoch, p->msg_id, id, duplicate);
-        goto out;
-    }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     char *detail = cchc_asprintf("%s: %s", state ? state : "?????",
                                  primary ? primary : PQresultErrorMessage(res));
     srv_server_logstr(msg, sizeof msg, detail);
     if (s_sqlstate_is_data(state)) {
-        CCHC_LOG(CCHC_LOG_WARN, "report_rejected", "unit=%s msg_id=%" PRIu64 " err=%s", unit,
-                 p->msg_id, msg);
-        srv_server_nack(self, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
+        CCHC_LOG(CCHC_LOG_WARN, "report_refused", "unit=%s msg_id=%" PRIu64 " job=%s err=%s", unit,
+                 p->msg_id, job, msg);
+        srv_server_nack(p->server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
                         detail, NULL);
     } else {
-        CCHC_LOG(CCHC_LOG_ERROR, "db_error", "unit=%s msg_id=%" PRIu64 " err=%s", unit, p->msg_id,
-                 msg);
-        srv_server_nack(self, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY, detail,
-                        NULL);
+        CCHC_LOG(CCHC_LOG_ERROR, "db_error", "unit=%s msg_id=%" PRIu64 " job=%s err=%s", unit,
+                 p->msg_id, job, msg);
+        srv_server_nack(p->server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
+                        detail, NULL);
     }
     free(detail);
+}
+
+/* Findings from the JSON text of a findings column (NULL or bad: none). */
+static void s_findings_parse(cchc_findings_t *f, const char *text)
+{
+    json_t *arr = text ? json_loads(text, 0, NULL) : NULL;
+    if (arr)
+        cchc_findings_from_json(f, arr);
+    json_decref(arr);
+}
+
+/* Replaces, in place, every byte that does not start a valid UTF-8 sequence
+ * with '?'. */
+static void s_utf8_fix(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+        if (n && i + n <= len && cchc_wire_text_ok(s + i, n)) {
+            i += n;
+        } else {
+            s[i++] = '?';
+        }
+    }
+}
+
+/* A finding's text that is not UTF-8 is a bug in a rule's message; it
+ * would be dropped from the stored JSON and make the Nack unpackable, so
+ * the officer would not learn what to fix. The code and path survive. */
+static void s_findings_fix(cchc_findings_t *f, const char *unit, uint64_t msg_id)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        cchc_finding_t *x = &f->v[i];
+        char *texts[] = {x->path, x->msg_vi, x->msg_en};
+        for (size_t k = 0; k < 3; k++) {
+            if (cchc_wire_text_ok(texts[k], strlen(texts[k])))
+                continue;
+            CCHC_LOG(CCHC_LOG_ERROR, "finding_not_utf8", "unit=%s msg_id=%" PRIu64 " code=%s", unit,
+                     msg_id, x->code);
+            s_utf8_fix(texts[k]);
+        }
+    }
+}
+
+/* "E016,E017": the distinct error codes, in order, cut to fit buf. */
+static const char *s_codes(const cchc_findings_t *f, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < f->n; i++) {
+        const char *code = f->v[i].code;
+        if (code[0] != 'E')
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(f->v[j].code, code) == 0;
+        if (seen || o + strlen(code) + 2 > len)
+            continue;
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "", code);
+    }
+    return o ? buf : "-";
+}
+
+/* The message was stored before (by an earlier delivery, or by one that
+ * overtook this one between the two jobs): answer from the stored row. */
+static void s_answer_stored(s_pending_t *p, int64_t id, const char *status, const char *findings,
+                            int same_payload)
+{
+    srv_server_t *self = p->server;
+    srv_peer_t peer = s_peer(p);
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    char unit[100], codes[200];
+    srv_server_logstr(unit, sizeof unit, p->unit);
+    if (!same_payload) {
+        /* The agent reused an id for something else: neither version can be
+         * trusted to be what the officer meant, so nothing more is stored. */
+        cchc_findings_add(&f, "E008", "$",
+                          "Mã thư (msg_id) này đã được gửi trước đó với nội dung khác; báo cáo "
+                          "không được lưu. Đây là lỗi của phần mềm trạm, hãy cập nhật cchc-agent "
+                          "và gửi lại báo cáo.",
+                          "The same message id was sent before with different content; the "
+                          "report was not stored. This is an agent bug: update cchc-agent and "
+                          "send the report again.");
+        CCHC_LOG(CCHC_LOG_WARN, "report_conflict",
+                 "unit=%s epoch=%" PRIu64 " msg_id=%" PRIu64 " stored_id=%" PRId64, unit, p->epoch,
+                 p->msg_id, id);
+        srv_server_nack(self, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
+                        "message id reused with different content", &f);
+    } else if (strcmp(status, "rejected") == 0) {
+        s_findings_parse(&f, findings);
+        CCHC_LOG(CCHC_LOG_INFO, "report_rejected",
+                 "unit=%s msg_id=%" PRIu64 " id=%" PRId64 " duplicate=1 errors=%zu codes=%s", unit,
+                 p->msg_id, id, f.errors, s_codes(&f, codes, sizeof codes));
+        srv_server_nack(self, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
+                        "the report breaks the rules", &f);
+    } else {
+        s_findings_parse(&f, findings);
+        srv_server_counters(self)->duplicates++;
+        CCHC_LOG(CCHC_LOG_INFO, "report_stored",
+                 "unit=%s epoch=%" PRIu64 " msg_id=%" PRIu64 " id=%" PRId64 " duplicate=1", unit,
+                 p->epoch, p->msg_id, id);
+        srv_server_ack(self, &peer, p->epoch, p->msg_id, id, 1, &f);
+    }
+    cchc_findings_clear(&f);
+}
+
+static void s_on_stored(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    s_pending_t *p = arg;
+    srv_server_t *self = p->server;
+    srv_counters_t *c = srv_server_counters(self);
+    srv_peer_t peer = s_peer(p);
+    char unit[100], codes[200];
+    srv_server_logstr(unit, sizeof unit, p->unit);
+    if (rc != 0) {
+        /* srv_db logged the loss once, with how many jobs it took along. */
+        CCHC_LOG(CCHC_LOG_DEBUG, "report_busy", "unit=%s msg_id=%" PRIu64 " reason=db_lost", unit,
+                 p->msg_id);
+        s_busy(p, "not stored in time (database lost or server stopping); resend later");
+        goto out;
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        s_db_failed(p, res, "store");
+        goto out;
+    }
+    if (PQntuples(res) != 1) {
+        /* A conflict whose row is gone (deleted in between): unknown. */
+        CCHC_LOG(CCHC_LOG_ERROR, "db_error", "unit=%s msg_id=%" PRIu64 " job=store rows=%d", unit,
+                 p->msg_id, PQntuples(res));
+        s_busy(p, "not stored; resend later");
+        goto out;
+    }
+    int64_t id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    const char *status = PQgetvalue(res, 0, 2);
+    const char *findings = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3);
+    if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+        s_answer_stored(p, id, status, findings, strcmp(PQgetvalue(res, 0, 4), "t") == 0);
+        goto out;
+    }
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    s_findings_parse(&f, findings);
+    c->stored++;
+    if (strcmp(status, "accepted") == 0) {
+        c->accepted++;
+        CCHC_LOG(CCHC_LOG_INFO, "report_accepted",
+                 "unit=%s type=%s period=%s revision=%s epoch=%" PRIu64 " msg_id=%" PRIu64
+                 " id=%" PRId64 " warnings=%zu",
+                 unit, p->type, p->period[0] ? p->period : "-", p->revision_s, p->epoch, p->msg_id,
+                 id, f.warnings);
+        srv_server_ack(self, &peer, p->epoch, p->msg_id, id, 0, &f);
+    } else {
+        c->rejected++;
+        CCHC_LOG(CCHC_LOG_INFO, "report_rejected",
+                 "unit=%s type=%s period=%s msg_id=%" PRIu64 " id=%" PRId64 " errors=%zu codes=%s",
+                 unit, p->type, p->period[0] ? p->period : "-", p->msg_id, id, f.errors,
+                 s_codes(&f, codes, sizeof codes));
+        srv_server_nack(self, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
+                        "the report breaks the rules", &f);
+    }
+    cchc_findings_clear(&f);
 out:
-    free(p->unit);
-    free(p);
+    s_pending_free(p);
+}
+
+/* The data window and due date of a periodic report, from its type's rules
+ * in the context and the calendar, as YYYY-MM-DD (empty when unknown: the
+ * type is not known, or its rule does not parse). The periods row the
+ * store writes is computed here so that SQL and the agent share one
+ * implementation of the rules (cchc_period). */
+static void s_period_dates(const json_t *doc, const cchc_vctx_t *ctx, const cchc_report_t *r,
+                           char start[16], char end[16], char due[16])
+{
+    start[0] = end[0] = due[0] = '\0';
+    if (r->content_case != CCHC__V1__REPORT__CONTENT_PERIODIC || !r->period || !r->period[0])
+        return;
+    const json_t *type = NULL, *t;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "types"), i, t)
+    {
+        const char *code = json_string_value(json_object_get(t, "code"));
+        if (code && strcmp(code, r->type) == 0)
+            type = t;
+    }
+    cchc_period_t period;
+    cchc_cutoff_t cutoff;
+    cchc_due_rule_t rule;
+    const char *cutoff_text = json_string_value(json_object_get(type, "cutoff_rule"));
+    const char *due_text = json_string_value(json_object_get(type, "due_rule"));
+    if (!type || !cutoff_text || cchc_period_parse(r->period, &period) != 0 ||
+        cchc_cutoff_parse(cutoff_text, &cutoff) != 0)
+        return;
+    cchc_day_t a, b, d;
+    cchc_period_range(&period, cutoff, &a, &b);
+    cchc_day_format(a, start, 16);
+    cchc_day_format(b, end, 16);
+    if (due_text && cchc_due_rule_parse(due_text, &rule) == 0 &&
+        cchc_due_date(&rule, cchc_vctx_calendar(ctx), &period, cutoff, CCHC_DAY_NONE, &d) == 0)
+        cchc_day_format(d, due, 16);
+}
+
+/* Validates against the context document, then queues the store. Answers
+ * (and frees p) itself when it cannot go on; else job 2 owns p. */
+static void s_validate_and_store(s_pending_t *p, const char *context)
+{
+    srv_server_t *self = p->server;
+    char unit[100], err[300] = "", msg[400];
+    cchc_vctx_t *ctx = NULL;
+    cchc_report_t *r = NULL;
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    json_t *findings = NULL;
+    char *findings_text = NULL;
+    int queued = 0;
+    srv_server_logstr(unit, sizeof unit, p->unit);
+
+    json_error_t jerr;
+    json_t *doc = json_loads(context, 0, &jerr);
+    if (!doc)
+        snprintf(err, sizeof err, "context is not JSON: %s (line %d)", jerr.text, jerr.line);
+    else
+        ctx = cchc_vctx_new(doc, err, sizeof err);
+    if (!ctx) {
+        /* The document comes from our own SQL: its being wrong is our bug,
+         * not the officer's, so the report is kept by the agent. */
+        CCHC_LOG(CCHC_LOG_ERROR, "context_invalid", "unit=%s msg_id=%" PRIu64 " err=%s", unit,
+                 p->msg_id, srv_server_logstr(msg, sizeof msg, err));
+        s_busy(p, "server cannot check reports now; resend later");
+        goto out;
+    }
+    cchc_vctx_set_key_unit(ctx, p->unit);
+    cchc_vctx_set_today(ctx, cchc_day_of_instant(cchc_clock_now_ms()));
+    if (cchc_wire_unpack_report(p->payload, p->payload_len, p->payload_len, &r, err, sizeof err) !=
+        0) {
+        /* We packed these bytes ourselves a moment ago. */
+        CCHC_LOG(CCHC_LOG_ERROR, "report_unpack", "unit=%s msg_id=%" PRIu64 " err=%s", unit,
+                 p->msg_id, srv_server_logstr(msg, sizeof msg, err));
+        s_busy(p, "server cannot check reports now; resend later");
+        goto out;
+    }
+    int errors = cchc_validate(r, ctx, &f);
+    char start[16], end[16], due[16];
+    s_period_dates(doc, ctx, r, start, end, due);
+    s_findings_fix(&f, unit, p->msg_id);
+    findings = cchc_findings_to_json(&f);
+    findings_text = json_dumps(findings, JSON_COMPACT);
+    if (json_array_size(findings) != f.n) {
+        /* cchc_findings_to_json drops a finding whose text is not UTF-8: a
+         * bug in a rule's message. The verdict stands; say what was lost. */
+        CCHC_LOG(CCHC_LOG_ERROR, "findings_lost",
+                 "unit=%s msg_id=%" PRIu64 " findings=%zu kept=%zu", unit, p->msg_id, f.n,
+                 json_array_size(findings));
+    }
+
+    const char *values[S_STORE_NPARAMS] = {p->unit,
+                                           p->epoch_s,
+                                           p->msg_id_s,
+                                           p->type,
+                                           p->kind,
+                                           p->period,
+                                           p->revision_s,
+                                           p->subject,
+                                           p->has_sent_at ? p->sent_at_s : NULL,
+                                           p->sealed_at_s,
+                                           (const char *)p->payload,
+                                           p->body,
+                                           errors ? "rejected" : "accepted",
+                                           findings_text,
+                                           start[0] ? start : NULL,
+                                           end[0] ? end : NULL,
+                                           due[0] ? due : NULL};
+    int lengths[S_STORE_NPARAMS] = {0}, formats[S_STORE_NPARAMS] = {0};
+    lengths[10] = (int)p->payload_len; /* bounded by max_frame */
+    formats[10] = 1;
+    CCHC_LOG(CCHC_LOG_DEBUG, "report_validated",
+             "unit=%s msg_id=%" PRIu64 " errors=%d findings=%zu cutoff=%s..%s due=%s", unit,
+             p->msg_id, errors, f.n, start[0] ? start : "-", end[0] ? end : "-",
+             due[0] ? due : "-");
+    /* Not refused for a full queue: job 1 already counted against it, and
+     * turning the report away now would waste the work done. */
+    if (srv_db_submit(srv_server_db(self), S_STORE_SQL, S_STORE_NPARAMS, values, lengths, formats,
+                      s_on_stored, p) != 0) {
+        CCHC_LOG(CCHC_LOG_DEBUG, "report_busy", "unit=%s msg_id=%" PRIu64 " reason=db_down", unit,
+                 p->msg_id);
+        s_busy(p, "database unavailable; resend later");
+        goto out;
+    }
+    queued = 1;
+out:
+    free(findings_text);
+    json_decref(findings);
+    cchc_findings_clear(&f);
+    cchc_report_free(&r);
+    cchc_vctx_destroy(&ctx);
+    json_decref(doc);
+    if (!queued)
+        s_pending_free(p);
+}
+
+static void s_on_context(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    s_pending_t *p = arg;
+    char unit[100];
+    srv_server_logstr(unit, sizeof unit, p->unit);
+    if (rc != 0) {
+        CCHC_LOG(CCHC_LOG_DEBUG, "report_busy", "unit=%s msg_id=%" PRIu64 " reason=db_lost", unit,
+                 p->msg_id);
+        s_busy(p, "not checked in time (database lost or server stopping); resend later");
+        s_pending_free(p);
+        return;
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        s_db_failed(p, res, "context");
+        s_pending_free(p);
+        return;
+    }
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        CCHC_LOG(CCHC_LOG_ERROR, "db_error", "unit=%s msg_id=%" PRIu64 " job=context rows=%d", unit,
+                 p->msg_id, PQntuples(res));
+        s_busy(p, "server cannot check reports now; resend later");
+        s_pending_free(p);
+        return;
+    }
+    if (!PQgetisnull(res, 0, 1)) {
+        s_answer_stored(p, strtoll(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 2),
+                        PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
+                        strcmp(PQgetvalue(res, 0, 4), "t") == 0);
+        s_pending_free(p);
+        return;
+    }
+    s_validate_and_store(p, PQgetvalue(res, 0, 0));
 }
 
 /* What the table needs and the decoder cannot know; every problem is a
- * finding. The district's rules are a later layer (cchc_validate). */
+ * finding. The district's rules come after, against the context. */
 static void s_check(const cchc_envelope_t *env, const Cchc__V1__Report *r, cchc_findings_t *f)
 {
     if (!r || !cchc_report_kind(r))
@@ -154,9 +500,9 @@ static const char *s_subject(const Cchc__V1__Report *r)
     return "";
 }
 
-/* Builds the parameters and queues the INSERT; when it cannot, answers the
- * peer with a Nack. */
-static void s_store(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env,
+/* Packs the report, keeps what both jobs need and queues job 1; when it
+ * cannot, answers the peer with a Nack. */
+static void s_begin(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env,
                     const Cchc__V1__Report *r, const char *unit)
 {
     uint8_t *payload = NULL;
@@ -178,44 +524,42 @@ static void s_store(srv_server_t *self, const srv_peer_t *peer, const cchc_envel
         why = "report cannot be written as JSON";
         goto out;
     }
-    char epoch[24], msg_id[24], revision[24], sent_at[24], sealed_at[24];
-    snprintf(epoch, sizeof epoch, "%" PRId64, s_u64_bits(env->agent_epoch));
-    snprintf(msg_id, sizeof msg_id, "%" PRIu64, env->msg_id);
-    snprintf(revision, sizeof revision, "%" PRId64, r->revision);
-    snprintf(sent_at, sizeof sent_at, "%" PRId64, env->sent_at_ms);
-    snprintf(sealed_at, sizeof sealed_at, "%" PRId64, r->sealed_at_ms);
-    const char *values[S_NPARAMS] = {peer->principal,
-                                     epoch,
-                                     msg_id,
-                                     r->type,
-                                     cchc_report_kind(r),
-                                     r->period ? r->period : "",
-                                     revision,
-                                     s_subject(r),
-                                     env->sent_at_ms ? sent_at : NULL,
-                                     sealed_at,
-                                     (const char *)payload,
-                                     body};
-    int lengths[S_NPARAMS] = {0};
-    int formats[S_NPARAMS] = {0};
-    lengths[10] = (int)payload_len; /* bounded by max_frame */
-    formats[10] = 1;
-
     srv_db_t *db = srv_server_db(self);
     if (srv_db_pending(db) >= SRV_SERVER_MAX_PENDING) {
         why = "server queue full; resend later";
         goto out;
     }
-    s_pending_t *p = cchc_malloc(sizeof *p + peer->rid_len);
+    s_pending_t *p = cchc_calloc(1, sizeof *p + peer->rid_len);
     p->server = self;
     p->unit = cchc_strdup(peer->principal);
     p->epoch = env->agent_epoch;
     p->msg_id = env->msg_id;
+    snprintf(p->epoch_s, sizeof p->epoch_s, "%" PRId64, s_u64_bits(env->agent_epoch));
+    snprintf(p->msg_id_s, sizeof p->msg_id_s, "%" PRIu64, env->msg_id);
+    snprintf(p->revision_s, sizeof p->revision_s, "%" PRId64, r->revision);
+    snprintf(p->sent_at_s, sizeof p->sent_at_s, "%" PRId64, env->sent_at_ms);
+    snprintf(p->sealed_at_s, sizeof p->sealed_at_s, "%" PRId64, r->sealed_at_ms);
+    p->has_sent_at = env->sent_at_ms != 0;
+    p->type = cchc_strdup(r->type);
+    p->kind = cchc_strdup(cchc_report_kind(r));
+    p->period = cchc_strdup(r->period ? r->period : "");
+    p->subject = cchc_strdup(s_subject(r));
+    p->payload = payload;
+    p->payload_len = payload_len;
+    p->body = body;
+    payload = NULL;
+    body = NULL;
     p->rid_len = peer->rid_len;
     memcpy(p->rid, peer->rid, peer->rid_len);
-    if (srv_db_submit(db, S_INSERT_SQL, S_NPARAMS, values, lengths, formats, s_on_stored, p) != 0) {
-        free(p->unit);
-        free(p);
+
+    const char *values[S_CONTEXT_NPARAMS] = {
+        p->unit, p->type, p->period, p->subject, p->epoch_s, p->msg_id_s, (const char *)p->payload};
+    int lengths[S_CONTEXT_NPARAMS] = {0}, formats[S_CONTEXT_NPARAMS] = {0};
+    lengths[6] = (int)p->payload_len;
+    formats[6] = 1;
+    if (srv_db_submit(db, S_CONTEXT_SQL, S_CONTEXT_NPARAMS, values, lengths, formats, s_on_context,
+                      p) != 0) {
+        s_pending_free(p);
         why = "database unavailable; resend later";
         goto out;
     }
@@ -277,5 +621,5 @@ void srv_handle_report(srv_server_t *self, const srv_peer_t *peer, const cchc_en
                         "database unavailable; resend later", NULL);
         return;
     }
-    s_store(self, peer, env, r, unit);
+    s_begin(self, peer, env, r, unit);
 }

@@ -5,7 +5,14 @@
  * SIGTERM/SIGINT write to. One thread does everything: a poll waits on the
  * ROUTER, the ZAP socket, the PostgreSQL socket (a raw fd, re-read every
  * turn since a reconnect changes it) and the self-pipe, with a timeout taken
- * from the next timer (reconnect backoff, shutdown deadline).
+ * from the next timer (reconnect backoff, metadata announcement, peer
+ * pruning, shutdown deadline).
+ *
+ * Metadata: the database NOTIFYs cchc_meta when an operator changes what
+ * agents sync. Notifications are gathered for SRV_SERVER_META_COALESCE_MS,
+ * then every agent in the peer table (srv_peers) is sent one MetaChanged.
+ * After a reconnect the same is done, since notifications sent while we
+ * were away are lost.
  *
  * Shutdown: the first signal stops reading the ROUTER; the loop goes on
  * until every queued database job has finished and its answer is sent, or
@@ -30,6 +37,9 @@
 #include <zmq.h>
 
 #define S_KEYS_CHANNEL "cchc_keys"
+#define S_META_CHANNEL "cchc_meta"
+/* How often silent peers are looked for. */
+#define S_PRUNE_EVERY_MS 60000
 /* Messages read from the ROUTER per turn, so that database results and
  * handshakes are not starved by a flood. */
 #define S_READ_BATCH 256
@@ -44,6 +54,9 @@ struct srv_server {
     int64_t grace_ms;
     int wake[2]; /* self-pipe: the signal handler writes, the loop reads */
     int reload_inflight, reload_again;
+    srv_peers_t *peers;
+    int64_t meta_due_ms;  /* monotonic; -1 when no announcement is waiting */
+    int64_t prune_due_ms; /* monotonic */
     srv_counters_t counters;
 };
 
@@ -126,16 +139,28 @@ static void s_reload_keys(srv_server_t *self)
         self->reload_inflight = 1;
 }
 
+/* The first change starts the wait; later ones ride along. */
+static void s_meta_schedule(srv_server_t *self)
+{
+    if (self->meta_due_ms < 0)
+        self->meta_due_ms = cchc_clock_mono_ms() + SRV_SERVER_META_COALESCE_MS;
+}
+
 static void s_on_notify(const char *channel, const char *extra, void *arg)
 {
-    CCHC_LOG(CCHC_LOG_DEBUG, "db_notify", "channel=%s", channel);
+    char what[100];
+    CCHC_LOG(CCHC_LOG_DEBUG, "db_notify", "channel=%s extra=%s", channel,
+             srv_server_logstr(what, sizeof what, extra));
     if (strcmp(channel, S_KEYS_CHANNEL) == 0)
         s_reload_keys(arg);
+    else if (strcmp(channel, S_META_CHANNEL) == 0)
+        s_meta_schedule(arg);
 }
 
 static void s_on_connect(void *arg)
 {
     s_reload_keys(arg);
+    s_meta_schedule(arg);
 }
 
 /* ---- construction ------------------------------------------------------------ */
@@ -198,12 +223,16 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     self->max_frame = (size_t)cfg->max_frame;
     self->grace_ms = cfg->shutdown_grace_ms;
     self->wake[0] = self->wake[1] = -1;
+    self->peers = srv_peers_new();
+    self->meta_due_ms = -1;
+    self->prune_due_ms = cchc_clock_mono_ms() + S_PRUNE_EVERY_MS;
     self->ctx = zmq_ctx_new();
     if (!self->ctx) {
         snprintf(err, errlen, "could not create zmq context: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    srv_db_hooks_t hooks = {.listen_channel = S_KEYS_CHANNEL,
+    static const char *const channels[] = {S_KEYS_CHANNEL, S_META_CHANNEL, NULL};
+    srv_db_hooks_t hooks = {.listen_channels = channels,
                             .on_notify = s_on_notify,
                             .on_connect = s_on_connect,
                             .arg = self};
@@ -260,6 +289,7 @@ void srv_server_destroy(srv_server_t **self_p)
         zmq_close(self->router);
     srv_zap_destroy(&self->zap);
     srv_db_destroy(&self->db);
+    srv_peers_destroy(&self->peers);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     for (int i = 0; i < 2; i++)
@@ -282,28 +312,43 @@ srv_counters_t *srv_server_counters(srv_server_t *self)
     return &self->counters;
 }
 
+srv_peers_t *srv_server_peers(srv_server_t *self)
+{
+    return self->peers;
+}
+
+size_t srv_server_max_frame(const srv_server_t *self)
+{
+    return self->max_frame;
+}
+
 int srv_server_send(srv_server_t *self, const srv_peer_t *peer, const uint8_t *buf, size_t len)
 {
     if (self->router &&
         zmq_send(self->router, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
         zmq_send(self->router, buf, len, ZMQ_DONTWAIT) >= 0)
         return CCHC_OK;
+    int err = self->router ? zmq_errno() : 0;
     char unit[100];
     self->counters.send_failed++;
     CCHC_LOG(CCHC_LOG_WARN, "send_failed", "unit=%s err=\"%s\"",
              srv_server_logstr(unit, sizeof unit, peer->principal),
-             self->router ? zmq_strerror(zmq_errno()) : "socket closed");
+             err ? zmq_strerror(err) : "socket closed");
+    /* The connection is gone (ROUTER_MANDATORY says so); a reconnect comes
+     * with a new routing id and is recorded by its first message. */
+    if (err == EHOSTUNREACH)
+        srv_peers_remove(self->peers, peer->rid, peer->rid_len);
     return CCHC_EAGAIN;
 }
 
 void srv_server_ack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
-                    int64_t report_id, int duplicate)
+                    int64_t report_id, int duplicate, const cchc_findings_t *warnings)
 {
     cchc_findings_t none = CCHC_FINDINGS_INIT;
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cchc_wire_pack_ack(peer->principal, epoch, msg_id, report_id, duplicate, &none, &buf,
-                           &len) != 0) {
+    if (cchc_wire_pack_ack(peer->principal, epoch, msg_id, report_id, duplicate,
+                           warnings ? warnings : &none, &buf, &len) != 0) {
         CCHC_LOG(CCHC_LOG_ERROR, "pack_ack", "msg_id=%llu", (unsigned long long)msg_id);
         return;
     }
@@ -387,9 +432,15 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
     case CCHC__V1__ENVELOPE__BODY_REPORT:
         srv_handle_report(self, peer, env);
         break;
+    case CCHC__V1__ENVELOPE__BODY_META_REQUEST:
+        srv_handle_meta_request(self, peer, env);
+        break;
     case CCHC__V1__ENVELOPE__BODY_ACK:
     case CCHC__V1__ENVELOPE__BODY_NACK:
-        /* An answer is never answered, so two confused peers cannot loop. */
+    case CCHC__V1__ENVELOPE__BODY_META:
+    case CCHC__V1__ENVELOPE__BODY_META_CHANGED:
+        /* An answer (or an announcement, which only the server makes) is
+         * never answered, so two confused peers cannot loop. */
         self->counters.ignored++;
         CCHC_LOG(CCHC_LOG_DEBUG, "ignored", "unit=%s body=%d", unit, (int)env->body_case);
         break;
@@ -434,6 +485,10 @@ static void s_read_router(srv_server_t *self)
         srv_peer_t peer = {.rid = zmq_msg_data(&rid),
                            .rid_len = zmq_msg_size(&rid),
                            .principal = user ? user : ""};
+        /* Any message proves the agent is there, whatever it says. */
+        if (peer.principal[0])
+            srv_peers_touch(self->peers, peer.rid, peer.rid_len, peer.principal,
+                            cchc_clock_mono_ms());
         s_dispatch(self, &peer, zmq_msg_data(&msg), zmq_msg_size(&msg), extra);
         zmq_msg_close(&msg);
         zmq_msg_close(&rid);
@@ -490,10 +545,28 @@ static void s_log_counters(const srv_server_t *self)
              "received=%llu hellos=%llu reports=%llu stored=%llu duplicates=%llu acked=%llu "
              "nack_unit_mismatch=%llu nack_invalid=%llu nack_unsupported=%llu "
              "nack_malformed=%llu nack_busy=%llu ignored=%llu send_failed=%llu "
-             "zap_accepted=%llu zap_refused=%llu",
+             "accepted=%llu rejected=%llu meta_requests=%llu meta_sent=%llu "
+             "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu",
              c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
              c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
-             c->nack_busy, c->ignored, c->send_failed, zap_ok, zap_refused);
+             c->nack_busy, c->ignored, c->send_failed, c->accepted, c->rejected, c->meta_requests,
+             c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused);
+}
+
+/* The server's own timers, after the database's. */
+static void s_on_timers(srv_server_t *self, int64_t now)
+{
+    if (self->meta_due_ms >= 0 && now >= self->meta_due_ms) {
+        self->meta_due_ms = -1;
+        srv_handle_meta_broadcast(self);
+    }
+    if (now >= self->prune_due_ms) {
+        self->prune_due_ms = now + S_PRUNE_EVERY_MS;
+        size_t gone = srv_peers_prune(self->peers, now);
+        if (gone)
+            CCHC_LOG(CCHC_LOG_DEBUG, "peers_pruned", "gone=%zu left=%zu", gone,
+                     srv_peers_count(self->peers));
+    }
 }
 
 int srv_server_run(srv_server_t *self)
@@ -522,8 +595,10 @@ int srv_server_run(srv_server_t *self)
             items[n++] = (zmq_pollitem_t){.fd = fd, .events = events};
         }
         int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
-        if (draining && (next < 0 || deadline < next))
-            next = deadline;
+        int64_t mine[3] = {draining ? deadline : -1, self->meta_due_ms, self->prune_due_ms};
+        for (int k = 0; k < 3; k++)
+            if (mine[k] >= 0 && (next < 0 || mine[k] < next))
+                next = mine[k];
         long timeout = next < 0 ? -1 : next <= now ? 0 : (long)(next - now);
         if (zmq_poll(items, n, timeout) < 0) {
             if (zmq_errno() == EINTR)
@@ -552,6 +627,7 @@ int srv_server_run(srv_server_t *self)
             s_read_router(self);
         now = cchc_clock_mono_ms();
         srv_db_on_timer(self->db, now);
+        s_on_timers(self, now);
         if (draining && srv_db_pending(self->db) == 0)
             break;
         if (draining && now >= deadline) {

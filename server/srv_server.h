@@ -11,10 +11,14 @@
 #include "cchc_wire.h"
 #include "srv_config.h"
 #include "srv_db.h"
+#include "srv_peers.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* After a change is announced, wait this long for more before telling agents
+ * (an import changes hundreds of rows, one NOTIFY each). */
+#define SRV_SERVER_META_COALESCE_MS 200
 /* Reports waiting for the database beyond this are answered NACK_BUSY. */
 #define SRV_SERVER_MAX_PENDING 10000
 /* How long the first connection to PostgreSQL may take, retries included. */
@@ -27,7 +31,9 @@ typedef struct {
     unsigned long long received; /* messages read from the ROUTER */
     unsigned long long hellos;
     unsigned long long reports;    /* Report messages received */
-    unsigned long long stored;     /* rows inserted */
+    unsigned long long stored;     /* rows inserted (accepted or rejected) */
+    unsigned long long accepted;   /* of which accepted */
+    unsigned long long rejected;   /* of which rejected, with their findings */
     unsigned long long duplicates; /* acks for a row stored before */
     unsigned long long acked;      /* Acks sent */
     unsigned long long nack_unit_mismatch;
@@ -37,6 +43,10 @@ typedef struct {
     unsigned long long nack_busy;
     unsigned long long ignored;     /* Ack/Nack sent to us: answers are never answered */
     unsigned long long send_failed; /* peer gone or its queue full */
+    unsigned long long meta_requests;
+    unsigned long long meta_sent;      /* Meta with the document */
+    unsigned long long meta_unchanged; /* Meta saying "you have it" */
+    unsigned long long meta_changed;   /* MetaChanged sent, one per peer */
 } srv_counters_t;
 
 /* Who sent a message: its routing id on the ROUTER and the unit code that
@@ -63,13 +73,17 @@ int srv_server_run(srv_server_t *self);
 /* For handlers. Borrowed. */
 srv_db_t *srv_server_db(srv_server_t *self);
 srv_counters_t *srv_server_counters(srv_server_t *self);
+srv_peers_t *srv_server_peers(srv_server_t *self);
+/* The largest frame we send or receive, bytes. */
+size_t srv_server_max_frame(const srv_server_t *self);
 
 /* Sends one frame to a peer without blocking. A peer that is gone or slow
- * is logged and counted, not fatal: the agent resends. 0 or CCHC_EAGAIN. */
+ * is logged and counted, not fatal: the agent resends. A peer that is gone
+ * (EHOSTUNREACH) leaves the peer table. 0 or CCHC_EAGAIN. */
 int srv_server_send(srv_server_t *self, const srv_peer_t *peer, const uint8_t *buf, size_t len);
-/* Packs and sends an Ack; counts it. */
+/* Packs and sends an Ack with its warnings (may be NULL); counts it. */
 void srv_server_ack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
-                    int64_t report_id, int duplicate);
+                    int64_t report_id, int duplicate, const cchc_findings_t *warnings);
 /* Packs and sends a Nack (findings may be NULL); counts it by reason. */
 void srv_server_nack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
                      Cchc__V1__NackReason reason, const char *detail,
@@ -83,5 +97,10 @@ const char *srv_server_logstr(char *buf, size_t len, const char *s);
 /* One handler per message kind. env and peer are borrowed for the call. */
 void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env);
 void srv_handle_report(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env);
+void srv_handle_meta_request(srv_server_t *self, const srv_peer_t *peer,
+                             const cchc_envelope_t *env);
+
+/* Sends MetaChanged to every peer in the table (srv_handle_meta.c). */
+void srv_handle_meta_broadcast(srv_server_t *self);
 
 #endif
