@@ -413,7 +413,16 @@ static void s_rule_unit(s_val_t *v)
                S_F("Unit \"%s\" is unknown: check the unit code or sync the metadata again.", a));
         return;
     }
+    /* The day the unit must be open: the period's cut-off end; for an event
+     * report the event (the inspection's conclusion, the task's due date), so
+     * that a report on a past event is judged on the unit as it was then. */
     cchc_day_t day = v->end;
+    if (day == CCHC_DAY_NONE && v->insp &&
+        v->r->content_case == CCHC__V1__REPORT__CONTENT_REMEDIATION)
+        day = v->insp->concluded != CCHC_DAY_NONE ? v->insp->concluded : v->insp->date;
+    if (day == CCHC_DAY_NONE && v->task &&
+        v->r->content_case == CCHC__V1__REPORT__CONTENT_TASK_PROGRESS)
+        day = v->task->due;
     if (day == CCHC_DAY_NONE && (!v->kind || strcmp(v->kind, "periodic") != 0))
         day = c->today;
     if (day == CCHC_DAY_NONE)

@@ -76,6 +76,18 @@ CCHC() { "$BIN/cchc" -c "$VAR/admin.ini" "$@"; }
 CCHC migrate
 say "Nạp danh sách đơn vị Sơn Động / loading the Sơn Động units"
 CCHC unit import "$ROOT/deploy/data/units.csv"
+say "Nạp loại báo cáo, lịch làm việc, kế hoạch, đợt kiểm tra / types, calendar, plan, inspection"
+CCHC type import "$ROOT/deploy/data/report-types.csv"
+CCHC calendar import "$ROOT/deploy/data/holidays.csv"
+CCHC plan import "$ROOT/deploy/data/plan-tasks.csv"
+CCHC inspection add xa-yen-dinh --team "Đoàn kiểm tra CCHC huyện" --date 2024-05-10 \
+  --conclusion 12/TB-UBND/2024-05-15 --code KT-2024-05
+for f in "Chưa niêm yết đầy đủ thủ tục hành chính tại Bộ phận Một cửa" \
+         "Chưa ban hành Phiếu xin lỗi cho hồ sơ giải quyết quá hạn" \
+         "Báo cáo định kỳ gửi chậm so với thời hạn" \
+         "Chưa trang bị máy lấy số tự động và màn hình tra cứu"; do
+  CCHC finding add KT-2024-05 "$f"
+done
 
 say "Khởi động máy chủ huyện / starting the district server on port $PORT"
 "$BIN/cchc-server" -c "$VAR/server.ini" >>"$VAR/server.log" 2>&1 &
@@ -132,7 +144,7 @@ done
 
 say "Huyện đã nhận / what the district received"
 CCHC report list
-rows=$(psql -X -t -A -c "select count(*) from reports")
+rows=$(psql -X -t -A -c "select count(*) from reports where status = 'accepted'")
 distinct=$(psql -X -t -A -c "select count(distinct (unit_code, agent_epoch, msg_id)) from reports")
 
 if [ $ok = 1 ] && [ "$rows" = 3 ] && [ "$distinct" = 3 ]; then

@@ -8,6 +8,9 @@ set -euo pipefail
 : "${CCHC_BIN:?set CCHC_BIN to the build directory}"
 : "${CCHC_SRC:?set CCHC_SRC to the source directory}"
 FIX=$CCHC_SRC/tests/fixtures
+# The story happens in 2024 (the fixtures' periods, units that closed in
+# 2025): every program reads this injected clock (common/cchc_clock).
+export CCHC_CLOCK=${CCHC_CLOCK:-2024-06-20T09:00:00+07:00}
 . "$CCHC_SRC/deploy/pgcluster.sh"
 
 # Reap what a killed test (e.g. by ctest's timeout) left behind: its owner
@@ -76,6 +79,29 @@ level = debug
 INI
   "$CCHC_BIN/cchc" migrate >/dev/null
   "$CCHC_BIN/cchc" unit import "$CCHC_SRC/deploy/data/units.csv" >/dev/null
+}
+
+# district_setup: the district's data: report types, calendar, plan, and
+# inspection KT-2024-05 of xa-yen-dinh with the four findings the
+# remediation fixture answers.
+district_setup() {
+  "$CCHC_BIN/cchc" type import "$CCHC_SRC/deploy/data/report-types.csv" >/dev/null
+  "$CCHC_BIN/cchc" calendar import "$CCHC_SRC/deploy/data/holidays.csv" >/dev/null
+  "$CCHC_BIN/cchc" plan import "$CCHC_SRC/deploy/data/plan-tasks.csv" >/dev/null
+  "$CCHC_BIN/cchc" inspection add xa-yen-dinh --team "Đoàn kiểm tra CCHC huyện" \
+    --date 2024-05-10 --conclusion 12/TB-UBND/2024-05-15 --code KT-2024-05 >/dev/null
+  local f
+  for f in "Chưa niêm yết đầy đủ thủ tục hành chính" "Chưa ban hành Phiếu xin lỗi cho hồ sơ quá hạn" \
+           "Báo cáo định kỳ gửi chậm" "Chưa có máy lấy số tự động"; do
+    "$CCHC_BIN/cchc" finding add KT-2024-05 "$f" >/dev/null
+  done
+}
+
+# agent_sync NAME: run the agent long enough to fetch the unit's metadata.
+agent_sync() {
+  agent "$1" run --timeout 3 >>"$T/agent-$1.log" 2>&1 || fail "agent $1 sync run failed"
+  agent "$1" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d.get("metadata_version") else 1)' \
+    || fail "agent $1 has no metadata after a run"
 }
 
 server_start() {

@@ -2,7 +2,7 @@
 # submit then run: each report is stored once, acked, and shown as delivered;
 # a second run sends nothing again.
 . "$(dirname "$0")/lib.sh"
-db_start; server_setup; server_start
+db_start; server_setup; district_setup; server_start
 agent_setup vs xa-van-son
 agent_setup tnmt p-tnmt
 agent_setup yd xa-yen-dinh

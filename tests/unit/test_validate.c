@@ -275,6 +275,14 @@ static void test_e002_unit(void **state)
     s_run(s_rep(s_fixture("periodic.json")), c, &f);
     assert_int_equal(f.errors, 0);
     cchc_vctx_destroy(&c);
+    /* a remediation report is judged on the unit as it was at the inspection's
+     * conclusion: closed since 2025-06-30, it may still answer a 2024 inspection */
+    c = s_ctx("xa-yen-dinh", "commune", NULL);
+    cchc_vctx_set_today(c, cchc_day_from_ymd(2026, 11, 25));
+    s_run(s_rep(s_fixture("remediation.json")), c, &f);
+    for (size_t i = 0; i < f.n; i++)
+        assert_string_not_equal(f.v[i].code, "E002");
+    cchc_vctx_destroy(&c);
     /* no period: today (2024-10-01) decides */
     c = s_ctx(NULL, NULL,
               "{\"unit\": {\"code\": \"p-tnmt\", \"kind\": \"office\","

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The district's rules end to end: the example reports are accepted; a broken
+# one is refused offline by the agent, with every finding, and nothing queued.
+. "$(dirname "$0")/lib.sh"
+db_start; server_setup; district_setup; server_start
+agent_setup vs xa-van-son
+agent_setup yd xa-yen-dinh
+agent_setup tnmt p-tnmt
+for a in vs yd tnmt; do agent_sync $a; done
+pass "agents synced their unit's metadata"
+
+agent vs submit "$FIX/periodic.json" >/dev/null || fail "periodic example refused by the agent"
+agent yd submit "$FIX/remediation.json" >/dev/null || fail "remediation example refused by the agent"
+agent tnmt submit "$FIX/task_progress.json" >/dev/null || fail "task example refused by the agent"
+for a in vs yd tnmt; do
+  agent $a run --drain --timeout 30 >>"$T/agent-$a.log" 2>&1 || fail "agent $a did not drain"
+done
+[ "$(sql "select count(*) from reports where status='accepted'")" = 3 ] \
+  || fail "examples not all accepted: $(sql "select unit_code||' '||status||' '||findings::text from reports")"
+[ "$(sql "select count(*) from dossier_rows")" = 2 ] || fail "dossier rows not stored"
+[ "$(sql "select count(*) from overdue_dossiers where length(cause) >= 10")" = 4 ] || fail "overdue dossiers"
+[ "$(sql "select count(*) from remediation_items")" = 4 ] || fail "remediation items"
+[ "$(sql "select string_agg(status, ',' order by no) from inspection_findings")" \
+  = "remedied,remedied,in_progress,not_remedied" ] || fail "finding status does not follow the report"
+[ "$(sql "select percent from task_progress")" = 60 ] || fail "task progress"
+pass "the three example reports accepted and stored with their parts"
+
+# E016: 3 of the 4 overdue dossiers listed: the agent refuses it offline.
+python3 - "$FIX/periodic.json" "$T/e016.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r["overdue_dossiers"].pop(); r["revision"] = 2
+json.dump(r, open(sys.argv[2], "w"), ensure_ascii=False)
+PY
+set +e
+agent vs submit "$T/e016.json" >"$T/out.txt" 2>&1; rc=$?
+set -e
+[ $rc = 1 ] || fail "E016 report: exit $rc"
+grep -q 'E016' "$T/out.txt" || fail "E016 not printed: $(cat "$T/out.txt")"
+grep -q 'E017' "$T/out.txt" && fail "unexpected E017"
+[ "$(agent vs status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')" = 0 ] \
+  || fail "refused report was queued"
+pass "E016 refused offline, nothing queued"
+
+# A later revision supersedes the earlier one and keeps its receipt time.
+sed 's/"revision": 1/"revision": 2/' "$FIX/periodic.json" >"$T/rev2.json"
+agent vs submit "$T/rev2.json" >/dev/null
+agent vs run --drain --timeout 30 >>"$T/agent-vs.log" 2>&1 || fail "revision 2 not delivered"
+[ "$(sql "select string_agg(revision||':'||status, ',' order by revision) from reports where unit_code='xa-van-son'")" \
+  = "1:superseded,2:accepted" ] || fail "supersede: $(sql "select revision, status from reports where unit_code='xa-van-son'")"
+[ "$(sql "select count(distinct first_received_at) from reports where unit_code='xa-van-son'")" = 1 ] \
+  || fail "the first receipt time is not kept"
+pass "revision 2 supersedes revision 1 and keeps its receipt time"
