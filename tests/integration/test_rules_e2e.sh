@@ -50,3 +50,20 @@ agent vs run --drain --timeout 30 >>"$T/agent-vs.log" 2>&1 || fail "revision 2 n
 [ "$(sql "select count(distinct first_received_at) from reports where unit_code='xa-van-son'")" = 1 ] \
   || fail "the first receipt time is not kept"
 pass "revision 2 supersedes revision 1 and keeps its receipt time"
+
+# Metadata is versioned: a second sync with nothing changed sends nothing new.
+agent_sync vs
+grep -q 'event=metadata_unchanged' "$T/agent-vs.log" || fail "unchanged metadata was sent again"
+pass "an unchanged metadata set is not sent again"
+
+# The template is a report to fill in: valid JSON, refused until filled.
+agent yd template remediation >"$T/tpl.json" 2>"$T/tpl.err" || fail "template remediation"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["inspection"]=="KT-2024-05" and len(d["items"])==4, d' \
+  "$T/tpl.json" || fail "template does not list the inspection's four findings"
+set +e
+agent yd submit --dry-run "$T/tpl.json" >"$T/out.txt" 2>&1; rc=$?
+set -e
+[ $rc = 1 ] && grep -q 'E000' "$T/out.txt" || fail "unfilled template not refused: $(head -5 "$T/out.txt")"
+agent yd inspections | grep -q 'KT-2024-05' || fail "inspections does not list KT-2024-05"
+agent tnmt tasks | grep -q 'KH87-07' || fail "tasks does not list KH87-07"
+pass "template, inspections and tasks work from synced metadata"
