@@ -50,18 +50,15 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#define S_COUNT_MAX 100000000LL /* E010: a sane bound for any count */
-#define S_MIN_CHARS 10          /* E017: characters of a specific explanation */
-
 /* ---- text helpers ---------------------------------------------------------------------- */
 
-static const char *s_s(const char *s)
+const char *cchc_v_s(const char *s)
 {
     return s ? s : "";
 }
 
 /* Equal as text: byte-equal, or equal after NFC (a wire report may not be NFC). */
-static int s_same(const char *a, const char *b)
+int cchc_v_same(const char *a, const char *b)
 {
     if (!a || !b)
         return 0;
@@ -74,7 +71,7 @@ static int s_same(const char *a, const char *b)
     return eq;
 }
 
-static int s_blank(const char *s)
+int cchc_v_blank(const char *s)
 {
     for (; s && *s; s++)
         if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' && *s != '\v' && *s != '\f')
@@ -83,9 +80,9 @@ static int s_blank(const char *s)
 }
 
 /* s for a message, cut to fit buf (len >= 8) at a code point; invalid bytes as '?'. */
-static const char *s_show(const char *s, char *buf, size_t len)
+const char *cchc_v_show(const char *s, char *buf, size_t len)
 {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s_s(s);
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)cchc_v_s(s);
     size_t o = 0;
     while (*p) {
         utf8proc_int32_t cp;
@@ -163,22 +160,7 @@ int cchc_validate_is_specific(const char *text)
 
 /* ---- the validation run ------------------------------------------------------------------ */
 
-typedef struct {
-    const cchc_report_t *r;
-    const cchc_vctx_t *c;
-    cchc_findings_t *f;
-    const char *kind;     /* cchc_report_kind, or NULL */
-    const s_type_t *type; /* the report's type, when the context knows it */
-    int period_ok;        /* r->period parsed into period */
-    cchc_period_t period;
-    cchc_day_t start, end; /* the period's cut-off, when period_ok and type known */
-    const s_insp_t *insp;  /* remediation: the inspection answered */
-    const s_task_t *task;  /* task_progress: the task */
-    char path[192];
-} s_val_t;
-
-static const char *s_p(s_val_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *s_p(s_val_t *v, const char *fmt, ...)
+const char *cchc_v_p(cchc_vrun_t *v, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -188,39 +170,27 @@ static const char *s_p(s_val_t *v, const char *fmt, ...)
 }
 
 /* Appends a finding; takes the two messages (made by cchc_asprintf). */
-static void s_emit(s_val_t *v, const char *code, const char *path, char *vi, char *en)
+void cchc_v_emit(cchc_vrun_t *v, const char *code, const char *path, char *vi, char *en)
 {
     cchc_findings_add(v->f, code, path, vi, en);
     free(vi);
     free(en);
 }
 
-#define S_F cchc_asprintf
-
-/* The Vietnamese message is built first, then the English one: they share
- * buffers that the Vietnamese call fills (s_show), and the order in which a
- * function's arguments are evaluated is unspecified. */
-#define S_EMIT(v, code, path, vi, en)                                                              \
-    do {                                                                                           \
-        char *vi_ = (vi);                                                                          \
-        char *en_ = (en);                                                                          \
-        s_emit((v), (code), (path), vi_, en_);                                                     \
-    } while (0)
-
-static int s_date(const char *s, cchc_day_t *out)
+int cchc_v_date(const char *s, cchc_day_t *out)
 {
     *out = CCHC_DAY_NONE;
     return s && s[0] && cchc_day_parse(s, out) == CCHC_OK;
 }
 
-static void s_fmt_day(cchc_day_t d, char *buf)
+void cchc_v_fmt_day(cchc_day_t d, char *buf)
 {
     cchc_day_format(d, buf, 11);
 }
 
 /* ---- E050: text and list sizes ------------------------------------------------------------- */
 
-static void s_text(s_val_t *v, const char *s, const char *path)
+static void s_text(cchc_vrun_t *v, const char *s, const char *path)
 {
     if (!s)
         return;
@@ -236,7 +206,7 @@ static void s_text(s_val_t *v, const char *s, const char *path)
                S_F("Text is not valid UTF-8: save it as UTF-8."));
 }
 
-static void s_list(s_val_t *v, size_t n, const char *path)
+static void s_list(cchc_vrun_t *v, size_t n, const char *path)
 {
     if (n > CCHC_REPORT_MAX_ITEMS)
         S_EMIT(v, "E050", path,
@@ -244,7 +214,7 @@ static void s_list(s_val_t *v, size_t n, const char *path)
                S_F("List too long (%zu entries, at most %d).", n, CCHC_REPORT_MAX_ITEMS));
 }
 
-static void s_text_document(s_val_t *v, const Cchc__V1__Document *d)
+static void s_text_document(cchc_vrun_t *v, const Cchc__V1__Document *d)
 {
     if (!d)
         return;
@@ -254,7 +224,7 @@ static void s_text_document(s_val_t *v, const Cchc__V1__Document *d)
     s_text(v, d->capacity, "$.document.capacity");
 }
 
-static void s_rule_text(s_val_t *v)
+static void s_rule_text(cchc_vrun_t *v)
 {
     const cchc_report_t *r = v->r;
     s_text(v, r->type, "$.type");
@@ -277,37 +247,38 @@ static void s_rule_text(s_val_t *v)
         for (size_t i = 0; i < p->n_dossiers; i++) {
             if (!p->dossiers[i])
                 continue;
-            s_text(v, p->dossiers[i]->field, s_p(v, "$.dossiers[%zu].field", i));
-            s_text(v, p->dossiers[i]->comment, s_p(v, "$.dossiers[%zu].comment", i));
+            s_text(v, p->dossiers[i]->field, cchc_v_p(v, "$.dossiers[%zu].field", i));
+            s_text(v, p->dossiers[i]->comment, cchc_v_p(v, "$.dossiers[%zu].comment", i));
         }
         for (size_t i = 0; i < p->n_overdue_dossiers; i++) {
             const Cchc__V1__OverdueDossier *d = p->overdue_dossiers[i];
             if (!d)
                 continue;
-            s_text(v, d->code, s_p(v, "$.overdue_dossiers[%zu].code", i));
-            s_text(v, d->field, s_p(v, "$.overdue_dossiers[%zu].field", i));
-            s_text(v, d->procedure, s_p(v, "$.overdue_dossiers[%zu].procedure", i));
-            s_text(v, d->received, s_p(v, "$.overdue_dossiers[%zu].received", i));
-            s_text(v, d->due, s_p(v, "$.overdue_dossiers[%zu].due", i));
-            s_text(v, d->resolved, s_p(v, "$.overdue_dossiers[%zu].resolved", i));
-            s_text(v, d->cause, s_p(v, "$.overdue_dossiers[%zu].cause", i));
-            s_text(v, d->remedy, s_p(v, "$.overdue_dossiers[%zu].remedy", i));
+            s_text(v, d->code, cchc_v_p(v, "$.overdue_dossiers[%zu].code", i));
+            s_text(v, d->field, cchc_v_p(v, "$.overdue_dossiers[%zu].field", i));
+            s_text(v, d->procedure, cchc_v_p(v, "$.overdue_dossiers[%zu].procedure", i));
+            s_text(v, d->received, cchc_v_p(v, "$.overdue_dossiers[%zu].received", i));
+            s_text(v, d->due, cchc_v_p(v, "$.overdue_dossiers[%zu].due", i));
+            s_text(v, d->resolved, cchc_v_p(v, "$.overdue_dossiers[%zu].resolved", i));
+            s_text(v, d->cause, cchc_v_p(v, "$.overdue_dossiers[%zu].cause", i));
+            s_text(v, d->remedy, cchc_v_p(v, "$.overdue_dossiers[%zu].remedy", i));
             if (d->apology) {
-                s_text(v, d->apology->number, s_p(v, "$.overdue_dossiers[%zu].apology.number", i));
-                s_text(v, d->apology->date, s_p(v, "$.overdue_dossiers[%zu].apology.date", i));
+                s_text(v, d->apology->number,
+                       cchc_v_p(v, "$.overdue_dossiers[%zu].apology.number", i));
+                s_text(v, d->apology->date, cchc_v_p(v, "$.overdue_dossiers[%zu].apology.date", i));
                 s_text(v, d->apology->new_due,
-                       s_p(v, "$.overdue_dossiers[%zu].apology.new_due", i));
+                       cchc_v_p(v, "$.overdue_dossiers[%zu].apology.new_due", i));
             }
         }
         for (size_t i = 0; i < p->n_initiatives; i++) {
             if (!p->initiatives[i])
                 continue;
-            s_text(v, p->initiatives[i]->title, s_p(v, "$.initiatives[%zu].title", i));
-            s_text(v, p->initiatives[i]->status, s_p(v, "$.initiatives[%zu].status", i));
+            s_text(v, p->initiatives[i]->title, cchc_v_p(v, "$.initiatives[%zu].title", i));
+            s_text(v, p->initiatives[i]->status, cchc_v_p(v, "$.initiatives[%zu].status", i));
         }
         for (size_t i = 0; i < p->n_communication; i++)
             if (p->communication[i])
-                s_text(v, p->communication[i]->form, s_p(v, "$.communication[%zu].form", i));
+                s_text(v, p->communication[i]->form, cchc_v_p(v, "$.communication[%zu].form", i));
     } else if (r->content_case == CCHC__V1__REPORT__CONTENT_REMEDIATION && r->remediation) {
         const Cchc__V1__Remediation *m = r->remediation;
         s_text(v, m->inspection, "$.inspection");
@@ -317,14 +288,14 @@ static void s_rule_text(s_val_t *v)
             const Cchc__V1__RemediationItem *it = m->items[i];
             if (!it)
                 continue;
-            s_text(v, it->status, s_p(v, "$.items[%zu].status", i));
-            s_text(v, it->actions, s_p(v, "$.items[%zu].actions", i));
-            s_text(v, it->cause, s_p(v, "$.items[%zu].cause", i));
-            s_text(v, it->plan, s_p(v, "$.items[%zu].plan", i));
-            s_text(v, it->expected_by, s_p(v, "$.items[%zu].expected_by", i));
-            s_list(v, it->n_evidence, s_p(v, "$.items[%zu].evidence", i));
+            s_text(v, it->status, cchc_v_p(v, "$.items[%zu].status", i));
+            s_text(v, it->actions, cchc_v_p(v, "$.items[%zu].actions", i));
+            s_text(v, it->cause, cchc_v_p(v, "$.items[%zu].cause", i));
+            s_text(v, it->plan, cchc_v_p(v, "$.items[%zu].plan", i));
+            s_text(v, it->expected_by, cchc_v_p(v, "$.items[%zu].expected_by", i));
+            s_list(v, it->n_evidence, cchc_v_p(v, "$.items[%zu].evidence", i));
             for (size_t j = 0; j < it->n_evidence; j++)
-                s_text(v, it->evidence[j], s_p(v, "$.items[%zu].evidence[%zu]", i, j));
+                s_text(v, it->evidence[j], cchc_v_p(v, "$.items[%zu].evidence[%zu]", i, j));
         }
     } else if (r->content_case == CCHC__V1__REPORT__CONTENT_TASK_PROGRESS && r->task_progress) {
         const Cchc__V1__TaskProgress *t = r->task_progress;
@@ -333,7 +304,7 @@ static void s_rule_text(s_val_t *v)
         s_text(v, t->result, "$.result");
         s_list(v, t->n_evidence, "$.evidence");
         for (size_t j = 0; j < t->n_evidence; j++)
-            s_text(v, t->evidence[j], s_p(v, "$.evidence[%zu]", j));
+            s_text(v, t->evidence[j], cchc_v_p(v, "$.evidence[%zu]", j));
     }
 }
 
@@ -342,7 +313,7 @@ static void s_rule_text(s_val_t *v)
 static const s_type_t *s_find_type(const cchc_vctx_t *c, const char *code)
 {
     for (size_t i = 0; i < c->n_types; i++)
-        if (s_same(c->types[i].code, code))
+        if (cchc_v_same(c->types[i].code, code))
             return &c->types[i];
     return NULL;
 }
@@ -350,7 +321,7 @@ static const s_type_t *s_find_type(const cchc_vctx_t *c, const char *code)
 static const s_insp_t *s_find_insp(const cchc_vctx_t *c, const char *code)
 {
     for (size_t i = 0; i < c->n_insps; i++)
-        if (s_same(c->insps[i].code, code))
+        if (cchc_v_same(c->insps[i].code, code))
             return &c->insps[i];
     return NULL;
 }
@@ -358,7 +329,7 @@ static const s_insp_t *s_find_insp(const cchc_vctx_t *c, const char *code)
 static const s_task_t *s_find_task(const cchc_vctx_t *c, const char *code)
 {
     for (size_t i = 0; i < c->n_tasks; i++)
-        if (s_same(c->tasks[i].code, code))
+        if (cchc_v_same(c->tasks[i].code, code))
             return &c->tasks[i];
     return NULL;
 }
@@ -369,11 +340,11 @@ static const char *s_subject(const cchc_report_t *r, const char **path)
     *path = "$.period";
     if (r->content_case == CCHC__V1__REPORT__CONTENT_REMEDIATION && r->remediation) {
         *path = "$.inspection";
-        return s_s(r->remediation->inspection);
+        return cchc_v_s(r->remediation->inspection);
     }
     if (r->content_case == CCHC__V1__REPORT__CONTENT_TASK_PROGRESS && r->task_progress) {
         *path = "$.task";
-        return s_s(r->task_progress->task);
+        return cchc_v_s(r->task_progress->task);
     }
     return "";
 }
@@ -383,33 +354,34 @@ static const s_rev_t *s_find_rev(const cchc_vctx_t *c, const cchc_report_t *r)
     const char *path, *subject = s_subject(r, &path);
     for (size_t i = 0; i < c->n_revs; i++) {
         const s_rev_t *x = &c->revs[i];
-        if (s_same(x->type, s_s(r->type)) && strcmp(s_s(x->period), s_s(r->period)) == 0 &&
-            s_same(s_s(x->subject), subject))
+        if (cchc_v_same(x->type, cchc_v_s(r->type)) &&
+            strcmp(cchc_v_s(x->period), cchc_v_s(r->period)) == 0 &&
+            cchc_v_same(cchc_v_s(x->subject), subject))
             return x;
     }
     return NULL;
 }
 
-static void s_rule_unit(s_val_t *v)
+static void s_rule_unit(cchc_vrun_t *v)
 {
     const cchc_vctx_t *c = v->c;
     char a[96], b[96], d1[11], d2[11];
-    if (c->key_unit && !s_same(c->key_unit, v->r->unit))
+    if (c->key_unit && !cchc_v_same(c->key_unit, v->r->unit))
         S_EMIT(v, "E001", "$.unit",
                S_F("Khoá gửi báo cáo thuộc đơn vị \"%s\" nhưng báo cáo ghi đơn vị \"%s\": sửa "
                    "trường \"unit\" hoặc gửi từ máy của đơn vị đó.",
-                   s_show(c->key_unit, a, sizeof a), s_show(v->r->unit, b, sizeof b)),
+                   cchc_v_show(c->key_unit, a, sizeof a), cchc_v_show(v->r->unit, b, sizeof b)),
                S_F("The sending key belongs to unit \"%s\" but the report names \"%s\": correct "
                    "\"unit\" or send it from that unit's agent.",
                    a, b));
     /* A document without "unit" (nothing synced yet) says nothing: skip. */
     if (!c->unit_member)
         return;
-    if (!c->has_unit || !s_same(c->unit_code, v->r->unit)) {
+    if (!c->has_unit || !cchc_v_same(c->unit_code, v->r->unit)) {
         S_EMIT(v, "E002", "$.unit",
                S_F("Đơn vị \"%s\" không có trong danh mục đơn vị: kiểm tra mã đơn vị hoặc đồng "
                    "bộ lại dữ liệu.",
-                   s_show(v->r->unit, a, sizeof a)),
+                   cchc_v_show(v->r->unit, a, sizeof a)),
                S_F("Unit \"%s\" is unknown: check the unit code or sync the metadata again.", a));
         return;
     }
@@ -429,12 +401,13 @@ static void s_rule_unit(s_val_t *v)
         return;
     if ((c->unit_from != CCHC_DAY_NONE && day < c->unit_from) ||
         (c->unit_to != CCHC_DAY_NONE && day > c->unit_to)) {
-        s_fmt_day(day, d1);
-        s_fmt_day(c->unit_to != CCHC_DAY_NONE && day > c->unit_to ? c->unit_to : c->unit_from, d2);
+        cchc_v_fmt_day(day, d1);
+        cchc_v_fmt_day(c->unit_to != CCHC_DAY_NONE && day > c->unit_to ? c->unit_to : c->unit_from,
+                       d2);
         S_EMIT(v, "E002", "$.unit",
                S_F("Đơn vị \"%s\" không còn hoặc chưa hoạt động vào ngày %s (hiệu lực đến/từ %s): "
                    "báo cáo phải do đơn vị đang hoạt động gửi.",
-                   s_show(v->r->unit, a, sizeof a), d1, d2),
+                   cchc_v_show(v->r->unit, a, sizeof a), d1, d2),
                S_F("Unit \"%s\" is not open on %s (validity bound %s): the report must come from "
                    "a unit open at that date.",
                    a, d1, d2));
@@ -444,38 +417,39 @@ static void s_rule_unit(s_val_t *v)
 static int s_in_periods(const s_type_t *t, const char *code)
 {
     for (size_t i = 0; i < t->n_periods; i++)
-        if (strcmp(s_s(t->periods[i]), code) == 0)
+        if (strcmp(cchc_v_s(t->periods[i]), code) == 0)
             return 1;
     return 0;
 }
 
 /* E003-E005 (only with types). */
-static void s_rule_type_period(s_val_t *v)
+static void s_rule_type_period(cchc_vrun_t *v)
 {
     const cchc_report_t *r = v->r;
-    const char *kind = s_s(v->kind);
+    const char *kind = cchc_v_s(v->kind);
     char a[96], b[40], d1[11];
     const s_type_t *t = v->type;
     if (!t) {
         S_EMIT(v, "E003", "$.type",
                S_F("Loại báo cáo \"%s\" không có trong danh mục: kiểm tra mã loại báo cáo (ví dụ "
                    "CCHC_DK, KHAC_PHUC, NV_KH).",
-                   s_show(r->type, a, sizeof a)),
+                   cchc_v_show(r->type, a, sizeof a)),
                S_F("Report type \"%s\" is unknown: check the type code (e.g. CCHC_DK, "
                    "KHAC_PHUC, NV_KH).",
                    a));
-    } else if (!s_same(s_s(t->content_kind), kind)) {
+    } else if (!cchc_v_same(cchc_v_s(t->content_kind), kind)) {
         S_EMIT(v, "E003", "$.type",
                S_F("Loại báo cáo \"%s\" có nội dung dạng \"%s\", nhưng báo cáo này có nội dung "
                    "dạng \"%s\": chọn đúng loại báo cáo.",
-                   s_show(r->type, a, sizeof a), s_show(t->content_kind, b, sizeof b), kind),
+                   cchc_v_show(r->type, a, sizeof a), cchc_v_show(t->content_kind, b, sizeof b),
+                   kind),
                S_F("Report type \"%s\" has %s content but this report is %s: choose the right "
                    "type.",
                    a, b, kind));
     } else if (!t->assigned) {
         S_EMIT(v, "E003", "$.type",
                S_F("Đơn vị không được giao loại báo cáo \"%s\": kiểm tra lại loại báo cáo.",
-                   s_show(r->type, a, sizeof a)),
+                   cchc_v_show(r->type, a, sizeof a)),
                S_F("The unit is not assigned report type \"%s\": check the type.", a));
     }
     /* E004 */
@@ -484,14 +458,14 @@ static void s_rule_type_period(s_val_t *v)
         S_EMIT(v, "E004", "$.period",
                S_F("Kỳ báo cáo \"%s\" không đúng định dạng: ghi ví dụ \"2024Q1\", \"2024S1\", "
                    "\"2024N9\", \"2024\" hoặc \"202406\".",
-                   s_show(r->period, a, sizeof a)),
+                   cchc_v_show(r->period, a, sizeof a)),
                S_F("Period \"%s\" is malformed: write e.g. \"2024Q1\", \"2024S1\", \"2024N9\", "
                    "\"2024\" or \"202406\".",
                    a));
     } else if (periodic && t && !s_in_periods(t, cchc_period_code(&v->period))) {
         S_EMIT(v, "E004", "$.period",
                S_F("Kỳ báo cáo \"%s\" không thuộc các kỳ của loại báo cáo \"%s\": chọn đúng kỳ.",
-                   s_show(r->period, a, sizeof a), s_show(r->type, b, sizeof b)),
+                   cchc_v_show(r->period, a, sizeof a), cchc_v_show(r->type, b, sizeof b)),
                S_F("Period \"%s\" is not one of the periods of report type \"%s\": choose a valid "
                    "period.",
                    a, b));
@@ -503,11 +477,11 @@ static void s_rule_type_period(s_val_t *v)
 
     /* E005 */
     if (v->c->today != CCHC_DAY_NONE && v->start != CCHC_DAY_NONE && v->c->today < v->start) {
-        s_fmt_day(v->start, d1);
+        cchc_v_fmt_day(v->start, d1);
         S_EMIT(v, "E005", "$.period",
                S_F("Kỳ báo cáo \"%s\" chưa bắt đầu (số liệu tính từ ngày %s): chưa thể gửi báo "
                    "cáo kỳ này.",
-                   s_show(r->period, a, sizeof a), d1),
+                   cchc_v_show(r->period, a, sizeof a), d1),
                S_F("Period \"%s\" has not started (its data cut-off begins on %s): it cannot be "
                    "reported yet.",
                    a, d1));
@@ -515,7 +489,7 @@ static void s_rule_type_period(s_val_t *v)
 }
 
 /* The due date of the expected report, for E006's expiry; CCHC_DAY_NONE when unknown. */
-static cchc_day_t s_due(const s_val_t *v)
+static cchc_day_t s_due(const cchc_vrun_t *v)
 {
     const s_type_t *t = v->type;
     cchc_day_t event = CCHC_DAY_NONE, due = CCHC_DAY_NONE;
@@ -535,7 +509,7 @@ static cchc_day_t s_due(const s_val_t *v)
 }
 
 /* E006 (with types) and E007. */
-static void s_rule_revision(s_val_t *v, int with_types)
+static void s_rule_revision(cchc_vrun_t *v, int with_types)
 {
     const cchc_report_t *r = v->r;
     const s_rev_t *rev = s_find_rev(v->c, r);
@@ -553,7 +527,7 @@ static void s_rule_revision(s_val_t *v, int with_types)
                        "reopen it if needed."));
         } else if (v->c->today != CCHC_DAY_NONE && due != CCHC_DAY_NONE && exp > 0 &&
                    exp < 100000 && v->c->today > due + exp) {
-            s_fmt_day((cchc_day_t)(due + exp), d1);
+            cchc_v_fmt_day((cchc_day_t)(due + exp), d1);
             S_EMIT(v, "E006", spath,
                    S_F("Đã quá thời hạn sửa đổi báo cáo kỳ này (đến hết ngày %s): đề nghị Phòng "
                        "Nội vụ mở lại nếu cần.",
@@ -576,531 +550,6 @@ static void s_rule_revision(s_val_t *v, int with_types)
                    (long long)rev->revision, (long long)rev->revision + 1));
 }
 
-/* ---- periodic: counts and overdue dossiers ------------------------------------------------- */
-
-static int s_count(s_val_t *v, int64_t n, int64_t lo, int64_t hi, const char *path)
-{
-    if (n >= lo && n <= hi)
-        return 1;
-    S_EMIT(v, "E010", path,
-           S_F("Số liệu %lld không hợp lệ: phải là số nguyên từ %lld đến %lld.", (long long)n,
-               (long long)lo, (long long)hi),
-           S_F("Count %lld is invalid: it must be an integer from %lld to %lld.", (long long)n,
-               (long long)lo, (long long)hi));
-    return 0;
-}
-
-static void s_total(s_val_t *v, const char *code, const Cchc__V1__Count *given, int64_t sum,
-                    size_t i, const char *name, const char *name_vi, const char *parts)
-{
-    if (!given || given->value == sum)
-        return;
-    S_EMIT(v, code, s_p(v, "$.dossiers[%zu].%s", i, name),
-           S_F("Tổng số %s ghi %lld nhưng %s cộng lại bằng %lld: sửa lại cho khớp.", name_vi,
-               (long long)given->value, parts, (long long)sum),
-           S_F("Total %s is %lld but its parts (%s) add up to %lld: make them agree.", name,
-               (long long)given->value, parts, (long long)sum));
-}
-
-static void s_rule_dossiers(s_val_t *v, const Cchc__V1__Periodic *p)
-{
-    char a[96];
-    for (size_t i = 0; i < p->n_dossiers; i++) {
-        const Cchc__V1__DossierRow *d = p->dossiers[i];
-        if (!d)
-            continue;
-        int ok = 1;
-        const int64_t parts[] = {d->carried_over,    d->new_online,       d->new_direct_postal,
-                                 d->resolved_early,  d->resolved_on_time, d->resolved_late,
-                                 d->pending_in_time, d->pending_overdue};
-        static const char *const names[] = {
-            "carried_over",     "new_online",    "new_direct_postal", "resolved_early",
-            "resolved_on_time", "resolved_late", "pending_in_time",   "pending_overdue"};
-        for (size_t k = 0; k < 8; k++)
-            ok &= s_count(v, parts[k], 0, S_COUNT_MAX, s_p(v, "$.dossiers[%zu].%s", i, names[k]));
-        if (d->received)
-            s_count(v, d->received->value, 0, S_COUNT_MAX, s_p(v, "$.dossiers[%zu].received", i));
-        if (d->resolved)
-            s_count(v, d->resolved->value, 0, S_COUNT_MAX, s_p(v, "$.dossiers[%zu].resolved", i));
-        if (d->pending)
-            s_count(v, d->pending->value, 0, S_COUNT_MAX, s_p(v, "$.dossiers[%zu].pending", i));
-        if (!ok)
-            continue; /* sums of bad counts mean nothing */
-        int64_t recv = d->carried_over + d->new_online + d->new_direct_postal;
-        int64_t res = d->resolved_early + d->resolved_on_time + d->resolved_late;
-        int64_t pend = d->pending_in_time + d->pending_overdue;
-        s_total(v, "E011", d->received, recv, i, "received", "hồ sơ tiếp nhận",
-                "carried_over + new_online + new_direct_postal");
-        s_total(v, "E012", d->resolved, res, i, "resolved", "hồ sơ đã giải quyết",
-                "resolved_early + resolved_on_time + resolved_late");
-        s_total(v, "E013", d->pending, pend, i, "pending", "hồ sơ đang giải quyết",
-                "pending_in_time + pending_overdue");
-        if (recv != res + pend && s_blank(d->comment))
-            S_EMIT(v, "W014", s_p(v, "$.dossiers[%zu]", i),
-                   S_F("Lĩnh vực %s: số tiếp nhận (%lld) khác số đã giải quyết cộng đang giải "
-                       "quyết (%lld + %lld): kiểm tra lại số liệu hoặc ghi giải thích vào "
-                       "\"comment\".",
-                       s_show(d->field, a, sizeof a), (long long)recv, (long long)res,
-                       (long long)pend),
-                   S_F("Field %s: received (%lld) differs from resolved + pending (%lld + %lld): "
-                       "check the figures or explain in \"comment\".",
-                       a, (long long)recv, (long long)res, (long long)pend));
-        const cchc_vctx_t *c = v->c;
-        if (c->has_prev && s_same(c->prev_type, v->r->type)) {
-            for (size_t k = 0; k < c->n_prev; k++) {
-                if (!s_same(c->prev[k].field, d->field) || c->prev[k].pending == d->carried_over)
-                    continue;
-                S_EMIT(v, "W015", s_p(v, "$.dossiers[%zu].carried_over", i),
-                       S_F("Lĩnh vực %s: số kỳ trước chuyển sang (%lld) khác số đang giải quyết "
-                           "của kỳ trước %s (%lld): kiểm tra lại.",
-                           s_show(d->field, a, sizeof a), (long long)d->carried_over,
-                           s_s(c->prev_period), (long long)c->prev[k].pending),
-                       S_F("Field %s: carried over (%lld) differs from the pending total of the "
-                           "previous period %s (%lld): check it.",
-                           a, (long long)d->carried_over, s_s(c->prev_period),
-                           (long long)c->prev[k].pending));
-            }
-        }
-        /* E016: every overdue dossier of the field is explained, no more, no less */
-        size_t listed = 0;
-        for (size_t j = 0; j < p->n_overdue_dossiers; j++)
-            if (p->overdue_dossiers[j] && s_same(p->overdue_dossiers[j]->field, d->field))
-                listed++;
-        int64_t want = d->resolved_late + d->pending_overdue;
-        if ((int64_t)listed != want)
-            S_EMIT(v, "E016", s_p(v, "$.dossiers[%zu].field", i),
-                   S_F("Lĩnh vực %s có %lld hồ sơ quá hạn (giải quyết quá hạn %lld, đang quá hạn "
-                       "%lld) nhưng danh sách hồ sơ quá hạn có %zu hồ sơ: phải liệt kê và giải "
-                       "trình đủ từng hồ sơ.",
-                       s_show(d->field, a, sizeof a), (long long)want, (long long)d->resolved_late,
-                       (long long)d->pending_overdue, listed),
-                   S_F("Field %s has %lld overdue dossiers (%lld resolved late, %lld pending "
-                       "overdue) but overdue_dossiers lists %zu: list and explain each one.",
-                       a, (long long)want, (long long)d->resolved_late,
-                       (long long)d->pending_overdue, listed));
-    }
-    for (size_t j = 0; j < p->n_overdue_dossiers; j++) {
-        const Cchc__V1__OverdueDossier *o = p->overdue_dossiers[j];
-        int found = 0;
-        for (size_t i = 0; o && !found && i < p->n_dossiers; i++)
-            found = p->dossiers[i] && s_same(p->dossiers[i]->field, o->field);
-        if (o && !found)
-            S_EMIT(v, "E016", s_p(v, "$.overdue_dossiers[%zu].field", j),
-                   S_F("Hồ sơ quá hạn thuộc lĩnh vực %s nhưng bảng số liệu không có lĩnh vực này: "
-                       "thêm dòng số liệu hoặc sửa lĩnh vực.",
-                       s_show(o->field, a, sizeof a)),
-                   S_F("An overdue dossier is in field %s, which has no row in dossiers: add the "
-                       "row or correct the field.",
-                       a));
-    }
-    for (size_t i = 0; i < p->n_communication; i++)
-        if (p->communication[i])
-            s_count(v, p->communication[i]->count, 0, S_COUNT_MAX,
-                    s_p(v, "$.communication[%zu].count", i));
-}
-
-/* One date of an overdue dossier: parsed, or E021 when present and malformed. */
-static int s_od_date(s_val_t *v, const char *s, size_t j, const char *member, const char *code,
-                     cchc_day_t *out)
-{
-    char a[96], b[96];
-    if (s_date(s, out))
-        return 1;
-    if (s && s[0])
-        S_EMIT(
-            v, "E021", s_p(v, "$.overdue_dossiers[%zu].%s", j, member),
-            S_F("Hồ sơ %s: ngày \"%s\" không hợp lệ, ghi theo dạng YYYY-MM-DD (ví dụ "
-                "2024-06-15).",
-                s_show(code, a, sizeof a), s_show(s, b, sizeof b)),
-            S_F("Dossier %s: date \"%s\" is invalid; write YYYY-MM-DD (e.g. 2024-06-15).", a, b));
-    return 0;
-}
-
-static void s_rule_overdue_one(s_val_t *v, const Cchc__V1__OverdueDossier *o, size_t j)
-{
-    char a[96], d1[11], d2[11];
-    const char *code = s_show(o->code, a, sizeof a);
-    const char *slip = v->c->apology_warning ? "W018" : "E018";
-    cchc_day_t rcv, due, res, adate, anew;
-
-    /* E017 */
-    if (!cchc_validate_is_specific(o->cause))
-        S_EMIT(v, "E017", s_p(v, "$.overdue_dossiers[%zu].cause", j),
-               S_F("Hồ sơ %s: phải giải trình cụ thể nguyên nhân quá hạn (ít nhất 10 ký tự, "
-                   "không ghi \"-\", \"không\", \"đang xử lý\").",
-                   code),
-               S_F("Dossier %s: explain the specific cause of the delay (at least 10 "
-                   "characters, not \"-\", \"none\", \"in progress\").",
-                   code));
-    if (!cchc_validate_is_specific(o->remedy))
-        S_EMIT(v, "E017", s_p(v, "$.overdue_dossiers[%zu].remedy", j),
-               S_F("Hồ sơ %s: phải nêu cụ thể cách khắc phục (ít nhất 10 ký tự, không ghi "
-                   "\"-\", \"không\", \"đang xử lý\").",
-                   code),
-               S_F("Dossier %s: state the specific remedy (at least 10 characters, not \"-\", "
-                   "\"none\", \"in progress\").",
-                   code));
-
-    /* E018 */
-    if (!o->apology) {
-        S_EMIT(v, slip, s_p(v, "$.overdue_dossiers[%zu].apology", j),
-               S_F("Hồ sơ %s: thiếu Phiếu xin lỗi và hẹn lại ngày trả kết quả: ghi số phiếu, "
-                   "ngày phiếu và ngày hẹn mới.",
-                   code),
-               S_F("Dossier %s: the apology slip is missing: give its number, date and new "
-                   "appointment date.",
-                   code));
-    } else {
-        static const char *const m[] = {"number", "date", "new_due"};
-        static const char *const m_vi[] = {"số phiếu", "ngày phiếu", "ngày hẹn trả mới"};
-        const char *val[] = {o->apology->number, o->apology->date, o->apology->new_due};
-        for (int k = 0; k < 3; k++)
-            if (s_blank(val[k]))
-                S_EMIT(v, slip, s_p(v, "$.overdue_dossiers[%zu].apology.%s", j, m[k]),
-                       S_F("Hồ sơ %s: Phiếu xin lỗi thiếu %s: bổ sung.", code, m_vi[k]),
-                       S_F("Dossier %s: the apology slip has no %s: add it.", code, m[k]));
-    }
-
-    /* E021: each date parses */
-    int has_rcv = s_od_date(v, o->received, j, "received", o->code, &rcv);
-    int has_due = s_od_date(v, o->due, j, "due", o->code, &due);
-    int has_res = s_od_date(v, o->resolved, j, "resolved", o->code, &res);
-    int pending = !o->resolved || !o->resolved[0];
-    int has_anew = 0;
-    if (o->apology) {
-        s_od_date(v, o->apology->date, j, "apology.date", o->code, &adate);
-        has_anew = s_od_date(v, o->apology->new_due, j, "apology.new_due", o->code, &anew);
-    }
-    if (s_blank(o->received))
-        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].received", j),
-               S_F("Hồ sơ %s: thiếu ngày tiếp nhận.", code),
-               S_F("Dossier %s: the date received is missing.", code));
-    if (s_blank(o->due))
-        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
-               S_F("Hồ sơ %s: thiếu ngày hẹn trả kết quả.", code),
-               S_F("Dossier %s: the due date is missing.", code));
-    /* E021: coherence */
-    if (has_rcv && has_due && rcv > due)
-        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
-               S_F("Hồ sơ %s: ngày hẹn trả đứng trước ngày tiếp nhận: kiểm tra lại.", code),
-               S_F("Dossier %s: the due date is before the date received: check them.", code));
-    if (has_res && has_due && res <= due)
-        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
-               S_F("Hồ sơ %s: ngày trả kết quả không sau ngày hẹn nên không phải hồ sơ quá hạn: "
-                   "kiểm tra lại ngày hoặc bỏ hồ sơ khỏi danh sách.",
-                   code),
-               S_F("Dossier %s: resolved on or before its due date, so it is not overdue: check "
-                   "the dates or remove it from the list.",
-                   code));
-    if (has_res && v->end != CCHC_DAY_NONE && res > v->end) {
-        s_fmt_day(v->end, d1);
-        S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
-               S_F("Hồ sơ %s: ngày trả kết quả sau ngày chốt số liệu của kỳ (%s): hồ sơ này "
-                   "thuộc kỳ sau.",
-                   code, d1),
-               S_F("Dossier %s: resolved after the period's cut-off end (%s): it belongs to the "
-                   "next period.",
-                   code, d1));
-    }
-    if (pending && has_due) {
-        cchc_day_t ref = v->end != CCHC_DAY_NONE ? v->end : v->c->today;
-        if (ref != CCHC_DAY_NONE && due >= ref) {
-            s_fmt_day(ref, d1);
-            S_EMIT(v, "E021", s_p(v, "$.overdue_dossiers[%zu].due", j),
-                   S_F("Hồ sơ %s đang giải quyết chưa quá hạn vào ngày chốt số liệu %s: không "
-                       "đưa vào danh sách quá hạn, hoặc sửa ngày hẹn.",
-                       code, d1),
-                   S_F("Pending dossier %s is not yet overdue on %s: leave it out of the list or "
-                       "correct its due date.",
-                       code, d1));
-        }
-    }
-    /* E020 */
-    if (has_anew && has_due && anew <= due) {
-        s_fmt_day(due, d1);
-        S_EMIT(v, "E020", s_p(v, "$.overdue_dossiers[%zu].apology.new_due", j),
-               S_F("Hồ sơ %s: ngày hẹn trả mới phải sau ngày hẹn ban đầu (%s).", code, d1),
-               S_F("Dossier %s: the new appointment must be after the original due date (%s).",
-                   code, d1));
-    }
-    if (has_anew && has_res && res > anew) {
-        s_fmt_day(anew, d2);
-        S_EMIT(v, "E020", s_p(v, "$.overdue_dossiers[%zu].resolved", j),
-               S_F("Hồ sơ %s: trả kết quả sau cả ngày hẹn lại (%s); chỉ được hẹn lại một lần, "
-                   "kiểm tra lại ngày trả.",
-                   code, d2),
-               S_F("Dossier %s: resolved after the new appointment too (%s); a dossier may be "
-                   "rescheduled once only: check the dates.",
-                   code, d2));
-    }
-}
-
-/* ---- documents and narrative ------------------------------------------------------------------
- */
-
-/* ^[0-9]+/BC-[A-Z0-9Đ.-]+$ */
-static int s_doc_number_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s_s(s);
-    size_t n = 0;
-    while (*p >= '0' && *p <= '9')
-        p++, n++;
-    if (!n || strncmp((const char *)p, "/BC-", 4) != 0)
-        return 0;
-    p += 4;
-    n = 0;
-    while (*p) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-')
-            p++;
-        else if (p[0] == 0xc4 && p[1] == 0x90) /* Đ */
-            p += 2;
-        else
-            return 0;
-        n++;
-    }
-    return n > 0;
-}
-
-static void s_rule_document(s_val_t *v, const Cchc__V1__Document *d)
-{
-    char a[96];
-    cchc_day_t day;
-    if (!d) {
-        S_EMIT(v, "W031", "$.document",
-               S_F("Thiếu thông tin văn bản (số, ký hiệu, ngày, người ký): bổ sung mục "
-                   "\"document\"."),
-               S_F("The document section (number, date, signer) is missing: add \"document\"."));
-        return;
-    }
-    if (!s_doc_number_ok(d->number))
-        S_EMIT(v, "W031", "$.document.number",
-               S_F("Số, ký hiệu văn bản \"%s\" không đúng dạng \"số/BC-CƠQUAN\" (ví dụ "
-                   "45/BC-UBND): kiểm tra lại.",
-                   s_show(d->number, a, sizeof a)),
-               S_F("Document number \"%s\" does not look like \"N/BC-ISSUER\" (e.g. 45/BC-UBND): "
-                   "check it.",
-                   a));
-    if (s_blank(d->signer))
-        S_EMIT(v, "W031", "$.document.signer", S_F("Thiếu người ký văn bản: ghi họ tên người ký."),
-               S_F("The signer is missing: give the signer's name."));
-    if (d->date && d->date[0] && !s_date(d->date, &day))
-        S_EMIT(v, "E021", "$.document.date",
-               S_F("Ngày văn bản \"%s\" không hợp lệ: ghi theo dạng YYYY-MM-DD.",
-                   s_show(d->date, a, sizeof a)),
-               S_F("Document date \"%s\" is invalid: write YYYY-MM-DD.", a));
-}
-
-static void s_rule_narrative(s_val_t *v, const Cchc__V1__Narrative *n)
-{
-    static const char *const key[] = {"results", "shortcomings", "causes", "next_tasks"};
-    static const char *const vi[] = {"kết quả đạt được", "tồn tại, hạn chế", "nguyên nhân",
-                                     "nhiệm vụ kỳ tới"};
-    const char *val[] = {n ? n->results : NULL, n ? n->shortcomings : NULL, n ? n->causes : NULL,
-                         n ? n->next_tasks : NULL};
-    for (int k = 0; k < 4; k++)
-        if (s_blank(val[k]))
-            S_EMIT(v, "E030", s_p(v, "$.narrative.%s", key[k]),
-                   S_F("Thiếu phần \"%s\" của báo cáo: bổ sung nội dung vào narrative.%s.", vi[k],
-                       key[k]),
-                   S_F("The narrative section \"%s\" is missing: write it.", key[k]));
-}
-
-static void s_rule_periodic(s_val_t *v)
-{
-    const Cchc__V1__Periodic *p = v->r->periodic;
-    s_rule_document(v, p->document);
-    s_rule_narrative(v, p->narrative);
-    s_rule_dossiers(v, p);
-    for (size_t j = 0; j < p->n_overdue_dossiers; j++)
-        if (p->overdue_dossiers[j])
-            s_rule_overdue_one(v, p->overdue_dossiers[j], j);
-}
-
-/* ---- remediation ------------------------------------------------------------------------------
- */
-
-static void s_rule_remediation(s_val_t *v)
-{
-    const Cchc__V1__Remediation *m = v->r->remediation;
-    const s_insp_t *in = v->insp;
-    char a[96], b[160];
-    cchc_day_t day;
-    s_rule_document(v, m->document);
-    /* Nothing synced yet (no types): the agent cannot know; the server will. */
-    if (!in && v->c->n_types > 0)
-        S_EMIT(v, "E040", "$.inspection",
-               S_F("Không tìm thấy đợt kiểm tra \"%s\": ghi đúng mã đợt kiểm tra (ví dụ "
-                   "KT-2024-05) hoặc đồng bộ lại dữ liệu.",
-                   s_show(m->inspection, a, sizeof a)),
-               S_F("Inspection \"%s\" is unknown: give the right inspection code (e.g. "
-                   "KT-2024-05) or sync the metadata again.",
-                   a));
-    else if (in && !s_same(in->unit, v->r->unit)) {
-        S_EMIT(v, "E040", "$.inspection",
-               S_F("Đợt kiểm tra \"%s\" là của đơn vị khác (%s), không phải của đơn vị \"%s\": "
-                   "chỉ báo cáo khắc phục đợt kiểm tra tại đơn vị mình.",
-                   s_show(m->inspection, a, sizeof a), s_s(in->unit),
-                   s_show(v->r->unit, b, sizeof b)),
-               S_F("Inspection \"%s\" is of another unit (%s), not of \"%s\": report only on "
-                   "inspections of your own unit.",
-                   a, s_s(in->unit), b));
-        in = NULL;
-    }
-    for (size_t i = 0; i < m->n_items; i++) {
-        const Cchc__V1__RemediationItem *it = m->items[i];
-        if (!it)
-            continue;
-        s_count(v, it->finding, 1, S_COUNT_MAX, s_p(v, "$.items[%zu].finding", i));
-        const char *st = s_s(it->status);
-        int remedied = strcmp(st, "remedied") == 0;
-        int open = strcmp(st, "in_progress") == 0 || strcmp(st, "not_remedied") == 0;
-        if (!remedied && !open)
-            S_EMIT(v, "E000", s_p(v, "$.items[%zu].status", i),
-                   S_F("Trạng thái \"%s\" không hợp lệ: ghi \"remedied\" (đã khắc phục), "
-                       "\"in_progress\" (đang khắc phục) hoặc \"not_remedied\" (chưa khắc phục).",
-                       s_show(st, a, sizeof a)),
-                   S_F("Status \"%s\" is invalid: use \"remedied\", \"in_progress\" or "
-                       "\"not_remedied\".",
-                       a));
-        if (open) {
-            if (!cchc_validate_is_specific(it->cause))
-                S_EMIT(v, "E042", s_p(v, "$.items[%zu].cause", i),
-                       S_F("Tồn tại số %lld chưa khắc phục xong: phải nêu cụ thể nguyên nhân (ít "
-                           "nhất 10 ký tự).",
-                           (long long)it->finding),
-                       S_F("Finding %lld is not remedied: state the specific cause (at least 10 "
-                           "characters).",
-                           (long long)it->finding));
-            if (s_blank(it->plan))
-                S_EMIT(v, "E042", s_p(v, "$.items[%zu].plan", i),
-                       S_F("Tồn tại số %lld chưa khắc phục xong: phải nêu kế hoạch khắc phục.",
-                           (long long)it->finding),
-                       S_F("Finding %lld is not remedied: give the plan to remedy it.",
-                           (long long)it->finding));
-            if (!s_date(it->expected_by, &day))
-                S_EMIT(v, "E042", s_p(v, "$.items[%zu].expected_by", i),
-                       S_F("Tồn tại số %lld chưa khắc phục xong: phải ghi thời hạn hoàn thành "
-                           "dạng YYYY-MM-DD.",
-                           (long long)it->finding),
-                       S_F("Finding %lld is not remedied: give the expected date as YYYY-MM-DD.",
-                           (long long)it->finding));
-        } else if (it->expected_by && it->expected_by[0] && !s_date(it->expected_by, &day)) {
-            S_EMIT(v, "E021", s_p(v, "$.items[%zu].expected_by", i),
-                   S_F("Ngày \"%s\" không hợp lệ: ghi theo dạng YYYY-MM-DD.",
-                       s_show(it->expected_by, a, sizeof a)),
-                   S_F("Date \"%s\" is invalid: write YYYY-MM-DD.", a));
-        }
-        if (remedied) {
-            int evidence = 0;
-            for (size_t k = 0; k < it->n_evidence; k++)
-                evidence |= !s_blank(it->evidence[k]);
-            if (s_blank(it->actions))
-                S_EMIT(
-                    v, "W043", s_p(v, "$.items[%zu].actions", i),
-                    S_F("Tồn tại số %lld: nêu rõ việc đã làm để khắc phục.",
-                        (long long)it->finding),
-                    S_F("Finding %lld: say what was done to remedy it.", (long long)it->finding));
-            if (!evidence)
-                S_EMIT(v, "W043", s_p(v, "$.items[%zu].evidence", i),
-                       S_F("Tồn tại số %lld: nêu ít nhất một tài liệu chứng minh (biên bản, văn "
-                           "bản...).",
-                           (long long)it->finding),
-                       S_F("Finding %lld: name at least one piece of evidence.",
-                           (long long)it->finding));
-        }
-    }
-    if (!in)
-        return;
-    /* E041: each finding of the inspection exactly once */
-    for (size_t i = 0; i < m->n_items; i++) {
-        const Cchc__V1__RemediationItem *it = m->items[i];
-        if (!it)
-            continue;
-        int known = 0, before = 0;
-        for (size_t k = 0; k < in->n_findings; k++)
-            known |= in->findings[k].no == it->finding;
-        for (size_t k = 0; k < i; k++)
-            before |= m->items[k] && m->items[k]->finding == it->finding;
-        if (!known)
-            S_EMIT(v, "E041", s_p(v, "$.items[%zu].finding", i),
-                   S_F("Đợt kiểm tra %s không có tồn tại số %lld: kiểm tra lại số thứ tự.",
-                       s_show(in->code, a, sizeof a), (long long)it->finding),
-                   S_F("Inspection %s has no finding %lld: check the number.", a,
-                       (long long)it->finding));
-        else if (before)
-            S_EMIT(v, "E041", s_p(v, "$.items[%zu].finding", i),
-                   S_F("Tồn tại số %lld được báo cáo hơn một lần: mỗi tồn tại chỉ báo cáo một "
-                       "lần, gộp nội dung lại.",
-                       (long long)it->finding),
-                   S_F("Finding %lld is answered more than once: answer each finding once.",
-                       (long long)it->finding));
-    }
-    for (size_t k = 0; k < in->n_findings; k++) {
-        int answered = 0;
-        for (size_t i = 0; i < m->n_items; i++)
-            answered |= m->items[i] && m->items[i]->finding == in->findings[k].no;
-        if (!answered)
-            S_EMIT(v, "E041", "$.items",
-                   S_F("Chưa báo cáo kết quả khắc phục tồn tại số %lld (\"%s\"): bổ sung một mục "
-                       "cho tồn tại này.",
-                       (long long)in->findings[k].no, s_show(in->findings[k].text, b, sizeof b)),
-                   S_F("Finding %lld (\"%s\") is not answered: add an item for it.",
-                       (long long)in->findings[k].no, b));
-    }
-}
-
-/* ---- task progress -----------------------------------------------------------------------------
- */
-
-static int s_assigned_to(const cchc_vctx_t *c, const s_task_t *t, const char *unit)
-{
-    char *const *lists[] = {t->lead, t->support};
-    size_t ns[] = {t->n_lead, t->n_support};
-    if (t->assigned)
-        return 1;
-    for (int l = 0; l < 2; l++) {
-        for (size_t i = 0; i < ns[l]; i++) {
-            const char *x = s_s(lists[l][i]);
-            if (s_same(x, unit))
-                return 1;
-            if (x[0] == '@' && c->has_unit && c->unit_kind && s_same(c->unit_code, unit) &&
-                strcmp(x + 1, c->unit_kind) == 0)
-                return 1;
-        }
-    }
-    return 0;
-}
-
-static void s_rule_task(s_val_t *v)
-{
-    const Cchc__V1__TaskProgress *t = v->r->task_progress;
-    const char *st = s_s(t->status);
-    char a[96], b[96];
-    if (strcmp(st, "in_progress") != 0 && strcmp(st, "done") != 0 && strcmp(st, "blocked") != 0)
-        S_EMIT(v, "E000", "$.status",
-               S_F("Trạng thái \"%s\" không hợp lệ: ghi \"in_progress\" (đang thực hiện), "
-                   "\"done\" (hoàn thành) hoặc \"blocked\" (vướng mắc).",
-                   s_show(st, a, sizeof a)),
-               S_F("Status \"%s\" is invalid: use \"in_progress\", \"done\" or \"blocked\".", a));
-    s_count(v, t->percent, 0, 100, "$.percent");
-    if (!v->task && v->c->n_types == 0)
-        return; /* nothing synced yet: the server decides */
-    if (!v->task)
-        S_EMIT(v, "E060", "$.task",
-               S_F("Không tìm thấy nhiệm vụ \"%s\" trong Kế hoạch: ghi đúng mã nhiệm vụ (ví dụ "
-                   "KH87-07).",
-                   s_show(t->task, a, sizeof a)),
-               S_F("Task \"%s\" is not in the plan: give the right task code (e.g. KH87-07).", a));
-    else if (!s_assigned_to(v->c, v->task, v->r->unit))
-        S_EMIT(v, "E060", "$.task",
-               S_F("Nhiệm vụ \"%s\" không giao cho đơn vị \"%s\" (chủ trì hoặc phối hợp): kiểm "
-                   "tra lại mã nhiệm vụ.",
-                   s_show(t->task, a, sizeof a), s_show(v->r->unit, b, sizeof b)),
-               S_F("Task \"%s\" is not assigned to unit \"%s\" (lead or support): check the task "
-                   "code.",
-                   a, b));
-}
-
 /* ---- entry point ---------------------------------------------------------------------------- */
 
 int cchc_validate(const cchc_report_t *r, const cchc_vctx_t *ctx, cchc_findings_t *f)
@@ -1108,7 +557,7 @@ int cchc_validate(const cchc_report_t *r, const cchc_vctx_t *ctx, cchc_findings_
     static const cchc_vctx_t empty = {
         .unit_from = CCHC_DAY_NONE, .unit_to = CCHC_DAY_NONE, .today = CCHC_DAY_NONE};
     size_t before = f->errors;
-    s_val_t v = {.r = r, .c = ctx ? ctx : &empty, .f = f};
+    cchc_vrun_t v = {.r = r, .c = ctx ? ctx : &empty, .f = f};
     v.kind = cchc_report_kind(r);
     v.start = v.end = CCHC_DAY_NONE;
     v.period_ok = r->period && r->period[0] && cchc_period_parse(r->period, &v.period) == CCHC_OK;
@@ -1133,10 +582,10 @@ int cchc_validate(const cchc_report_t *r, const cchc_vctx_t *ctx, cchc_findings_
                S_F("The report has no content: it must be periodic, remediation or task "
                    "progress."));
     else if (strcmp(v.kind, "periodic") == 0)
-        s_rule_periodic(&v);
+        cchc_v_rule_periodic(&v);
     else if (strcmp(v.kind, "remediation") == 0)
-        s_rule_remediation(&v);
+        cchc_v_rule_remediation(&v);
     else
-        s_rule_task(&v);
+        cchc_v_rule_task(&v);
     return (int)(f->errors - before);
 }

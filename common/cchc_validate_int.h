@@ -81,4 +81,49 @@ struct cchc_vctx {
 /* A new NFC copy of s (NULL for NULL or invalid UTF-8). */
 char *cchc_vctx_nfc(const char *s);
 
+/* ---- shared by the rules (cchc_validate.c, cchc_validate_content.c) ---- */
+
+#include "cchc_findings.h"
+
+#define S_COUNT_MAX 100000000LL /* E010: a sane bound for any count */
+#define S_MIN_CHARS 10          /* E017: characters of a specific explanation */
+
+typedef struct {
+    const cchc_report_t *r;
+    const cchc_vctx_t *c;
+    cchc_findings_t *f;
+    const char *kind;     /* cchc_report_kind, or NULL */
+    const s_type_t *type; /* the report's type, when the context knows it */
+    int period_ok;        /* r->period parsed into period */
+    cchc_period_t period;
+    cchc_day_t start, end; /* the period's cut-off, when period_ok and type known */
+    const s_insp_t *insp;  /* remediation: the inspection answered */
+    const s_task_t *task;  /* task_progress: the task */
+    char path[192];
+} cchc_vrun_t;
+
+#define S_F cchc_asprintf
+
+/* The Vietnamese message is built first, then the English one: they share
+ * buffers that the Vietnamese call fills (cchc_v_show), and the order in which a
+ * function's arguments are evaluated is unspecified. */
+#define S_EMIT(v, code, path, vi, en)                                                              \
+    do {                                                                                           \
+        char *vi_ = (vi);                                                                          \
+        char *en_ = (en);                                                                          \
+        cchc_v_emit((v), (code), (path), vi_, en_);                                                \
+    } while (0)
+
+const char *cchc_v_s(const char *s);
+int cchc_v_same(const char *a, const char *b);
+int cchc_v_blank(const char *s);
+const char *cchc_v_show(const char *s, char *buf, size_t len);
+const char *cchc_v_p(cchc_vrun_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cchc_v_date(const char *s, cchc_day_t *out);
+void cchc_v_fmt_day(cchc_day_t d, char *buf);
+void cchc_v_emit(cchc_vrun_t *v, const char *code, const char *path, char *vi, char *en);
+void cchc_v_rule_periodic(cchc_vrun_t *v);
+void cchc_v_rule_remediation(cchc_vrun_t *v);
+void cchc_v_rule_task(cchc_vrun_t *v);
+
 #endif
