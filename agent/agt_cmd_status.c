@@ -3,8 +3,9 @@
  * Owns the officer's view of the outbox: how many reports wait, were
  * delivered (with the server's warnings) or were refused (with every finding,
  * so the officer knows what to fix), when the server was last heard from, the
- * last error, and which version of the district's metadata is stored and when
- * it was last synced. Times are
+ * last error, the outbox caps (queued against [agent] max_outbox_reports and
+ * max_outbox_bytes) and the window, and which version of the district's
+ * metadata is stored and when it was last synced. Times are
  * shown in Vietnam's civil time (UTC+7, no DST), whatever the host's zone. */
 #include "agt_config.h"
 #include "agt_outbox.h"
@@ -163,6 +164,11 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     json_object_set_new(o, "queued", json_integer(c->queued));
     json_object_set_new(o, "delivered", json_integer(c->delivered));
     json_object_set_new(o, "refused", json_integer(c->refused));
+    json_object_set_new(o, "max_outbox_reports", json_integer(cfg->max_outbox_reports));
+    json_object_set_new(o, "queued_bytes", json_integer(c->queued_bytes));
+    json_object_set_new(o, "max_outbox_bytes", json_integer(cfg->max_outbox_bytes));
+    json_object_set_new(o, "window", json_integer(cfg->window));
+    json_object_set_new(o, "window_bytes", json_integer(cfg->window_bytes));
     json_object_set_new(o, "oldest_queued_age_s",
                         c->queued ? json_integer((now - c->oldest_queued_at) / 1000) : json_null());
     json_object_set_new(o, "last_contact_ms",
@@ -199,6 +205,15 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     }
     printf("\nĐã gửi (delivered): %" PRId64 "\nBị từ chối (refused): %" PRId64 "\n", c->delivered,
            c->refused);
+    printf("Giới hạn hàng đợi (outbox caps): %" PRId64 "/%" PRId64 " báo cáo (reports), %" PRId64
+           "/%" PRId64 " byte (bytes)%s\n",
+           c->queued, cfg->max_outbox_reports, c->queued_bytes, cfg->max_outbox_bytes,
+           c->queued >= cfg->max_outbox_reports || c->queued_bytes >= cfg->max_outbox_bytes
+               ? "; ĐÃ ĐẦY: chạy `cchc-agent run` để gửi bớt (FULL: run the agent to drain it)"
+               : "");
+    printf("Cửa sổ gửi (window): tối đa %" PRId64 " báo cáo và %" PRId64
+           " byte đang gửi cùng lúc (in flight at most)\n",
+           cfg->window, cfg->window_bytes);
     if (last_contact) {
         int64_t ms = strtoll(last_contact, NULL, 10);
         cchc_clock_format_local(ms, when, sizeof when);

@@ -1,12 +1,19 @@
-/* agt_cmd_submit.c: `cchc-agent submit FILE [--dry-run]`.
+/* agt_cmd_submit.c: `cchc-agent submit FILE [FILE...] [--dry-run]`.
  *
  * Owns the officer's path from a JSON file to a queued outbox row: read the
  * file, check it offline (structure, unit, unfilled template placeholders,
  * then the district's rules with the metadata last synced: cchc_validate),
- * seal it, pack it, and insert it. It never touches the network, so it works
- * while the server is down; the daemon (`run`) delivers the row later. A
- * report with any error is not queued; warnings are shown and do not stop it.
- * "saved" is printed only after the row is committed. */
+ * seal it, pack it, and insert it, within the outbox caps ([agent]
+ * max_outbox_reports and max_outbox_bytes, checked in the insert's own
+ * transaction). It never touches the network, so it works while the server is
+ * down; the daemon (`run`) delivers the row later. A report with any error is
+ * not queued; warnings are shown and do not stop it. "saved" is printed only
+ * after the row is committed.
+ *
+ * Several files in one run are each checked and queued on their own (one
+ * transaction per file, one "saved" line per file), but share one open
+ * outbox, its prepared statements, and one validation context built once from
+ * the stored metadata: a bulk submit costs a commit per file, not a start. */
 #include "agt_config.h"
 #include "agt_outbox.h"
 #include "agt_sync.h"
@@ -30,6 +37,16 @@
 
 /* Room the Envelope around a report takes (unit, epoch, ids, tags). */
 #define S_ENVELOPE_OVERHEAD 256
+
+/* What every file of one run shares. */
+typedef struct {
+    const agt_config_t *cfg; /* borrowed */
+    agt_outbox_t *outbox;    /* NULL only in a dry run whose outbox would not open */
+    json_t *doc;             /* the district's metadata, or {} */
+    cchc_vctx_t *vctx;       /* built once from doc; NULL if even {} is refused */
+    int dry_run;
+    int full_told; /* the queue-full explanation was printed once */
+} agt_submit_t;
 
 /* Reads the whole file into a new NUL-terminated buffer. On failure prints
  * the officer's message and returns NULL. */
@@ -136,26 +153,42 @@ static void s_placeholders(const json_t *v, char *buf, size_t len, size_t cap, c
     }
 }
 
-/* The district's rules (cchc_validate) against the metadata last synced, or
- * against the empty context when none was: the rules that need nothing from
- * the district still run, and the officer is told the server checks the rest. */
-static void s_validate(const agt_config_t *cfg, const cchc_report_t *r, cchc_findings_t *f)
+/* Builds the validation context once for the whole run: from the metadata
+ * last synced, or from the empty document when none was (the rules that need
+ * nothing from the district still run, and the officer is told the server
+ * checks the rest). */
+static void s_context_load(agt_submit_t *self)
 {
-    json_t *doc = NULL;
-    char err[256] = "";
-    int rc = agt_sync_load(cfg, &doc, NULL, NULL);
-    if (rc != CCHC_OK)
-        doc = json_object();
-    cchc_vctx_t *ctx = cchc_vctx_new(doc, err, sizeof err);
-    if (!ctx && rc == CCHC_OK) {
+    char err[320] = "", *text = NULL;
+    int rc = CCHC_EIO;
+    if (self->outbox) {
+        rc = agt_outbox_meta_load(self->outbox, NULL, &text, NULL);
+        if (rc == CCHC_OK &&
+            agt_sync_parse(text, strlen(text), &self->doc, err, sizeof err) != CCHC_OK) {
+            fprintf(stderr,
+                    "Dữ liệu của huyện đã lưu không đọc được (%s); chạy `cchc-agent run` để đồng "
+                    "bộ lại.\n(the stored district data does not parse: %s; run `cchc-agent run` "
+                    "to sync again)\n",
+                    err, err);
+            rc = CCHC_EINVAL;
+        }
+        free(text);
+    }
+    if (rc == CCHC_OK)
+        self->vctx = cchc_vctx_new(self->doc, err, sizeof err);
+    if (rc == CCHC_OK && !self->vctx) {
         fprintf(stderr,
                 "Dữ liệu của huyện đã lưu không dùng được (%s); chỉ kiểm tra theo mẫu.\n"
                 "(the stored district data is not usable: %s; checking the structure only)\n",
                 err, err);
         rc = CCHC_EINVAL;
-        json_decref(doc);
-        doc = json_object();
-        ctx = cchc_vctx_new(doc, err, sizeof err);
+    }
+    if (rc != CCHC_OK) {
+        json_decref(self->doc);
+        self->doc = json_object();
+        self->vctx = cchc_vctx_new(self->doc, err, sizeof err);
+        if (!self->vctx)
+            CCHC_LOG(CCHC_LOG_ERROR, "validate_skipped", "err=\"%s\"", err);
     }
     if (rc == CCHC_ENOTFOUND)
         printf("Lưu ý: máy trạm chưa đồng bộ dữ liệu của huyện (loại báo cáo, kỳ, lịch làm việc, "
@@ -169,15 +202,10 @@ static void s_validate(const agt_config_t *cfg, const cchc_report_t *r, cchc_fin
                "quy tắc không cần dữ liệu đó; máy chủ huyện sẽ kiểm tra phần còn lại.\n"
                "(note: the stored district data is not usable, so only the structure and the "
                "self-contained rules were checked; the server will check the rest)\n");
-    if (ctx) {
-        cchc_vctx_set_key_unit(ctx, cfg->unit);
-        cchc_vctx_set_today(ctx, cchc_day_of_instant(cchc_clock_now_ms()));
-        (void)cchc_validate(r, ctx, f);
-        cchc_vctx_destroy(&ctx);
-    } else {
-        CCHC_LOG(CCHC_LOG_ERROR, "validate_skipped", "err=\"%s\"", err);
+    if (self->vctx) {
+        cchc_vctx_set_key_unit(self->vctx, self->cfg->unit);
+        cchc_vctx_set_today(self->vctx, cchc_day_of_instant(cchc_clock_now_ms()));
     }
-    json_decref(doc);
 }
 
 /* The inspection or task a report answers, for the officer's listing. */
@@ -196,19 +224,43 @@ static const char *s_basename(const char *path)
     return slash ? slash + 1 : path;
 }
 
-static int s_queue(const agt_config_t *cfg, const char *path, const cchc_report_t *r,
+/* The queue is at a cap: the file is not saved and nothing queued changes.
+ * The whole explanation once per run, one line for every later file. */
+static void s_print_full(agt_submit_t *self, const char *path, const agt_outbox_size_t *q,
+                         size_t len)
+{
+    const agt_config_t *cfg = self->cfg;
+    int by_count = q->reports + 1 > cfg->max_outbox_reports;
+    if (self->full_told) {
+        printf("Báo cáo \"%s\" chưa được lưu: hàng đợi gửi vẫn đầy.\n"
+               "(\"%s\" was not saved: the outbox is still full)\n",
+               path, path);
+        return;
+    }
+    self->full_told = 1;
+    printf("Báo cáo \"%s\" chưa được lưu: hàng đợi gửi đã đầy. Đang có %" PRId64
+           " báo cáo chờ gửi (%" PRId64 " byte); giới hạn là %" PRId64 " báo cáo ([agent] "
+           "max_outbox_reports) và %" PRId64 " byte ([agent] max_outbox_bytes). Các báo cáo đã "
+           "lưu vẫn giữ nguyên. Hãy kết nối máy trạm với máy chủ huyện (chạy `cchc-agent run` khi "
+           "có mạng) để gửi bớt hàng đợi, rồi nộp lại; hoặc đề nghị cán bộ phụ trách tăng %s trong "
+           "agent.ini.\n"
+           "(\"%s\" was not saved: the outbox is full: %" PRId64 " reports (%" PRId64
+           " bytes) wait to be sent, the limits are %" PRId64 " reports and %" PRId64
+           " bytes, and this report of %zu bytes would pass the %s limit; nothing queued was "
+           "touched. Connect the agent (`cchc-agent run`) so the queue drains, then submit again, "
+           "or ask for a larger [agent] %s)\n",
+           path, q->reports, q->bytes, cfg->max_outbox_reports, cfg->max_outbox_bytes,
+           by_count ? "max_outbox_reports" : "max_outbox_bytes", path, q->reports, q->bytes,
+           cfg->max_outbox_reports, cfg->max_outbox_bytes, len, by_count ? "count" : "bytes",
+           by_count ? "max_outbox_reports" : "max_outbox_bytes");
+}
+
+static int s_queue(agt_submit_t *self, const char *path, const cchc_report_t *r,
                    const uint8_t *packed, size_t len)
 {
-    char err[512] = "";
     int64_t id = 0;
-    agt_outbox_t *outbox = agt_outbox_new(cfg->outbox, err, sizeof err);
-    if (!outbox) {
-        fprintf(stderr,
-                "Không mở được hàng đợi gửi: %s. Báo cáo chưa được lưu.\n"
-                "(could not open the outbox: %s; the report was not saved)\n",
-                err, err);
-        return AGT_EXIT_FAILED;
-    }
+    agt_outbox_size_t q = {0, 0};
+    agt_outbox_size_t cap = {self->cfg->max_outbox_reports, self->cfg->max_outbox_bytes};
     agt_outbox_entry_t e = {
         .report_type = r->type,
         .unit = r->unit,
@@ -220,51 +272,41 @@ static int s_queue(const agt_config_t *cfg, const char *path, const cchc_report_
         .payload = packed,
         .payload_len = len,
     };
-    int rc = agt_outbox_insert(outbox, &e, cchc_clock_now_ms(), &id);
+    int rc = agt_outbox_insert_capped(self->outbox, &e, cchc_clock_now_ms(), &cap, &id, &q);
+    if (rc == CCHC_EFULL) {
+        CCHC_LOG(CCHC_LOG_WARN, "outbox_full",
+                 "file=\"%s\" queued=%" PRId64 " queued_bytes=%" PRId64 " max_reports=%" PRId64
+                 " max_bytes=%" PRId64,
+                 path, q.reports, q.bytes, cap.reports, cap.bytes);
+        s_print_full(self, path, &q, len);
+        return AGT_EXIT_FAILED;
+    }
     if (rc != CCHC_OK) {
         fprintf(stderr,
                 "Không lưu được báo cáo \"%s\" vào hàng đợi gửi (%s)%s. Báo cáo chưa được lưu.\n"
                 "(could not save the report in the outbox %s: %s; nothing was queued)\n",
-                path, agt_outbox_path(outbox),
+                path, agt_outbox_path(self->outbox),
                 rc == CCHC_EAGAIN ? ": tệp đang bận, thử lại sau ít phút" : "",
-                agt_outbox_path(outbox), cchc_strerror(rc));
-        agt_outbox_destroy(&outbox);
+                agt_outbox_path(self->outbox), cchc_strerror(rc));
         return AGT_EXIT_FAILED;
     }
     CCHC_LOG(CCHC_LOG_INFO, "queued", "id=%" PRId64 " type=%s period=%s bytes=%zu", id, r->type,
              r->period, len);
     printf("Đã lưu báo cáo vào hàng đợi gửi: id=%" PRId64 " (saved and queued)\n", id);
-    agt_outbox_destroy(&outbox);
     return AGT_EXIT_OK;
 }
 
-int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
+/* One file, start to end: AGT_EXIT_OK when it was queued (or, in a dry run,
+ * found valid), else AGT_EXIT_FAILED with the reasons printed. */
+static int s_submit_one(agt_submit_t *self, const char *path)
 {
-    const char *path = NULL;
-    int dry_run = 0, code = AGT_EXIT_FAILED;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--dry-run") == 0) {
-            dry_run = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "submit: tùy chọn không hợp lệ \"%s\" (unknown option)\n", argv[i]);
-            return AGT_EXIT_USAGE;
-        } else if (path) {
-            fprintf(stderr, "submit: chỉ nộp một tệp mỗi lần (one FILE at a time)\n");
-            return AGT_EXIT_USAGE;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "submit: thiếu tệp báo cáo (missing FILE): cchc-agent submit FILE\n");
-        return AGT_EXIT_USAGE;
-    }
-
+    const agt_config_t *cfg = self->cfg;
     size_t len = 0, packed_len = 0;
     char *text = s_read_file(path, &len);
     cchc_report_t *r = NULL;
     cchc_findings_t f = CCHC_FINDINGS_INIT;
     uint8_t *packed = NULL;
+    int code = AGT_EXIT_FAILED;
     if (!text)
         goto out;
     if (len == 0) {
@@ -294,7 +336,8 @@ int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
     if (root)
         s_placeholders(root, where, 1, sizeof where, &f);
     json_decref(root);
-    s_validate(cfg, r, &f);
+    if (self->vctx)
+        (void)cchc_validate(r, self->vctx, &f);
     if (f.errors > 0) {
         s_print_refused(path, &f);
         goto out;
@@ -316,22 +359,83 @@ int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
                path, packed_len, cfg->max_frame, packed_len, S_ENVELOPE_OVERHEAD, cfg->max_frame);
         goto out;
     }
-    if (dry_run) {
+    if (self->dry_run) {
         if (f.warnings)
-            printf("Báo cáo hợp lệ, có %zu cảnh báo; chưa lưu (--dry-run).\n"
+            printf("Báo cáo hợp lệ, có %zu cảnh báo; chưa lưu (--dry-run): \"%s\".\n"
                    "(report is valid, with %zu warnings; nothing was queued)\n",
-                   f.warnings, f.warnings);
+                   f.warnings, path, f.warnings);
         else
-            printf("Báo cáo hợp lệ; chưa lưu (--dry-run).\n(report is valid; nothing was "
-                   "queued)\n");
+            printf("Báo cáo hợp lệ; chưa lưu (--dry-run): \"%s\".\n(report is valid; nothing "
+                   "was queued)\n",
+                   path);
         code = AGT_EXIT_OK;
         goto out;
     }
-    code = s_queue(cfg, path, r, packed, packed_len);
+    code = s_queue(self, path, r, packed, packed_len);
 out:
     free(packed);
     cchc_findings_clear(&f);
     cchc_report_free(&r);
     free(text);
+    return code;
+}
+
+int agt_cmd_submit(const agt_config_t *cfg, int argc, char **argv)
+{
+    agt_submit_t self = {.cfg = cfg};
+    int nfiles = 0, options_done = 0;
+    char err[512] = "";
+    for (int i = 1; i < argc; i++) {
+        if (!options_done && strcmp(argv[i], "--") == 0) {
+            options_done = 1;
+        } else if (!options_done && strcmp(argv[i], "--dry-run") == 0) {
+            self.dry_run = 1;
+        } else if (!options_done && argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "submit: tùy chọn không hợp lệ \"%s\" (unknown option)\n", argv[i]);
+            return AGT_EXIT_USAGE;
+        } else {
+            nfiles++;
+        }
+    }
+    if (nfiles == 0) {
+        fprintf(stderr, "submit: thiếu tệp báo cáo (missing FILE): cchc-agent submit FILE "
+                        "[FILE...]\n");
+        return AGT_EXIT_USAGE;
+    }
+    self.outbox = agt_outbox_new(cfg->outbox, err, sizeof err);
+    if (!self.outbox && !self.dry_run) {
+        fprintf(stderr,
+                "Không mở được hàng đợi gửi: %s. Báo cáo chưa được lưu.\n"
+                "(could not open the outbox: %s; the report was not saved)\n",
+                err, err);
+        return AGT_EXIT_FAILED;
+    }
+    if (!self.outbox)
+        fprintf(stderr, "Không mở được hàng đợi gửi: %s\n(could not open the outbox: %s)\n", err,
+                err);
+    s_context_load(&self);
+    int code = AGT_EXIT_OK, queued = 0, failed = 0;
+    options_done = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!options_done && strcmp(argv[i], "--") == 0) {
+            options_done = 1;
+            continue;
+        }
+        if (!options_done && strcmp(argv[i], "--dry-run") == 0)
+            continue;
+        if (s_submit_one(&self, argv[i]) == AGT_EXIT_OK) {
+            queued++;
+        } else {
+            failed++;
+            code = AGT_EXIT_FAILED;
+        }
+    }
+    if (nfiles > 1)
+        printf("%s %d/%d tệp; %d tệp chưa được lưu.\n(%s %d of %d files; %d not saved)\n",
+               self.dry_run ? "Hợp lệ" : "Đã lưu", queued, nfiles, failed,
+               self.dry_run ? "valid" : "queued", queued, nfiles, failed);
+    cchc_vctx_destroy(&self.vctx);
+    json_decref(self.doc);
+    agt_outbox_destroy(&self.outbox);
     return code;
 }

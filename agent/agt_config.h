@@ -15,16 +15,22 @@
 
 typedef struct {
     /* [agent] */
-    char *unit;                /* this agent's unit code, e.g. xa-van-son */
-    char *outbox;              /* SQLite outbox file */
-    char *public_key;          /* own CURVE public key file (Z85) */
-    char *secret_key;          /* own CURVE secret key file (Z85, mode 0600) */
-    int64_t resend_timeout_ms; /* first resend of an unanswered report */
-    int64_t window;            /* reports in flight at most */
+    char *unit;                 /* this agent's unit code, e.g. xa-van-son */
+    char *outbox;               /* SQLite outbox file */
+    char *public_key;           /* own CURVE public key file (Z85) */
+    char *secret_key;           /* own CURVE secret key file (Z85, mode 0600) */
+    int64_t resend_timeout_ms;  /* first resend of an unanswered report */
+    int64_t window;             /* reports in flight at most */
+    int64_t window_bytes;       /* payload bytes in flight at most (one report always may) */
+    int64_t hello_interval_ms;  /* Hello on connect, then every this long */
+    int64_t max_outbox_reports; /* queued rows at most: submit refuses beyond */
+    int64_t max_outbox_bytes;   /* queued payload bytes at most */
     /* [server] */
-    char *server_endpoint;   /* e.g. tcp://district.example:7470 */
-    char *server_public_key; /* the server's CURVE public key file */
-    int64_t max_frame;       /* largest frame either way, bytes */
+    char *server_endpoint;        /* e.g. tcp://district.example:7470 */
+    char *server_public_key;      /* the server's CURVE public key file */
+    int64_t max_frame;            /* largest frame either way, bytes */
+    int64_t heartbeat_ivl_ms;     /* ZMTP heartbeat interval */
+    int64_t heartbeat_timeout_ms; /* no traffic this long: the connection is dropped */
     /* [log] */
     int log_level; /* CCHC_LOG_* */
 } agt_config_t;

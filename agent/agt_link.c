@@ -1,24 +1,29 @@
 /* agt_link.c: DEALER socket, socket monitor, window and resend (see agt_link.h).
  *
- * Owns the ZeroMQ context and sockets and the window: the ids of the oldest
- * queued rows, at most [agent] window of them, each with the time it is due to
- * be (re)sent. Payloads stay in the outbox and are read when sent, so a big
+ * Owns the ZeroMQ context and sockets and the window (agt_window): the ids
+ * of the oldest queued rows, at most [agent] window of them and window_bytes
+ * of payload (one report always), each with the time it is due to be
+ * (re)sent. Payloads stay in the outbox and are read when sent, so a big
  * window costs a few bytes per report, not a report per report.
  *
  * When a report is sent or resent:
- *   - on HANDSHAKE_SUCCEEDED (every (re)connect): Hello first, then a
+ *   - on HANDSHAKE_SUCCEEDED (every (re)connect, including after a heartbeat
+ *     timeout dropped a frozen or black-holed connection): Hello first, then a
  *     MetaRequest (agt_sync decides when one is due), then every report in the
  *     window, because whatever was in flight on the old connection may be lost;
  *   - when it enters the window (a new queued row, seen by polling the outbox
  *     every 500 ms: submit is another process);
  *   - when it has had no answer for resend_timeout_ms, doubling each time up to
  *     five minutes, plus up to a quarter of random jitter; forever;
- *   - after a transient Nack (BUSY), on a backoff of its own starting at 1 s.
+ *   - after a transient Nack (BUSY), on a backoff of its own: 1 s doubling to
+ *     30 s, plus jitter; the rest of the window goes on meanwhile.
+ * Hello{agent_version, queue_depth} also goes every [agent] hello_interval_ms.
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
  * always safe; an answer for an id not in the window is a late duplicate. */
 #include "agt_link.h"
 #include "agt_link_socket.h"
 #include "agt_sync.h"
+#include "agt_window.h"
 
 #include "cchc_clock.h"
 #include "cchc_err.h"
@@ -37,20 +42,11 @@
 #include <zmq.h>
 
 #define S_OUTBOX_POLL_MS 500
-#define S_HELLO_EVERY_MS 60000
 #define S_BACKOFF_CAP_MS (5 * 60 * 1000)
-#define S_BUSY_BASE_MS 1000
 #define S_RETRY_BLOCKED_MS 100
 #define S_RECV_PER_PASS 1000
 #define S_RECONNECT_BASE_MS 1000
 #define S_RECONNECT_CAP_MS 60000
-
-typedef struct {
-    int64_t id;       /* outbox row id, the Envelope's msg_id */
-    int64_t due;      /* monotonic ms when it is (re)sent next */
-    unsigned resends; /* sends on this connection, for the backoff */
-    unsigned busy;    /* transient Nacks in a row */
-} agt_flight_t;
 
 struct agt_link_t {
     const agt_config_t *cfg; /* borrowed */
@@ -62,83 +58,14 @@ struct agt_link_t {
     int64_t next_hello;
     int64_t reconnect_at; /* monotonic ms of our own reconnect, INT64_MAX if none */
     unsigned hs_failures; /* handshakes failed in a row */
-    agt_flight_t *win;    /* sorted by id */
-    size_t n;
-    int64_t *ids; /* scratch for the outbox poll, [agent] window long */
-    uint64_t rng;
+    agt_window_t *win;    /* reports in flight */
 };
-
-/* xorshift64: jitter only needs to differ between agents, not be secret. */
-static uint64_t s_rand(agt_link_t *self)
-{
-    uint64_t x = self->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return self->rng = x;
-}
-
-/* base * 2^step, capped, plus up to a quarter more at random so that agents
- * that lost the server together do not all come back in the same second. */
-static int64_t s_backoff(agt_link_t *self, int64_t base, unsigned step, int64_t cap)
-{
-    int64_t d = base;
-    for (unsigned i = 0; i < step && d < cap; i++)
-        d *= 2;
-    if (d > cap)
-        d = cap;
-    return d + (int64_t)(s_rand(self) % (uint64_t)(d / 4 + 1));
-}
 
 /* Five minutes, or resend_timeout_ms when the configuration asks for longer. */
 static int64_t s_resend_cap(const agt_link_t *self)
 {
     int64_t t = self->cfg->resend_timeout_ms;
     return t > S_BACKOFF_CAP_MS ? t : S_BACKOFF_CAP_MS;
-}
-
-/* Index of id in the window, or -1. */
-static ptrdiff_t s_find(const agt_link_t *self, int64_t id)
-{
-    size_t lo = 0, hi = self->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (self->win[mid].id == id)
-            return (ptrdiff_t)mid;
-        if (self->win[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
-static void s_window_add(agt_link_t *self, int64_t id, int64_t now)
-{
-    size_t at = self->n;
-    while (at > 0 && self->win[at - 1].id > id)
-        at--;
-    memmove(&self->win[at + 1], &self->win[at], (self->n - at) * sizeof self->win[0]);
-    self->win[at] = (agt_flight_t){.id = id, .due = now};
-    self->n++;
-    CCHC_LOG(CCHC_LOG_DEBUG, "window_add", "id=%" PRId64 " in_flight=%zu", id, self->n);
-}
-
-static void s_window_remove(agt_link_t *self, size_t at)
-{
-    memmove(&self->win[at], &self->win[at + 1], (self->n - at - 1) * sizeof self->win[0]);
-    self->n--;
-}
-
-/* Takes the oldest queued rows not yet in the window, up to its size. */
-static void s_window_fill(agt_link_t *self, int64_t now)
-{
-    size_t max = (size_t)self->cfg->window, got = 0;
-    if (self->n >= max || agt_outbox_queued_ids(self->outbox, self->ids, max, &got) != CCHC_OK)
-        return;
-    for (size_t i = 0; i < got && self->n < max; i++)
-        if (s_find(self, self->ids[i]) < 0)
-            s_window_add(self, self->ids[i], now);
 }
 
 static void s_envelope_init(const agt_link_t *self, cchc_envelope_t *env, int64_t msg_id)
@@ -178,7 +105,7 @@ static int s_send_hello(agt_link_t *self)
 {
     int64_t depth = 0;
     if (agt_outbox_queued_count(self->outbox, &depth) != CCHC_OK)
-        depth = (int64_t)self->n;
+        depth = (int64_t)agt_window_len(self->win);
     Cchc__V1__Hello hello = CCHC__V1__HELLO__INIT;
     hello.agent_version = (char *)CCHC_VERSION;
     hello.queue_depth = (uint64_t)depth;
@@ -277,7 +204,7 @@ static int s_send_due(agt_link_t *self, int64_t now)
             self->next_hello = now + S_RETRY_BLOCKED_MS;
             return 1;
         }
-        self->next_hello = now + S_HELLO_EVERY_MS;
+        self->next_hello = now + self->cfg->hello_interval_ms;
     }
     if (now >= agt_sync_due(self->sync)) {
         if (s_send_meta_request(self) == CCHC_EAGAIN) {
@@ -287,8 +214,8 @@ static int s_send_due(agt_link_t *self, int64_t now)
         agt_sync_requested(self->sync, now);
     }
     size_t i = 0;
-    while (i < self->n) {
-        agt_flight_t *f = &self->win[i];
+    while (i < agt_window_len(self->win)) {
+        agt_flight_t *f = agt_window_at(self->win, i);
         if (f->due > now) {
             i++;
             continue;
@@ -297,13 +224,12 @@ static int s_send_due(agt_link_t *self, int64_t now)
         if (rc == CCHC_EAGAIN)
             return 1;
         if (rc == CCHC_ENOTFOUND) {
-            s_window_remove(self, i);
+            agt_window_remove(self->win, f);
             continue;
         }
-        f->due =
-            now + s_backoff(self, self->cfg->resend_timeout_ms, f->resends, s_resend_cap(self));
-        if (rc == CCHC_OK)
-            f->resends++;
+        /* Sent, or the outbox could not be read (CCHC_EIO): either way the
+         * report's timer starts again, and it is tried again, forever. */
+        agt_window_sent(self->win, f, now, self->cfg->resend_timeout_ms, s_resend_cap(self));
         i++;
     }
     return 0;
@@ -313,15 +239,13 @@ static int s_send_due(agt_link_t *self, int64_t now)
  * flight (a late duplicate of an answer already handled). */
 static agt_flight_t *s_answered(agt_link_t *self, uint64_t epoch, uint64_t msg_id, const char *what)
 {
-    ptrdiff_t at = -1;
+    agt_flight_t *f = NULL;
     if (epoch == self->epoch && msg_id <= (uint64_t)INT64_MAX)
-        at = s_find(self, (int64_t)msg_id);
-    if (at < 0) {
+        f = agt_window_find(self->win, (int64_t)msg_id);
+    if (!f)
         CCHC_LOG(CCHC_LOG_DEBUG, "reply_ignored", "kind=%s id=%" PRIu64 " epoch_match=%d", what,
                  msg_id, epoch == self->epoch);
-        return NULL;
-    }
-    return &self->win[at];
+    return f;
 }
 
 /* Findings of an answer as JSON text (caller frees), NULL when there are none. */
@@ -358,7 +282,7 @@ static void s_handle_ack(agt_link_t *self, const Cchc__V1__Ack *ack)
              "id=%" PRId64 " server_id=%" PRId64 " duplicate=%d"
              " warnings=%zu",
              f->id, ack->report_id, ack->duplicate ? 1 : 0, nwarn);
-    s_window_remove(self, (size_t)(f - self->win));
+    agt_window_remove(self->win, f);
 }
 
 static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
@@ -368,8 +292,7 @@ static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
         return;
     const char *name = cchc_wire_nack_reason_name(nack->reason);
     if (cchc_wire_nack_is_transient(nack->reason)) {
-        int64_t delay = s_backoff(self, S_BUSY_BASE_MS, f->busy++, s_resend_cap(self));
-        f->due = cchc_clock_mono_ms() + delay;
+        int64_t delay = agt_window_busy(self->win, f, cchc_clock_mono_ms());
         CCHC_LOG(CCHC_LOG_INFO, "nack_transient", "id=%" PRId64 " reason=%s retry_in_ms=%" PRId64,
                  f->id, name, delay);
         return;
@@ -384,7 +307,7 @@ static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
     if (rc != CCHC_OK && rc != CCHC_ENOTFOUND)
         return;
     CCHC_LOG(CCHC_LOG_WARN, "refused", "id=%" PRId64 " reason=%s findings=%zu", f->id, name, n);
-    s_window_remove(self, (size_t)(f - self->win));
+    agt_window_remove(self->win, f);
 }
 
 /* One frame from the server. Anything that does not decode is logged and
@@ -482,17 +405,14 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         self->connected = 1;
         self->hs_failures = 0;
         self->reconnect_at = INT64_MAX;
-        CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint, self->n);
+        CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint,
+                 agt_window_len(self->win));
         (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, NULL);
         /* Hello first, then MetaRequest (s_send_due sends them before
          * reports), then the window. */
         self->next_hello = now;
         agt_sync_connected(self->sync, now);
-        for (size_t i = 0; i < self->n; i++) {
-            self->win[i].due = now;
-            self->win[i].resends = 0;
-            self->win[i].busy = 0;
-        }
+        agt_window_resend_all(self->win, now);
         break;
     case ZMQ_EVENT_DISCONNECTED:
         CCHC_LOG(self->connected ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "disconnected", "endpoint=%s",
@@ -509,8 +429,8 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         /* libzmq 4.3 treats a failed handshake as a protocol error and drops
          * the connection for good; reconnect ourselves, unless libzmq is seen
          * retrying on its own (the events below cancel this). */
-        self->reconnect_at =
-            now + s_backoff(self, S_RECONNECT_BASE_MS, self->hs_failures++, S_RECONNECT_CAP_MS);
+        self->reconnect_at = now + agt_window_backoff(self->win, S_RECONNECT_BASE_MS,
+                                                      self->hs_failures++, S_RECONNECT_CAP_MS);
         break;
     case ZMQ_EVENT_CONNECTED:
     case ZMQ_EVENT_CONNECT_DELAYED:
@@ -573,9 +493,8 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
     self->epoch = agt_outbox_epoch(outbox);
     self->sync = agt_sync_new(outbox);
     self->reconnect_at = INT64_MAX;
-    self->rng = self->epoch ^ (uint64_t)cchc_clock_mono_ms() ^ 0x9e3779b97f4a7c15ULL;
-    self->win = cchc_calloc((size_t)cfg->window, sizeof self->win[0]);
-    self->ids = cchc_calloc((size_t)cfg->window, sizeof self->ids[0]);
+    self->win = agt_window_new((size_t)cfg->window, cfg->window_bytes,
+                               self->epoch ^ (uint64_t)cchc_clock_mono_ms());
     self->ctx = zmq_ctx_new();
     self->dealer = self->ctx ? zmq_socket(self->ctx, ZMQ_DEALER) : NULL;
     self->monitor = self->ctx ? zmq_socket(self->ctx, ZMQ_PAIR) : NULL;
@@ -612,8 +531,7 @@ void agt_link_destroy(agt_link_t **self_p)
     while (self->ctx && zmq_ctx_term(self->ctx) != 0 && errno == EINTR)
         ;
     agt_sync_destroy(&self->sync);
-    free(self->ids);
-    free(self->win);
+    agt_window_destroy(&self->win);
     free(self);
     *self_p = NULL;
 }
@@ -638,8 +556,11 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
     int64_t start = cchc_clock_mono_ms();
     int64_t deadline = opts->timeout_ms > 0 ? start + opts->timeout_ms : INT64_MAX;
     int64_t next_poll = start;
-    CCHC_LOG(CCHC_LOG_INFO, "start", "unit=%s endpoint=%s epoch=%016" PRIx64 " window=%" PRId64,
-             self->cfg->unit, self->cfg->server_endpoint, self->epoch, self->cfg->window);
+    CCHC_LOG(CCHC_LOG_INFO, "start",
+             "unit=%s endpoint=%s epoch=%016" PRIx64 " window=%" PRId64 " window_bytes=%" PRId64
+             " heartbeat_ivl_ms=%" PRId64 " heartbeat_timeout_ms=%" PRId64,
+             self->cfg->unit, self->cfg->server_endpoint, self->epoch, self->cfg->window,
+             self->cfg->window_bytes, self->cfg->heartbeat_ivl_ms, self->cfg->heartbeat_timeout_ms);
     for (;;) {
         if (opts->stop && *opts->stop)
             return AGT_LINK_STOPPED;
@@ -647,7 +568,7 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
         if (now >= deadline)
             return AGT_LINK_TIMED_OUT;
         if (now >= next_poll) {
-            s_window_fill(self, now);
+            (void)agt_window_fill(self->win, self->outbox, now);
             next_poll = now + S_OUTBOX_POLL_MS;
             int64_t queued = 1;
             if (opts->drain && agt_outbox_queued_count(self->outbox, &queued) == CCHC_OK &&
@@ -662,8 +583,8 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
         if (self->connected) {
             wake = self->next_hello < wake ? self->next_hello : wake;
             wake = agt_sync_due(self->sync) < wake ? agt_sync_due(self->sync) : wake;
-            for (size_t i = 0; i < self->n; i++)
-                wake = self->win[i].due < wake ? self->win[i].due : wake;
+            int64_t due = agt_window_next_due(self->win);
+            wake = due < wake ? due : wake;
         }
         if (blocked && now + S_RETRY_BLOCKED_MS < wake)
             wake = now + S_RETRY_BLOCKED_MS;

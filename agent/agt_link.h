@@ -1,9 +1,13 @@
 /* agt_link.h: the agent's connection to the district server.
  *
  * Owns the ZeroMQ context, the CURVE DEALER socket, its monitor and the window
- * of reports in flight. It reads queued rows from the outbox, sends them in
+ * of reports in flight (agt_window: [agent] window reports and window_bytes
+ * bytes at most). It reads queued rows from the outbox, sends them in
  * Envelopes, resends them on reconnect and on timeouts (with backoff and
- * jitter, forever), and records each Ack or Nack on the row. It also keeps
+ * jitter, forever), backs off a report the server answers "busy", and records
+ * each Ack or Nack on the row. Hello goes on connect and every
+ * [agent] hello_interval_ms; ZMTP heartbeats ([server] heartbeat_*) drop a
+ * dead or frozen connection so it is redialled. It also keeps
  * the unit's metadata in sync (agt_sync): MetaRequest after Hello, Meta and
  * MetaChanged from the server. */
 #ifndef AGT_LINK_H

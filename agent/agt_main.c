@@ -33,11 +33,16 @@ static const agt_command_t s_commands[] = {
      "    --inspection CODE   cuộc kiểm tra (default: the unit's first open inspection)\n"
      "    --task CODE         nhiệm vụ (default: the unit's first task)\n"
      "    e.g. cchc-agent template periodic > bao-cao.json\n"},
-    {"submit", agt_cmd_submit, "submit FILE [--dry-run]",
+    {"submit", agt_cmd_submit, "submit FILE [FILE...] [--dry-run]",
      "    Kiểm tra báo cáo (tệp JSON) theo mẫu và theo quy định của huyện (dữ liệu đã đồng bộ),\n"
      "    rồi lưu vào hàng đợi gửi; không cần mạng. Có lỗi thì không lưu (mã thoát 1); chỉ có\n"
      "    cảnh báo thì vẫn lưu. (check a report's JSON file offline against the structure and\n"
      "    the district's rules, and queue it; any error: nothing queued, exit 1)\n"
+     "    Nhiều tệp: mỗi tệp được kiểm tra và lưu riêng, một dòng kết quả cho mỗi tệp; mã thoát 0\n"
+     "    chỉ khi mọi tệp đều được lưu. (several files: each checked and queued on its own, one\n"
+     "    line each; exit 0 only if all were queued)\n"
+     "    Hàng đợi đầy ([agent] max_outbox_reports, max_outbox_bytes): không lưu, mã thoát 1;\n"
+     "    chạy `cchc-agent run` để gửi bớt. (outbox full: nothing queued, exit 1; let it drain)\n"
      "    --dry-run   chỉ kiểm tra, không lưu (check only, queue nothing; exit 0 if no error)\n"},
     {"run", agt_cmd_run, "run [--drain] [--timeout SEC]",
      "    Chạy nền: gửi các báo cáo trong hàng đợi tới máy chủ huyện, gửi lại đến khi được\n"
@@ -48,8 +53,9 @@ static const agt_command_t s_commands[] = {
      "                   (stop after SEC seconds; with --drain, exit 3 if still queued)\n"},
     {"status", agt_cmd_status, "status [--json]",
      "    Tình trạng hàng đợi: chờ gửi, đã gửi (kèm cảnh báo), bị từ chối (kèm lỗi cần sửa),\n"
-     "    liên lạc gần nhất, phiên bản dữ liệu của huyện và lần đồng bộ gần nhất.\n"
-     "    (queued, delivered and refused reports, last contact, last error, metadata sync)\n"
+     "    liên lạc gần nhất, lỗi gần nhất, giới hạn hàng đợi và cửa sổ gửi, phiên bản dữ liệu\n"
+     "    của huyện và lần đồng bộ gần nhất. (queued, delivered and refused reports, last\n"
+     "    contact, last error, outbox caps and window, metadata sync)\n"
      "    --json   một đối tượng JSON (one JSON object)\n"},
     {"inspections", agt_cmd_inspections, "inspections [--json]",
      "    Các cuộc kiểm tra chưa kết thúc của đơn vị và từng tồn tại cần khắc phục (từ dữ liệu\n"

@@ -11,7 +11,8 @@
  *
  *   state      event                            next       function
  *   ---------  -------------------------------  ---------  --------------------------
- *   (none)     officer submits a valid report   queued     agt_outbox_insert
+ *   (none)     officer submits a valid report   queued     agt_outbox_insert(_capped)
+ *   (none)     ... but the queue is at its cap  (none)     agt_outbox_insert_capped
  *   queued     sent or resent (window, timer)   queued     agt_outbox_mark_sent
  *   queued     Nack with a transient reason     queued     (none: agt_link backs off)
  *   queued     no answer before the timeout     queued     (none: agt_link resends)
@@ -69,6 +70,12 @@ static const char s_schema_v2[] = "CREATE TABLE metadata ("
 enum {
     ST_INSERT,
     ST_QUEUED_IDS,
+    ST_QUEUED_SIZES,
+    ST_QUEUED_SIZE,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_DATA_VERSION,
     ST_QUEUED_COUNT,
     ST_PAYLOAD,
     ST_MARK_SENT,
@@ -91,6 +98,14 @@ static const char *const s_sql[ST_COUNT_] = {
                   " revision, kind, source, payload) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6,"
                   " ?7, ?8, ?9)",
     [ST_QUEUED_IDS] = "SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT ?1",
+    [ST_QUEUED_SIZES] = "SELECT id, length(payload) FROM outbox WHERE state = 'queued'"
+                        " ORDER BY id LIMIT ?1",
+    [ST_QUEUED_SIZE] = "SELECT count(*), coalesce(sum(length(payload)), 0) FROM outbox"
+                       " WHERE state = 'queued'",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_QUEUED_COUNT] = "SELECT count(*) FROM outbox WHERE state = 'queued'",
     [ST_PAYLOAD] = "SELECT payload FROM outbox WHERE id = ?1 AND state = 'queued'",
     [ST_MARK_SENT] = "UPDATE outbox SET attempts = attempts + 1, last_sent_at = ?2"
@@ -103,7 +118,8 @@ static const char *const s_sql[ST_COUNT_] = {
     [ST_COUNTS] =
         "SELECT coalesce(sum(state = 'queued'), 0), coalesce(sum(state = 'delivered'), 0),"
         " coalesce(sum(state = 'refused'), 0),"
-        " coalesce(min(CASE WHEN state = 'queued' THEN created_at END), 0) FROM outbox",
+        " coalesce(min(CASE WHEN state = 'queued' THEN created_at END), 0),"
+        " coalesce(sum(CASE WHEN state = 'queued' THEN length(payload) END), 0) FROM outbox",
     [ST_LIST_ASC] = "SELECT " S_ROW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
                     " ORDER BY id LIMIT ?2",
     [ST_LIST_DESC] = "SELECT " S_ROW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
@@ -125,6 +141,12 @@ struct agt_outbox_t {
     char *path;
     uint64_t epoch;
     sqlite3_stmt *st[ST_COUNT_];
+    /* The queue's size as of PRAGMA data_version `seen` (valid if `known`):
+     * while no other connection commits, a bulk submit need not scan the
+     * queue again for every file. */
+    int known;
+    int64_t seen;
+    agt_outbox_size_t queued;
 };
 
 /* Logs the connection's last error once and maps it: a busy or locked file is
@@ -372,8 +394,61 @@ const char *agt_outbox_path(const agt_outbox_t *self)
     return self->path;
 }
 
-int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
-                      int64_t *id_out)
+/* Runs a statement that answers one row of integers into out[0..n). */
+static int s_ints(agt_outbox_t *self, int which, const char *op, int64_t *out, int n)
+{
+    sqlite3_stmt *st = self->st[which];
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = s_fail(self, op);
+        s_done(st);
+        return rc;
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = sqlite3_column_int64(st, i);
+    s_done(st);
+    return CCHC_OK;
+}
+
+static int s_queued_size(agt_outbox_t *self, agt_outbox_size_t *out)
+{
+    int64_t v[2] = {0, 0};
+    int rc = s_ints(self, ST_QUEUED_SIZE, "queued_size", v, 2);
+    if (rc == CCHC_OK)
+        *out = (agt_outbox_size_t){v[0], v[1]};
+    return rc;
+}
+
+int agt_outbox_queued_size(agt_outbox_t *self, agt_outbox_size_t *out)
+{
+    return s_queued_size(self, out);
+}
+
+int agt_outbox_queued_sizes(agt_outbox_t *self, int64_t *ids, int64_t *bytes, size_t max,
+                            size_t *n_out)
+{
+    sqlite3_stmt *st = self->st[ST_QUEUED_SIZES];
+    size_t n = 0;
+    int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+            ids[n] = sqlite3_column_int64(st, 0);
+            bytes[n++] = sqlite3_column_int64(st, 1);
+        }
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = s_fail(self, "queued_sizes");
+        s_done(st);
+        return rc;
+    }
+    s_done(st);
+    *n_out = n;
+    return CCHC_OK;
+}
+
+/* Binds and steps the INSERT (inside the caller's transaction, if any). */
+static int s_insert_row(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
+                        int64_t *id_out)
 {
     sqlite3_stmt *st = self->st[ST_INSERT];
     int rc = SQLITE_OK;
@@ -400,6 +475,69 @@ int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t n
     return CCHC_OK;
 }
 
+int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
+                      int64_t *id_out)
+{
+    self->known = 0;
+    return s_insert_row(self, e, now_ms, id_out);
+}
+
+/* Steps a statement that takes no parameters and answers no rows. */
+static int s_exec(agt_outbox_t *self, int which, const char *op)
+{
+    sqlite3_stmt *st = self->st[which];
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        rc = s_fail(self, op);
+        s_done(st);
+        return rc;
+    }
+    s_done(st);
+    return CCHC_OK;
+}
+
+int agt_outbox_insert_capped(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
+                             const agt_outbox_size_t *cap, int64_t *id_out,
+                             agt_outbox_size_t *queued_out)
+{
+    agt_outbox_size_t q = {0, 0};
+    if (!e->payload || e->payload_len == 0 || e->payload_len > INT32_MAX)
+        return CCHC_EINVAL;
+    int rc = s_exec(self, ST_BEGIN, "begin");
+    if (rc != CCHC_OK)
+        return rc;
+    /* Another connection's commit (the daemon, another submit) changes
+     * data_version; our own do not, so the size we left is still exact. */
+    int64_t dv = -1;
+    rc = s_ints(self, ST_DATA_VERSION, "data_version", &dv, 1);
+    if (rc == CCHC_OK && self->known && dv == self->seen)
+        q = self->queued;
+    else if (rc == CCHC_OK)
+        rc = s_queued_size(self, &q);
+    self->known = 0;
+    if (queued_out)
+        *queued_out = q;
+    if (rc == CCHC_OK &&
+        (q.reports + 1 > cap->reports || q.bytes + (int64_t)e->payload_len > cap->bytes))
+        rc = CCHC_EFULL;
+    if (rc == CCHC_OK)
+        rc = s_insert_row(self, e, now_ms, id_out);
+    if (rc == CCHC_OK)
+        rc = s_exec(self, ST_COMMIT, "commit");
+    if (rc == CCHC_OK || rc == CCHC_EFULL) {
+        self->known = 1;
+        self->seen = dv;
+        self->queued = q;
+        if (rc == CCHC_OK) {
+            self->queued.reports += 1;
+            self->queued.bytes += (int64_t)e->payload_len;
+        }
+    }
+    if (rc != CCHC_OK && sqlite3_get_autocommit(self->db) == 0)
+        (void)s_exec(self, ST_ROLLBACK, "rollback");
+    return rc;
+}
+
 int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *n_out)
 {
     sqlite3_stmt *st = self->st[ST_QUEUED_IDS];
@@ -419,22 +557,6 @@ int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *
     return CCHC_OK;
 }
 
-/* Runs a statement that answers one row of integers into out[0..n). */
-static int s_ints(agt_outbox_t *self, int which, const char *op, int64_t *out, int n)
-{
-    sqlite3_stmt *st = self->st[which];
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        rc = s_fail(self, op);
-        s_done(st);
-        return rc;
-    }
-    for (int i = 0; i < n; i++)
-        out[i] = sqlite3_column_int64(st, i);
-    s_done(st);
-    return CCHC_OK;
-}
-
 int agt_outbox_queued_count(agt_outbox_t *self, int64_t *n_out)
 {
     return s_ints(self, ST_QUEUED_COUNT, "queued_count", n_out, 1);
@@ -442,14 +564,15 @@ int agt_outbox_queued_count(agt_outbox_t *self, int64_t *n_out)
 
 int agt_outbox_counts(agt_outbox_t *self, agt_outbox_counts_t *out)
 {
-    int64_t v[4];
-    int rc = s_ints(self, ST_COUNTS, "counts", v, 4);
+    int64_t v[5];
+    int rc = s_ints(self, ST_COUNTS, "counts", v, 5);
     if (rc != CCHC_OK)
         return rc;
     out->queued = v[0];
     out->delivered = v[1];
     out->refused = v[2];
     out->oldest_queued_at = v[3];
+    out->queued_bytes = v[4];
     return CCHC_OK;
 }
 
@@ -485,6 +608,7 @@ int agt_outbox_payload(agt_outbox_t *self, int64_t id, uint8_t **buf_p, size_t *
 static int s_update(agt_outbox_t *self, sqlite3_stmt *st, int bind_rc, const char *op)
 {
     int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
+    self->known = 0; /* a queued row may have left the queue */
     if (rc != SQLITE_DONE) {
         rc = s_fail(self, op);
         s_done(st);

@@ -54,7 +54,14 @@ typedef struct {
 typedef struct {
     int64_t queued, delivered, refused;
     int64_t oldest_queued_at; /* created_at of the oldest queued row; 0 if none */
+    int64_t queued_bytes;     /* payload bytes of the queued rows */
 } agt_outbox_counts_t;
+
+/* How much waits to be sent: queued rows and their payload bytes. Delivered
+ * and refused rows never count. Also used for the caps of submit. */
+typedef struct {
+    int64_t reports, bytes;
+} agt_outbox_size_t;
 
 /* Return non-zero to stop the listing early. */
 typedef int (*agt_outbox_row_fn)(const agt_outbox_row_t *row, void *arg);
@@ -74,8 +81,24 @@ const char *agt_outbox_path(const agt_outbox_t *self);
 /* Inserts a queued row made at now_ms; *id_out gets its id. */
 int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
                       int64_t *id_out);
+/* Inserts a queued row as agt_outbox_insert does, but only if the queue
+ * stays within cap afterwards; the check and the insert are one IMMEDIATE
+ * transaction, so two processes submitting at once cannot both pass it.
+ * *queued_out (may be NULL) gets the queue's size before the insert.
+ * 0; CCHC_EFULL when the row does not fit (nothing is changed); CCHC_EAGAIN
+ * when another process holds the file longer than the busy timeout; else
+ * CCHC_EIO or CCHC_EINVAL. */
+int agt_outbox_insert_capped(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
+                             const agt_outbox_size_t *cap, int64_t *id_out,
+                             agt_outbox_size_t *queued_out);
+/* Queued rows and their payload bytes. Reads every queued row's length: a
+ * scan of the queue (the payloads themselves are not loaded). */
+int agt_outbox_queued_size(agt_outbox_t *self, agt_outbox_size_t *out);
 /* The ids of the oldest queued rows, ascending, at most max of them. */
 int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *n_out);
+/* The same, with each row's payload length in bytes[i]. */
+int agt_outbox_queued_sizes(agt_outbox_t *self, int64_t *ids, int64_t *bytes, size_t max,
+                            size_t *n_out);
 /* Number of queued rows. */
 int agt_outbox_queued_count(agt_outbox_t *self, int64_t *n_out);
 /* The payload of a queued row into a new buffer (caller frees).
