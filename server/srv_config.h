@@ -13,13 +13,19 @@
 #include <stdio.h>
 
 typedef struct {
-    char *endpoint;            /* [server] endpoint */
-    char *public_key;          /* [server] public_key, absolute path */
-    char *secret_key;          /* [server] secret_key, absolute path */
-    int64_t max_frame;         /* [server] max_frame, bytes */
-    int64_t shutdown_grace_ms; /* [server] shutdown_grace_ms */
-    char *conninfo;            /* [database] conninfo, "" = PG* environment */
-    int log_level;             /* [log] level, CCHC_LOG_* */
+    char *endpoint;               /* [server] endpoint */
+    char *public_key;             /* [server] public_key, absolute path */
+    char *secret_key;             /* [server] secret_key, absolute path */
+    int64_t max_frame;            /* [server] max_frame, bytes */
+    int64_t shutdown_grace_ms;    /* [server] shutdown_grace_ms */
+    int64_t batch_max_rows;       /* [server] batch_max_rows: reports per batch */
+    int64_t batch_max_delay_ms;   /* [server] batch_max_delay_ms: longest wait for a batch */
+    int64_t max_pending;          /* [server] max_pending: unanswered reports, all peers */
+    int64_t peer_max_inflight;    /* [server] peer_max_inflight: per routing id */
+    int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
+    int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
+    char *conninfo;               /* [database] conninfo, "" = PG* environment */
+    int log_level;                /* [log] level, CCHC_LOG_* */
 } srv_config_t;
 
 extern const cchc_cfg_entry_t srv_config_table[];

@@ -1,26 +1,32 @@
-/* srv_db.c: the one libpq connection and its FIFO of jobs (see srv_db.h).
+/* srv_db.c: the one libpq connection and its FIFO of segments (see srv_db.h).
  *
- * Owns the PGconn, the queued and in-flight jobs (with copies of their
- * parameters) and the reconnect timer. Nothing here blocks once srv_db_start
- * has run: the server's zmq_poll loop polls PQsocket and calls back in.
+ * Owns the PGconn, the queued and in-flight segments (with copies of the
+ * parameters of single statements) and the reconnect timer. Nothing here
+ * blocks once srv_db_start has run: the server's zmq_poll loop polls PQsocket
+ * and calls back in. The connection stays in pipeline mode; each segment is
+ * its statements then one PQpipelineSync, and is finished when its
+ * PGRES_PIPELINE_SYNC is read.
  *
  * Connection states:
  *
  *   state       event                                    next        function
  *   ----------  ---------------------------------------  ----------  ----------------
  *   DOWN        srv_db_connect succeeds (at start)       BLOCKING    srv_db_connect
- *   BLOCKING    srv_db_start                             READY       srv_db_start
- *   READY       send, flush or read fails; a result      DOWN        s_lost
- *               arrives with the connection gone
+ *   BLOCKING    srv_db_start (prepare, pipeline mode)    READY       srv_db_start
+ *   READY       send, flush or read fails; results out   DOWN        s_lost
+ *               of step with the statements sent
  *   DOWN        reconnect timer due                      CONNECTING  s_connect_begin
- *   CONNECTING  PQconnectPoll returns OK                 READY       s_connect_step
+ *   CONNECTING  PQconnectPoll returns OK: the setup      READY (not  s_connect_step
+ *               segment (prepare, LISTEN) is queued      prepared)
+ *   READY (not  setup segment succeeds                   READY       s_on_setup
+ *   prepared)   setup segment fails                      DOWN        s_on_setup
  *   CONNECTING  PQconnectPoll fails, or 10 s pass        DOWN        s_connect_failed
  *   any         srv_db_abandon                           DOWN, no    srv_db_abandon
  *                                                        timer
  *
- * Entering DOWN fails the in-flight job and every queued one with
- * CCHC_EAGAIN: their outcome is unknown or they were never sent, and the
- * agents resend (the insert is idempotent). The first reconnect is tried at
+ * Entering DOWN fails the in-flight segment and every queued one with
+ * CCHC_EAGAIN: their outcome is unknown or they were never sent; owners
+ * resend (the report insert is idempotent). The first reconnect is tried at
  * once, then after 1 s, doubling to 30 s. */
 #include "srv_db.h"
 #include "cchc_clock.h"
@@ -41,29 +47,37 @@
 
 typedef enum { S_DOWN, S_CONNECTING, S_BLOCKING, S_READY } s_state_t;
 
+/* One segment: statements, their results as they come, and who to tell. */
 typedef struct s_job {
     struct s_job *next;
-    const char *sql;
-    int nparams;
-    const char **values; /* these three point into the same allocation */
-    int *lengths;
-    int *formats;
-    srv_db_cb_t *cb;
+    srv_db_stmt_t *stmts; /* these two point into the same allocation */
+    PGresult **results;
+    size_t n;
+    size_t cur; /* in flight: the statement whose results are being read */
+    srv_db_seg_cb_t *seg_cb;
+    srv_db_cb_t *cb; /* single statements (srv_db_submit) */
     void *arg;
 } s_job_t;
+
+typedef struct {
+    const char *name, *sql;
+} s_prepared_t;
 
 struct srv_db {
     char *conninfo;
     char **listen_sql; /* "LISTEN channel" per channel */
     size_t n_listen;
+    s_prepared_t *prepared;
+    size_t n_prepared;
+    srv_db_stmt_t *setup; /* PREPARE each, then LISTEN each */
     srv_db_hooks_t hooks;
     PGconn *conn;
     s_state_t state;
+    int ready;                             /* READY and statements prepared */
     PostgresPollingStatusType poll_status; /* CONNECTING: what PQconnectPoll waits for */
     int flushing;                          /* READY: PQflush returned 1 */
     s_job_t *head, *tail;                  /* queued, not yet sent */
     s_job_t *inflight;
-    PGresult *result; /* result of inflight, kept until PQgetResult says NULL */
     size_t pending;   /* queued + in flight */
     int64_t timer_ms; /* DOWN: next attempt; CONNECTING: give up; else -1 */
     int64_t backoff_ms;
@@ -108,8 +122,22 @@ static PGconn *s_connect_start(const srv_db_t *db, int blocking)
     return conn;
 }
 
-static s_job_t *s_job_new(const char *sql, int n, const char *const *values, const int *lengths,
-                          const int *formats, srv_db_cb_t *cb, void *arg)
+/* A segment of n statements; the array is copied, what it points to is not. */
+static s_job_t *s_job_new(const srv_db_stmt_t *stmts, size_t n, size_t extra)
+{
+    /* One block: the job, the statements, the result pointers, then extra
+     * bytes for the caller (parameter copies of a single statement). */
+    s_job_t *job = cchc_calloc(1, sizeof *job + n * (sizeof *stmts + sizeof(PGresult *)) + extra);
+    job->stmts = (srv_db_stmt_t *)(void *)(job + 1);
+    job->results = (PGresult **)(void *)(job->stmts + n);
+    memcpy(job->stmts, stmts, n * sizeof *stmts);
+    job->n = n;
+    return job;
+}
+
+/* A segment of one statement that owns copies of its parameters. */
+static s_job_t *s_job_single(const char *sql, int n, const char *const *values, const int *lengths,
+                             const int *formats)
 {
     size_t data = 0;
     for (int i = 0; i < n; i++) {
@@ -122,35 +150,50 @@ static s_job_t *s_job_new(const char *sql, int n, const char *const *values, con
             data += strlen(values[i]) + 1;
         }
     }
-    /* One block: the job, then the pointer array, the two int arrays and the
-     * bytes. sizeof(s_job_t) is a multiple of the pointer alignment. */
     size_t arrays = (size_t)n * (sizeof(char *) + 2 * sizeof(int));
-    s_job_t *job = cchc_calloc(1, sizeof *job + arrays + data);
-    char *p = (char *)(job + 1);
-    job->values = (const char **)(void *)p;
+    srv_db_stmt_t st = {.sql = sql, .nparams = n};
+    s_job_t *job = s_job_new(&st, 1, arrays + data);
+    /* After the result pointer: the pointer array, two int arrays, bytes.
+     * The block so far is a multiple of the pointer alignment. */
+    char *p = (char *)(job->results + 1);
+    const char **vals = (const char **)(void *)p;
     p += (size_t)n * sizeof(char *);
-    job->lengths = (int *)(void *)p;
+    int *lens = (int *)(void *)p;
     p += (size_t)n * sizeof(int);
-    job->formats = (int *)(void *)p;
+    int *fmts = (int *)(void *)p;
     p += (size_t)n * sizeof(int);
     for (int i = 0; i < n; i++) {
         if (!values[i])
             continue;
         size_t len = formats && formats[i] ? (size_t)lengths[i] : strlen(values[i]) + 1;
         memcpy(p, values[i], len);
-        job->values[i] = p;
-        job->lengths[i] = formats && formats[i] ? lengths[i] : (int)len - 1;
-        job->formats[i] = formats && formats[i] ? 1 : 0;
+        vals[i] = p;
+        lens[i] = formats && formats[i] ? lengths[i] : (int)len - 1;
+        fmts[i] = formats && formats[i] ? 1 : 0;
         p += len;
     }
-    job->sql = sql;
-    job->nparams = n;
-    job->cb = cb;
-    job->arg = arg;
+    job->stmts[0].values = vals;
+    job->stmts[0].lengths = lens;
+    job->stmts[0].formats = fmts;
     return job;
 }
 
-/* Fails the in-flight job and every queued one. The lists are detached
+/* Tells the owner and frees the job; the job is already off every list. */
+static void s_finish(srv_db_t *db, s_job_t *job, int rc)
+{
+    if (job->cb) {
+        if (rc == 0 && !job->results[0])
+            rc = CCHC_EAGAIN;
+        job->cb(db, rc, rc == 0 ? job->results[0] : NULL, job->arg);
+    } else {
+        job->seg_cb(db, rc, rc == 0 ? job->results : NULL, job->n, job->arg);
+    }
+    for (size_t i = 0; i < job->n; i++)
+        PQclear(job->results[i]);
+    free(job);
+}
+
+/* Fails the in-flight segment and every queued one. The lists are detached
  * first, so a callback that submits sees an empty queue (and, when the
  * connection is down, is refused). */
 static void s_fail_all(srv_db_t *db)
@@ -160,21 +203,18 @@ static void s_fail_all(srv_db_t *db)
     db->inflight = NULL;
     db->head = db->tail = NULL;
     db->pending = 0;
-    PQclear(db->result);
-    db->result = NULL;
-    if (inflight) {
-        inflight->cb(db, CCHC_EAGAIN, NULL, inflight->arg);
-        free(inflight);
-    }
+    if (inflight)
+        s_finish(db, inflight, CCHC_EAGAIN);
     while (job) {
         s_job_t *next = job->next;
-        job->cb(db, CCHC_EAGAIN, NULL, job->arg);
-        free(job);
+        s_finish(db, job, CCHC_EAGAIN);
         job = next;
     }
 }
 
-static void s_lost(srv_db_t *db, const char *why)
+/* Closes the connection and fails the work. backoff: wait before the next
+ * attempt (the server answered but refused us), else retry at once. */
+static void s_lost(srv_db_t *db, const char *why, int backoff)
 {
     char msg[512];
     s_oneline(msg, sizeof msg, why);
@@ -182,9 +222,11 @@ static void s_lost(srv_db_t *db, const char *why)
     PQfinish(db->conn);
     db->conn = NULL;
     db->state = S_DOWN;
+    db->ready = 0;
     db->flushing = 0;
-    db->backoff_ms = 0;
-    db->timer_ms = cchc_clock_mono_ms();
+    if (!backoff)
+        db->backoff_ms = 0;
+    db->timer_ms = cchc_clock_mono_ms() + (backoff ? db->backoff_ms : 0);
     s_fail_all(db);
 }
 
@@ -195,6 +237,7 @@ static void s_connect_failed(srv_db_t *db, const char *why)
     PQfinish(db->conn);
     db->conn = NULL;
     db->state = S_DOWN;
+    db->ready = 0;
     db->backoff_ms = db->backoff_ms ? db->backoff_ms * 2 : S_BACKOFF_FIRST_MS;
     if (db->backoff_ms > S_BACKOFF_MAX_MS)
         db->backoff_ms = S_BACKOFF_MAX_MS;
@@ -203,18 +246,29 @@ static void s_connect_failed(srv_db_t *db, const char *why)
              db->attempts, (long long)db->backoff_ms, msg);
 }
 
-/* arg is non-NULL on the last LISTEN: the owner hears of the connection
- * once every channel is in place. */
-static void s_on_listen(srv_db_t *db, int rc, const PGresult *res, void *arg)
+/* The first segment of a connection: every statement prepared, every
+ * channel LISTENed. Any failure means the schema is not what we expect (or
+ * the server is going away): drop the connection and try again later. */
+static void s_on_setup(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg)
 {
+    (void)arg;
     if (rc != 0)
-        return; /* lost again; the next connection will LISTEN */
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        char msg[512];
-        s_oneline(msg, sizeof msg, PQresultErrorMessage(res));
-        CCHC_LOG(CCHC_LOG_ERROR, "db_listen", "err=\"%s\"", msg);
+        return; /* lost again; the next connection sets up again */
+    for (size_t i = 0; i < n; i++) {
+        if (PQresultStatus(results[i]) != PGRES_COMMAND_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "could not set up the connection: %s",
+                     PQresultErrorMessage(results[i]));
+            db->backoff_ms = db->backoff_ms ? db->backoff_ms * 2 : S_BACKOFF_FIRST_MS;
+            if (db->backoff_ms > S_BACKOFF_MAX_MS)
+                db->backoff_ms = S_BACKOFF_MAX_MS;
+            s_lost(db, msg, 1);
+            return;
+        }
     }
-    if (arg && db->hooks.on_connect)
+    db->ready = 1;
+    db->backoff_ms = 0;
+    if (db->hooks.on_connect)
         db->hooks.on_connect(db->hooks.arg);
 }
 
@@ -241,24 +295,26 @@ static void s_connect_step(srv_db_t *db)
     }
     if (db->poll_status != PGRES_POLLING_OK)
         return;
-    if (PQsetnonblocking(db->conn, 1) != 0) {
+    if (PQsetnonblocking(db->conn, 1) != 0 || PQenterPipelineMode(db->conn) != 1) {
         s_connect_failed(db, PQerrorMessage(db->conn));
         return;
     }
     CCHC_LOG(CCHC_LOG_INFO, "db_connected", "attempts=%u", db->attempts);
     db->state = S_READY;
     db->timer_ms = -1;
-    db->backoff_ms = 0;
     db->attempts = 0;
-    if (!db->n_listen) {
-        if (db->hooks.on_connect)
-            db->hooks.on_connect(db->hooks.arg);
+    /* Nothing can be queued ahead of it: every job failed when we went down,
+     * and submissions are refused until it is done. */
+    size_t n = db->n_prepared + db->n_listen;
+    if (n == 0) {
+        s_on_setup(db, 0, NULL, 0, NULL);
         return;
     }
-    /* Nothing can be queued ahead of them: every job failed when we went down. */
-    for (size_t i = 0; i < db->n_listen; i++)
-        srv_db_submit(db, db->listen_sql[i], 0, NULL, NULL, NULL, s_on_listen,
-                      i + 1 == db->n_listen ? db : NULL);
+    s_job_t *job = s_job_new(db->setup, n, 0);
+    job->seg_cb = s_on_setup;
+    db->head = db->tail = job;
+    db->pending++;
+    s_kick(db);
 }
 
 static void s_notifies(srv_db_t *db)
@@ -276,14 +332,27 @@ static int s_flush(srv_db_t *db)
 {
     int rc = PQflush(db->conn);
     if (rc < 0) {
-        s_lost(db, PQerrorMessage(db->conn));
+        s_lost(db, PQerrorMessage(db->conn), 0);
         return -1;
     }
     db->flushing = rc == 1;
     return 0;
 }
 
-/* Sends the next job when nothing is in flight. */
+static int s_send_stmt(PGconn *conn, const srv_db_stmt_t *st)
+{
+    if (st->name && st->sql)
+        return PQsendPrepare(conn, st->name, st->sql, 0, NULL);
+    if (st->name)
+        return PQsendQueryPrepared(conn, st->name, st->nparams, st->values, st->lengths,
+                                   st->formats, 0);
+    return PQsendQueryParams(conn, st->sql, st->nparams, NULL, st->values, st->lengths, st->formats,
+                             0);
+}
+
+/* Sends the next segment, statements then sync, when nothing is in flight.
+ * libpq buffers what the socket does not take; s_flush pushes it out as the
+ * socket allows, while the loop keeps reading. */
 static void s_kick(srv_db_t *db)
 {
     while (db->state == S_READY && !db->inflight && db->head) {
@@ -292,14 +361,19 @@ static void s_kick(srv_db_t *db)
         if (!db->head)
             db->tail = NULL;
         job->next = NULL;
+        job->cur = 0;
         db->inflight = job;
-        if (PQsendQueryParams(db->conn, job->sql, job->nparams, NULL, job->values, job->lengths,
-                              job->formats, 0)) {
+        size_t sent = 0;
+        while (sent < job->n && s_send_stmt(db->conn, &job->stmts[sent]))
+            sent++;
+        if (sent == job->n && PQpipelineSync(db->conn)) {
             s_flush(db);
             return;
         }
-        if (PQstatus(db->conn) != CONNECTION_OK) {
-            s_lost(db, PQerrorMessage(db->conn));
+        if (sent > 0 || PQstatus(db->conn) != CONNECTION_OK) {
+            /* Part of it is in the pipeline already: the connection is no
+             * longer in step with our queue. */
+            s_lost(db, PQerrorMessage(db->conn), 0);
             return;
         }
         /* Refused before anything was sent (libpq could not build it). */
@@ -308,44 +382,60 @@ static void s_kick(srv_db_t *db)
         CCHC_LOG(CCHC_LOG_ERROR, "db_send", "err=\"%s\"", msg);
         db->inflight = NULL;
         db->pending--;
-        job->cb(db, CCHC_EAGAIN, NULL, job->arg);
-        free(job);
+        s_finish(db, job, CCHC_EIO);
     }
 }
 
-/* Reads results while libpq has whole ones; finishes the in-flight job when
- * PQgetResult says NULL, then starts the next. */
+/* Reads results while libpq has whole ones. Per statement: one result (the
+ * expected one, PGRES_FATAL_ERROR or PGRES_PIPELINE_ABORTED), then NULL;
+ * after the last, PGRES_PIPELINE_SYNC, which finishes the segment (the
+ * implicit transaction has committed by then) and starts the next. */
 static void s_collect(srv_db_t *db)
 {
     while (db->state == S_READY && db->inflight && !PQisBusy(db->conn)) {
+        s_job_t *job = db->inflight;
         PGresult *r = PQgetResult(db->conn);
-        if (r) {
-            /* One statement gives one result; should there be more, the
-             * first error is the one that says what went wrong. */
-            if (db->result && PQresultStatus(db->result) == PGRES_FATAL_ERROR) {
-                PQclear(r);
-            } else {
-                PQclear(db->result);
-                db->result = r;
+        if (!r) {
+            if (job->cur < job->n && job->results[job->cur]) {
+                job->cur++;
+                continue;
             }
-            continue;
-        }
-        if (PQstatus(db->conn) != CONNECTION_OK) {
-            s_lost(db, db->result ? PQresultErrorMessage(db->result) : PQerrorMessage(db->conn));
+            s_lost(db,
+                   PQstatus(db->conn) != CONNECTION_OK ? PQerrorMessage(db->conn)
+                                                       : "pipeline out of step: no result",
+                   0);
             return;
         }
-        s_job_t *job = db->inflight;
-        PGresult *res = db->result;
-        db->inflight = NULL;
-        db->result = NULL;
-        db->pending--;
-        if (res)
-            job->cb(db, 0, res, job->arg);
-        else
-            job->cb(db, CCHC_EAGAIN, NULL, job->arg);
-        PQclear(res);
-        free(job);
-        s_kick(db);
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            if (job->cur != job->n) {
+                s_lost(db, "pipeline out of step: early sync", 0);
+                return;
+            }
+            db->inflight = NULL;
+            db->pending--;
+            s_finish(db, job, 0);
+            s_kick(db);
+            continue;
+        }
+        if (job->cur >= job->n) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "pipeline out of step: extra result %s: %s", PQresStatus(st),
+                     PQresultErrorMessage(r));
+            PQclear(r);
+            s_lost(db, msg, 0);
+            return;
+        }
+        /* One statement gives one result; should there be more, the first
+         * error is the one that says what went wrong. */
+        PGresult **slot = &job->results[job->cur];
+        if (!*slot || (PQresultStatus(*slot) != PGRES_FATAL_ERROR && st == PGRES_FATAL_ERROR)) {
+            PQclear(*slot);
+            *slot = r;
+        } else {
+            PQclear(r);
+        }
     }
 }
 
@@ -379,9 +469,18 @@ void srv_db_destroy(srv_db_t **self_p)
     for (size_t i = 0; i < db->n_listen; i++)
         free(db->listen_sql[i]);
     free(db->listen_sql);
+    free(db->prepared);
+    free(db->setup);
     free(db->conninfo);
     free(db);
     *self_p = NULL;
+}
+
+void srv_db_prepare(srv_db_t *db, const char *name, const char *sql)
+{
+    assert(name && sql && db->state != S_READY);
+    db->prepared = cchc_realloc(db->prepared, (db->n_prepared + 1) * sizeof *db->prepared);
+    db->prepared[db->n_prepared++] = (s_prepared_t){.name = name, .sql = sql};
 }
 
 int srv_db_connect(srv_db_t *db, int64_t timeout_ms, char *err, size_t errlen)
@@ -433,21 +532,34 @@ PGconn *srv_db_conn(srv_db_t *db)
 int srv_db_start(srv_db_t *db, char *err, size_t errlen)
 {
     assert(db->state == S_BLOCKING);
-    if (PQsetnonblocking(db->conn, 1) != 0) {
+    /* The setup segment of every later connection: the same work. */
+    free(db->setup);
+    db->setup = cchc_calloc(db->n_prepared + db->n_listen + 1, sizeof *db->setup);
+    for (size_t i = 0; i < db->n_prepared; i++)
+        db->setup[i] = (srv_db_stmt_t){.name = db->prepared[i].name, .sql = db->prepared[i].sql};
+    for (size_t i = 0; i < db->n_listen; i++)
+        db->setup[db->n_prepared + i] = (srv_db_stmt_t){.sql = db->listen_sql[i]};
+    for (size_t i = 0; i < db->n_prepared; i++) {
+        PGresult *r = PQprepare(db->conn, db->prepared[i].name, db->prepared[i].sql, 0, NULL);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            snprintf(err, errlen, "could not prepare %s: %s", db->prepared[i].name,
+                     PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok)
+            return CCHC_EIO;
+    }
+    if (PQsetnonblocking(db->conn, 1) != 0 || PQenterPipelineMode(db->conn) != 1) {
         s_oneline(err, errlen, PQerrorMessage(db->conn));
         return CCHC_EIO;
     }
     db->state = S_READY;
+    db->ready = 1;
     return CCHC_OK;
 }
 
-int srv_db_submit(srv_db_t *db, const char *sql, int nparams, const char *const *values,
-                  const int *lengths, const int *formats, srv_db_cb_t *cb, void *arg)
+static void s_enqueue(srv_db_t *db, s_job_t *job)
 {
-    assert(sql && cb && nparams >= 0 && (nparams == 0 || values));
-    if (db->state != S_READY)
-        return CCHC_EAGAIN;
-    s_job_t *job = s_job_new(sql, nparams, values, lengths, formats, cb, arg);
     if (db->tail)
         db->tail->next = job;
     else
@@ -455,12 +567,37 @@ int srv_db_submit(srv_db_t *db, const char *sql, int nparams, const char *const 
     db->tail = job;
     db->pending++;
     s_kick(db);
+}
+
+int srv_db_submit(srv_db_t *db, const char *sql, int nparams, const char *const *values,
+                  const int *lengths, const int *formats, srv_db_cb_t *cb, void *arg)
+{
+    assert(sql && cb && nparams >= 0 && (nparams == 0 || values));
+    if (!db->ready)
+        return CCHC_EAGAIN;
+    s_job_t *job = s_job_single(sql, nparams, values, lengths, formats);
+    job->cb = cb;
+    job->arg = arg;
+    s_enqueue(db, job);
+    return CCHC_OK;
+}
+
+int srv_db_submit_segment(srv_db_t *db, const srv_db_stmt_t *stmts, size_t n, srv_db_seg_cb_t *cb,
+                          void *arg)
+{
+    assert(stmts && n > 0 && cb);
+    if (!db->ready)
+        return CCHC_EAGAIN;
+    s_job_t *job = s_job_new(stmts, n, 0);
+    job->seg_cb = cb;
+    job->arg = arg;
+    s_enqueue(db, job);
     return CCHC_OK;
 }
 
 int srv_db_ready(const srv_db_t *db)
 {
-    return db->state == S_READY;
+    return db->ready;
 }
 
 size_t srv_db_pending(const srv_db_t *db)
@@ -495,7 +632,7 @@ void srv_db_on_ready(srv_db_t *db, short revents)
      * server may block writing to us while we block writing to it. */
     if (revents & (ZMQ_POLLIN | ZMQ_POLLERR)) {
         if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
-            s_lost(db, PQerrorMessage(db->conn));
+            s_lost(db, PQerrorMessage(db->conn), 0);
             return;
         }
         s_notifies(db);
@@ -526,6 +663,7 @@ void srv_db_abandon(srv_db_t *db)
     PQfinish(db->conn);
     db->conn = NULL;
     db->state = S_DOWN;
+    db->ready = 0;
     db->flushing = 0;
     db->timer_ms = -1;
     s_fail_all(db);

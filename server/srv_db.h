@@ -1,14 +1,18 @@
 /* srv_db.h: the server's one PostgreSQL connection, driven from the poll loop.
  *
  * At start the connection is blocking (srv_db_connect, then migrations and the
- * first key load on srv_db_conn). srv_db_start turns it nonblocking; from then
- * on work is a FIFO of jobs, one statement each, run one at a time, each
- * finished by a callback. The connection is re-made with backoff when it is
- * lost, LISTEN is issued again for every channel, and the on_connect hook
- * tells the owner.
+ * first key load on srv_db_conn). srv_db_start prepares the registered
+ * statements, enters libpq pipeline mode and turns the connection
+ * nonblocking; from then on work is a FIFO of segments. A segment is one or
+ * more statements followed by one PQpipelineSync: PostgreSQL runs them as one
+ * implicit transaction that commits at the sync, so a segment is all or
+ * nothing. One segment is in flight at a time; each is finished by exactly
+ * one callback, after its PGRES_PIPELINE_SYNC (or when its outcome becomes
+ * unknown).
  *
- * The seam for group commit is srv_db_submit: a later version may gather
- * several jobs into one pipeline without changing its callers. */
+ * The connection is re-made with backoff when it is lost; the first segment
+ * on a new connection prepares the statements again and LISTENs on every
+ * channel, then the on_connect hook tells the owner. */
 #ifndef SRV_DB_H
 #define SRV_DB_H
 
@@ -18,14 +22,41 @@
 
 typedef struct srv_db srv_db_t;
 
-/* Called exactly once per submitted job.
+/* One statement of a segment.
+ *   name set, sql NULL: run the prepared statement name (srv_db_prepare);
+ *   name NULL, sql set: run sql as an unnamed statement.
+ * values/lengths/formats as for PQsendQueryParams (lengths and formats may be
+ * NULL for all-text parameters; a NULL value is SQL NULL). */
+typedef struct {
+    const char *name;
+    const char *sql;
+    int nparams;
+    const char *const *values;
+    const int *lengths;
+    const int *formats;
+} srv_db_stmt_t;
+
+/* A single statement's callback (srv_db_submit), called exactly once.
  *   rc == 0:           res (borrowed, never NULL) is the statement's result;
  *                      the callee checks PQresultStatus itself. An error
  *                      result here means the connection is still good.
  *   rc == CCHC_EAGAIN: the outcome is unknown (connection lost, or the job
  *                      was abandoned at shutdown); res is NULL.
+ *   rc == CCHC_EIO:    libpq refused to send it; res is NULL.
  * The callback must not keep res. It may submit new jobs. */
 typedef void srv_db_cb_t(srv_db_t *db, int rc, const PGresult *res, void *arg);
+
+/* A segment's callback (srv_db_submit_segment), called exactly once.
+ *   rc == 0: the PGRES_PIPELINE_SYNC arrived; results[i] (borrowed, never
+ *            NULL) is statement i's result: the expected status, or
+ *            PGRES_FATAL_ERROR for the statement that failed and
+ *            PGRES_PIPELINE_ABORTED for every one after it. If any is not
+ *            the expected status, nothing of the segment was committed.
+ *   rc == CCHC_EAGAIN: the outcome is unknown (connection lost or shutdown):
+ *            it may or may not have committed; results is NULL.
+ *   rc == CCHC_EIO: libpq refused to send it, nothing ran; results is NULL.
+ * The callback must not keep the results. It may submit new work. */
+typedef void srv_db_seg_cb_t(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg);
 
 typedef struct {
     /* LISTENed on every connection: a NULL-terminated array of our own
@@ -33,7 +64,7 @@ typedef struct {
     const char *const *listen_channels;
     /* A NOTIFY arrived (strings borrowed for the call). */
     void (*on_notify)(const char *channel, const char *extra, void *arg);
-    /* An async reconnect is done and LISTEN is in place. */
+    /* An async reconnect is done: statements prepared, LISTEN in place. */
     void (*on_connect)(void *arg);
     void *arg;
 } srv_db_hooks_t;
@@ -43,27 +74,36 @@ srv_db_t *srv_db_new(const char *conninfo, const srv_db_hooks_t *hooks);
 /* Fails every job still queued with CCHC_EAGAIN, closes the connection. */
 void srv_db_destroy(srv_db_t **self_p);
 
+/* Registers a statement prepared on every connection, before srv_db_start.
+ * name and sql are borrowed (string literals). */
+void srv_db_prepare(srv_db_t *db, const char *name, const char *sql);
+
 /* Blocking connect with backoff (1 s doubling) for up to timeout_ms, then
  * LISTEN. 0, or CCHC_EAGAIN with err naming the last libpq error. */
 int srv_db_connect(srv_db_t *db, int64_t timeout_ms, char *err, size_t errlen);
 /* The connection, borrowed; only for blocking use between srv_db_connect and
  * srv_db_start. */
 PGconn *srv_db_conn(srv_db_t *db);
-/* Switches to nonblocking mode; jobs may be submitted from now on. 0 or
- * CCHC_EIO. */
+/* Prepares the registered statements, enters pipeline mode and switches to
+ * nonblocking mode; work may be submitted from now on. 0 or CCHC_EIO. */
 int srv_db_start(srv_db_t *db, char *err, size_t errlen);
 
-/* Queues one statement. sql is borrowed and must live as long as the job (a
- * string literal); values/lengths/formats are copied (lengths and formats
- * may be NULL for all-text parameters; a NULL value is SQL NULL).
- * Returns 0 (cb will be called exactly once) or CCHC_EAGAIN when the
- * connection is not up (cb is never called, arg stays the caller's). */
+/* Queues one statement as a segment of its own. sql is borrowed and must
+ * live as long as the job (a string literal); values/lengths/formats are
+ * copied. Returns 0 (cb will be called exactly once) or CCHC_EAGAIN when the
+ * connection is not ready (cb is never called, arg stays the caller's). */
 int srv_db_submit(srv_db_t *db, const char *sql, int nparams, const char *const *values,
                   const int *lengths, const int *formats, srv_db_cb_t *cb, void *arg);
 
-/* True when jobs can be submitted. */
+/* Queues n >= 1 statements as one segment. The array is copied; what its
+ * entries point to (names, sql, parameters) is borrowed until cb. 0 (cb will
+ * be called exactly once) or CCHC_EAGAIN when the connection is not ready. */
+int srv_db_submit_segment(srv_db_t *db, const srv_db_stmt_t *stmts, size_t n, srv_db_seg_cb_t *cb,
+                          void *arg);
+
+/* True when work can be submitted: connected and statements prepared. */
 int srv_db_ready(const srv_db_t *db);
-/* Jobs queued or in flight. */
+/* Segments queued or in flight. */
 size_t srv_db_pending(const srv_db_t *db);
 
 /* What to poll: *fd (-1 when there is no socket) and ZMQ_POLLIN/POLLOUT bits. */

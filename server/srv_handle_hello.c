@@ -1,23 +1,60 @@
 /* srv_handle_hello.c: Hello, sent by an agent on every (re)connect and as a
- * heartbeat.
+ * heartbeat (every 60 s), and the contact bookkeeping of every message.
  *
- * Logs who is there and how much it still has to send, and records
- * units.last_seen. Owns nothing past the call: the UPDATE is fire and forget
- * (a missed last_seen is harmless; the next Hello writes it). No reply. */
+ * A Hello upserts the unit's row of unit_contacts: last_seen, the agent's
+ * version, how many reports it still has to send, the last notification
+ * sequence it holds. Any other message only moves last_seen, at most once
+ * per SRV_CONTACT_EVERY_MS per unit, to keep the write rate low whatever
+ * the traffic. Both writes are fire and forget, a segment of their own on
+ * the server's connection: a missed one is harmless, the next message writes
+ * it. Owns nothing past the call; the map of last writes is the server's.
+ * No reply. */
 #include "cchc_log.h"
 #include "srv_server.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
-#define S_LAST_SEEN_SQL "UPDATE units SET last_seen = now() WHERE code = $1"
+#define S_HELLO_SQL                                                                                \
+    "INSERT INTO unit_contacts AS c (unit_code, last_seen, agent_version, queue_depth, last_seq) " \
+    "VALUES ($1, now(), $2, $3::bigint, $4::bigint) ON CONFLICT (unit_code) DO UPDATE SET "        \
+    "last_seen = now(), agent_version = EXCLUDED.agent_version, queue_depth = "                    \
+    "EXCLUDED.queue_depth, last_seq = EXCLUDED.last_seq"
+#define S_TOUCH_SQL                                                                                \
+    "INSERT INTO unit_contacts AS c (unit_code, last_seen) VALUES ($1, now()) ON CONFLICT "        \
+    "(unit_code) DO UPDATE SET last_seen = now()"
 
-static void s_on_last_seen(srv_db_t *db, int rc, const PGresult *res, void *arg)
+static void s_on_written(srv_db_t *db, int rc, const PGresult *res, void *arg)
 {
+    (void)db;
+    (void)arg;
     if (rc != 0 || PQresultStatus(res) == PGRES_COMMAND_OK)
         return;
     char msg[300];
-    CCHC_LOG(CCHC_LOG_WARN, "last_seen_failed", "err=%s",
+    CCHC_LOG(CCHC_LOG_WARN, "contact_failed", "err=%s",
              srv_server_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
+}
+
+/* Queues one contact write unless other database work is backed up
+ * (reports come first). 0 when queued. */
+static int s_write(srv_server_t *self, const char *sql, int n, const char *const *params)
+{
+    srv_db_t *db = srv_server_db(self);
+    if (srv_db_pending(db) >= srv_server_max_pending(self))
+        return -1;
+    return srv_db_submit(db, sql, n, params, NULL, NULL, s_on_written, NULL);
+}
+
+void srv_handle_contact(srv_server_t *self, const char *unit, int64_t now_ms)
+{
+    srv_map_t *seen = srv_server_contacts(self);
+    int64_t last = srv_map_get(seen, unit, strlen(unit), INT64_MIN);
+    if (last != INT64_MIN && now_ms - last < SRV_CONTACT_EVERY_MS)
+        return;
+    const char *params[1] = {unit};
+    if (s_write(self, S_TOUCH_SQL, 1, params) == 0)
+        srv_map_set(seen, unit, strlen(unit), now_ms);
 }
 
 void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env)
@@ -33,12 +70,16 @@ void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_env
                  srv_server_logstr(claimed, sizeof claimed, env->unit));
         return;
     }
-    CCHC_LOG(CCHC_LOG_INFO, "hello", "unit=%s version=%s queue_depth=%llu", unit, version,
-             (unsigned long long)(h ? h->queue_depth : 0));
-    srv_db_t *db = srv_server_db(self);
-    if (srv_db_pending(db) >= SRV_SERVER_MAX_PENDING)
-        return; /* reports first; last_seen can wait for the next Hello */
-    const char *params[1] = {peer->principal};
-    if (srv_db_submit(db, S_LAST_SEEN_SQL, 1, params, NULL, NULL, s_on_last_seen, NULL) != 0)
-        CCHC_LOG(CCHC_LOG_DEBUG, "last_seen_skipped", "unit=%s reason=db_down", unit);
+    uint64_t depth = h ? h->queue_depth : 0, last_seq = h ? h->last_seq : 0;
+    CCHC_LOG(CCHC_LOG_INFO, "hello", "unit=%s version=%s queue_depth=%" PRIu64, unit, version,
+             depth);
+    /* bigint columns: clamp what a uint64 could hold beyond them. */
+    char depth_s[24], seq_s[24];
+    snprintf(depth_s, sizeof depth_s, "%" PRIu64, depth > INT64_MAX ? (uint64_t)INT64_MAX : depth);
+    snprintf(seq_s, sizeof seq_s, "%" PRIu64,
+             last_seq > INT64_MAX ? (uint64_t)INT64_MAX : last_seq);
+    const char *agent_version = h && h->agent_version ? h->agent_version : "";
+    const char *params[4] = {peer->principal, agent_version, depth_s, seq_s};
+    if (s_write(self, S_HELLO_SQL, 4, params) != 0)
+        CCHC_LOG(CCHC_LOG_DEBUG, "contact_skipped", "unit=%s reason=db_busy_or_down", unit);
 }

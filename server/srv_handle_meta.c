@@ -131,7 +131,7 @@ void srv_handle_meta_request(srv_server_t *self, const srv_peer_t *peer, const c
         return;
     }
     srv_db_t *db = srv_server_db(self);
-    if (!srv_db_ready(db) || srv_db_pending(db) >= SRV_SERVER_MAX_PENDING) {
+    if (!srv_db_ready(db) || srv_db_pending(db) >= srv_server_max_pending(self)) {
         CCHC_LOG(CCHC_LOG_DEBUG, "meta_skipped", "unit=%s reason=%s", unit,
                  srv_db_ready(db) ? "queue_full" : "db_down");
         return;

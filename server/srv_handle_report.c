@@ -1,23 +1,25 @@
 /* srv_handle_report.c: Report, an officer's report delivered by an agent.
  *
- * A report takes two database jobs, and is answered only when the second is
- * back (after the commit):
+ * A report is checked on arrival, then handed to the batch (srv_batch.c),
+ * which runs two statements for it, each in a pipelined segment with the
+ * rest of its batch, and has it answered only after the segment's sync (the
+ * store's sync is the commit):
  *
  *   step      what                                         answer when it ends here
  *   --------  -------------------------------------------  ---------------------------------
  *   receive   the key's unit, the few things the table     NACK_UNIT_MISMATCH, NACK_INVALID
- *             needs (s_check), the database is up         (E000), NACK_BUSY
- *   context   job 1: cchc_report_context and the row a     Ack duplicate, NACK_INVALID with
- *             previous delivery stored, if any             the stored findings or E008
+ *             needs (s_check), the database is up, the     (E000), NACK_BUSY
+ *             caps (srv_batch_admit)
+ *   context   statement 1: cchc_report_context and the     Ack duplicate, NACK_INVALID with
+ *             row a previous delivery stored, if any       the stored findings or E008
  *   validate  cchc_validate against that context           NACK_BUSY (bad context: our bug)
- *   store     job 2: cchc_store_report, accepted or        Ack with warnings, NACK_INVALID
- *             rejected with its findings                   with every finding
+ *   store     statement 2: cchc_store_report, accepted     Ack with warnings, NACK_INVALID
+ *             or rejected with its findings                with every finding
  *
- * A job whose outcome is unknown (connection lost, shutdown) is answered
- * NACK_BUSY: the agent resends, and a resend of a stored message is
- * answered from the stored row. Owns, per report in flight, an s_pending_t
- * (the peer's routing id, the packed report and its parameters); the
- * database jobs own copies of their parameters. */
+ * A report whose outcome cannot be known is answered NACK_BUSY: the agent
+ * resends, and a resend of a stored message is answered from the stored
+ * row. This file owns the srv_report_t's contents (see srv_batch.h); the
+ * batch owns the reports. */
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
@@ -25,6 +27,7 @@
 #include "cchc_period.h"
 #include "cchc_report.h"
 #include "cchc_validate.h"
+#include "srv_batch.h"
 #include "srv_server.h"
 
 #include <inttypes.h>
@@ -39,31 +42,14 @@
     "SELECT cchc_report_context($1, $2, $3, $4)::text, r.id, r.status, r.findings::text, "         \
     "r.payload = $7::bytea FROM (SELECT 1) x LEFT JOIN reports r ON r.unit_code = $1 AND "         \
     "r.agent_epoch = $5::bigint AND r.msg_id = $6::bigint"
-#define S_CONTEXT_NPARAMS 7
 
-/* autocommit: the function's writes are committed before the result comes
- * back, so an answer is never sent for something that could be rolled back. */
+/* No BEGIN/COMMIT: the batch's segment is one implicit transaction that
+ * commits at its sync, and no answer is sent before that. */
 #define S_STORE_SQL                                                                                \
     "SELECT id, duplicate, status, findings::text, same_payload FROM cchc_store_report($1, "       \
     "$2::bigint, $3::bigint, $4, $5, $6, $7::int, $8, to_timestamp($9::bigint / 1000.0), CASE "    \
     "WHEN $10::bigint > 0 THEN to_timestamp($10::bigint / 1000.0) END, $11::bytea, $12::jsonb, "   \
     "$13, $14::jsonb, $15::date, $16::date, $17::date)"
-#define S_STORE_NPARAMS 17
-
-/* One report between its arrival and its answer. */
-typedef struct {
-    srv_server_t *server;
-    char *unit; /* the key's unit */
-    uint64_t epoch, msg_id;
-    char epoch_s[24], msg_id_s[24], revision_s[24], sent_at_s[24], sealed_at_s[24];
-    int has_sent_at;
-    char *type, *kind, *period, *subject;
-    uint8_t *payload; /* the packed report, as stored and as validated */
-    size_t payload_len;
-    char *body; /* its JSON */
-    size_t rid_len;
-    uint8_t rid[];
-} s_pending_t;
 
 /* The epoch is a uint64 on the wire and a bigint in the table: the same 64
  * bits, read as signed. */
@@ -74,8 +60,17 @@ static int64_t s_u64_bits(uint64_t v)
     return s;
 }
 
-static void s_pending_free(s_pending_t *p)
+void srv_report_prepare(srv_db_t *db)
 {
+    srv_db_prepare(db, SRV_REPORT_CONTEXT_STMT, S_CONTEXT_SQL);
+    srv_db_prepare(db, SRV_REPORT_STORE_STMT, S_STORE_SQL);
+}
+
+void srv_report_free(srv_report_t **r_p)
+{
+    srv_report_t *p = *r_p;
+    if (!p)
+        return;
     free(p->unit);
     free(p->type);
     free(p->kind);
@@ -83,18 +78,20 @@ static void s_pending_free(s_pending_t *p)
     free(p->subject);
     free(p->payload);
     free(p->body);
+    free(p->findings_text);
     free(p);
+    *r_p = NULL;
 }
 
-static srv_peer_t s_peer(const s_pending_t *p)
+srv_peer_t srv_report_peer(const srv_report_t *p)
 {
     return (srv_peer_t){.rid = p->rid, .rid_len = p->rid_len, .principal = p->unit};
 }
 
-static void s_busy(s_pending_t *p, const char *detail)
+void srv_report_busy(srv_server_t *server, const srv_report_t *p, const char *detail)
 {
-    srv_peer_t peer = s_peer(p);
-    srv_server_nack(p->server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY, detail,
+    srv_peer_t peer = srv_report_peer(p);
+    srv_server_nack(server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY, detail,
                     NULL);
 }
 
@@ -107,12 +104,11 @@ static int s_sqlstate_is_data(const char *state)
     return state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0);
 }
 
-/* An error result of either job: NACK_INVALID when the data is to blame,
- * else NACK_BUSY. */
-static void s_db_failed(s_pending_t *p, const PGresult *res, const char *job)
+void srv_report_failed(srv_server_t *server, const srv_report_t *p, const PGresult *res,
+                       const char *job)
 {
     char unit[100], msg[400];
-    srv_peer_t peer = s_peer(p);
+    srv_peer_t peer = srv_report_peer(p);
     srv_server_logstr(unit, sizeof unit, p->unit);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -122,12 +118,12 @@ static void s_db_failed(s_pending_t *p, const PGresult *res, const char *job)
     if (s_sqlstate_is_data(state)) {
         CCHC_LOG(CCHC_LOG_WARN, "report_refused", "unit=%s msg_id=%" PRIu64 " job=%s err=%s", unit,
                  p->msg_id, job, msg);
-        srv_server_nack(p->server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
+        srv_server_nack(server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
                         detail, NULL);
     } else {
         CCHC_LOG(CCHC_LOG_ERROR, "db_error", "unit=%s msg_id=%" PRIu64 " job=%s err=%s", unit,
                  p->msg_id, job, msg);
-        srv_server_nack(p->server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
+        srv_server_nack(server, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
                         detail, NULL);
     }
     free(detail);
@@ -197,11 +193,10 @@ static const char *s_codes(const cchc_findings_t *f, char *buf, size_t len)
 
 /* The message was stored before (by an earlier delivery, or by one that
  * overtook this one between the two jobs): answer from the stored row. */
-static void s_answer_stored(s_pending_t *p, int64_t id, const char *status, const char *findings,
-                            int same_payload)
+static void s_answer_stored(srv_server_t *self, const srv_report_t *p, int64_t id,
+                            const char *status, const char *findings, int same_payload)
 {
-    srv_server_t *self = p->server;
-    srv_peer_t peer = s_peer(p);
+    srv_peer_t peer = srv_report_peer(p);
     cchc_findings_t f = CCHC_FINDINGS_INIT;
     char unit[100], codes[200];
     srv_server_logstr(unit, sizeof unit, p->unit);
@@ -238,38 +233,29 @@ static void s_answer_stored(s_pending_t *p, int64_t id, const char *status, cons
     cchc_findings_clear(&f);
 }
 
-static void s_on_stored(srv_db_t *db, int rc, const PGresult *res, void *arg)
+void srv_report_on_stored(srv_server_t *self, srv_report_t *p, const PGresult *res)
 {
-    s_pending_t *p = arg;
-    srv_server_t *self = p->server;
     srv_counters_t *c = srv_server_counters(self);
-    srv_peer_t peer = s_peer(p);
+    srv_peer_t peer = srv_report_peer(p);
     char unit[100], codes[200];
     srv_server_logstr(unit, sizeof unit, p->unit);
-    if (rc != 0) {
-        /* srv_db logged the loss once, with how many jobs it took along. */
-        CCHC_LOG(CCHC_LOG_DEBUG, "report_busy", "unit=%s msg_id=%" PRIu64 " reason=db_lost", unit,
-                 p->msg_id);
-        s_busy(p, "not stored in time (database lost or server stopping); resend later");
-        goto out;
-    }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        s_db_failed(p, res, "store");
-        goto out;
+        srv_report_failed(self, p, res, "store");
+        return;
     }
     if (PQntuples(res) != 1) {
         /* A conflict whose row is gone (deleted in between): unknown. */
         CCHC_LOG(CCHC_LOG_ERROR, "db_error", "unit=%s msg_id=%" PRIu64 " job=store rows=%d", unit,
                  p->msg_id, PQntuples(res));
-        s_busy(p, "not stored; resend later");
-        goto out;
+        srv_report_busy(self, p, "not stored; resend later");
+        return;
     }
     int64_t id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     const char *status = PQgetvalue(res, 0, 2);
     const char *findings = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3);
     if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
-        s_answer_stored(p, id, status, findings, strcmp(PQgetvalue(res, 0, 4), "t") == 0);
-        goto out;
+        s_answer_stored(self, p, id, status, findings, strcmp(PQgetvalue(res, 0, 4), "t") == 0);
+        return;
     }
     cchc_findings_t f = CCHC_FINDINGS_INIT;
     s_findings_parse(&f, findings);
@@ -292,8 +278,6 @@ static void s_on_stored(srv_db_t *db, int rc, const PGresult *res, void *arg)
                         "the report breaks the rules", &f);
     }
     cchc_findings_clear(&f);
-out:
-    s_pending_free(p);
 }
 
 /* The data window and due date of a periodic report, from its type's rules
@@ -332,18 +316,16 @@ static void s_period_dates(const json_t *doc, const cchc_vctx_t *ctx, const cchc
         cchc_day_format(d, due, 16);
 }
 
-/* Validates against the context document, then queues the store. Answers
- * (and frees p) itself when it cannot go on; else job 2 owns p. */
-static void s_validate_and_store(s_pending_t *p, const char *context)
+/* Validates against the context document and fills the store's parameters.
+ * 1 when p goes on to the store, 0 when it was answered (NACK_BUSY). */
+static int s_validate(srv_server_t *self, srv_report_t *p, const char *context)
 {
-    srv_server_t *self = p->server;
     char unit[100], err[300] = "", msg[400];
     cchc_vctx_t *ctx = NULL;
     cchc_report_t *r = NULL;
     cchc_findings_t f = CCHC_FINDINGS_INIT;
     json_t *findings = NULL;
-    char *findings_text = NULL;
-    int queued = 0;
+    int go_on = 0;
     srv_server_logstr(unit, sizeof unit, p->unit);
 
     json_error_t jerr;
@@ -357,7 +339,7 @@ static void s_validate_and_store(s_pending_t *p, const char *context)
          * not the officer's, so the report is kept by the agent. */
         CCHC_LOG(CCHC_LOG_ERROR, "context_invalid", "unit=%s msg_id=%" PRIu64 " err=%s", unit,
                  p->msg_id, srv_server_logstr(msg, sizeof msg, err));
-        s_busy(p, "server cannot check reports now; resend later");
+        srv_report_busy(self, p, "server cannot check reports now; resend later");
         goto out;
     }
     cchc_vctx_set_key_unit(ctx, p->unit);
@@ -367,15 +349,15 @@ static void s_validate_and_store(s_pending_t *p, const char *context)
         /* We packed these bytes ourselves a moment ago. */
         CCHC_LOG(CCHC_LOG_ERROR, "report_unpack", "unit=%s msg_id=%" PRIu64 " err=%s", unit,
                  p->msg_id, srv_server_logstr(msg, sizeof msg, err));
-        s_busy(p, "server cannot check reports now; resend later");
+        srv_report_busy(self, p, "server cannot check reports now; resend later");
         goto out;
     }
-    int errors = cchc_validate(r, ctx, &f);
-    char start[16], end[16], due[16];
-    s_period_dates(doc, ctx, r, start, end, due);
+    p->errors = cchc_validate(r, ctx, &f);
+    s_period_dates(doc, ctx, r, p->start, p->end, p->due);
     s_findings_fix(&f, unit, p->msg_id);
     findings = cchc_findings_to_json(&f);
-    findings_text = json_dumps(findings, JSON_COMPACT);
+    free(p->findings_text);
+    p->findings_text = json_dumps(findings, JSON_COMPACT);
     if (json_array_size(findings) != f.n) {
         /* cchc_findings_to_json drops a finding whose text is not UTF-8: a
          * bug in a rule's message. The verdict stands; say what was lost. */
@@ -384,83 +366,63 @@ static void s_validate_and_store(s_pending_t *p, const char *context)
                  json_array_size(findings));
     }
 
-    const char *values[S_STORE_NPARAMS] = {p->unit,
-                                           p->epoch_s,
-                                           p->msg_id_s,
-                                           p->type,
-                                           p->kind,
-                                           p->period,
-                                           p->revision_s,
-                                           p->subject,
-                                           p->has_sent_at ? p->sent_at_s : NULL,
-                                           p->sealed_at_s,
-                                           (const char *)p->payload,
-                                           p->body,
-                                           errors ? "rejected" : "accepted",
-                                           findings_text,
-                                           start[0] ? start : NULL,
-                                           end[0] ? end : NULL,
-                                           due[0] ? due : NULL};
-    int lengths[S_STORE_NPARAMS] = {0}, formats[S_STORE_NPARAMS] = {0};
-    lengths[10] = (int)p->payload_len; /* bounded by max_frame */
-    formats[10] = 1;
+    const char *values[SRV_REPORT_STORE_NPARAMS] = {p->unit,
+                                                    p->epoch_s,
+                                                    p->msg_id_s,
+                                                    p->type,
+                                                    p->kind,
+                                                    p->period,
+                                                    p->revision_s,
+                                                    p->subject,
+                                                    p->has_sent_at ? p->sent_at_s : NULL,
+                                                    p->sealed_at_s,
+                                                    (const char *)p->payload,
+                                                    p->body,
+                                                    p->errors ? "rejected" : "accepted",
+                                                    p->findings_text,
+                                                    p->start[0] ? p->start : NULL,
+                                                    p->end[0] ? p->end : NULL,
+                                                    p->due[0] ? p->due : NULL};
+    memcpy(p->store_values, values, sizeof values);
+    memset(p->store_lengths, 0, sizeof p->store_lengths);
+    memset(p->store_formats, 0, sizeof p->store_formats);
+    p->store_lengths[10] = (int)p->payload_len; /* bounded by max_frame */
+    p->store_formats[10] = 1;
     CCHC_LOG(CCHC_LOG_DEBUG, "report_validated",
              "unit=%s msg_id=%" PRIu64 " errors=%d findings=%zu cutoff=%s..%s due=%s", unit,
-             p->msg_id, errors, f.n, start[0] ? start : "-", end[0] ? end : "-",
-             due[0] ? due : "-");
-    /* Not refused for a full queue: job 1 already counted against it, and
-     * turning the report away now would waste the work done. */
-    if (srv_db_submit(srv_server_db(self), S_STORE_SQL, S_STORE_NPARAMS, values, lengths, formats,
-                      s_on_stored, p) != 0) {
-        CCHC_LOG(CCHC_LOG_DEBUG, "report_busy", "unit=%s msg_id=%" PRIu64 " reason=db_down", unit,
-                 p->msg_id);
-        s_busy(p, "database unavailable; resend later");
-        goto out;
-    }
-    queued = 1;
+             p->msg_id, p->errors, f.n, p->start[0] ? p->start : "-", p->end[0] ? p->end : "-",
+             p->due[0] ? p->due : "-");
+    go_on = 1;
 out:
-    free(findings_text);
     json_decref(findings);
     cchc_findings_clear(&f);
     cchc_report_free(&r);
     cchc_vctx_destroy(&ctx);
     json_decref(doc);
-    if (!queued)
-        s_pending_free(p);
+    return go_on;
 }
 
-static void s_on_context(srv_db_t *db, int rc, const PGresult *res, void *arg)
+int srv_report_on_context(srv_server_t *self, srv_report_t *p, const PGresult *res)
 {
-    s_pending_t *p = arg;
     char unit[100];
     srv_server_logstr(unit, sizeof unit, p->unit);
-    if (rc != 0) {
-        CCHC_LOG(CCHC_LOG_DEBUG, "report_busy", "unit=%s msg_id=%" PRIu64 " reason=db_lost", unit,
-                 p->msg_id);
-        s_busy(p, "not checked in time (database lost or server stopping); resend later");
-        s_pending_free(p);
-        return;
-    }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        s_db_failed(p, res, "context");
-        s_pending_free(p);
-        return;
+        srv_report_failed(self, p, res, "context");
+        return 0;
     }
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
         CCHC_LOG(CCHC_LOG_ERROR, "db_error", "unit=%s msg_id=%" PRIu64 " job=context rows=%d", unit,
                  p->msg_id, PQntuples(res));
-        s_busy(p, "server cannot check reports now; resend later");
-        s_pending_free(p);
-        return;
+        srv_report_busy(self, p, "server cannot check reports now; resend later");
+        return 0;
     }
     if (!PQgetisnull(res, 0, 1)) {
-        s_answer_stored(p, strtoll(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 2),
+        s_answer_stored(self, p, strtoll(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 2),
                         PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
                         strcmp(PQgetvalue(res, 0, 4), "t") == 0);
-        s_pending_free(p);
-        return;
+        return 0;
     }
-    s_validate_and_store(p, PQgetvalue(res, 0, 0));
+    return s_validate(self, p, PQgetvalue(res, 0, 0));
 }
 
 /* What the table needs and the decoder cannot know; every problem is a
@@ -500,8 +462,8 @@ static const char *s_subject(const Cchc__V1__Report *r)
     return "";
 }
 
-/* Packs the report, keeps what both jobs need and queues job 1; when it
- * cannot, answers the peer with a Nack. */
+/* Packs the report, keeps what both statements need and hands it to the
+ * batch; when it cannot, answers the peer with a Nack. */
 static void s_begin(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env,
                     const Cchc__V1__Report *r, const char *unit)
 {
@@ -524,13 +486,10 @@ static void s_begin(srv_server_t *self, const srv_peer_t *peer, const cchc_envel
         why = "report cannot be written as JSON";
         goto out;
     }
-    srv_db_t *db = srv_server_db(self);
-    if (srv_db_pending(db) >= SRV_SERVER_MAX_PENDING) {
-        why = "server queue full; resend later";
+    srv_batch_t *batch = srv_server_batch(self);
+    if (srv_batch_admit(batch, peer, &why) != 0)
         goto out;
-    }
-    s_pending_t *p = cchc_calloc(1, sizeof *p + peer->rid_len);
-    p->server = self;
+    srv_report_t *p = cchc_calloc(1, sizeof *p + peer->rid_len);
     p->unit = cchc_strdup(peer->principal);
     p->epoch = env->agent_epoch;
     p->msg_id = env->msg_id;
@@ -552,17 +511,13 @@ static void s_begin(srv_server_t *self, const srv_peer_t *peer, const cchc_envel
     p->rid_len = peer->rid_len;
     memcpy(p->rid, peer->rid, peer->rid_len);
 
-    const char *values[S_CONTEXT_NPARAMS] = {
+    p->arrived_ms = cchc_clock_mono_ms();
+    const char *values[SRV_REPORT_CONTEXT_NPARAMS] = {
         p->unit, p->type, p->period, p->subject, p->epoch_s, p->msg_id_s, (const char *)p->payload};
-    int lengths[S_CONTEXT_NPARAMS] = {0}, formats[S_CONTEXT_NPARAMS] = {0};
-    lengths[6] = (int)p->payload_len;
-    formats[6] = 1;
-    if (srv_db_submit(db, S_CONTEXT_SQL, S_CONTEXT_NPARAMS, values, lengths, formats, s_on_context,
-                      p) != 0) {
-        s_pending_free(p);
-        why = "database unavailable; resend later";
-        goto out;
-    }
+    memcpy(p->ctx_values, values, sizeof values);
+    p->ctx_lengths[6] = (int)p->payload_len;
+    p->ctx_formats[6] = 1;
+    srv_batch_add(batch, &p);
 out:
     if (why) {
         CCHC_LOG(reason == CCHC__V1__NACK_REASON__NACK_BUSY ? CCHC_LOG_DEBUG : CCHC_LOG_WARN,
@@ -615,6 +570,7 @@ void srv_handle_report(srv_server_t *self, const srv_peer_t *peer, const cchc_en
 
     /* Nothing is built while the database is away: the answer is the same. */
     if (!srv_db_ready(srv_server_db(self))) {
+        srv_server_counters(self)->refused_busy_db++;
         CCHC_LOG(CCHC_LOG_DEBUG, "report_refused",
                  "unit=%s msg_id=%" PRIu64 " reason=BUSY detail=db_down", unit, env->msg_id);
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,

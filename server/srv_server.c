@@ -14,11 +14,16 @@
  * After a reconnect the same is done, since notifications sent while we
  * were away are lost.
  *
+ * Reports go to the batch (srv_batch: group commit); everything else that
+ * needs the database is a segment of its own on the same connection, run
+ * between the batch's segments.
+ *
  * Shutdown: the first signal stops reading the ROUTER; the loop goes on
- * until every queued database job has finished and its answer is sent, or
+ * until every report taken is answered and every database job finished, or
  * shutdown_grace_ms pass (a second signal cuts the wait short). What is left
  * is answered NACK_BUSY, so agents keep it and resend. */
 #include "srv_server.h"
+#include "srv_batch.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
@@ -43,6 +48,11 @@
 /* Messages read from the ROUTER per turn, so that database results and
  * handshakes are not starved by a flood. */
 #define S_READ_BATCH 256
+/* How often the counters are logged (when they changed). */
+#define S_STATS_EVERY_MS 60000
+/* Frames up to this much over max_frame still reach us, to be answered and
+ * counted; libzmq drops a connection that sends a larger one. */
+#define S_OVERSIZE_SLACK 65536
 
 struct srv_server {
     void *ctx;
@@ -52,12 +62,17 @@ struct srv_server {
     char *endpoint;
     size_t max_frame;
     int64_t grace_ms;
+    srv_config_t cfg; /* the numbers only: its strings are not kept */
+    srv_batch_t *batch;
+    srv_map_t *contacts;
     int wake[2]; /* self-pipe: the signal handler writes, the loop reads */
     int reload_inflight, reload_again;
     srv_peers_t *peers;
     int64_t meta_due_ms;  /* monotonic; -1 when no announcement is waiting */
     int64_t prune_due_ms; /* monotonic */
+    int64_t stats_due_ms; /* monotonic */
     srv_counters_t counters;
+    srv_counters_t logged; /* as of the last stats line */
 };
 
 /* The handler can only reach a global; set before it is installed. */
@@ -159,8 +174,11 @@ static void s_on_notify(const char *channel, const char *extra, void *arg)
 
 static void s_on_connect(void *arg)
 {
-    s_reload_keys(arg);
-    s_meta_schedule(arg);
+    srv_server_t *self = arg;
+    self->counters.db_reconnects++;
+    s_reload_keys(self);
+    s_meta_schedule(self);
+    srv_batch_on_connect(self->batch);
 }
 
 /* ---- construction ------------------------------------------------------------ */
@@ -168,12 +186,14 @@ static void s_on_connect(void *arg)
 static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, size_t errlen)
 {
     int one = 1, backlog = 4096, linger = 2000;
-    int hb_ivl = 10000, hb_timeout = 30000, hb_ttl = 60000;
-    /* Per peer. When the database goes away every queued report is answered
-     * at once; the default of 1000 would drop answers an agent then waits
-     * for until its resend timeout. */
-    int sndhwm = 2 * SRV_SERVER_MAX_PENDING;
-    int64_t maxmsg = (int64_t)self->max_frame;
+    /* TTL travels in the PING in tenths of a second, 16 bits: it must stay
+     * under 65 s. */
+    int hb_ivl = (int)self->cfg.heartbeat_ivl_ms, hb_timeout = (int)self->cfg.heartbeat_timeout_ms;
+    int hb_ttl = 2 * hb_timeout < 60000 ? 2 * hb_timeout : 60000;
+    /* Per peer: room for an answer to every report it may have in flight,
+     * and more, so that answers are never dropped by the queue. */
+    int sndhwm = 2 * (int)self->cfg.peer_max_inflight + 1000;
+    int64_t maxmsg = (int64_t)self->max_frame + S_OVERSIZE_SLACK;
     self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
     if (!self->router) {
         snprintf(err, errlen, "could not create ROUTER socket: %s", zmq_strerror(zmq_errno()));
@@ -222,10 +242,14 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     self->endpoint = cchc_strdup(cfg->endpoint);
     self->max_frame = (size_t)cfg->max_frame;
     self->grace_ms = cfg->shutdown_grace_ms;
+    self->cfg = *cfg;
+    self->cfg.endpoint = self->cfg.public_key = self->cfg.secret_key = self->cfg.conninfo = NULL;
+    self->contacts = srv_map_new();
     self->wake[0] = self->wake[1] = -1;
     self->peers = srv_peers_new();
     self->meta_due_ms = -1;
     self->prune_due_ms = cchc_clock_mono_ms() + S_PRUNE_EVERY_MS;
+    self->stats_due_ms = cchc_clock_mono_ms() + S_STATS_EVERY_MS;
     self->ctx = zmq_ctx_new();
     if (!self->ctx) {
         snprintf(err, errlen, "could not create zmq context: %s", zmq_strerror(zmq_errno()));
@@ -237,6 +261,8 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
                             .on_connect = s_on_connect,
                             .arg = self};
     self->db = srv_db_new(cfg->conninfo, &hooks);
+    srv_report_prepare(self->db);
+    self->batch = srv_batch_new(self, self->db, cfg);
     if (srv_db_connect(self->db, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not connect to PostgreSQL within %d s: %s",
                  SRV_SERVER_DB_START_MS / 1000, msg);
@@ -282,7 +308,8 @@ void srv_server_destroy(srv_server_t **self_p)
     srv_server_t *self = *self_p;
     if (!self)
         return;
-    /* Jobs still queued are answered while the ROUTER is still open. */
+    /* Reports and jobs still queued are answered while the ROUTER is open. */
+    srv_batch_destroy(&self->batch);
     if (self->db)
         srv_db_abandon(self->db);
     if (self->router)
@@ -290,6 +317,7 @@ void srv_server_destroy(srv_server_t **self_p)
     srv_zap_destroy(&self->zap);
     srv_db_destroy(&self->db);
     srv_peers_destroy(&self->peers);
+    srv_map_destroy(&self->contacts);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     for (int i = 0; i < 2; i++)
@@ -315,6 +343,21 @@ srv_counters_t *srv_server_counters(srv_server_t *self)
 srv_peers_t *srv_server_peers(srv_server_t *self)
 {
     return self->peers;
+}
+
+srv_batch_t *srv_server_batch(srv_server_t *self)
+{
+    return self->batch;
+}
+
+srv_map_t *srv_server_contacts(srv_server_t *self)
+{
+    return self->contacts;
+}
+
+size_t srv_server_max_pending(const srv_server_t *self)
+{
+    return (size_t)self->cfg.max_pending;
 }
 
 size_t srv_server_max_frame(const srv_server_t *self)
@@ -407,6 +450,8 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
         return;
     }
     cchc_envelope_t *env = NULL;
+    if (len > self->max_frame)
+        self->counters.refused_oversize++;
     int rc = cchc_wire_decode(data, len, self->max_frame, &env, why, sizeof why);
     if (rc == CCHC_EUNSUPPORTED && env) {
         CCHC_LOG(CCHC_LOG_WARN, "unsupported", "unit=%s msg_id=%llu err=\"%s\"", unit,
@@ -486,9 +531,11 @@ static void s_read_router(srv_server_t *self)
                            .rid_len = zmq_msg_size(&rid),
                            .principal = user ? user : ""};
         /* Any message proves the agent is there, whatever it says. */
-        if (peer.principal[0])
-            srv_peers_touch(self->peers, peer.rid, peer.rid_len, peer.principal,
-                            cchc_clock_mono_ms());
+        if (peer.principal[0]) {
+            int64_t now = cchc_clock_mono_ms();
+            srv_peers_touch(self->peers, peer.rid, peer.rid_len, peer.principal, now);
+            srv_handle_contact(self, peer.principal, now);
+        }
         s_dispatch(self, &peer, zmq_msg_data(&msg), zmq_msg_size(&msg), extra);
         zmq_msg_close(&msg);
         zmq_msg_close(&rid);
@@ -536,21 +583,28 @@ static int s_drain_wake(srv_server_t *self)
     return got;
 }
 
-static void s_log_counters(const srv_server_t *self)
+static void s_log_counters(srv_server_t *self)
 {
     const srv_counters_t *c = &self->counters;
     unsigned long long zap_ok = 0, zap_refused = 0;
     srv_zap_stats(self->zap, &zap_ok, &zap_refused);
-    CCHC_LOG(CCHC_LOG_INFO, "counters",
+    CCHC_LOG(CCHC_LOG_INFO, "stats",
              "received=%llu hellos=%llu reports=%llu stored=%llu duplicates=%llu acked=%llu "
              "nack_unit_mismatch=%llu nack_invalid=%llu nack_unsupported=%llu "
              "nack_malformed=%llu nack_busy=%llu ignored=%llu send_failed=%llu "
              "accepted=%llu rejected=%llu meta_requests=%llu meta_sent=%llu "
-             "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu",
+             "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu "
+             "refused_busy_pending=%llu refused_busy_peer=%llu refused_busy_db=%llu "
+             "refused_oversize=%llu batches=%llu batch_rows=%llu batch_splits=%llu "
+             "db_reconnects=%llu resent_batches=%llu pending=%zu",
              c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
              c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
              c->nack_busy, c->ignored, c->send_failed, c->accepted, c->rejected, c->meta_requests,
-             c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused);
+             c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused,
+             c->refused_busy_pending, c->refused_busy_peer, c->refused_busy_db, c->refused_oversize,
+             c->batches, c->batch_rows, c->batch_splits, c->db_reconnects, c->resent_batches,
+             srv_batch_pending(self->batch));
+    self->logged = *c;
 }
 
 /* The server's own timers, after the database's. */
@@ -566,6 +620,11 @@ static void s_on_timers(srv_server_t *self, int64_t now)
         if (gone)
             CCHC_LOG(CCHC_LOG_DEBUG, "peers_pruned", "gone=%zu left=%zu", gone,
                      srv_peers_count(self->peers));
+    }
+    if (now >= self->stats_due_ms) {
+        self->stats_due_ms = now + S_STATS_EVERY_MS;
+        if (memcmp(&self->logged, &self->counters, sizeof self->counters) != 0)
+            s_log_counters(self);
     }
 }
 
@@ -595,8 +654,9 @@ int srv_server_run(srv_server_t *self)
             items[n++] = (zmq_pollitem_t){.fd = fd, .events = events};
         }
         int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
-        int64_t mine[3] = {draining ? deadline : -1, self->meta_due_ms, self->prune_due_ms};
-        for (int k = 0; k < 3; k++)
+        int64_t mine[5] = {draining ? deadline : -1, self->meta_due_ms, self->prune_due_ms,
+                           self->stats_due_ms, srv_batch_next_timer(self->batch)};
+        for (int k = 0; k < 5; k++)
             if (mine[k] >= 0 && (next < 0 || mine[k] < next))
                 next = mine[k];
         long timeout = next < 0 ? -1 : next <= now ? 0 : (long)(next - now);
@@ -609,14 +669,16 @@ int srv_server_run(srv_server_t *self)
         }
         if ((items[0].revents & ZMQ_POLLIN) && s_drain_wake(self)) {
             if (draining) {
-                CCHC_LOG(CCHC_LOG_WARN, "shutdown_forced", "pending=%zu", srv_db_pending(self->db));
+                CCHC_LOG(CCHC_LOG_WARN, "shutdown_forced", "pending=%zu",
+                         srv_batch_pending(self->batch));
                 deadline = cchc_clock_mono_ms();
             } else {
                 draining = 1;
                 deadline = cchc_clock_mono_ms() + self->grace_ms;
                 acked_before = self->counters.acked;
                 CCHC_LOG(CCHC_LOG_INFO, "draining", "pending=%zu grace_ms=%lld",
-                         srv_db_pending(self->db), (long long)self->grace_ms);
+                         srv_batch_pending(self->batch), (long long)self->grace_ms);
+                srv_batch_drain(self->batch);
             }
         }
         if (i_db >= 0 && items[i_db].revents)
@@ -627,12 +689,13 @@ int srv_server_run(srv_server_t *self)
             s_read_router(self);
         now = cchc_clock_mono_ms();
         srv_db_on_timer(self->db, now);
+        srv_batch_on_timer(self->batch, now);
         s_on_timers(self, now);
-        if (draining && srv_db_pending(self->db) == 0)
+        if (draining && srv_batch_pending(self->batch) == 0 && srv_db_pending(self->db) == 0)
             break;
         if (draining && now >= deadline) {
-            abandoned = srv_db_pending(self->db);
-            srv_db_abandon(self->db);
+            abandoned = srv_batch_pending(self->batch);
+            srv_batch_abandon(self->batch);
             break;
         }
     }

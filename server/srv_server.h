@@ -11,6 +11,7 @@
 #include "cchc_wire.h"
 #include "srv_config.h"
 #include "srv_db.h"
+#include "srv_map.h"
 #include "srv_peers.h"
 
 #include <stddef.h>
@@ -19,14 +20,14 @@
 /* After a change is announced, wait this long for more before telling agents
  * (an import changes hundreds of rows, one NOTIFY each). */
 #define SRV_SERVER_META_COALESCE_MS 200
-/* Reports waiting for the database beyond this are answered NACK_BUSY. */
-#define SRV_SERVER_MAX_PENDING 10000
 /* How long the first connection to PostgreSQL may take, retries included. */
 #define SRV_SERVER_DB_START_MS 30000
 
 typedef struct srv_server srv_server_t;
+typedef struct srv_batch srv_batch_t;
 
-/* What happened since start; logged at shutdown. */
+/* What happened since start; logged (event=stats) every minute when it
+ * changed, and at shutdown. */
 typedef struct {
     unsigned long long received; /* messages read from the ROUTER */
     unsigned long long hellos;
@@ -44,9 +45,18 @@ typedef struct {
     unsigned long long ignored;     /* Ack/Nack sent to us: answers are never answered */
     unsigned long long send_failed; /* peer gone or its queue full */
     unsigned long long meta_requests;
-    unsigned long long meta_sent;      /* Meta with the document */
-    unsigned long long meta_unchanged; /* Meta saying "you have it" */
-    unsigned long long meta_changed;   /* MetaChanged sent, one per peer */
+    unsigned long long meta_sent;            /* Meta with the document */
+    unsigned long long meta_unchanged;       /* Meta saying "you have it" */
+    unsigned long long meta_changed;         /* MetaChanged sent, one per peer */
+    unsigned long long refused_busy_pending; /* NACK_BUSY: max_pending reached */
+    unsigned long long refused_busy_peer;    /* NACK_BUSY: peer_max_inflight reached */
+    unsigned long long refused_busy_db;      /* NACK_BUSY: database not connected */
+    unsigned long long refused_oversize;     /* frames over max_frame that we saw */
+    unsigned long long batches;              /* batches started */
+    unsigned long long batch_rows;           /* reports in them */
+    unsigned long long batch_splits;         /* a failed segment split in halves */
+    unsigned long long db_reconnects;        /* async reconnects completed */
+    unsigned long long resent_batches;       /* segments resent after a reconnect */
 } srv_counters_t;
 
 /* Who sent a message: its routing id on the ROUTER and the unit code that
@@ -74,6 +84,11 @@ int srv_server_run(srv_server_t *self);
 srv_db_t *srv_server_db(srv_server_t *self);
 srv_counters_t *srv_server_counters(srv_server_t *self);
 srv_peers_t *srv_server_peers(srv_server_t *self);
+srv_batch_t *srv_server_batch(srv_server_t *self);
+/* Per unit code: monotonic ms when its contact row was last written. */
+srv_map_t *srv_server_contacts(srv_server_t *self);
+/* max_pending: also the bound on other database work queued. */
+size_t srv_server_max_pending(const srv_server_t *self);
 /* The largest frame we send or receive, bytes. */
 size_t srv_server_max_frame(const srv_server_t *self);
 
@@ -99,6 +114,11 @@ void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_env
 void srv_handle_report(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env);
 void srv_handle_meta_request(srv_server_t *self, const srv_peer_t *peer,
                              const cchc_envelope_t *env);
+
+/* Any message from unit: records the contact (last_seen), at most once per
+ * SRV_CONTACT_EVERY_MS per unit (srv_handle_hello.c). */
+void srv_handle_contact(srv_server_t *self, const char *unit, int64_t now_ms);
+#define SRV_CONTACT_EVERY_MS 10000
 
 /* Sends MetaChanged to every peer in the table (srv_handle_meta.c). */
 void srv_handle_meta_broadcast(srv_server_t *self);

@@ -9,18 +9,19 @@
 
 static int s_list(cli_ctx_t *ctx, int json)
 {
-    static const char *const cols[] = {"code",      "kind",       "name",
-                                       "parent",    "valid_from", "valid_to",
-                                       "successor", "last_seen",  "active_keys"};
+    static const char *const cols[] = {"code",        "kind",        "name",         "parent",
+                                       "valid_from",  "valid_to",    "successor",    "last_seen",
+                                       "active_keys", "queue_depth", "agent_version"};
     if (cli_db_connect(ctx, 1) != 0)
         return CLI_EXIT_FAIL;
     PGresult *r = cli_db_query(
         ctx, "could not list the units",
         "SELECT u.code, u.kind, u.name, u.parent, u.valid_from::text, u.valid_to::text, "
-        "u.successor, (extract(epoch FROM u.last_seen) * 1000)::int8, "
-        "count(k.id) FILTER (WHERE k.revoked_at IS NULL) "
-        "FROM units u LEFT JOIN agent_keys k ON k.unit_code = u.code "
-        "GROUP BY u.code ORDER BY u.code COLLATE \"C\"",
+        "u.successor, (extract(epoch FROM c.last_seen) * 1000)::int8, "
+        "count(k.id) FILTER (WHERE k.revoked_at IS NULL), c.queue_depth, c.agent_version "
+        "FROM units u LEFT JOIN unit_contacts c ON c.unit_code = u.code "
+        "LEFT JOIN agent_keys k ON k.unit_code = u.code "
+        "GROUP BY u.code, c.unit_code ORDER BY u.code COLLATE \"C\"",
         0, NULL, PGRES_TUPLES_OK);
     if (!r)
         return CLI_EXIT_FAIL;
@@ -36,6 +37,8 @@ static int s_list(cli_ctx_t *ctx, int json)
                 cchc_clock_format_utc(cli_db_int(r, i, 7), when, sizeof when);
             json_object_set_new(o, cols[7], PQgetisnull(r, i, 7) ? json_null() : json_string(when));
             json_object_set_new(o, cols[8], cli_db_json_int(r, i, 8));
+            json_object_set_new(o, cols[9], cli_db_json_int(r, i, 9));
+            json_object_set_new(o, cols[10], cli_db_json_text(r, i, 10));
             json_array_append_new(arr, o);
         }
         if (cli_db_json_print(&arr) != 0)
@@ -43,11 +46,11 @@ static int s_list(cli_ctx_t *ctx, int json)
     } else if (n == 0) {
         printf("no units yet: load them with 'cchc unit import FILE.csv'\n");
     } else {
-        cli_table_t *t = cli_db_table_new(9, cols);
+        cli_table_t *t = cli_db_table_new(11, cols);
         for (int i = 0; i < n; i++) {
-            const char *cells[9];
+            const char *cells[11];
             char when[32];
-            for (int c = 0; c < 9; c++)
+            for (int c = 0; c < 11; c++)
                 cells[c] = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
             if (cells[7]) {
                 cchc_clock_format_local(cli_db_int(r, i, 7), when, sizeof when);
@@ -74,7 +77,8 @@ static void s_usage(FILE *f)
           "        dates are YYYY-MM-DD; parent and successor name units in the file or\n"
           "        already in the database. All or nothing: any bad row is reported as\n"
           "        FILE:LINE: reason and nothing is written. Importing twice is harmless.\n"
-          "list    shows every unit with its last contact and number of active keys;\n"
+          "list    shows every unit with its last contact, number of active keys, and the\n"
+          "        reports its agent still had to send and its version at that contact;\n"
           "        --json prints a JSON array instead of a table.\n",
           f);
 }
