@@ -193,6 +193,10 @@ int cchc_wire_decode(const uint8_t *buf, size_t len, size_t max_len, cchc_envelo
     case CCHC__V1__ENVELOPE__BODY_META_REQUEST:
     case CCHC__V1__ENVELOPE__BODY_META:
     case CCHC__V1__ENVELOPE__BODY_META_CHANGED:
+    case CCHC__V1__ENVELOPE__BODY_NOTIFICATION:
+    case CCHC__V1__ENVELOPE__BODY_NOTIFICATION_ACK:
+    case CCHC__V1__ENVELOPE__BODY_REPLAY:
+    case CCHC__V1__ENVELOPE__BODY_REPLAY_END:
         break;
     default:
         if (err)
