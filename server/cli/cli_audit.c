@@ -14,8 +14,9 @@
 #include <string.h>
 
 static const char *const s_tables[] = {
-    "units",         "agent_keys",  "report_types",        "type_assignments", "periods",
-    "calendar_days", "inspections", "inspection_findings", "plan_tasks"};
+    "units",      "agent_keys",    "report_types", "type_assignments",
+    "periods",    "calendar_days", "inspections",  "inspection_findings",
+    "plan_tasks", "silences",      "subscribers",  "expectations"};
 #define S_NTABLES (sizeof s_tables / sizeof s_tables[0])
 
 /* The filter shared by both outputs: $1 a day (from 00:00 Vietnam time), $2 a table. */

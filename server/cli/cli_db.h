@@ -40,6 +40,10 @@ int cli_plan_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_inspection_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_finding_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_audit_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_exempt_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_expectations_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_silence_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_subscriber_run(cli_ctx_t *ctx, int argc, char **argv);
 
 /* Parses the options of `cchc <command> <subcommand> ...` (argv[0] the command,
  * argv[1] the subcommand or --help) with getopt_long: -h/--help print usage

@@ -40,6 +40,8 @@ static const s_command_t s_commands[] = {
     {"type", cli_type_run},       {"calendar", cli_calendar_run},
     {"plan", cli_plan_run},       {"inspection", cli_inspection_run},
     {"finding", cli_finding_run}, {"audit", cli_audit_run},
+    {"exempt", cli_exempt_run},   {"expectations", cli_expectations_run},
+    {"silence", cli_silence_run}, {"subscriber", cli_subscriber_run},
 };
 
 static void s_usage(FILE *f)
@@ -73,6 +75,19 @@ static void s_usage(FILE *f)
           "  finding add INSPECTION TEXT   add the next finding to an inspection\n"
           "  audit [--since DAY] [--table T] [--json]\n"
           "                                the changes operators made (audit log)\n"
+          "  expectations [--unit U] [--type T] [--period P] [--status S] [--json]\n"
+          "                                who must report what by when, and how it went\n"
+          "  exempt UNIT TYPE PERIOD --reason TEXT\n"
+          "                                exempt a unit from one expected report (audited)\n"
+          "  exempt --list [--json]        list the exempt expectations\n"
+          "  silence add [--unit U] [--kind K] --until DAY --reason TEXT\n"
+          "                                silence notifications until a day; prints its id\n"
+          "  silence list [--all] [--json] list the active (or all) silences\n"
+          "  silence remove ID             end a silence now\n"
+          "  subscriber add NAME --topics PREFIX,... (--key FILE.pub | --out DIR)\n"
+          "                                register a notification subscriber and its key\n"
+          "  subscriber list [--json]      list the subscribers\n"
+          "  subscriber revoke NAME        refuse a subscriber's key from now on\n"
           "\n"
           "options:\n"
           "  -c, --config FILE   read admin.ini (without it: defaults and PG* variables)\n"
