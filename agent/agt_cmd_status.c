@@ -5,7 +5,8 @@
  * so the officer knows what to fix), when the server was last heard from, the
  * last error, the outbox caps (queued against [agent] max_outbox_reports and
  * max_outbox_bytes) and the window, and which version of the district's
- * metadata is stored and when it was last synced. Times are
+ * metadata is stored and when it was last synced, and how many notifications
+ * arrived (the last sequence number). Times are
  * shown in Vietnam's civil time (UTC+7, no DST), whatever the host's zone. */
 #include "agt_config.h"
 #include "agt_outbox.h"
@@ -27,11 +28,12 @@ typedef struct {
     json_t *reports; /* --json only */
 } agt_status_ctx_t;
 
-/* What status shows of the metadata sync. */
+/* What status shows of the metadata sync and the notifications. */
 typedef struct {
     int synced; /* 0: never */
     uint64_t version;
     int64_t synced_at;
+    int64_t notifications, last_seq;
 } agt_status_meta_t;
 
 /* "2024-09-18 08:00:00 +07:00" */
@@ -179,6 +181,8 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
                         meta->synced ? json_sprintf("%016" PRIx64, meta->version) : json_null());
     json_object_set_new(o, "metadata_synced_at_ms",
                         meta->synced ? json_integer(meta->synced_at) : json_null());
+    json_object_set_new(o, "notifications", json_integer(meta->notifications));
+    json_object_set_new(o, "last_notification_seq", json_integer(meta->last_seq));
     json_object_set_new(o, "reports", ctx.reports);
     int rc = agt_outbox_list(outbox, NULL, 0, -1, s_json_row, &ctx);
     if (rc == CCHC_OK) {
@@ -233,6 +237,9 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
         printf("Dữ liệu của huyện (district metadata): chưa đồng bộ (never synced); chạy "
                "`cchc-agent run` khi có mạng\n");
     }
+    printf("Thông báo đã nhận (notifications): %" PRId64 ", số thứ tự cuối (last seq) %" PRId64
+           "; xem `cchc-agent notifications`\n",
+           meta->notifications, meta->last_seq);
 
     int rc = CCHC_OK;
     if (c->queued) {
@@ -283,6 +290,8 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
         if (rc == CCHC_ENOTFOUND)
             rc = CCHC_OK;
     }
+    if (rc == CCHC_OK)
+        rc = agt_outbox_notif_stats(outbox, &meta.notifications, &meta.last_seq);
     if (rc == CCHC_OK) {
         int64_t now = cchc_clock_now_ms();
         rc = json ? s_print_json(outbox, cfg, &counts, now, last_contact, last_error, &meta)

@@ -32,6 +32,9 @@ static const cchc_cfg_entry_t s_table[] = {
      "reports waiting to be sent at most; submit refuses beyond"},
     {"agent", "max_outbox_bytes", CCHC_CFG_INT, "1073741824", 1024, 1099511627776LL,
      S(max_outbox_bytes), "bytes of reports waiting to be sent at most; submit refuses beyond"},
+    {"agent", "on_alert", CCHC_CFG_STRING, "", 0, 0, S(on_alert),
+     "shell command run (/bin/sh -c) for each new notification: JSON on stdin, env CCHC_KIND,"
+     " CCHC_SEQ; killed after 30 s"},
     {"server", "endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7470", 0, 0, S(server_endpoint),
      "the district server's ZeroMQ endpoint"},
     {"server", "public_key", CCHC_CFG_PATH, "server.pub", 0, 0, S(server_public_key),

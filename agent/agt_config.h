@@ -25,6 +25,7 @@ typedef struct {
     int64_t hello_interval_ms;  /* Hello on connect, then every this long */
     int64_t max_outbox_reports; /* queued rows at most: submit refuses beyond */
     int64_t max_outbox_bytes;   /* queued payload bytes at most */
+    char *on_alert;             /* shell command run for each new notification; "" none */
     /* [server] */
     char *server_endpoint;        /* e.g. tcp://district.example:7470 */
     char *server_public_key;      /* the server's CURVE public key file */
@@ -56,6 +57,8 @@ int agt_cmd_keygen(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_template(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_inspections(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_tasks(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_notifications(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_deadlines(const agt_config_t *cfg, int argc, char **argv);
 
 /* Exit codes, shared by main and the commands. */
 enum {

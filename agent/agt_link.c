@@ -17,11 +17,15 @@
  *     five minutes, plus up to a quarter of random jitter; forever;
  *   - after a transient Nack (BUSY), on a backoff of its own: 1 s doubling to
  *     30 s, plus jitter; the rest of the window goes on meanwhile.
- * Hello{agent_version, queue_depth} also goes every [agent] hello_interval_ms.
+ * Hello{agent_version, queue_depth, last_seq} also goes every [agent]
+ * hello_interval_ms. A Notification is stored and acked by agt_notify (the
+ * NotificationAck goes from here, at most one per 200 ms, after Hello and
+ * MetaRequest), which also runs [agent] on_alert from this loop.
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
  * always safe; an answer for an id not in the window is a late duplicate. */
 #include "agt_link.h"
 #include "agt_link_socket.h"
+#include "agt_notify.h"
 #include "agt_sync.h"
 #include "agt_window.h"
 
@@ -52,6 +56,7 @@ struct agt_link_t {
     const agt_config_t *cfg; /* borrowed */
     agt_outbox_t *outbox;    /* borrowed */
     agt_sync_t *sync;        /* metadata sync: when to ask, what to keep */
+    agt_notify_t *notify;    /* notifications: store, ack, on_alert */
     uint64_t epoch;
     void *ctx, *dealer, *monitor;
     int connected;
@@ -109,14 +114,34 @@ static int s_send_hello(agt_link_t *self)
     Cchc__V1__Hello hello = CCHC__V1__HELLO__INIT;
     hello.agent_version = (char *)CCHC_VERSION;
     hello.queue_depth = (uint64_t)depth;
+    hello.last_seq = agt_notify_last_seq(self->notify);
     cchc_envelope_t env;
     s_envelope_init(self, &env, 0);
     env.body_case = CCHC__V1__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
     size_t len = 0;
     int rc = s_send_envelope(self, &env, &len);
+    if (rc == CCHC_OK) {
+        agt_notify_acked(self->notify, hello.last_seq, cchc_clock_mono_ms());
+        CCHC_LOG(CCHC_LOG_DEBUG, "hello_sent", "queue_depth=%" PRId64 " last_seq=%" PRIu64, depth,
+                 hello.last_seq);
+    }
+    return rc;
+}
+
+/* Tells the server every notification up to the highest stored is stored. */
+static int s_send_notification_ack(agt_link_t *self)
+{
+    Cchc__V1__NotificationAck ack = CCHC__V1__NOTIFICATION_ACK__INIT;
+    ack.seq = agt_notify_last_seq(self->notify);
+    cchc_envelope_t env;
+    s_envelope_init(self, &env, 0);
+    env.body_case = CCHC__V1__ENVELOPE__BODY_NOTIFICATION_ACK;
+    env.notification_ack = &ack;
+    size_t len = 0;
+    int rc = s_send_envelope(self, &env, &len);
     if (rc == CCHC_OK)
-        CCHC_LOG(CCHC_LOG_DEBUG, "hello_sent", "queue_depth=%" PRId64, depth);
+        CCHC_LOG(CCHC_LOG_DEBUG, "notification_ack_sent", "seq=%" PRIu64, ack.seq);
     return rc;
 }
 
@@ -212,6 +237,17 @@ static int s_send_due(agt_link_t *self, int64_t now)
             return 1;
         }
         agt_sync_requested(self->sync, now);
+    }
+    if (now >= agt_notify_ack_due(self->notify)) {
+        uint64_t seq = agt_notify_last_seq(self->notify);
+        int rc = s_send_notification_ack(self);
+        if (rc == CCHC_EAGAIN) {
+            agt_notify_defer(self->notify, now + S_RETRY_BLOCKED_MS);
+            return 1;
+        }
+        /* Sent, or failed for good (logged): either way not again before
+         * the next notification, Hello or connection. */
+        agt_notify_acked(self->notify, seq, now);
     }
     size_t i = 0;
     while (i < agt_window_len(self->win)) {
@@ -329,6 +365,8 @@ static void s_handle_frame(agt_link_t *self, const uint8_t *data, size_t len)
         s_handle_nack(self, env->nack);
     else if (env->body_case == CCHC__V1__ENVELOPE__BODY_META && env->meta)
         agt_sync_handle_meta(self->sync, env->meta);
+    else if (env->body_case == CCHC__V1__ENVELOPE__BODY_NOTIFICATION && env->notification)
+        agt_notify_handle(self->notify, env->notification);
     else if (env->body_case == CCHC__V1__ENVELOPE__BODY_META_CHANGED && env->meta_changed)
         agt_sync_handle_changed(self->sync, env->meta_changed, cchc_clock_mono_ms());
     else
@@ -382,6 +420,18 @@ static void s_handshake_failed(agt_link_t *self, uint16_t event, uint32_t value,
         snprintf(detail, sizeof detail, "kind=protocol code=0x%x", value);
     else
         snprintf(detail, sizeof detail, "kind=no_detail err=\"%s\"", strerror((int)value));
+    /* A reset or broken pipe mid-handshake is the link, not the key. */
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL &&
+        (value == ECONNRESET || value == EPIPE || value == ETIMEDOUT || value == EAGAIN)) {
+        CCHC_LOG(CCHC_LOG_WARN, "handshake_interrupted",
+                 "endpoint=%s %s hint=\"the link dropped during the handshake; retrying\"",
+                 endpoint, detail);
+        cchc_clock_format_utc(cchc_clock_now_ms(), when, sizeof when);
+        text = cchc_asprintf("%s link dropped during the handshake (%s): retrying", when, detail);
+        (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, text);
+        free(text);
+        return;
+    }
     const char *also = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            ? ""
                            : "; also check that [server] public_key is the district server's key";
@@ -412,6 +462,7 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
          * reports), then the window. */
         self->next_hello = now;
         agt_sync_connected(self->sync, now);
+        agt_notify_connected(self->notify);
         agt_window_resend_all(self->win, now);
         break;
     case ZMQ_EVENT_DISCONNECTED:
@@ -419,12 +470,14 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
                  endpoint);
         self->connected = 0;
         agt_sync_disconnected(self->sync);
+        agt_notify_disconnected(self->notify);
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         self->connected = 0;
         agt_sync_disconnected(self->sync);
+        agt_notify_disconnected(self->notify);
         s_handshake_failed(self, event, value, endpoint);
         /* libzmq 4.3 treats a failed handshake as a protocol error and drops
          * the connection for good; reconnect ourselves, unless libzmq is seen
@@ -492,6 +545,7 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
     self->outbox = outbox;
     self->epoch = agt_outbox_epoch(outbox);
     self->sync = agt_sync_new(outbox);
+    self->notify = agt_notify_new(cfg, outbox);
     self->reconnect_at = INT64_MAX;
     self->win = agt_window_new((size_t)cfg->window, cfg->window_bytes,
                                self->epoch ^ (uint64_t)cchc_clock_mono_ms());
@@ -531,6 +585,7 @@ void agt_link_destroy(agt_link_t **self_p)
     while (self->ctx && zmq_ctx_term(self->ctx) != 0 && errno == EINTR)
         ;
     agt_sync_destroy(&self->sync);
+    agt_notify_destroy(&self->notify);
     agt_window_destroy(&self->win);
     free(self);
     *self_p = NULL;
@@ -577,12 +632,17 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
         }
         if (now >= self->reconnect_at)
             s_reconnect(self);
+        agt_notify_tick(self->notify, now);
         int blocked = s_send_due(self, now);
         int64_t wake = next_poll < deadline ? next_poll : deadline;
+        int64_t alert = agt_notify_wake(self->notify, now);
+        wake = alert < wake ? alert : wake;
         wake = self->reconnect_at < wake ? self->reconnect_at : wake;
         if (self->connected) {
             wake = self->next_hello < wake ? self->next_hello : wake;
             wake = agt_sync_due(self->sync) < wake ? agt_sync_due(self->sync) : wake;
+            int64_t ack = agt_notify_ack_due(self->notify);
+            wake = ack < wake ? ack : wake;
             int64_t due = agt_window_next_due(self->win);
             wake = due < wake ? due : wake;
         }

@@ -9,7 +9,8 @@
  * [agent] hello_interval_ms; ZMTP heartbeats ([server] heartbeat_*) drop a
  * dead or frozen connection so it is redialled. It also keeps
  * the unit's metadata in sync (agt_sync): MetaRequest after Hello, Meta and
- * MetaChanged from the server. */
+ * MetaChanged from the server; and stores the unit's notifications (agt_notify):
+ * Notification in, NotificationAck and Hello.last_seq out, [agent] on_alert. */
 #ifndef AGT_LINK_H
 #define AGT_LINK_H
 

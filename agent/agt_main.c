@@ -65,6 +65,19 @@ static const agt_command_t s_commands[] = {
      "    Nhiệm vụ của kế hoạch giao cho đơn vị: chỉ số, mục tiêu, thời hạn, chủ trì hay phối\n"
      "    hợp (từ dữ liệu đã đồng bộ). (the plan's tasks of this unit, lead or support)\n"
      "    --json   một đối tượng JSON (one JSON object)\n"},
+    {"notifications", agt_cmd_notifications, "notifications [--json] [--limit N]",
+     "    Thông báo huyện đã gửi đơn vị (nhắc hạn, quá hạn, tiếp nhận, từ chối...), mới nhất\n"
+     "    trước: số thứ tự, thời gian (giờ Việt Nam), loại, nội dung. Không cần mạng.\n"
+     "    (notifications received from the district, newest first; offline)\n"
+     "    --json      một đối tượng JSON, thêm nội dung tiếng Anh và dữ kiện (adds text_en, "
+     "facts)\n"
+     "    --limit N   chỉ N thông báo mới nhất (default 20)\n"},
+    {"deadlines", agt_cmd_deadlines, "deadlines [--json]",
+     "    Nghĩa vụ báo cáo của đơn vị: hạn nộp, loại báo cáo, kỳ hoặc cuộc kiểm tra/nhiệm vụ,\n"
+     "    trạng thái (chưa đến hạn, đến hạn hôm nay, quá hạn, đã nộp đúng hạn, nộp muộn) và số\n"
+     "    ngày còn lại hoặc đã quá, theo dữ liệu đã đồng bộ. Không cần mạng.\n"
+     "    (the unit's obligations with due dates and status, from synced data; offline)\n"
+     "    --json   một đối tượng JSON (one JSON object)\n"},
     {"keygen", agt_cmd_keygen, "keygen [--out PREFIX] [--force]",
      "    Tạo cặp khóa CURVE của máy trạm vào các tệp [agent] public_key và secret_key.\n"
      "    (make this agent's key pair into the files agent.ini names)\n"

@@ -1,7 +1,8 @@
 /* agt_outbox.c: the SQLite outbox (see agt_outbox.h).
  *
  * Owns the database handle, the schema (version in PRAGMA user_version), the
- * outbox epoch, the unit's synced metadata (one row, schema version 2) and
+ * outbox epoch, the unit's synced metadata (one row, schema version 2), the
+ * notifications table (schema version 3; its rows are agt_outbox_notif.c's) and
  * every prepared statement. Statements are prepared once at
  * open and then bound, stepped and reset; nothing else in the agent builds SQL.
  *
@@ -23,6 +24,7 @@
  *   refused    (final: shown with its reasons)  -          -
  */
 #include "agt_outbox.h"
+#include "agt_outbox_int.h"
 
 #include "cchc_err.h"
 #include "cchc_log.h"
@@ -38,7 +40,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define S_SCHEMA_VERSION 2
+#define S_SCHEMA_VERSION 3
 
 static const char s_schema_v1[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
@@ -62,6 +64,21 @@ static const char s_schema_v2[] = "CREATE TABLE metadata ("
                                   " version INTEGER NOT NULL,"
                                   " document TEXT NOT NULL,"
                                   " synced_at INTEGER NOT NULL);";
+
+/* Version 3: the unit's notifications as the server pushed them (rows first,
+ * by sequence; alerted: 0 pending, 1 on_alert ran, 2 it failed, 3 no command
+ * was configured), and each row's payload size, so that the queue's size is
+ * read from an index instead of from every payload. */
+static const char s_schema_v3[] =
+    "CREATE TABLE notifications ("
+    " seq INTEGER PRIMARY KEY, kind TEXT, unit TEXT, about TEXT, topic TEXT, dedup_key TEXT,"
+    " text_vi TEXT, text_en TEXT, facts TEXT, created_at INTEGER, received_at INTEGER,"
+    " alerted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX notifications_pending ON notifications (seq) WHERE alerted = 0;"
+    "ALTER TABLE outbox ADD COLUMN payload_bytes INTEGER;"
+    "UPDATE outbox SET payload_bytes = length(payload);"
+    "DROP INDEX outbox_state_id;"
+    "CREATE INDEX outbox_state_id_bytes ON outbox (state, id, payload_bytes);";
 
 #define S_ROW_COLUMNS                                                                              \
     "id, created_at, state, report_type, unit, period, subject, kind, source, revision, "          \
@@ -95,12 +112,12 @@ enum {
 
 static const char *const s_sql[ST_COUNT_] = {
     [ST_INSERT] = "INSERT INTO outbox (created_at, state, report_type, unit, period, subject,"
-                  " revision, kind, source, payload) VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6,"
-                  " ?7, ?8, ?9)",
+                  " revision, kind, source, payload, payload_bytes) VALUES (?1, 'queued', ?2, ?3,"
+                  " ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_QUEUED_IDS] = "SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT ?1",
-    [ST_QUEUED_SIZES] = "SELECT id, length(payload) FROM outbox WHERE state = 'queued'"
+    [ST_QUEUED_SIZES] = "SELECT id, payload_bytes FROM outbox WHERE state = 'queued'"
                         " ORDER BY id LIMIT ?1",
-    [ST_QUEUED_SIZE] = "SELECT count(*), coalesce(sum(length(payload)), 0) FROM outbox"
+    [ST_QUEUED_SIZE] = "SELECT count(*), coalesce(sum(payload_bytes), 0) FROM outbox"
                        " WHERE state = 'queued'",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -119,7 +136,7 @@ static const char *const s_sql[ST_COUNT_] = {
         "SELECT coalesce(sum(state = 'queued'), 0), coalesce(sum(state = 'delivered'), 0),"
         " coalesce(sum(state = 'refused'), 0),"
         " coalesce(min(CASE WHEN state = 'queued' THEN created_at END), 0),"
-        " coalesce(sum(CASE WHEN state = 'queued' THEN length(payload) END), 0) FROM outbox",
+        " coalesce(sum(CASE WHEN state = 'queued' THEN payload_bytes END), 0) FROM outbox",
     [ST_LIST_ASC] = "SELECT " S_ROW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
                     " ORDER BY id LIMIT ?2",
     [ST_LIST_DESC] = "SELECT " S_ROW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
@@ -158,6 +175,16 @@ static int s_fail(agt_outbox_t *self, const char *op)
              sqlite3_errmsg(self->db));
     code &= 0xff;
     return (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? CCHC_EAGAIN : CCHC_EIO;
+}
+
+sqlite3 *agt_outbox_db(agt_outbox_t *self)
+{
+    return self->db;
+}
+
+int agt_outbox_fail(agt_outbox_t *self, const char *op)
+{
+    return s_fail(self, op);
 }
 
 /* Ends a use of a prepared statement so it can be bound again. Its return
@@ -295,6 +322,10 @@ static int s_migrate(agt_outbox_t *self, char *err, size_t errlen)
     if (version == 1) {
         rc = sqlite3_exec(self->db, s_schema_v2, NULL, NULL, NULL);
         version = 2;
+    }
+    if (rc == SQLITE_OK && version == 2) {
+        rc = sqlite3_exec(self->db, s_schema_v3, NULL, NULL, NULL);
+        version = 3;
     }
     if (rc == SQLITE_OK && from != version) {
         char sql[64];
@@ -461,7 +492,8 @@ static int s_insert_row(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t
         s_bind_text(st, 5, e->subject) != SQLITE_OK ||
         sqlite3_bind_int64(st, 6, e->revision) != SQLITE_OK ||
         s_bind_text(st, 7, e->kind) != SQLITE_OK || s_bind_text(st, 8, e->source) != SQLITE_OK ||
-        sqlite3_bind_blob(st, 9, e->payload, (int)e->payload_len, SQLITE_STATIC) != SQLITE_OK)
+        sqlite3_bind_blob(st, 9, e->payload, (int)e->payload_len, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)e->payload_len) != SQLITE_OK)
         rc = SQLITE_ERROR;
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);

@@ -68,7 +68,8 @@ typedef int (*agt_outbox_row_fn)(const agt_outbox_row_t *row, void *arg);
 
 /* Opens the outbox at path, creating the file, the schema and the epoch on
  * first use, and migrating an older agent's file in place (user_version 1:
- * adds the metadata table). NULL on failure, with the reason in err. */
+ * adds the metadata table; 2: adds the notifications table and each row's
+ * payload_bytes). NULL on failure, with the reason in err. */
 agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen);
 /* Closes the outbox; accepts NULL and sets *self_p to NULL. */
 void agt_outbox_destroy(agt_outbox_t **self_p);
@@ -91,8 +92,8 @@ int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t n
 int agt_outbox_insert_capped(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
                              const agt_outbox_size_t *cap, int64_t *id_out,
                              agt_outbox_size_t *queued_out);
-/* Queued rows and their payload bytes. Reads every queued row's length: a
- * scan of the queue (the payloads themselves are not loaded). */
+/* Queued rows and their payload bytes: the sizes stored with each row
+ * (payload_bytes, schema version 3), read from an index, not the payloads. */
 int agt_outbox_queued_size(agt_outbox_t *self, agt_outbox_size_t *out);
 /* The ids of the oldest queued rows, ascending, at most max of them. */
 int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *n_out);
@@ -136,5 +137,39 @@ int agt_outbox_meta_save(agt_outbox_t *self, uint64_t version, const char *docum
 int agt_outbox_meta_touch(agt_outbox_t *self, int64_t synced_at);
 int agt_outbox_meta_load(agt_outbox_t *self, uint64_t *version, char **document_p,
                          int64_t *synced_at);
+
+/* ---- notifications (schema version 3; agt_outbox_notif.c) ---------------------
+ *
+ * The unit's notifications as the server pushed them, one row per sequence
+ * number. alerted: what became of [agent] on_alert for the row. */
+enum {
+    AGT_ALERT_PENDING = 0, /* the command has yet to run */
+    AGT_ALERT_DONE = 1,    /* it ran and exited 0 */
+    AGT_ALERT_FAILED = 2,  /* it failed, was killed or could not start: not retried */
+    AGT_ALERT_NONE = 3,    /* no command was configured when the row arrived */
+};
+
+/* One notification; pointers borrowed (valid during the call or callback). */
+typedef struct {
+    int64_t seq;
+    const char *kind, *unit, *about, *topic, *dedup_key, *text_vi, *text_en;
+    const char *facts; /* JSON object text */
+    int64_t created_at, received_at;
+    int alerted;
+} agt_notif_t;
+
+typedef int (*agt_notif_fn)(const agt_notif_t *n, void *arg);
+
+/* Stores n unless a row with its seq exists (INSERT OR IGNORE: a replayed
+ * duplicate is harmless). *inserted (may be NULL) says whether it was new. */
+int agt_outbox_notif_store(agt_outbox_t *self, const agt_notif_t *n, int *inserted);
+/* How many rows, and the highest seq stored (0 when none). */
+int agt_outbox_notif_stats(agt_outbox_t *self, int64_t *count, int64_t *max_seq);
+/* Calls fn for at most limit rows (negative: all): newest first, or, with
+ * pending_only, the rows still AGT_ALERT_PENDING, oldest first. */
+int agt_outbox_notif_list(agt_outbox_t *self, int pending_only, int64_t limit, agt_notif_fn fn,
+                          void *arg);
+/* Sets a row's alerted (AGT_ALERT_*). */
+int agt_outbox_notif_mark(agt_outbox_t *self, int64_t seq, int alerted);
 
 #endif

@@ -35,9 +35,14 @@ static int s_teardown(void **state)
 static int64_t s_insert(agt_outbox_t *o, const char *type)
 {
     static const uint8_t payload[] = {0x0a, 0x05, 'N', 'V', '_', 'K', 'H'};
-    agt_outbox_entry_t e = {.report_type = type, .unit = "xa-van-son", .period = "2024Q3",
-                            .revision = 1, .kind = "periodic", .source = "r.json",
-                            .payload = payload, .payload_len = sizeof payload};
+    agt_outbox_entry_t e = {.report_type = type,
+                            .unit = "xa-van-son",
+                            .period = "2024Q3",
+                            .revision = 1,
+                            .kind = "periodic",
+                            .source = "r.json",
+                            .payload = payload,
+                            .payload_len = sizeof payload};
     int64_t id = 0;
     assert_int_equal(agt_outbox_insert(o, &e, 1000, &id), CCHC_OK);
     return id;
@@ -68,7 +73,7 @@ static void test_create_and_epoch(void **state)
     assert_true(agt_outbox_epoch(o) == epoch); /* the epoch belongs to the file */
     agt_outbox_destroy(&o);
     s_pragma("PRAGMA journal_mode", "wal");
-    s_pragma("PRAGMA user_version", "2");
+    s_pragma("PRAGMA user_version", "3");
     s_pragma("SELECT sql LIKE '%AUTOINCREMENT%' FROM sqlite_master WHERE name = 'outbox'", "1");
 
     /* another outbox gets another epoch */
@@ -141,6 +146,55 @@ static void test_state_table(void **state)
     agt_outbox_destroy(&o);
 }
 
+/* A version-2 file (an older agent's) is migrated in place: its rows keep
+ * their ids, each gets its payload size, and the notifications table appears. */
+static void test_migrate_v2(void **state)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(s_path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                     "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT);"
+                     "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                     " created_at INTEGER NOT NULL, state TEXT NOT NULL, report_type TEXT,"
+                     " unit TEXT, period TEXT, subject TEXT, revision INTEGER, kind TEXT,"
+                     " source TEXT, payload BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+                     " last_sent_at INTEGER, delivered_at INTEGER, server_report_id INTEGER,"
+                     " reason TEXT, findings TEXT);"
+                     "CREATE INDEX outbox_state_id ON outbox (state, id);"
+                     "CREATE TABLE metadata (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                     " version INTEGER NOT NULL, document TEXT NOT NULL,"
+                     " synced_at INTEGER NOT NULL);"
+                     "INSERT INTO meta VALUES ('epoch', '00000000000000aa');"
+                     "INSERT INTO outbox (created_at, state, payload) VALUES"
+                     " (1, 'queued', x'0102030405'), (2, 'delivered', x'01');"
+                     "PRAGMA user_version = 2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    agt_outbox_t *o = agt_outbox_new(s_path, err, sizeof err);
+    assert_non_null(o);
+    assert_true(agt_outbox_epoch(o) == 0xaa);
+    agt_outbox_size_t q;
+    assert_int_equal(agt_outbox_queued_size(o, &q), CCHC_OK);
+    assert_int_equal(q.reports, 1);
+    assert_int_equal(q.bytes, 5);
+    int64_t id = s_insert(o, "CCHC_DK");
+    assert_int_equal(id, 3);
+    assert_int_equal(agt_outbox_queued_size(o, &q), CCHC_OK);
+    assert_int_equal(q.bytes, 12);
+    agt_outbox_counts_t counts;
+    assert_int_equal(agt_outbox_counts(o, &counts), CCHC_OK);
+    assert_int_equal(counts.queued_bytes, 12);
+    agt_outbox_destroy(&o);
+    s_pragma("PRAGMA user_version", "3");
+    s_pragma("SELECT group_concat(b) FROM (SELECT payload_bytes AS b FROM outbox ORDER BY id)",
+             "5,1,7");
+    s_pragma("SELECT count(*) FROM notifications", "0");
+}
+
 static void test_bad_file(void **state)
 {
     char err[256] = "";
@@ -162,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_and_epoch, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_state_machine, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_state_table, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v2, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_file, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
