@@ -43,8 +43,8 @@ static size_t s_int_opts(const agt_config_t *cfg, agt_sockopt_t *v)
     v[n++] = (agt_sockopt_t){ZMQ_HEARTBEAT_TTL, (int)ttl, "ZMQ_HEARTBEAT_TTL"};
     /* Heartbeats do not run during the handshake: a greeting lost on a bad
      * link would otherwise hold the connection for libzmq's 30 s default. */
-    v[n++] = (agt_sockopt_t){ZMQ_HANDSHAKE_IVL, (int)cfg->heartbeat_timeout_ms,
-                             "ZMQ_HANDSHAKE_IVL"};
+    v[n++] =
+        (agt_sockopt_t){ZMQ_HANDSHAKE_IVL, (int)cfg->heartbeat_timeout_ms, "ZMQ_HANDSHAKE_IVL"};
     return n;
 }
 

@@ -24,7 +24,7 @@
 #define SRV_REPORT_CONTEXT_STMT "cchc_report_context"
 #define SRV_REPORT_CONTEXT_NPARAMS 7
 #define SRV_REPORT_STORE_STMT "cchc_store_report"
-#define SRV_REPORT_STORE_NPARAMS 17
+#define SRV_REPORT_STORE_NPARAMS 18
 
 /* One report between its arrival and its answer. The parameter arrays point
  * into the report itself, so a statement can borrow them until its segment
@@ -46,6 +46,7 @@ typedef struct srv_report {
     char *findings_text;
     int errors;
     char start[16], end[16], due[16];
+    char received_at_s[24]; /* the receipt instant (cchc_clock_now_ms), ms */
     const char *store_values[SRV_REPORT_STORE_NPARAMS];
     int store_lengths[SRV_REPORT_STORE_NPARAMS], store_formats[SRV_REPORT_STORE_NPARAMS];
     size_t rid_len;

@@ -14,6 +14,7 @@
 
 typedef struct {
     char *endpoint;               /* [server] endpoint */
+    char *pub_endpoint;           /* [server] pub_endpoint: notifications for subscribers */
     char *public_key;             /* [server] public_key, absolute path */
     char *secret_key;             /* [server] secret_key, absolute path */
     int64_t max_frame;            /* [server] max_frame, bytes */
@@ -25,6 +26,15 @@ typedef struct {
     int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
     int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
     char *conninfo;               /* [database] conninfo, "" = PG* environment */
+    int sched_enabled;            /* [scheduler] enabled */
+    int64_t tick_interval_ms;     /* [scheduler] tick_interval_ms */
+    char *start_date;             /* [scheduler] start_date, YYYY-MM-DD */
+    char *approaching_at;         /* [scheduler] approaching_at, HH:MM local */
+    char *today_at;               /* [scheduler] today_at, HH:MM local */
+    char *overdue_at;             /* [scheduler] overdue_at, HH:MM local */
+    int64_t overdue_repeat_wd;    /* [scheduler] overdue_repeat_wd */
+    int64_t escalate_after_wd;    /* [scheduler] escalate_after_wd */
+    int64_t silent_hours;         /* [scheduler] silent_hours */
     int log_level;                /* [log] level, CCHC_LOG_* */
 } srv_config_t;
 

@@ -8,7 +8,8 @@
  * the traffic. Both writes are fire and forget, a segment of their own on
  * the server's connection: a missed one is harmless, the next message writes
  * it. Owns nothing past the call; the map of last writes is the server's.
- * No reply. */
+ * No reply, but Hello.last_seq starts the replay of the unit's notifications
+ * after it (srv_notify_hello). */
 #include "cchc_log.h"
 #include "srv_server.h"
 
@@ -82,4 +83,6 @@ void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_env
     const char *params[4] = {peer->principal, agent_version, depth_s, seq_s};
     if (s_write(self, S_HELLO_SQL, 4, params) != 0)
         CCHC_LOG(CCHC_LOG_DEBUG, "contact_skipped", "unit=%s reason=db_busy_or_down", unit);
+    /* Send it what it has missed, then keep it live (srv_notify). */
+    srv_notify_hello(srv_server_notify(self), peer->rid, peer->rid_len, peer->principal, last_seq);
 }

@@ -49,7 +49,7 @@
     "SELECT id, duplicate, status, findings::text, same_payload FROM cchc_store_report($1, "       \
     "$2::bigint, $3::bigint, $4, $5, $6, $7::int, $8, to_timestamp($9::bigint / 1000.0), CASE "    \
     "WHEN $10::bigint > 0 THEN to_timestamp($10::bigint / 1000.0) END, $11::bytea, $12::jsonb, "   \
-    "$13, $14::jsonb, $15::date, $16::date, $17::date)"
+    "$13, $14::jsonb, $15::date, $16::date, $17::date, to_timestamp($18::bigint / 1000.0))"
 
 /* The epoch is a uint64 on the wire and a bigint in the table: the same 64
  * bits, read as signed. */
@@ -382,7 +382,9 @@ static int s_validate(srv_server_t *self, srv_report_t *p, const char *context)
                                                     p->findings_text,
                                                     p->start[0] ? p->start : NULL,
                                                     p->end[0] ? p->end : NULL,
-                                                    p->due[0] ? p->due : NULL};
+                                                    p->due[0] ? p->due : NULL,
+                                                    p->received_at_s};
+    snprintf(p->received_at_s, sizeof p->received_at_s, "%" PRId64, cchc_clock_now_ms());
     memcpy(p->store_values, values, sizeof values);
     memset(p->store_lengths, 0, sizeof p->store_lengths);
     memset(p->store_formats, 0, sizeof p->store_formats);

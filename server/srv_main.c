@@ -7,7 +7,9 @@
 #include "cchc_err.h"
 #include "cchc_keys.h"
 #include "cchc_log.h"
+#include "cchc_clock.h"
 #include "srv_config.h"
+#include "srv_sched.h"
 #include "srv_server.h"
 
 #include <getopt.h>
@@ -23,6 +25,7 @@ static void s_usage(FILE *f, int full)
     fprintf(f, "usage: cchc-server -c FILE         run the district server\n"
                "       cchc-server --keygen PREFIX  write PREFIX.pub and PREFIX.key, print the "
                "public key\n"
+               "       cchc-server -c FILE --tick-at ISO8601  run one scheduler tick and exit\n"
                "       cchc-server --help | --version\n");
     if (!full) {
         fprintf(f, "try 'cchc-server --help' for more\n");
@@ -32,6 +35,8 @@ static void s_usage(FILE *f, int full)
                "options:\n"
                "  -c, --config FILE   server configuration (INI)\n"
                "      --keygen PREFIX make a CURVE key pair for the server\n"
+               "      --tick-at TIME  migrate, run one scheduler tick at TIME\n"
+               "                      (2024-09-18T08:00:00+07:00 or ms) and exit; no sockets\n"
                "  -h, --help          show this help\n"
                "  -V, --version       show the version\n"
                "\n"
@@ -75,16 +80,48 @@ static int s_read_keys(const srv_config_t *cfg, char sec[CCHC_KEY_Z85_LEN + 1])
     return CCHC_OK;
 }
 
+/* --tick-at: migrations, one tick at that instant (waiting for a tick that
+ * holds the lock, so that the instant is not lost), "tick at=... inserted=N". */
+static int s_tick_at(const srv_config_t *cfg, const char *when)
+{
+    int64_t at;
+    char err[1024] = "", at_s[32];
+    if (cchc_clock_parse(when, &at) != 0) {
+        fprintf(stderr, "cchc-server: --tick-at: not an instant: %s\n", when);
+        return S_EXIT_USAGE;
+    }
+    srv_sched_t *sched = srv_sched_new(cfg, err, sizeof err);
+    if (!sched) {
+        fprintf(stderr, "cchc-server: %s\n", err);
+        return S_EXIT_USAGE;
+    }
+    srv_sched_result_t res;
+    int rc = srv_sched_connect(sched, 1, err, sizeof err);
+    if (rc == 0)
+        rc = srv_sched_tick(sched, at, 60000, &res, err, sizeof err);
+    srv_sched_destroy(&sched);
+    if (rc != 0) {
+        fprintf(stderr, "cchc-server: tick failed: %s\n", err);
+        return S_EXIT_RUNTIME;
+    }
+    cchc_clock_format_utc(at, at_s, sizeof at_s);
+    printf("tick at=%s skipped=%d inserted=%ld expectations=%ld overdue_marked=%ld "
+           "approaching=%ld today=%ld overdue=%ld digest=%ld escalated=%ld silent=%ld\n",
+           at_s, res.skipped, res.inserted, res.expectations, res.marked_overdue,
+           res.rules[SRV_SCHED_APPROACHING], res.rules[SRV_SCHED_TODAY],
+           res.rules[SRV_SCHED_OVERDUE], res.rules[SRV_SCHED_DIGEST],
+           res.rules[SRV_SCHED_ESCALATED], res.rules[SRV_SCHED_SILENT]);
+    return res.skipped ? S_EXIT_RUNTIME : S_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"keygen", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},  {"keygen", required_argument, NULL, 'k'},
+        {"tick-at", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
-    const char *config = NULL, *keygen = NULL;
+    const char *config = NULL, *keygen = NULL, *tick_at = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
         switch (c) {
@@ -93,6 +130,9 @@ int main(int argc, char **argv)
             break;
         case 'k':
             keygen = optarg;
+            break;
+        case 't':
+            tick_at = optarg;
             break;
         case 'h':
             s_usage(stdout, 1);
@@ -105,7 +145,7 @@ int main(int argc, char **argv)
             return S_EXIT_USAGE;
         }
     }
-    if (optind < argc || (config && keygen) || (!config && !keygen)) {
+    if (optind < argc || (config && keygen) || (!config && !keygen) || (tick_at && !config)) {
         s_usage(stderr, 0);
         return S_EXIT_USAGE;
     }
@@ -121,6 +161,11 @@ int main(int argc, char **argv)
         return S_EXIT_USAGE;
     }
     cchc_log_level = cfg.log_level;
+    if (tick_at) {
+        int rc = s_tick_at(&cfg, tick_at);
+        srv_config_free(&cfg);
+        return rc;
+    }
     if (s_read_keys(&cfg, sec) != 0) {
         explicit_bzero(sec, sizeof sec);
         srv_config_free(&cfg);

@@ -14,6 +14,13 @@
  * After a reconnect the same is done, since notifications sent while we
  * were away are lost.
  *
+ * Notifications (srv_notify): the PUB socket, pushes to agents, replays.
+ * New rows are looked for every SRV_NOTIFY_POLL_MS, after a report is acked
+ * (its batch committed) and when the scheduler says a tick committed. The
+ * principal decides what a message may be: a subscriber ("sub:<name>") may
+ * only send Replay, an agent anything but Replay; the rest is answered
+ * NACK_UNSUPPORTED and counted (refused_principal).
+ *
  * Reports go to the batch (srv_batch: group commit); everything else that
  * needs the database is a segment of its own on the same connection, run
  * between the batch's segments.
@@ -29,6 +36,7 @@
 #include "cchc_log.h"
 #include "cchc_mem.h"
 #include "srv_migrate.h"
+#include "srv_sched.h"
 #include "srv_zap.h"
 
 #include <assert.h>
@@ -59,6 +67,7 @@ struct srv_server {
     void *router;
     srv_zap_t *zap;
     srv_db_t *db;
+    srv_notify_t *notify;
     char *endpoint;
     size_t max_frame;
     int64_t grace_ms;
@@ -73,6 +82,7 @@ struct srv_server {
     int64_t stats_due_ms; /* monotonic */
     srv_counters_t counters;
     srv_counters_t logged; /* as of the last stats line */
+    srv_sched_t *sched;    /* deadlines and reminders (srv_sched.c) */
 };
 
 /* The handler can only reach a global; set before it is installed. */
@@ -169,7 +179,11 @@ static void s_on_notify(const char *channel, const char *extra, void *arg)
     if (strcmp(channel, S_KEYS_CHANNEL) == 0)
         s_reload_keys(arg);
     else if (strcmp(channel, S_META_CHANNEL) == 0)
-        s_meta_schedule(arg);
+        s_meta_schedule(arg), srv_sched_kick(((srv_server_t *)arg)->sched);
+    /* Subscribers have no trigger of their own: a change to them comes as
+     * cchc_keys (the CLI) or cchc_meta. */
+    if (strcmp(channel, S_META_CHANNEL) == 0)
+        s_reload_keys(arg);
 }
 
 static void s_on_connect(void *arg)
@@ -178,6 +192,8 @@ static void s_on_connect(void *arg)
     self->counters.db_reconnects++;
     s_reload_keys(self);
     s_meta_schedule(self);
+    if (self->notify)
+        srv_notify_on_connect(self->notify);
     srv_batch_on_connect(self->batch);
 }
 
@@ -234,6 +250,18 @@ static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, 
     return CCHC_OK;
 }
 
+/* The PUB socket (ZAP is bound by now) and the last seq to publish after;
+ * the scheduler tells it when a tick committed notifications. */
+static int s_notify_open(srv_server_t *self, const srv_config_t *cfg, const char *secret_z85,
+                         char *err, size_t errlen)
+{
+    self->notify = srv_notify_new(self, self->ctx, cfg->pub_endpoint, secret_z85, err, errlen);
+    if (!self->notify)
+        return CCHC_EIO;
+    srv_sched_on_committed(srv_notify_committed, self->notify);
+    return srv_notify_start(self->notify, srv_db_conn(self->db), err, errlen);
+}
+
 srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, char *err,
                              size_t errlen)
 {
@@ -275,6 +303,8 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
         goto fail;
     }
     CCHC_LOG(CCHC_LOG_INFO, "db_ready", "schema=%d applied=%d", srv_migrate_latest(), applied);
+    if (!(self->sched = srv_sched_new(cfg, err, errlen)))
+        goto fail;
 
     /* ZAP before any CURVE bind, then the keys, then the ROUTER: no agent
      * can connect before we can tell who it is. */
@@ -287,6 +317,8 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
         snprintf(err, errlen, "could not load agent keys: %s", PQerrorMessage(conn));
     PQclear(r);
     if (!ok)
+        goto fail;
+    if (s_notify_open(self, cfg, secret_z85, err, errlen) != 0)
         goto fail;
     if (srv_db_start(self->db, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not make the database connection nonblocking: %s", msg);
@@ -314,7 +346,11 @@ void srv_server_destroy(srv_server_t **self_p)
         srv_db_abandon(self->db);
     if (self->router)
         zmq_close(self->router);
+    if (self->notify)
+        srv_sched_on_committed(NULL, NULL);
+    srv_notify_destroy(&self->notify);
     srv_zap_destroy(&self->zap);
+    srv_sched_destroy(&self->sched);
     srv_db_destroy(&self->db);
     srv_peers_destroy(&self->peers);
     srv_map_destroy(&self->contacts);
@@ -348,6 +384,11 @@ srv_peers_t *srv_server_peers(srv_server_t *self)
 srv_batch_t *srv_server_batch(srv_server_t *self)
 {
     return self->batch;
+}
+
+srv_notify_t *srv_server_notify(srv_server_t *self)
+{
+    return self->notify;
 }
 
 srv_map_t *srv_server_contacts(srv_server_t *self)
@@ -398,6 +439,9 @@ void srv_server_ack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, 
     if (srv_server_send(self, peer, buf, len) == 0)
         self->counters.acked++;
     free(buf);
+    /* Its batch committed: it may have made notifications. */
+    if (self->notify)
+        srv_notify_kick(self->notify);
 }
 
 void srv_server_nack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
@@ -470,9 +514,25 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
         cchc_wire_free(&env);
         return;
     }
+    int subscriber = srv_notify_is_subscriber(peer->principal);
+    if (subscriber != (env->body_case == CCHC__V1__ENVELOPE__BODY_REPLAY)) {
+        self->counters.refused_principal++;
+        CCHC_LOG(CCHC_LOG_WARN, "not_allowed", "principal=%s body=%d", unit, (int)env->body_case);
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+                        CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, "not allowed for this principal",
+                        NULL);
+        cchc_wire_free(&env);
+        return;
+    }
     switch (env->body_case) {
     case CCHC__V1__ENVELOPE__BODY_HELLO:
         srv_handle_hello(self, peer, env);
+        break;
+    case CCHC__V1__ENVELOPE__BODY_NOTIFICATION_ACK:
+        srv_handle_notification_ack(self, peer, env);
+        break;
+    case CCHC__V1__ENVELOPE__BODY_REPLAY:
+        srv_handle_replay(self, peer, env);
         break;
     case CCHC__V1__ENVELOPE__BODY_REPORT:
         srv_handle_report(self, peer, env);
@@ -484,6 +544,8 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
     case CCHC__V1__ENVELOPE__BODY_NACK:
     case CCHC__V1__ENVELOPE__BODY_META:
     case CCHC__V1__ENVELOPE__BODY_META_CHANGED:
+    case CCHC__V1__ENVELOPE__BODY_NOTIFICATION:
+    case CCHC__V1__ENVELOPE__BODY_REPLAY_END:
         /* An answer (or an announcement, which only the server makes) is
          * never answered, so two confused peers cannot loop. */
         self->counters.ignored++;
@@ -496,6 +558,37 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
         break;
     }
     cchc_wire_free(&env);
+}
+
+void srv_handle_notification_ack(srv_server_t *self, const srv_peer_t *peer,
+                                 const cchc_envelope_t *env)
+{
+    if (!peer->principal[0])
+        return;
+    srv_notify_ack(self->notify, peer->rid, peer->rid_len, peer->principal,
+                   env->notification_ack->seq);
+}
+
+void srv_handle_replay(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env)
+{
+    const char *const *own = NULL;
+    size_t n_own = 0;
+    /* Revocation does not close a connection: ask the cache every time. */
+    if (!srv_zap_subscriber(self->zap, peer->principal, &own, &n_own)) {
+        self->counters.refused_principal++;
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+                        CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, "not allowed for this principal",
+                        NULL);
+        return;
+    }
+    int rc = srv_notify_replay(self->notify, peer->rid, peer->rid_len, peer->principal, env->replay,
+                               own, n_own);
+    if (rc == CCHC_EINVAL)
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+                        CCHC__V1__NACK_REASON__NACK_INVALID, "too many or too long topics", NULL);
+    else if (rc != 0)
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
+                        "replay not possible now, retry later", NULL);
 }
 
 static void s_read_router(srv_server_t *self)
@@ -530,8 +623,9 @@ static void s_read_router(srv_server_t *self)
         srv_peer_t peer = {.rid = zmq_msg_data(&rid),
                            .rid_len = zmq_msg_size(&rid),
                            .principal = user ? user : ""};
-        /* Any message proves the agent is there, whatever it says. */
-        if (peer.principal[0]) {
+        /* Any message proves the agent is there, whatever it says.
+         * Subscribers are no unit: no contact row, no MetaChanged. */
+        if (peer.principal[0] && !srv_notify_is_subscriber(peer.principal)) {
             int64_t now = cchc_clock_mono_ms();
             srv_peers_touch(self->peers, peer.rid, peer.rid_len, peer.principal, now);
             srv_handle_contact(self, peer.principal, now);
@@ -588,6 +682,7 @@ static void s_log_counters(srv_server_t *self)
     const srv_counters_t *c = &self->counters;
     unsigned long long zap_ok = 0, zap_refused = 0;
     srv_zap_stats(self->zap, &zap_ok, &zap_refused);
+    const srv_notify_stats_t *ns = srv_notify_stats(self->notify);
     CCHC_LOG(CCHC_LOG_INFO, "stats",
              "received=%llu hellos=%llu reports=%llu stored=%llu duplicates=%llu acked=%llu "
              "nack_unit_mismatch=%llu nack_invalid=%llu nack_unsupported=%llu "
@@ -596,13 +691,19 @@ static void s_log_counters(srv_server_t *self)
              "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu "
              "refused_busy_pending=%llu refused_busy_peer=%llu refused_busy_db=%llu "
              "refused_oversize=%llu batches=%llu batch_rows=%llu batch_splits=%llu "
-             "db_reconnects=%llu resent_batches=%llu pending=%zu",
+             "db_reconnects=%llu resent_batches=%llu refused_principal=%llu "
+             "notify_published=%llu notify_pushed=%llu notify_replayed=%llu notify_replays=%llu "
+             "notify_acks=%llu notify_ack_writes=%llu notify_pub_dropped=%llu "
+             "notify_unsendable=%llu notify_last_seq=%llu pending=%zu",
              c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
              c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
              c->nack_busy, c->ignored, c->send_failed, c->accepted, c->rejected, c->meta_requests,
              c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused,
              c->refused_busy_pending, c->refused_busy_peer, c->refused_busy_db, c->refused_oversize,
              c->batches, c->batch_rows, c->batch_splits, c->db_reconnects, c->resent_batches,
+             c->refused_principal, ns->published, ns->pushed, ns->replayed, ns->replays, ns->acks,
+             ns->ack_writes, ns->pub_dropped, ns->oversize,
+             (unsigned long long)srv_notify_last_published(self->notify),
              srv_batch_pending(self->batch));
     self->logged = *c;
 }
@@ -626,6 +727,9 @@ static void s_on_timers(srv_server_t *self, int64_t now)
         if (memcmp(&self->logged, &self->counters, sizeof self->counters) != 0)
             s_log_counters(self);
     }
+    /* Not while our own segment may hold locks the tick would wait for. */
+    if (srv_db_pending(self->db) == 0)
+        srv_sched_on_timer(self->sched, now);
 }
 
 int srv_server_run(srv_server_t *self)
@@ -654,9 +758,14 @@ int srv_server_run(srv_server_t *self)
             items[n++] = (zmq_pollitem_t){.fd = fd, .events = events};
         }
         int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
-        int64_t mine[5] = {draining ? deadline : -1, self->meta_due_ms, self->prune_due_ms,
-                           self->stats_due_ms, srv_batch_next_timer(self->batch)};
-        for (int k = 0; k < 5; k++)
+        int64_t mine[7] = {draining ? deadline : -1,
+                           self->meta_due_ms,
+                           self->prune_due_ms,
+                           self->stats_due_ms,
+                           srv_batch_next_timer(self->batch),
+                           draining ? -1 : srv_sched_next_timer(self->sched),
+                           draining ? -1 : srv_notify_next_timer(self->notify)};
+        for (int k = 0; k < 7; k++)
             if (mine[k] >= 0 && (next < 0 || mine[k] < next))
                 next = mine[k];
         long timeout = next < 0 ? -1 : next <= now ? 0 : (long)(next - now);
@@ -691,6 +800,8 @@ int srv_server_run(srv_server_t *self)
         srv_db_on_timer(self->db, now);
         srv_batch_on_timer(self->batch, now);
         s_on_timers(self, now);
+        if (!draining)
+            srv_notify_on_timer(self->notify, now);
         if (draining && srv_batch_pending(self->batch) == 0 && srv_db_pending(self->db) == 0)
             break;
         if (draining && now >= deadline) {

@@ -12,6 +12,7 @@
 #include "srv_config.h"
 #include "srv_db.h"
 #include "srv_map.h"
+#include "srv_notify.h"
 #include "srv_peers.h"
 
 #include <stddef.h>
@@ -57,6 +58,7 @@ typedef struct {
     unsigned long long batch_splits;         /* a failed segment split in halves */
     unsigned long long db_reconnects;        /* async reconnects completed */
     unsigned long long resent_batches;       /* segments resent after a reconnect */
+    unsigned long long refused_principal;    /* a body this principal may not send */
 } srv_counters_t;
 
 /* Who sent a message: its routing id on the ROUTER and the unit code that
@@ -85,6 +87,8 @@ srv_db_t *srv_server_db(srv_server_t *self);
 srv_counters_t *srv_server_counters(srv_server_t *self);
 srv_peers_t *srv_server_peers(srv_server_t *self);
 srv_batch_t *srv_server_batch(srv_server_t *self);
+/* Notification delivery (srv_notify). */
+srv_notify_t *srv_server_notify(srv_server_t *self);
 /* Per unit code: monotonic ms when its contact row was last written. */
 srv_map_t *srv_server_contacts(srv_server_t *self);
 /* max_pending: also the bound on other database work queued. */
@@ -119,6 +123,12 @@ void srv_handle_meta_request(srv_server_t *self, const srv_peer_t *peer,
  * SRV_CONTACT_EVERY_MS per unit (srv_handle_hello.c). */
 void srv_handle_contact(srv_server_t *self, const char *unit, int64_t now_ms);
 #define SRV_CONTACT_EVERY_MS 10000
+
+/* Notifications: an agent's NotificationAck, a subscriber's Replay
+ * (srv_server.c, handed to srv_notify). */
+void srv_handle_notification_ack(srv_server_t *self, const srv_peer_t *peer,
+                                 const cchc_envelope_t *env);
+void srv_handle_replay(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env);
 
 /* Sends MetaChanged to every peer in the table (srv_handle_meta.c). */
 void srv_handle_meta_broadcast(srv_server_t *self);

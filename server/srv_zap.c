@@ -1,7 +1,7 @@
-/* srv_zap.c: ZAP handler and agent key cache (see srv_zap.h).
+/* srv_zap.c: ZAP handler and key cache (see srv_zap.h).
  *
  * Owns the ZMQ_REP socket bound at inproc://zeromq.zap.01 and a sorted array
- * of (Z85 public key, unit code) looked up with bsearch: a handshake costs
+ * of (Z85 public key, principal, topics) looked up with bsearch: a handshake costs
  * O(log n) and no database round trip. A request gets exactly one reply,
  * whatever it holds, since a REP socket that does not answer stops working. */
 #include "srv_zap.h"
@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,10 @@
 
 typedef struct {
     char key[CCHC_KEY_Z85_LEN + 1];
-    char *unit;
+    char *unit;    /* the principal: a unit code or "sub:<name>" */
+    char **topics; /* subscribers: topic prefixes */
+    size_t ntopics;
+    int subscriber;
 } s_entry_t;
 
 struct srv_zap {
@@ -37,20 +41,49 @@ static int s_entry_cmp(const void *a, const void *b)
     return strcmp(((const s_entry_t *)a)->key, ((const s_entry_t *)b)->key);
 }
 
+static void s_entry_free(s_entry_t *e)
+{
+    free(e->unit);
+    for (size_t k = 0; k < e->ntopics; k++)
+        free(e->topics[k]);
+    free(e->topics);
+    e->unit = NULL;
+    e->topics = NULL;
+    e->ntopics = 0;
+}
+
 static void s_keys_free(s_entry_t *keys, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(keys[i].unit);
+        s_entry_free(&keys[i]);
     free(keys);
 }
 
-/* Borrowed unit code of a key, or NULL. */
-static const char *s_lookup(const srv_zap_t *zap, const char *z85)
+/* Borrowed entry of a key, or NULL. */
+static const s_entry_t *s_lookup(const srv_zap_t *zap, const char *z85)
 {
     s_entry_t probe;
     snprintf(probe.key, sizeof probe.key, "%s", z85);
-    const s_entry_t *e = bsearch(&probe, zap->keys, zap->nkeys, sizeof *zap->keys, s_entry_cmp);
-    return e ? e->unit : NULL;
+    return bsearch(&probe, zap->keys, zap->nkeys, sizeof *zap->keys, s_entry_cmp);
+}
+
+/* Topic prefixes from a JSON array of strings into e; a bad value leaves
+ * none (the subscriber sees nothing rather than everything). */
+static void s_topics_parse(s_entry_t *e, const char *text)
+{
+    json_error_t jerr;
+    json_t *a = json_loads(text, 0, &jerr);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return;
+    }
+    e->topics = cchc_calloc(json_array_size(a) + 1, sizeof *e->topics);
+    for (size_t k = 0; k < json_array_size(a); k++) {
+        const char *t = json_string_value(json_array_get(a, k));
+        if (t)
+            e->topics[e->ntopics++] = cchc_strdup(t);
+    }
+    json_decref(a);
 }
 
 srv_zap_t *srv_zap_new(void *ctx, char *err, size_t errlen)
@@ -88,7 +121,7 @@ void *srv_zap_socket(srv_zap_t *zap)
 
 int srv_zap_load(srv_zap_t *zap, const PGresult *res)
 {
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2)
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 3)
         return CCHC_EINVAL;
     int rows = PQntuples(res);
     s_entry_t *keys = cchc_calloc((size_t)rows + 1, sizeof *keys);
@@ -102,14 +135,48 @@ int srv_zap_load(srv_zap_t *zap, const PGresult *res)
         memcpy(keys[n].key, key, CCHC_KEY_Z85_LEN);
         keys[n].key[CCHC_KEY_Z85_LEN] = '\0';
         keys[n].unit = cchc_strdup(PQgetvalue(res, i, 1));
+        if (!PQgetisnull(res, i, 2)) {
+            keys[n].subscriber = 1;
+            s_topics_parse(&keys[n], PQgetvalue(res, i, 2));
+        }
         n++;
     }
     qsort(keys, n, sizeof *keys, s_entry_cmp);
+    /* A key registered twice (an agent's and a subscriber's) would make the
+     * principal depend on the sort: refuse it altogether. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int dup = (i > 0 && strcmp(keys[i].key, keys[i - 1].key) == 0) ||
+                  (i + 1 < n && strcmp(keys[i].key, keys[i + 1].key) == 0);
+        if (dup) {
+            CCHC_LOG(CCHC_LOG_WARN, "key_skipped", "key=%.8s... reason=\"registered twice\"",
+                     keys[i].key);
+            s_entry_free(&keys[i]);
+            continue;
+        }
+        keys[kept++] = keys[i];
+    }
+    n = kept;
     s_keys_free(zap->keys, zap->nkeys);
     zap->keys = keys;
     zap->nkeys = n;
     CCHC_LOG(CCHC_LOG_INFO, "keys_loaded", "count=%zu", n);
     return CCHC_OK;
+}
+
+int srv_zap_subscriber(const srv_zap_t *zap, const char *principal, const char *const **topics,
+                       size_t *n)
+{
+    for (size_t i = 0; i < zap->nkeys; i++) {
+        if (zap->keys[i].subscriber && strcmp(zap->keys[i].unit, principal) == 0) {
+            *topics = (const char *const *)zap->keys[i].topics;
+            *n = zap->keys[i].ntopics;
+            return 1;
+        }
+    }
+    *topics = NULL;
+    *n = 0;
+    return 0;
 }
 
 size_t srv_zap_count(const srv_zap_t *zap)
@@ -178,7 +245,8 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
         zap->refused++;
         return;
     }
-    if (strcmp(domain, SRV_ZAP_DOMAIN) != 0 || strcmp(mech, "CURVE") != 0) {
+    int pub = strcmp(domain, SRV_ZAP_DOMAIN_PUB) == 0;
+    if ((strcmp(domain, SRV_ZAP_DOMAIN) != 0 && !pub) || strcmp(mech, "CURVE") != 0) {
         CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "mechanism=%s domain=%s addr=%s", mech, domain,
                  addr);
         s_reply(zap, &f[1], "400", "CURVE required", "");
@@ -193,13 +261,15 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
         zap->refused++;
         return;
     }
-    const char *unit = s_lookup(zap, z85);
-    if (!unit) {
-        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s", z85, addr);
-        s_reply(zap, &f[1], "400", "unknown key", "");
+    const s_entry_t *e = s_lookup(zap, z85);
+    if (!e || (pub && !e->subscriber)) {
+        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s domain=%s reason=%s", z85, addr,
+                 domain, e ? "not_a_subscriber" : "unknown_key");
+        s_reply(zap, &f[1], "400", e ? "not a subscriber" : "unknown key", "");
         zap->refused++;
         return;
     }
+    const char *unit = e->unit;
     CCHC_LOG(CCHC_LOG_DEBUG, "zap_accepted", "unit=%s key=%.8s... addr=%s", unit, z85, addr);
     s_reply(zap, &f[1], "200", "OK", unit);
     zap->accepted++;

@@ -1,11 +1,15 @@
-/* srv_zap.h: the ZAP handler (RFC 27) and the cache of agent keys behind it.
+/* srv_zap.h: the ZAP handler (RFC 27) and the cache of keys behind it.
  *
  * libzmq asks the handler, over inproc://zeromq.zap.01, whether a CURVE
  * client key may connect. The answer comes from an in-memory copy of
- * agent_keys (active rows only), so a handshake never waits for the
- * database; the copy is replaced whole when the key table changes. The User-Id
- * of an accepted connection is the unit code: every message on it carries it
- * (zmq_msg_gets "User-Id"). */
+ * agent_keys and subscribers (active rows only), so a handshake never waits
+ * for the database; the copy is replaced whole when a key table changes. The
+ * User-Id of an accepted connection is its principal: the unit code for an
+ * agent's key, "sub:<name>" for a subscriber's. Every message on the
+ * connection carries it (zmq_msg_gets "User-Id").
+ *
+ * Two domains: SRV_ZAP_DOMAIN (the ROUTER) admits agents and subscribers;
+ * SRV_ZAP_DOMAIN_PUB (the PUB socket) admits subscribers only. */
 #ifndef SRV_ZAP_H
 #define SRV_ZAP_H
 
@@ -14,8 +18,13 @@
 
 /* The ZMQ_ZAP_DOMAIN our CURVE sockets use; other domains are refused. */
 #define SRV_ZAP_DOMAIN "cchc"
-/* The statement whose result srv_zap_load takes. */
-#define SRV_ZAP_KEYS_SQL "SELECT public_key, unit_code FROM agent_keys WHERE revoked_at IS NULL"
+#define SRV_ZAP_DOMAIN_PUB "cchc-pub"
+/* The statement whose result srv_zap_load takes: key, principal, and for
+ * subscribers their topic prefixes as a JSON array. */
+#define SRV_ZAP_KEYS_SQL                                                                           \
+    "SELECT public_key, unit_code, NULL::text FROM agent_keys WHERE revoked_at IS NULL "           \
+    "UNION ALL SELECT public_key, 'sub:' || name, array_to_json(topics)::text FROM subscribers "   \
+    "WHERE revoked_at IS NULL"
 
 typedef struct srv_zap srv_zap_t;
 
@@ -33,6 +42,11 @@ void srv_zap_handle(srv_zap_t *zap);
 /* Replaces the cache with the rows of a SRV_ZAP_KEYS_SQL result (borrowed).
  * 0, or CCHC_EINVAL when res is not such a result (the cache is unchanged). */
 int srv_zap_load(srv_zap_t *zap, const PGresult *res);
+
+/* A subscriber's topic prefixes (borrowed until the next load) by its
+ * principal ("sub:<name>"). 1 when it is active, 0 when unknown or revoked. */
+int srv_zap_subscriber(const srv_zap_t *zap, const char *principal, const char *const **topics,
+                       size_t *n);
 
 /* Keys in the cache. */
 size_t srv_zap_count(const srv_zap_t *zap);

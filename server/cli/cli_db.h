@@ -44,6 +44,8 @@ int cli_exempt_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_expectations_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_silence_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_subscriber_run(cli_ctx_t *ctx, int argc, char **argv);
+/* `cchc watch`: the subscriber (the only command speaking ZeroMQ). */
+int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv);
 
 /* Parses the options of `cchc <command> <subcommand> ...` (argv[0] the command,
  * argv[1] the subcommand or --help) with getopt_long: -h/--help print usage

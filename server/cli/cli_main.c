@@ -14,11 +14,15 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
     char *conninfo;
     int log_level;
+    /* [watch]: cchc watch only; handed to it as options (s_watch_run). */
+    char *watch_endpoint, *watch_pub_endpoint, *watch_server_key, *watch_public_key,
+        *watch_secret_key;
 } s_config_t;
 
 static const cchc_cfg_entry_t s_config_table[] = {
@@ -26,6 +30,16 @@ static const cchc_cfg_entry_t s_config_table[] = {
      "libpq connection string; empty: the PG* environment variables"},
     {"log", "level", CCHC_CFG_LOGLEVEL, "warn", 0, 0, offsetof(s_config_t, log_level),
      "debug, info, warn or error"},
+    {"watch", "endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7470", 0, 0,
+     offsetof(s_config_t, watch_endpoint), "cchc watch: the server's ROUTER (replays)"},
+    {"watch", "pub_endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7471", 0, 0,
+     offsetof(s_config_t, watch_pub_endpoint), "cchc watch: the server's PUB (live notifications)"},
+    {"watch", "server_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_server_key),
+     "cchc watch: the server's public key file"},
+    {"watch", "public_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_public_key),
+     "cchc watch: the subscriber's public key file"},
+    {"watch", "secret_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_secret_key),
+     "cchc watch: the subscriber's secret key file (mode 0600)"},
 };
 #define S_CONFIG_N (sizeof s_config_table / sizeof s_config_table[0])
 
@@ -33,6 +47,31 @@ typedef struct {
     const char *name;
     int (*run)(cli_ctx_t *ctx, int argc, char **argv);
 } s_command_t;
+
+/* cchc watch (cli_watch.c): [watch] goes first as options, so that the
+ * command line, after it, overrides. */
+static const s_config_t *s_watch_cfg;
+static int s_watch_run(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const s_config_t *c = s_watch_cfg;
+    const char *pre[] = {
+        "--endpoint",   c->watch_endpoint,   "--pub-endpoint", c->watch_pub_endpoint,
+        "--server-key", c->watch_server_key, "--public-key",   c->watch_public_key,
+        "--secret-key", c->watch_secret_key,
+    };
+    size_t npre = sizeof pre / sizeof pre[0];
+    char **v = calloc((size_t)argc + npre + 1, sizeof *v);
+    if (!v)
+        return CLI_EXIT_FAIL;
+    v[0] = argv[0];
+    for (size_t i = 0; i < npre; i++)
+        v[1 + i] = (char *)(pre[i] ? pre[i] : "");
+    for (int i = 1; i < argc; i++)
+        v[npre + (size_t)i] = argv[i];
+    int rc = cli_watch_run(ctx, argc + (int)npre, v);
+    free(v);
+    return rc;
+}
 
 static const s_command_t s_commands[] = {
     {"migrate", cli_migrate_run}, {"unit", cli_unit_run},
@@ -42,6 +81,7 @@ static const s_command_t s_commands[] = {
     {"finding", cli_finding_run}, {"audit", cli_audit_run},
     {"exempt", cli_exempt_run},   {"expectations", cli_expectations_run},
     {"silence", cli_silence_run}, {"subscriber", cli_subscriber_run},
+    {"watch", s_watch_run},
 };
 
 static void s_usage(FILE *f)
@@ -75,6 +115,8 @@ static void s_usage(FILE *f)
           "  finding add INSPECTION TEXT   add the next finding to an inspection\n"
           "  audit [--since DAY] [--table T] [--json]\n"
           "                                the changes operators made (audit log)\n"
+          "  watch [--topic PREFIX]... [--json] [--exec CMD] [--state FILE]\n"
+          "                                follow notifications as a subscriber ([watch])\n"
           "  expectations [--unit U] [--type T] [--period P] [--status S] [--json]\n"
           "                                who must report what by when, and how it went\n"
           "  exempt UNIT TYPE PERIOD --reason TEXT\n"
@@ -166,6 +208,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     cchc_log_level = cfg.log_level;
+    s_watch_cfg = &cfg;
 
     cli_ctx_t ctx = {.conninfo = cfg.conninfo, .conn = NULL};
     int rc = cmd->run(&ctx, argc - optind, argv + optind);

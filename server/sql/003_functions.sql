@@ -232,7 +232,7 @@ CREATE FUNCTION cchc_store_report(
     p_unit text, p_epoch bigint, p_msg_id bigint, p_type text, p_kind text, p_period text,
     p_revision integer, p_subject text, p_sent_at timestamptz, p_sealed_at timestamptz,
     p_payload bytea, p_body jsonb, p_status text, p_findings jsonb,
-    p_cutoff_start date, p_cutoff_end date, p_due date)
+    p_cutoff_start date, p_cutoff_end date, p_due date, p_received_at timestamptz DEFAULT NULL)
 RETURNS TABLE (id bigint, duplicate boolean, status text, findings jsonb, same_payload boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -240,11 +240,20 @@ DECLARE
     v_id bigint;
     v_first timestamptz;
     v_insp bigint;
+    v_exp_id bigint;
+    v_exp_status text;
+    v_exp_due date;
+    v_was text;
+    v_what text := CASE WHEN p_period <> '' THEN p_period ELSE p_subject END;
+    v_name text;
+    v_codes text;
 BEGIN
     INSERT INTO reports (unit_code, agent_epoch, msg_id, report_type, content_kind, period,
-                         revision, subject, sent_at, sealed_at, payload, body, status, findings)
+                         revision, subject, sent_at, sealed_at, payload, body, status, findings,
+                         received_at)
     VALUES (p_unit, p_epoch, p_msg_id, p_type, p_kind, p_period, p_revision, p_subject,
-            p_sent_at, p_sealed_at, p_payload, p_body, p_status, p_findings)
+            p_sent_at, p_sealed_at, p_payload, p_body, p_status, p_findings,
+            coalesce(p_received_at, now()))
     ON CONFLICT (unit_code, agent_epoch, msg_id) DO NOTHING
     RETURNING reports.id INTO v_id;
 
@@ -256,6 +265,25 @@ BEGIN
         RETURN;
     END IF;
     IF p_status <> 'accepted' THEN
+        -- report.rejected to the unit, with every error code (rows first:
+        -- NOT EXISTS, never ON CONFLICT, which would leave a gap in seq).
+        SELECT string_agg(DISTINCT f->>'code', ', ') INTO v_codes
+        FROM jsonb_array_elements(coalesce(p_findings, '[]'::jsonb)) f
+        WHERE f->>'code' LIKE 'E%';
+        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        SELECT 'report.rejected', p_unit, p_unit, 'report.rejected:' || v_id,
+               format('Báo cáo %s %s (lần %s) bị từ chối: %s.', p_type, v_what, p_revision,
+                      coalesce(v_codes, '')),
+               format('Report %s %s (revision %s) was rejected: %s.', p_type, v_what,
+                      p_revision, coalesce(v_codes, '')),
+               jsonb_build_object('type', p_type, 'period', p_period, 'subject', p_subject,
+                                  'unit', p_unit, 'report_id', v_id, 'status', 'rejected',
+                                  'errors', coalesce((
+                                      SELECT jsonb_agg(f) FROM jsonb_array_elements(
+                                          coalesce(p_findings, '[]'::jsonb)) f
+                                      WHERE f->>'code' LIKE 'E%'), '[]'::jsonb))
+        WHERE NOT EXISTS (SELECT 1 FROM notifications x
+                          WHERE x.dedup_key = 'report.rejected:' || v_id);
         RETURN QUERY SELECT v_id, false, p_status, p_findings, true;
         RETURN;
     END IF;
@@ -334,6 +362,70 @@ BEGIN
                 (p_body->>'percent')::integer, coalesce(p_body->>'result', ''),
                 ARRAY(SELECT jsonb_array_elements_text(
                           coalesce(p_body->'evidence', '[]'::jsonb))));
+    END IF;
+
+    -- The expectation this meets: on time when the first accepted
+    -- revision's receipt date (Asia/Ho_Chi_Minh) is on or before due +
+    -- grace, else late; a later revision keeps that judgement.
+    SELECT e.id, e.status, e.due INTO v_exp_id, v_was, v_exp_due FROM expectations e
+    WHERE e.type_code = p_type AND e.unit_code = p_unit AND e.period = p_period
+      AND e.subject = p_subject
+    FOR UPDATE;
+    IF FOUND THEN
+        v_exp_status := v_was;
+        SELECT r.first_received_at INTO v_first FROM reports r WHERE r.id = v_id;
+        IF v_was IN ('expected', 'overdue') THEN
+            UPDATE expectations e
+            SET status = CASE WHEN cchc_vn_date(v_first) <= e.due + e.grace_days
+                              THEN 'on_time' ELSE 'late' END,
+                report_id = v_id, met_at = v_first, basis = 'received', updated_at = now()
+            WHERE e.id = v_exp_id
+            RETURNING e.status INTO v_exp_status;
+        ELSE
+            UPDATE expectations e SET report_id = v_id, updated_at = now()
+            WHERE e.id = v_exp_id AND e.status IN ('on_time', 'late');
+        END IF;
+    END IF;
+    SELECT u.name INTO v_name FROM units u WHERE u.code = p_unit;
+
+    INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+    SELECT 'report.accepted', p_unit, p_unit, 'report.accepted:' || v_id,
+           format('Đã nhận báo cáo %s %s (lần %s) của %s%s.', p_type, v_what, p_revision,
+                  coalesce(v_name, p_unit),
+                  CASE v_exp_status WHEN 'on_time' THEN ': đúng hạn'
+                                    WHEN 'late' THEN ': chậm hạn (hạn ' || cchc_ymd(v_exp_due)
+                                                     || ')'
+                                    ELSE '' END),
+           format('Report %s %s (revision %s) of %s accepted%s.', p_type, v_what, p_revision,
+                  p_unit,
+                  CASE v_exp_status WHEN 'on_time' THEN ', on time'
+                                    WHEN 'late' THEN ', late (due ' || cchc_ymd(v_exp_due) || ')'
+                                    ELSE '' END),
+           jsonb_strip_nulls(jsonb_build_object(
+               'type', p_type, 'period', p_period, 'subject', p_subject, 'unit', p_unit,
+               'report_id', v_id, 'revision', p_revision, 'due', cchc_ymd(v_exp_due),
+               'status', v_exp_status, 'on_time', CASE v_exp_status WHEN 'on_time' THEN true
+                                                                    WHEN 'late' THEN false END))
+    WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = 'report.accepted:' || v_id);
+
+    -- An overdue report that finally arrives resolves the alert: the unit
+    -- and Home Affairs are told, in this transaction.
+    IF v_was = 'overdue' THEN
+        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        SELECT 'report.resolved', g.target, p_unit,
+               'report.resolved:' || v_exp_id || ':' || g.target,
+               format('%s đã nộp báo cáo %s %s (hạn %s, chậm hạn).', coalesce(v_name, p_unit),
+                      p_type, v_what, cchc_ymd(v_exp_due)),
+               format('%s has submitted %s %s (due %s, late).', p_unit, p_type, v_what,
+                      cchc_ymd(v_exp_due)),
+               jsonb_build_object('type', p_type, 'period', p_period, 'subject', p_subject,
+                                  'unit', p_unit, 'due', cchc_ymd(v_exp_due),
+                                  'status', v_exp_status, 'report_id', v_id,
+                                  'expectation', v_exp_id)
+        FROM unnest(ARRAY[p_unit, '@home_affairs']) WITH ORDINALITY g(target, o)
+        WHERE NOT EXISTS (SELECT 1 FROM notifications x
+                          WHERE x.dedup_key = 'report.resolved:' || v_exp_id || ':' || g.target)
+        ORDER BY g.o;
     END IF;
 
     RETURN QUERY SELECT v_id, false, p_status, p_findings, true;

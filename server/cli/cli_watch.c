@@ -1,0 +1,661 @@
+/* cli_watch.c: `cchc watch`, a notification subscriber (the zguide's Clone
+ * pattern, client side). The only command that speaks ZeroMQ.
+ *
+ * Two CURVE sockets to the server, with the subscriber's key pair: a SUB on
+ * the PUB endpoint (live copies, [topic][Envelope{notification}]) and a
+ * DEALER on the ROUTER (Replay{since_seq, topics} -> the notifications from
+ * the table, then ReplayEnd{last_seq}). `last` is the highest seq printed or
+ * covered by a ReplayEnd; it is kept in --state FILE (written atomically
+ * after each change) and a restart goes on from it.
+ *
+ *   event                                    action
+ *   ---------------------------------------  ------------------------------------------
+ *   start                                    Replay{last}
+ *   live seq <= last                         dropped (already printed)
+ *   live seq == last + 1, no replay running  printed
+ *   live, a replay running                   kept (printed after ReplayEnd if still new)
+ *   live seq > last + 1 (a gap)              kept; Replay{last}
+ *   replayed seq > last                      printed
+ *   ReplayEnd{m}                             last = max(last, m); the kept ones are
+ *                                            looked at again (a gap asks again)
+ *   a (re)connect seen by a socket monitor,  Replay{last} (what the PUB sent while we
+ *   or S_IDLE_REPLAY_MS without one          were away, or dropped, is in the table)
+ *   no answer to a Replay in S_REPLAY_WAIT_MS Replay{last} again
+ *
+ * Topic filters make gaps normal (other topics use the seqs between): each
+ * costs one small replay, which is fine at notification rates.
+ *
+ * Configuration: admin.ini [watch] (cli_main.c hands it over as the options
+ * --endpoint, --pub-endpoint, --server-key, --public-key, --secret-key, which
+ * the command line may repeat to override). */
+#include "cchc_clock.h"
+#include "cchc_err.h"
+#include "cchc_keys.h"
+#include "cchc_log.h"
+#include "cchc_wire.h"
+#include "cli_db.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_MAX_TOPICS 64
+#define S_MAX_FRAME (1024 * 1024)
+#define S_MAX_KEPT 100000
+#define S_REPLAY_WAIT_MS 15000
+#define S_IDLE_REPLAY_MS 30000
+#define S_RECONNECT_REPLAY_DELAY_MS 200
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+typedef struct {
+    const char *endpoint, *pub_endpoint, *server_key, *public_key, *secret_key;
+    const char *topics[S_MAX_TOPICS];
+    size_t ntopics;
+    int json;
+    const char *exec, *state;
+} s_opts_t;
+
+typedef struct {
+    s_opts_t o;
+    void *ctx, *dealer, *sub, *mon_dealer, *mon_sub;
+    uint64_t last;
+    int replaying;
+    int64_t replay_sent_ms;  /* when the running replay was asked, or last answered */
+    int64_t replay_due_ms;   /* -1: none scheduled */
+    int64_t last_replay_end; /* monotonic ms */
+    cchc_envelope_t **kept;  /* live ones waiting, any order */
+    size_t nkept, capkept;
+    int failed;
+} s_watch_t;
+
+static void s_usage(FILE *f)
+{
+    fputs("usage: cchc watch [--topic PREFIX]... [--json] [--exec CMD] [--state FILE]\n"
+          "\n"
+          "Prints every notification the server publishes to this subscriber, in order and\n"
+          "once each: first those after the last one seen (--state), then live ones.\n"
+          "\n"
+          "  --topic PREFIX   only topics starting with PREFIX (repeatable; default: all the\n"
+          "                   subscriber may see), e.g. report.overdue. or deadline.\n"
+          "  --json           one JSON object per line instead of a line of Vietnamese text\n"
+          "  --exec CMD       run CMD with /bin/sh for each, the JSON object on its stdin\n"
+          "  --state FILE     keep the last seq printed in FILE, and start after it\n"
+          "  --endpoint E, --pub-endpoint E, --server-key FILE, --public-key FILE,\n"
+          "  --secret-key FILE  override admin.ini [watch]\n"
+          "\n"
+          "Stops with exit status 0 on SIGINT or SIGTERM.\n",
+          f);
+}
+
+/* ---- state --------------------------------------------------------------------------- */
+
+static int s_state_load(const char *path, uint64_t *last)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    unsigned long long v = 0;
+    int ok = fscanf(f, "%llu", &v) == 1;
+    fclose(f);
+    if (!ok)
+        return -1;
+    *last = v;
+    return 0;
+}
+
+/* Temp file, fsync, rename: a crash leaves the old value or the new one. */
+static int s_state_save(const char *path, uint64_t last)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int ok = fprintf(f, "%llu\n", (unsigned long long)last) > 0 && fflush(f) == 0 &&
+             fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+static json_t *s_to_json(const Cchc__V1__Notification *n)
+{
+    char utc[32];
+    cchc_clock_format_utc(n->created_at_ms, utc, sizeof utc);
+    json_error_t jerr;
+    json_t *facts = json_loads(n->facts ? n->facts : "{}", JSON_DECODE_ANY, &jerr);
+    if (!facts)
+        facts = json_string(n->facts ? n->facts : "");
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "seq",
+                     (json_int_t)n->seq, "kind", n->kind, "unit", n->unit, "about", n->about,
+                     "topic", n->topic, "dedup_key", n->dedup_key, "text_vi", n->text_vi, "text_en",
+                     n->text_en, "facts", facts, "created_at", utc);
+}
+
+static void s_exec(const char *cmd, const char *text, uint64_t seq)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "cchc watch: --exec: pipe: %s\n", strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "cchc watch: --exec: fork: %s\n", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        close(fds[0]);
+        close(fds[1]);
+        signal(SIGPIPE, SIG_DFL);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(fds[1], text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break; /* the command does not read its input: its business */
+        off += (size_t)w;
+    }
+    if (write(fds[1], "\n", 1) < 0) {
+        /* as above */
+    }
+    close(fds[1]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "cchc watch: --exec failed for seq=%llu: %s %d\n", (unsigned long long)seq,
+                WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+static void s_print(s_watch_t *w, const Cchc__V1__Notification *n)
+{
+    json_t *obj = s_to_json(n);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    if (w->o.json) {
+        printf("%s\n", text ? text : "{}");
+    } else {
+        char local[32];
+        cchc_clock_format_local(n->created_at_ms, local, sizeof local);
+        local[16] = '\0'; /* "YYYY-MM-DD HH:MM" */
+        printf("[%s] %s %s: %s\n", local, n->kind, n->unit, n->text_vi);
+    }
+    fflush(stdout);
+    if (w->o.exec && text)
+        s_exec(w->o.exec, text, n->seq);
+    free(text);
+    json_decref(obj);
+    w->last = n->seq;
+    if (w->o.state && s_state_save(w->o.state, w->last) != 0) {
+        fprintf(stderr, "cchc watch: could not write %s: %s\n", w->o.state, strerror(errno));
+        w->failed = 1;
+    }
+}
+
+/* ---- replay ---------------------------------------------------------------------------- */
+
+static void s_replay(s_watch_t *w)
+{
+    Cchc__V1__Replay r = CCHC__V1__REPLAY__INIT;
+    Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+    r.since_seq = w->last;
+    r.topics = (char **)w->o.topics;
+    r.n_topics = w->o.ntopics;
+    env.protocol_version = CCHC_WIRE_PROTOCOL_VERSION;
+    env.sent_at_ms = cchc_clock_now_ms();
+    env.body_case = CCHC__V1__ENVELOPE__BODY_REPLAY;
+    env.replay = &r;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cchc_wire_encode(&env, &buf, &len) != CCHC_OK) {
+        fprintf(stderr, "cchc watch: a --topic is not valid UTF-8\n");
+        w->failed = 1;
+        s_stop = 1;
+        return;
+    }
+    if (zmq_send(w->dealer, buf, len, ZMQ_DONTWAIT) < 0)
+        CCHC_LOG(CCHC_LOG_WARN, "replay_not_sent", "err=\"%s\"", zmq_strerror(zmq_errno()));
+    free(buf);
+    w->replaying = 1;
+    w->replay_sent_ms = cchc_clock_mono_ms();
+    w->replay_due_ms = -1;
+    CCHC_LOG(CCHC_LOG_DEBUG, "replay", "since=%llu", (unsigned long long)w->last);
+}
+
+static void s_keep(s_watch_t *w, cchc_envelope_t *env)
+{
+    if (w->nkept == S_MAX_KEPT) {
+        /* A replay will bring them back. */
+        for (size_t i = 0; i < w->nkept; i++)
+            cchc_wire_free(&w->kept[i]);
+        w->nkept = 0;
+    }
+    if (w->nkept == w->capkept) {
+        w->capkept = w->capkept ? 2 * w->capkept : 64;
+        w->kept = realloc(w->kept, w->capkept * sizeof *w->kept);
+        if (!w->kept)
+            abort();
+    }
+    w->kept[w->nkept++] = env;
+}
+
+static int s_env_cmp(const void *a, const void *b)
+{
+    uint64_t x = (*(cchc_envelope_t *const *)a)->notification->seq;
+    uint64_t y = (*(cchc_envelope_t *const *)b)->notification->seq;
+    return x < y ? -1 : x > y;
+}
+
+/* After a replay: print the kept ones that follow on; a gap asks again. */
+static void s_drain_kept(s_watch_t *w)
+{
+    qsort(w->kept, w->nkept, sizeof *w->kept, s_env_cmp);
+    size_t i = 0;
+    for (; i < w->nkept; i++) {
+        const Cchc__V1__Notification *n = w->kept[i]->notification;
+        if (n->seq <= w->last) {
+            cchc_wire_free(&w->kept[i]);
+            continue;
+        }
+        if (n->seq != w->last + 1)
+            break;
+        s_print(w, n);
+        cchc_wire_free(&w->kept[i]);
+    }
+    memmove(w->kept, w->kept + i, (w->nkept - i) * sizeof *w->kept);
+    w->nkept -= i;
+    if (w->nkept)
+        s_replay(w);
+}
+
+static void s_on_live(s_watch_t *w, cchc_envelope_t *env)
+{
+    const Cchc__V1__Notification *n = env->notification;
+    if (n->seq <= w->last) {
+        cchc_wire_free(&env);
+        return;
+    }
+    if (!w->replaying && n->seq == w->last + 1 && w->nkept == 0) {
+        s_print(w, n);
+        cchc_wire_free(&env);
+        return;
+    }
+    s_keep(w, env);
+    if (!w->replaying)
+        s_replay(w);
+}
+
+static void s_on_dealer(s_watch_t *w, cchc_envelope_t *env)
+{
+    w->replay_sent_ms = cchc_clock_mono_ms(); /* progress */
+    switch (env->body_case) {
+    case CCHC__V1__ENVELOPE__BODY_NOTIFICATION:
+        if (env->notification->seq > w->last)
+            s_print(w, env->notification);
+        break;
+    case CCHC__V1__ENVELOPE__BODY_REPLAY_END:
+        if (env->replay_end->last_seq > w->last) {
+            w->last = env->replay_end->last_seq;
+            if (w->o.state && s_state_save(w->o.state, w->last) != 0)
+                fprintf(stderr, "cchc watch: could not write %s: %s\n", w->o.state,
+                        strerror(errno));
+        }
+        w->replaying = 0;
+        w->last_replay_end = cchc_clock_mono_ms();
+        s_drain_kept(w);
+        break;
+    case CCHC__V1__ENVELOPE__BODY_NACK:
+        if (env->nack->reason == CCHC__V1__NACK_REASON__NACK_BUSY) {
+            w->replaying = 0;
+            w->replay_due_ms = cchc_clock_mono_ms() + 2000;
+            break;
+        }
+        fprintf(stderr, "cchc watch: the server refused: %s: %s\n",
+                cchc_wire_nack_reason_name(env->nack->reason), env->nack->detail);
+        w->failed = 1;
+        s_stop = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- sockets ------------------------------------------------------------------------- */
+
+static int s_curve(void *sock, const char *spub, const char *pub, const char *sec)
+{
+    int64_t maxmsg = S_MAX_FRAME + 65536;
+    int linger = 0, ivl = 1000, ivl_max = 60000;
+    return zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, spub, 41) ||
+           zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub, 41) ||
+           zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 41) ||
+           zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+           zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) ||
+           zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) ||
+           zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+}
+
+static void *s_monitor(s_watch_t *w, void *sock, const char *name)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://watch-%s", name);
+    if (zmq_socket_monitor(sock, ep,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+        return NULL;
+    void *mon = zmq_socket(w->ctx, ZMQ_PAIR);
+    if (mon && zmq_connect(mon, ep) != 0) {
+        zmq_close(mon);
+        return NULL;
+    }
+    return mon;
+}
+
+/* One monitor event; returns its id. */
+static uint16_t s_event(void *mon)
+{
+    zmq_msg_t ev, addr;
+    uint16_t id = 0;
+    zmq_msg_init(&ev);
+    zmq_msg_init(&addr);
+    if (zmq_msg_recv(&ev, mon, 0) >= 0 && zmq_msg_size(&ev) >= 2)
+        memcpy(&id, zmq_msg_data(&ev), 2);
+    if (zmq_msg_more(&ev))
+        zmq_msg_recv(&addr, mon, 0);
+    zmq_msg_close(&ev);
+    zmq_msg_close(&addr);
+    return id;
+}
+
+static int s_open(s_watch_t *w)
+{
+    char spub[41], pub[41], sec[41], err[512];
+    const char *missing = !w->o.server_key || !w->o.server_key[0]   ? "server_key"
+                          : !w->o.public_key || !w->o.public_key[0] ? "public_key"
+                          : !w->o.secret_key || !w->o.secret_key[0] ? "secret_key"
+                                                                    : NULL;
+    if (missing) {
+        fprintf(stderr, "cchc watch: set [watch] %s in admin.ini (or --%s)\n", missing,
+                strcmp(missing, "server_key") == 0   ? "server-key"
+                : strcmp(missing, "public_key") == 0 ? "public-key"
+                                                     : "secret-key");
+        return CLI_EXIT_USAGE;
+    }
+    if (cchc_keys_read(w->o.server_key, 0, spub, err, sizeof err) != CCHC_OK ||
+        cchc_keys_read(w->o.public_key, 0, pub, err, sizeof err) != CCHC_OK ||
+        cchc_keys_read(w->o.secret_key, 1, sec, err, sizeof err) != CCHC_OK) {
+        fprintf(stderr, "cchc watch: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    w->ctx = zmq_ctx_new();
+    w->dealer = zmq_socket(w->ctx, ZMQ_DEALER);
+    w->sub = zmq_socket(w->ctx, ZMQ_SUB);
+    if (!w->dealer || !w->sub || s_curve(w->dealer, spub, pub, sec) ||
+        s_curve(w->sub, spub, pub, sec)) {
+        fprintf(stderr, "cchc watch: could not set up the sockets: %s\n",
+                zmq_strerror(zmq_errno()));
+        memset(sec, 0, sizeof sec);
+        return CLI_EXIT_FAIL;
+    }
+    memset(sec, 0, sizeof sec);
+    for (size_t i = 0; i < (w->o.ntopics ? w->o.ntopics : 1); i++) {
+        const char *t = w->o.ntopics ? w->o.topics[i] : "";
+        zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, t, strlen(t));
+    }
+    w->mon_dealer = s_monitor(w, w->dealer, "dealer");
+    w->mon_sub = s_monitor(w, w->sub, "sub");
+    if (!w->mon_dealer || !w->mon_sub) {
+        fprintf(stderr, "cchc watch: could not monitor the sockets: %s\n",
+                zmq_strerror(zmq_errno()));
+        return CLI_EXIT_FAIL;
+    }
+    if (zmq_connect(w->dealer, w->o.endpoint) != 0 || zmq_connect(w->sub, w->o.pub_endpoint) != 0) {
+        fprintf(stderr, "cchc watch: could not connect to %s / %s: %s\n", w->o.endpoint,
+                w->o.pub_endpoint, zmq_strerror(zmq_errno()));
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static void s_close(s_watch_t *w)
+{
+    void **socks[] = {&w->mon_dealer, &w->mon_sub, &w->dealer, &w->sub};
+    if (w->dealer)
+        zmq_socket_monitor(w->dealer, NULL, 0);
+    if (w->sub)
+        zmq_socket_monitor(w->sub, NULL, 0);
+    for (size_t i = 0; i < 4; i++) {
+        if (*socks[i]) {
+            int linger = 0;
+            zmq_setsockopt(*socks[i], ZMQ_LINGER, &linger, sizeof linger);
+            zmq_close(*socks[i]);
+            *socks[i] = NULL;
+        }
+    }
+    if (w->ctx)
+        zmq_ctx_term(w->ctx);
+    for (size_t i = 0; i < w->nkept; i++)
+        cchc_wire_free(&w->kept[i]);
+    free(w->kept);
+}
+
+/* Reads one frame (and drops any more of the message); NULL if none or not
+ * a notification-bearing envelope we can use. */
+static cchc_envelope_t *s_read(void *sock, int skip_topic)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return NULL;
+    }
+    if (skip_topic && zmq_msg_more(&m)) {
+        zmq_msg_close(&m);
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            return NULL;
+        }
+    }
+    while (zmq_msg_more(&m)) {
+        zmq_msg_t x;
+        zmq_msg_init(&x);
+        int more = zmq_msg_recv(&x, sock, 0) >= 0 && zmq_msg_more(&x);
+        zmq_msg_close(&x);
+        if (!more)
+            break;
+    }
+    cchc_envelope_t *env = NULL;
+    char err[200];
+    if (cchc_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), S_MAX_FRAME, &env, err, sizeof err) !=
+        CCHC_OK) {
+        CCHC_LOG(CCHC_LOG_WARN, "undecodable", "err=\"%s\"", err);
+        cchc_wire_free(&env);
+    }
+    zmq_msg_close(&m);
+    return env;
+}
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+static int s_loop(s_watch_t *w)
+{
+    s_replay(w);
+    while (!s_stop) {
+        zmq_pollitem_t items[4] = {{w->dealer, 0, ZMQ_POLLIN, 0},
+                                   {w->sub, 0, ZMQ_POLLIN, 0},
+                                   {w->mon_dealer, 0, ZMQ_POLLIN, 0},
+                                   {w->mon_sub, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 4, 250) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            fprintf(stderr, "cchc watch: poll: %s\n", zmq_strerror(zmq_errno()));
+            return CLI_EXIT_FAIL;
+        }
+        int64_t now = cchc_clock_mono_ms();
+        for (int k = 2; k < 4; k++) {
+            if (!(items[k].revents & ZMQ_POLLIN))
+                continue;
+            uint16_t id = s_event(items[k].socket);
+            if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+                /* Whatever was published before this connection (and after
+                 * our last replay's snapshot) is only in the table. */
+                CCHC_LOG(CCHC_LOG_DEBUG, "connected", "socket=%s", k == 2 ? "dealer" : "sub");
+                if (k == 2 && w->replaying)
+                    s_replay(w); /* the answer to the old one is lost with it */
+                else if (w->replay_due_ms < 0)
+                    w->replay_due_ms = now + S_RECONNECT_REPLAY_DELAY_MS;
+            } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+                       id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+                fprintf(stderr,
+                        "cchc watch: the server refused the key (%s): is the subscriber "
+                        "registered and not revoked?\n",
+                        k == 2 ? w->o.endpoint : w->o.pub_endpoint);
+            }
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            cchc_envelope_t *env;
+            while (!s_stop && (env = s_read(w->dealer, 0)) != NULL) {
+                s_on_dealer(w, env);
+                cchc_wire_free(&env);
+            }
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            cchc_envelope_t *env;
+            while (!s_stop && (env = s_read(w->sub, 1)) != NULL) {
+                if (env->body_case == CCHC__V1__ENVELOPE__BODY_NOTIFICATION)
+                    s_on_live(w, env);
+                else
+                    cchc_wire_free(&env);
+            }
+        }
+        now = cchc_clock_mono_ms();
+        if (w->replaying && now - w->replay_sent_ms >= S_REPLAY_WAIT_MS)
+            s_replay(w);
+        if (!w->replaying && w->replay_due_ms >= 0 && now >= w->replay_due_ms)
+            s_replay(w);
+        if (!w->replaying && w->replay_due_ms < 0 && now - w->last_replay_end >= S_IDLE_REPLAY_MS)
+            s_replay(w);
+    }
+    return w->failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
+{
+    (void)ctx; /* no database: the server is the source */
+    static const struct option opts[] = {
+        {"topic", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"exec", required_argument, NULL, 'x'},
+        {"state", required_argument, NULL, 's'},
+        {"endpoint", required_argument, NULL, 'E'},
+        {"pub-endpoint", required_argument, NULL, 'P'},
+        {"server-key", required_argument, NULL, 'S'},
+        {"public-key", required_argument, NULL, 'K'},
+        {"secret-key", required_argument, NULL, 'X'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    s_watch_t w;
+    memset(&w, 0, sizeof w);
+    w.o.endpoint = "tcp://127.0.0.1:7470";
+    w.o.pub_endpoint = "tcp://127.0.0.1:7471";
+    w.replay_due_ms = -1;
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (w.o.ntopics == S_MAX_TOPICS || strlen(optarg) > 200) {
+                fprintf(stderr, "cchc watch: at most %d topics of 200 bytes\n", S_MAX_TOPICS);
+                return CLI_EXIT_USAGE;
+            }
+            w.o.topics[w.o.ntopics++] = optarg;
+            break;
+        case 'j':
+            w.o.json = 1;
+            break;
+        case 'x':
+            w.o.exec = optarg;
+            break;
+        case 's':
+            w.o.state = optarg;
+            break;
+        case 'E':
+            w.o.endpoint = optarg;
+            break;
+        case 'P':
+            w.o.pub_endpoint = optarg;
+            break;
+        case 'S':
+            w.o.server_key = optarg;
+            break;
+        case 'K':
+            w.o.public_key = optarg;
+            break;
+        case 'X':
+            w.o.secret_key = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            cli_db_bad_option(c, argv);
+            s_usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "cchc watch: unexpected argument '%s'\n", argv[optind]);
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (w.o.state && s_state_load(w.o.state, &w.last) != 0) {
+        fprintf(stderr, "cchc watch: could not read the state file %s\n", w.o.state);
+        return CLI_EXIT_FAIL;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = s_open(&w);
+    if (rc == CLI_EXIT_OK) {
+        w.last_replay_end = cchc_clock_mono_ms();
+        rc = s_loop(&w);
+    }
+    s_close(&w);
+    return rc;
+}

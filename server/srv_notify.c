@@ -1,0 +1,812 @@
+/* srv_notify.c: notification delivery (see srv_notify.h).
+ *
+ * Owns the PUB socket, the agent sessions, the replays in flight and the
+ * acks waiting to be written. Everything runs on the server's loop thread;
+ * the database work goes through srv_db as single-statement segments.
+ *
+ * An agent session (one per routing id that sent Hello):
+ *
+ *   state      event                                  next       function
+ *   ---------  -------------------------------------  ---------  ----------------
+ *   (none)     Hello{last_seq}                        REPLAYING  srv_notify_hello
+ *   LIVE       Hello{last_seq} (a reconnect or the    REPLAYING  srv_notify_hello
+ *              60 s heartbeat)
+ *   REPLAYING  a segment returns SRV_NOTIFY_BATCH     REPLAYING  s_on_agent_rows
+ *              rows: ask for the next ones
+ *   REPLAYING  a segment returns fewer                LIVE       s_on_agent_rows
+ *   REPLAYING  Hello                                  REPLAYING  (ignored: the replay
+ *                                                                 covers it)
+ *   LIVE       the publisher sees a row for the unit  LIVE       s_push
+ *              with seq > cursor: pushed
+ *   any        a send fails (gone, or its queue is    (none)     s_session_drop
+ *              full), or silent SRV_PEERS_IDLE_MS
+ *
+ * Why nothing is missed and nothing sent twice: the publisher and the
+ * replays share one FIFO connection, so their queries run and call back in
+ * submission order. A row the publisher skips because the session is
+ * replaying was committed before the publisher's query, hence before the
+ * replay's next query, which returns it; a row the publisher sees after the
+ * replay ended goes out live, unless the replay already sent it (seq <=
+ * cursor). */
+#include "srv_notify.h"
+#include "cchc_clock.h"
+#include "cchc_err.h"
+#include "cchc_log.h"
+#include "cchc_mem.h"
+#include "srv_server.h"
+#include "srv_zap.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+/* Columns of a notification, in the order s_pack_row reads them. */
+#define S_COLS                                                                                     \
+    "seq, kind, unit_code, coalesce(about, ''), topic, dedup_key, text_vi, text_en, "              \
+    "facts::text, (extract(epoch FROM created_at) * 1000)::bigint"
+#define S_NCOLS 10
+#define S_MAX_SQL "SELECT coalesce(max(seq), 0) FROM notifications"
+#define S_FETCH_SQL                                                                                \
+    "SELECT " S_COLS " FROM notifications WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int"
+#define S_UNIT_SQL                                                                                 \
+    "SELECT " S_COLS " FROM notifications WHERE unit_code = $3 AND seq > $1::bigint "              \
+    "ORDER BY seq LIMIT $2::int"
+/* One snapshot: the highest seq it sees (column 0) and the matching rows
+ * up to it (NULL columns when there are none). */
+#define S_SUB_SQL                                                                                  \
+    "WITH top AS (SELECT coalesce(max(seq), 0) AS m FROM notifications) "                          \
+    "SELECT top.m, n.* FROM top LEFT JOIN LATERAL (SELECT " S_COLS " FROM notifications "          \
+    "WHERE seq > $1::bigint AND seq <= top.m "                                                     \
+    "AND EXISTS (SELECT 1 FROM unnest($3::text[]) p WHERE left(topic, length(p)) = p) "            \
+    "AND EXISTS (SELECT 1 FROM unnest($4::text[]) p WHERE left(topic, length(p)) = p) "            \
+    "ORDER BY seq LIMIT $2::int) n ON true"
+#define S_ACK_SQL                                                                                  \
+    "UPDATE unit_contacts c SET last_seq = greatest(c.last_seq, v.seq) "                           \
+    "FROM unnest($1::text[], $2::bigint[]) AS v (unit, seq) WHERE c.unit_code = v.unit"
+
+/* The PUB socket's queue per subscriber: a day of a country's notifications. */
+#define S_PUB_SNDHWM 1000000
+#define S_PUB_REBIND_MS 5000
+#define S_PRUNE_EVERY_MS 60000
+#define S_LINGER_MS 1000
+
+typedef struct {
+    uint8_t *rid;
+    size_t rid_len;
+    char *unit;
+    uint64_t cursor; /* highest seq sent to it (or that it said it holds) */
+    int replaying;
+    int64_t heard_ms;
+} s_session_t;
+
+typedef struct {
+    char *unit;
+    uint64_t seq;
+} s_ack_t;
+
+/* One database job; arg of its callback. */
+typedef struct {
+    srv_notify_t *n;
+    uint8_t rid[256];
+    size_t rid_len;
+    char *principal;
+    uint64_t since;
+    char *want, *own; /* subscriber replays: PostgreSQL array literals */
+    s_ack_t *acks;    /* ack writes: what this job carries */
+    size_t n_acks;
+} s_job_t;
+
+struct srv_notify {
+    srv_server_t *server;
+    void *pub;
+    char *pub_endpoint;
+    int pub_bound;
+    int64_t rebind_due_ms;
+    uint64_t last_published;
+    int started;
+    int fetch_inflight;
+    int64_t fetch_due_ms; /* monotonic: the next fetch (poll or kick) */
+    s_session_t *sessions;
+    size_t n_sessions, cap_sessions;
+    s_ack_t *acks; /* waiting to be written */
+    size_t n_acks, cap_acks;
+    int ack_inflight;
+    int64_t ack_due_ms; /* -1: nothing waiting */
+    int64_t prune_due_ms;
+    size_t replays; /* subscriber replays in flight */
+    srv_notify_stats_t stats;
+};
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+int srv_notify_is_subscriber(const char *principal)
+{
+    return principal &&
+           strncmp(principal, SRV_NOTIFY_SUB_PREFIX, strlen(SRV_NOTIFY_SUB_PREFIX)) == 0;
+}
+
+static uint64_t s_u64(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return 0;
+    long long v = strtoll(PQgetvalue(r, row, col), NULL, 10);
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+static void s_u64_text(char buf[24], uint64_t v)
+{
+    snprintf(buf, 24, "%" PRIu64, v > INT64_MAX ? (uint64_t)INT64_MAX : v);
+}
+
+/* A PostgreSQL array literal of n strings: {"a","b\"c"}. Caller frees. */
+static char *s_pg_array(const char *const *v, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(v[i]) + 3;
+    char *out = cchc_malloc(len), *p = out;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *s = v[i]; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                *p++ = '\\';
+            *p++ = *s;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}
+
+static void s_log_db_error(const char *event, int rc, const PGresult *res)
+{
+    char msg[300];
+    srv_server_logstr(msg, sizeof msg, rc == 0 ? PQresultErrorMessage(res) : cchc_strerror(rc));
+    CCHC_LOG(CCHC_LOG_WARN, event, "err=%s", msg);
+}
+
+/* Packs row `row` of r (notification columns from col0) as an Envelope.
+ * 0, or CCHC_EENCODING / CCHC_ETOOBIG (logged, counted: the row is skipped). */
+static int s_pack_row(srv_notify_t *n, const PGresult *r, int row, int col0, uint64_t *seq_p,
+                      const char **topic_p, const char **unit_p, uint8_t **buf_p, size_t *len_p)
+{
+    Cchc__V1__Notification no = CCHC__V1__NOTIFICATION__INIT;
+    Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+    no.seq = s_u64(r, row, col0);
+    no.kind = PQgetvalue(r, row, col0 + 1);
+    no.unit = PQgetvalue(r, row, col0 + 2);
+    no.about = PQgetvalue(r, row, col0 + 3);
+    no.topic = PQgetvalue(r, row, col0 + 4);
+    no.dedup_key = PQgetvalue(r, row, col0 + 5);
+    no.text_vi = PQgetvalue(r, row, col0 + 6);
+    no.text_en = PQgetvalue(r, row, col0 + 7);
+    no.facts = PQgetvalue(r, row, col0 + 8);
+    no.created_at_ms = strtoll(PQgetvalue(r, row, col0 + 9), NULL, 10);
+    env.protocol_version = CCHC_WIRE_PROTOCOL_VERSION;
+    env.unit = no.unit;
+    env.sent_at_ms = cchc_clock_now_ms();
+    env.body_case = CCHC__V1__ENVELOPE__BODY_NOTIFICATION;
+    env.notification = &no;
+    *seq_p = no.seq;
+    *topic_p = no.topic;
+    *unit_p = no.unit;
+    int rc = cchc_wire_encode(&env, buf_p, len_p);
+    if (rc == CCHC_OK && *len_p > srv_server_max_frame(n->server)) {
+        free(*buf_p);
+        *buf_p = NULL;
+        rc = CCHC_ETOOBIG;
+    }
+    if (rc != CCHC_OK) {
+        n->stats.oversize++;
+        CCHC_LOG(CCHC_LOG_ERROR, "notification_unsendable", "seq=%" PRIu64 " err=%s", no.seq,
+                 cchc_strerror(rc));
+    }
+    return rc;
+}
+
+/* Sends one frame to rid over the ROUTER. 0 or CCHC_EAGAIN. */
+static int s_send(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal,
+                  const uint8_t *buf, size_t len)
+{
+    srv_peer_t peer = {.rid = rid, .rid_len = rid_len, .principal = principal};
+    return srv_server_send(n->server, &peer, buf, len);
+}
+
+/* ---- sessions ---------------------------------------------------------------------- */
+
+static s_session_t *s_session_find(srv_notify_t *n, const uint8_t *rid, size_t rid_len)
+{
+    for (size_t i = 0; i < n->n_sessions; i++)
+        if (n->sessions[i].rid_len == rid_len && memcmp(n->sessions[i].rid, rid, rid_len) == 0)
+            return &n->sessions[i];
+    return NULL;
+}
+
+static void s_session_drop(srv_notify_t *n, s_session_t *s)
+{
+    char unit[100];
+    CCHC_LOG(CCHC_LOG_DEBUG, "notify_session_dropped", "unit=%s cursor=%" PRIu64,
+             srv_server_logstr(unit, sizeof unit, s->unit), s->cursor);
+    free(s->rid);
+    free(s->unit);
+    *s = n->sessions[--n->n_sessions];
+}
+
+static s_job_t *s_job_new(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
+                          const char *principal)
+{
+    s_job_t *job = cchc_calloc(1, sizeof *job);
+    job->n = n;
+    if (rid) {
+        assert(rid_len <= sizeof job->rid);
+        memcpy(job->rid, rid, rid_len);
+        job->rid_len = rid_len;
+    }
+    job->principal = cchc_strdup(principal ? principal : "");
+    return job;
+}
+
+static void s_job_free(s_job_t *job)
+{
+    free(job->principal);
+    free(job->want);
+    free(job->own);
+    for (size_t i = 0; i < job->n_acks; i++)
+        free(job->acks[i].unit);
+    free(job->acks);
+    free(job);
+}
+
+/* ---- agent replays ---------------------------------------------------------------- */
+
+static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg);
+
+static int s_agent_fetch(s_job_t *job)
+{
+    char since[24], limit[12];
+    s_u64_text(since, job->since);
+    snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
+    const char *params[3] = {since, limit, job->principal};
+    return srv_db_submit(srv_server_db(job->n->server), S_UNIT_SQL, 3, params, NULL, NULL,
+                         s_on_agent_rows, job);
+}
+
+static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    (void)db;
+    s_job_t *job = arg;
+    srv_notify_t *n = job->n;
+    s_session_t *s = s_session_find(n, job->rid, job->rid_len);
+    if (!s || strcmp(s->unit, job->principal) != 0) {
+        s_job_free(job); /* the connection went away meanwhile */
+        return;
+    }
+    if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS) {
+        /* The agent's next Hello asks again. */
+        s_log_db_error("notify_replay_failed", rc, res);
+        s_session_drop(n, s);
+        s_job_free(job);
+        return;
+    }
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows; i++) {
+        uint64_t seq;
+        const char *topic, *unit;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (s_pack_row(n, res, i, 0, &seq, &topic, &unit, &buf, &len) == 0) {
+            int sent = seq <= s->cursor ||
+                       s_send(n, job->rid, job->rid_len, job->principal, buf, len) == 0;
+            free(buf);
+            if (!sent) {
+                s_session_drop(n, s);
+                s_job_free(job);
+                return;
+            }
+            n->stats.replayed++;
+        }
+        job->since = seq;
+        if (seq > s->cursor)
+            s->cursor = seq;
+    }
+    if (rows == SRV_NOTIFY_BATCH && s_agent_fetch(job) == 0)
+        return;
+    if (rows == SRV_NOTIFY_BATCH) {
+        s_session_drop(n, s); /* the database went away: the next Hello asks again */
+    } else {
+        s->replaying = 0;
+        char unit[100];
+        CCHC_LOG(CCHC_LOG_DEBUG, "notify_replay_done", "unit=%s cursor=%" PRIu64,
+                 srv_server_logstr(unit, sizeof unit, s->unit), s->cursor);
+    }
+    s_job_free(job);
+}
+
+void srv_notify_hello(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *unit,
+                      uint64_t last_seq)
+{
+    if (rid_len == 0 || rid_len > 255)
+        return;
+    int64_t now = cchc_clock_mono_ms();
+    s_session_t *s = s_session_find(n, rid, rid_len);
+    if (s && strcmp(s->unit, unit) != 0) {
+        s_session_drop(n, s);
+        s = NULL;
+    }
+    if (!s) {
+        if (n->n_sessions == n->cap_sessions) {
+            n->cap_sessions = n->cap_sessions ? 2 * n->cap_sessions : 64;
+            n->sessions = cchc_realloc(n->sessions, n->cap_sessions * sizeof *n->sessions);
+        }
+        s = &n->sessions[n->n_sessions++];
+        memset(s, 0, sizeof *s);
+        s->rid = cchc_malloc(rid_len);
+        memcpy(s->rid, rid, rid_len);
+        s->rid_len = rid_len;
+        s->unit = cchc_strdup(unit);
+    }
+    s->heard_ms = now;
+    if (s->replaying)
+        return;
+    /* What the agent says it holds is the truth: anything sent since and
+     * lost is sent again; what it already has, it drops by seq. */
+    s->cursor = last_seq;
+    s_job_t *job = s_job_new(n, rid, rid_len, unit);
+    job->since = last_seq;
+    if (s_agent_fetch(job) != 0) {
+        s_job_free(job);
+        s_session_drop(n, s); /* the database is down: the next Hello asks again */
+        return;
+    }
+    s->replaying = 1;
+    n->stats.replays++;
+}
+
+/* ---- acks ---------------------------------------------------------------------------- */
+
+static void s_ack_merge(srv_notify_t *n, const char *unit, uint64_t seq)
+{
+    for (size_t i = 0; i < n->n_acks; i++) {
+        if (strcmp(n->acks[i].unit, unit) == 0) {
+            if (seq > n->acks[i].seq)
+                n->acks[i].seq = seq;
+            return;
+        }
+    }
+    if (n->n_acks == n->cap_acks) {
+        n->cap_acks = n->cap_acks ? 2 * n->cap_acks : 64;
+        n->acks = cchc_realloc(n->acks, n->cap_acks * sizeof *n->acks);
+    }
+    n->acks[n->n_acks++] = (s_ack_t){.unit = cchc_strdup(unit), .seq = seq};
+}
+
+void srv_notify_ack(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *unit,
+                    uint64_t seq)
+{
+    n->stats.acks++;
+    s_session_t *s = s_session_find(n, rid, rid_len);
+    if (s)
+        s->heard_ms = cchc_clock_mono_ms();
+    if (seq > INT64_MAX)
+        seq = INT64_MAX;
+    s_ack_merge(n, unit, seq);
+    if (n->ack_due_ms < 0)
+        n->ack_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_ACK_EVERY_MS;
+}
+
+static void s_on_acks_written(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    (void)db;
+    s_job_t *job = arg;
+    srv_notify_t *n = job->n;
+    n->ack_inflight = 0;
+    if (rc == 0 && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        n->stats.ack_writes += job->n_acks;
+    } else {
+        /* Unknown or failed: write them again (greatest() makes it harmless). */
+        s_log_db_error("notify_ack_failed", rc, res);
+        for (size_t i = 0; i < job->n_acks; i++)
+            s_ack_merge(n, job->acks[i].unit, job->acks[i].seq);
+        if (n->ack_due_ms < 0)
+            n->ack_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_ACK_EVERY_MS;
+    }
+    s_job_free(job);
+}
+
+static void s_acks_write(srv_notify_t *n)
+{
+    if (n->ack_inflight || n->n_acks == 0)
+        return;
+    const char **units = cchc_calloc(n->n_acks, sizeof *units);
+    char(*seqs)[24] = cchc_calloc(n->n_acks, sizeof *seqs);
+    const char **seqp = cchc_calloc(n->n_acks, sizeof *seqp);
+    for (size_t i = 0; i < n->n_acks; i++) {
+        units[i] = n->acks[i].unit;
+        s_u64_text(seqs[i], n->acks[i].seq);
+        seqp[i] = seqs[i];
+    }
+    char *a_units = s_pg_array(units, n->n_acks), *a_seqs = s_pg_array(seqp, n->n_acks);
+    const char *params[2] = {a_units, a_seqs};
+    s_job_t *job = s_job_new(n, NULL, 0, NULL);
+    job->acks = n->acks;
+    job->n_acks = n->n_acks;
+    if (srv_db_submit(srv_server_db(n->server), S_ACK_SQL, 2, params, NULL, NULL, s_on_acks_written,
+                      job) == 0) {
+        n->acks = NULL;
+        n->n_acks = n->cap_acks = 0;
+        n->ack_inflight = 1;
+    } else {
+        job->acks = NULL; /* still ours: the reconnect writes them */
+        job->n_acks = 0;
+        s_job_free(job);
+    }
+    free(a_units);
+    free(a_seqs);
+    free(units);
+    free(seqs);
+    free(seqp);
+}
+
+/* ---- subscriber replays ------------------------------------------------------------ */
+
+static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg);
+
+static int s_sub_fetch(s_job_t *job)
+{
+    char since[24], limit[12];
+    s_u64_text(since, job->since);
+    snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
+    const char *params[4] = {since, limit, job->want, job->own};
+    return srv_db_submit(srv_server_db(job->n->server), S_SUB_SQL, 4, params, NULL, NULL,
+                         s_on_sub_rows, job);
+}
+
+static void s_sub_done(s_job_t *job)
+{
+    job->n->replays--;
+    s_job_free(job);
+}
+
+static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    (void)db;
+    s_job_t *job = arg;
+    srv_notify_t *n = job->n;
+    char who[100];
+    srv_server_logstr(who, sizeof who, job->principal);
+    if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS + 1 ||
+        PQntuples(res) < 1) {
+        /* No ReplayEnd: the subscriber asks again after its timeout. */
+        s_log_db_error("notify_replay_failed", rc, res);
+        s_sub_done(job);
+        return;
+    }
+    uint64_t top = s_u64(res, 0, 0);
+    int rows = PQntuples(res), matched = 0;
+    for (int i = 0; i < rows; i++) {
+        if (PQgetisnull(res, i, 1))
+            continue; /* the one row of an empty match */
+        matched++;
+        uint64_t seq;
+        const char *topic, *unit;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (s_pack_row(n, res, i, 1, &seq, &topic, &unit, &buf, &len) == 0) {
+            int sent = s_send(n, job->rid, job->rid_len, job->principal, buf, len) == 0;
+            free(buf);
+            if (!sent) {
+                CCHC_LOG(CCHC_LOG_WARN, "notify_replay_abandoned", "subscriber=%s seq=%" PRIu64,
+                         who, seq);
+                s_sub_done(job);
+                return;
+            }
+            n->stats.replayed++;
+        }
+        job->since = seq;
+    }
+    if (matched == SRV_NOTIFY_BATCH) {
+        if (s_sub_fetch(job) != 0)
+            s_sub_done(job);
+        return;
+    }
+    Cchc__V1__ReplayEnd end = CCHC__V1__REPLAY_END__INIT;
+    Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+    end.last_seq = top > job->since ? top : job->since;
+    env.protocol_version = CCHC_WIRE_PROTOCOL_VERSION;
+    env.unit = "";
+    env.sent_at_ms = cchc_clock_now_ms();
+    env.body_case = CCHC__V1__ENVELOPE__BODY_REPLAY_END;
+    env.replay_end = &end;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cchc_wire_encode(&env, &buf, &len) == 0)
+        s_send(n, job->rid, job->rid_len, job->principal, buf, len);
+    free(buf);
+    CCHC_LOG(CCHC_LOG_INFO, "notify_replay_done", "subscriber=%s last_seq=%" PRIu64, who,
+             end.last_seq);
+    s_sub_done(job);
+}
+
+int srv_notify_replay(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal,
+                      const Cchc__V1__Replay *req, const char *const *own, size_t n_own)
+{
+    if (req->n_topics > SRV_NOTIFY_MAX_TOPICS || rid_len == 0 || rid_len > 255)
+        return CCHC_EINVAL;
+    for (size_t i = 0; i < req->n_topics; i++)
+        if (strlen(req->topics[i]) > SRV_NOTIFY_MAX_TOPIC_LEN)
+            return CCHC_EINVAL;
+    if (n->replays >= SRV_NOTIFY_MAX_REPLAYS)
+        return CCHC_EAGAIN;
+    s_job_t *job = s_job_new(n, rid, rid_len, principal);
+    job->since = req->since_seq;
+    job->own = s_pg_array(own, n_own);
+    /* Nothing asked: everything it may see. */
+    job->want = req->n_topics ? s_pg_array((const char *const *)req->topics, req->n_topics)
+                              : s_pg_array(own, n_own);
+    if (s_sub_fetch(job) != 0) {
+        s_job_free(job);
+        return CCHC_EAGAIN;
+    }
+    n->replays++;
+    n->stats.replays++;
+    char who[100];
+    CCHC_LOG(CCHC_LOG_INFO, "notify_replay", "subscriber=%s since=%" PRIu64 " topics=%zu",
+             srv_server_logstr(who, sizeof who, principal), req->since_seq, req->n_topics);
+    return CCHC_OK;
+}
+
+/* ---- the publisher ------------------------------------------------------------------ */
+
+/* Pushes one packed row to every live session of its unit. */
+static void s_push(srv_notify_t *n, const char *unit, uint64_t seq, const uint8_t *buf, size_t len)
+{
+    for (size_t i = n->n_sessions; i-- > 0;) {
+        s_session_t *s = &n->sessions[i];
+        if (s->replaying || seq <= s->cursor || strcmp(s->unit, unit) != 0)
+            continue;
+        if (s_send(n, s->rid, s->rid_len, s->unit, buf, len) != 0) {
+            s_session_drop(n, s);
+            continue;
+        }
+        s->cursor = seq;
+        n->stats.pushed++;
+    }
+}
+
+static void s_publish(srv_notify_t *n, const char *topic, const uint8_t *buf, size_t len)
+{
+    if (!n->pub || !n->pub_bound)
+        return;
+    if (zmq_send(n->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(n->pub, buf, len, ZMQ_DONTWAIT) < 0) {
+        n->stats.pub_dropped++;
+        CCHC_LOG(CCHC_LOG_WARN, "pub_failed", "err=\"%s\"", zmq_strerror(zmq_errno()));
+        return;
+    }
+    n->stats.published++;
+}
+
+static void s_fetch(srv_notify_t *n);
+
+static void s_on_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    (void)db;
+    srv_notify_t *n = arg;
+    n->fetch_inflight = 0;
+    if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS) {
+        s_log_db_error("notify_fetch_failed", rc, res);
+        return; /* the poll, or the reconnect, tries again */
+    }
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows; i++) {
+        uint64_t seq;
+        const char *topic, *unit;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (s_pack_row(n, res, i, 0, &seq, &topic, &unit, &buf, &len) == 0) {
+            s_publish(n, topic, buf, len);
+            s_push(n, unit, seq, buf, len);
+            free(buf);
+        }
+        n->last_published = seq;
+    }
+    if (rows > 0)
+        CCHC_LOG(CCHC_LOG_DEBUG, "notify_published", "rows=%d last_seq=%" PRIu64, rows,
+                 n->last_published);
+    if (rows == SRV_NOTIFY_BATCH)
+        s_fetch(n);
+}
+
+static void s_fetch(srv_notify_t *n)
+{
+    if (n->fetch_inflight || !n->started)
+        return;
+    char since[24], limit[12];
+    s_u64_text(since, n->last_published);
+    snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
+    const char *params[2] = {since, limit};
+    if (srv_db_submit(srv_server_db(n->server), S_FETCH_SQL, 2, params, NULL, NULL, s_on_rows, n) ==
+        0)
+        n->fetch_inflight = 1;
+}
+
+void srv_notify_kick(srv_notify_t *n)
+{
+    n->fetch_due_ms = cchc_clock_mono_ms();
+}
+
+void srv_notify_committed(void *arg)
+{
+    srv_notify_kick(arg);
+}
+
+void srv_notify_on_connect(srv_notify_t *n)
+{
+    n->fetch_inflight = 0;
+    n->ack_inflight = 0;
+    srv_notify_kick(n);
+    if (n->n_acks && n->ack_due_ms < 0)
+        n->ack_due_ms = cchc_clock_mono_ms();
+}
+
+/* ---- the PUB socket ------------------------------------------------------------------- */
+
+static int s_pub_bind(srv_notify_t *n)
+{
+    if (zmq_bind(n->pub, n->pub_endpoint) == 0) {
+        n->pub_bound = 1;
+        n->rebind_due_ms = -1;
+        CCHC_LOG(CCHC_LOG_INFO, "pub_listening", "endpoint=%s", n->pub_endpoint);
+        return CCHC_OK;
+    }
+    int err = zmq_errno();
+    if (err != EADDRINUSE)
+        return CCHC_EIO;
+    CCHC_LOG(CCHC_LOG_ERROR, "pub_bind_failed", "endpoint=%s err=\"%s\" retry_in_ms=%d",
+             n->pub_endpoint, zmq_strerror(err), S_PUB_REBIND_MS);
+    n->rebind_due_ms = cchc_clock_mono_ms() + S_PUB_REBIND_MS;
+    return CCHC_OK;
+}
+
+srv_notify_t *srv_notify_new(srv_server_t *server, void *ctx, const char *pub_endpoint,
+                             const char *secret_z85, char *err, size_t errlen)
+{
+    srv_notify_t *n = cchc_calloc(1, sizeof *n);
+    n->server = server;
+    n->pub_endpoint = cchc_strdup(pub_endpoint ? pub_endpoint : "");
+    n->fetch_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_POLL_MS;
+    n->ack_due_ms = -1;
+    n->rebind_due_ms = -1;
+    n->prune_due_ms = cchc_clock_mono_ms() + S_PRUNE_EVERY_MS;
+    if (!n->pub_endpoint[0])
+        return n;
+    int one = 1, hwm = S_PUB_SNDHWM, linger = S_LINGER_MS;
+    int64_t maxmsg = 65536; /* subscribers send subscriptions only */
+    n->pub = zmq_socket(ctx, ZMQ_PUB);
+    if (!n->pub) {
+        snprintf(err, errlen, "could not create PUB socket: %s", zmq_strerror(zmq_errno()));
+        srv_notify_destroy(&n);
+        return NULL;
+    }
+    struct {
+        int opt;
+        const void *val;
+        size_t len;
+        const char *name;
+    } opts[] = {
+        {ZMQ_CURVE_SERVER, &one, sizeof one, "ZMQ_CURVE_SERVER"},
+        {ZMQ_CURVE_SECRETKEY, secret_z85, strlen(secret_z85) + 1, "ZMQ_CURVE_SECRETKEY"},
+        {ZMQ_ZAP_DOMAIN, SRV_ZAP_DOMAIN_PUB, strlen(SRV_ZAP_DOMAIN_PUB), "ZMQ_ZAP_DOMAIN"},
+#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
+        {ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one, "ZMQ_ZAP_ENFORCE_DOMAIN"},
+#endif
+        {ZMQ_SNDHWM, &hwm, sizeof hwm, "ZMQ_SNDHWM"},
+        {ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "ZMQ_MAXMSGSIZE"},
+        {ZMQ_LINGER, &linger, sizeof linger, "ZMQ_LINGER"},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        if (zmq_setsockopt(n->pub, opts[i].opt, opts[i].val, opts[i].len) != 0) {
+            snprintf(err, errlen, "could not set %s on PUB: %s", opts[i].name,
+                     zmq_strerror(zmq_errno()));
+            srv_notify_destroy(&n);
+            return NULL;
+        }
+    }
+    if (s_pub_bind(n) != 0) {
+        snprintf(err, errlen, "could not bind %s: %s", n->pub_endpoint, zmq_strerror(zmq_errno()));
+        srv_notify_destroy(&n);
+        return NULL;
+    }
+    return n;
+}
+
+void srv_notify_destroy(srv_notify_t **self_p)
+{
+    assert(self_p);
+    srv_notify_t *n = *self_p;
+    if (!n)
+        return;
+    if (n->pub)
+        zmq_close(n->pub);
+    while (n->n_sessions)
+        s_session_drop(n, &n->sessions[n->n_sessions - 1]);
+    free(n->sessions);
+    for (size_t i = 0; i < n->n_acks; i++)
+        free(n->acks[i].unit);
+    free(n->acks);
+    free(n->pub_endpoint);
+    free(n);
+    *self_p = NULL;
+}
+
+int srv_notify_start(srv_notify_t *n, PGconn *conn, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(conn, S_MAX_SQL);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok)
+        n->last_published = s_u64(r, 0, 0);
+    else
+        snprintf(err, errlen, "could not read the last notification: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    if (!ok)
+        return CCHC_EIO;
+    n->started = 1;
+    CCHC_LOG(CCHC_LOG_INFO, "notify_start", "last_seq=%" PRIu64, n->last_published);
+    return CCHC_OK;
+}
+
+/* ---- timers ----------------------------------------------------------------------------- */
+
+int64_t srv_notify_next_timer(const srv_notify_t *n)
+{
+    int64_t t[4] = {n->fetch_inflight ? -1 : n->fetch_due_ms, n->ack_inflight ? -1 : n->ack_due_ms,
+                    n->rebind_due_ms, n->prune_due_ms};
+    int64_t next = -1;
+    for (int i = 0; i < 4; i++)
+        if (t[i] >= 0 && (next < 0 || t[i] < next))
+            next = t[i];
+    return next;
+}
+
+void srv_notify_on_timer(srv_notify_t *n, int64_t now)
+{
+    if (!n->fetch_inflight && now >= n->fetch_due_ms) {
+        n->fetch_due_ms = now + SRV_NOTIFY_POLL_MS;
+        s_fetch(n);
+    }
+    if (n->ack_due_ms >= 0 && !n->ack_inflight && now >= n->ack_due_ms) {
+        n->ack_due_ms = -1;
+        s_acks_write(n);
+        if (n->n_acks && n->ack_due_ms < 0) /* not sent: the database is down */
+            n->ack_due_ms = now + SRV_NOTIFY_ACK_EVERY_MS;
+    }
+    if (n->rebind_due_ms >= 0 && now >= n->rebind_due_ms && s_pub_bind(n) != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "pub_bind_failed", "endpoint=%s err=\"%s\"", n->pub_endpoint,
+                 zmq_strerror(zmq_errno()));
+        n->rebind_due_ms = -1;
+    }
+    if (now >= n->prune_due_ms) {
+        n->prune_due_ms = now + S_PRUNE_EVERY_MS;
+        for (size_t i = n->n_sessions; i-- > 0;)
+            if (now - n->sessions[i].heard_ms >= SRV_PEERS_IDLE_MS)
+                s_session_drop(n, &n->sessions[i]);
+    }
+}
+
+const srv_notify_stats_t *srv_notify_stats(const srv_notify_t *n)
+{
+    return &n->stats;
+}
+
+uint64_t srv_notify_last_published(const srv_notify_t *n)
+{
+    return n->last_published;
+}

@@ -1,0 +1,73 @@
+/* srv_sched.h: the deadline scheduler (DOMAIN.md sections 2, 3 and 8).
+ *
+ * A tick, at an instant `now`, is one transaction on the scheduler's own
+ * blocking connection: it takes pg_try_advisory_xact_lock(SRV_SCHED_LOCK_KEY)
+ * (another instance holds it: the tick is skipped), upserts every periodic
+ * type's periods around now (cut-off and due date computed here from the
+ * type's rules and the calendar), creates the expectations, marks what is
+ * past due + grace overdue and, on working days, inserts the notification
+ * rows of the rules whose local hour has come (006_scheduler.sql). Every row
+ * has a unique dedup key, so repeated, late or concurrent ticks insert each
+ * notification once. The rules table is in srv_sched.c's banner. */
+#ifndef SRV_SCHED_H
+#define SRV_SCHED_H
+
+#include "srv_config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The advisory lock of a tick ("cchc" "sched"). */
+#define SRV_SCHED_LOCK_KEY 0x63636863736368LL
+
+typedef struct srv_sched srv_sched_t;
+
+/* Rows one tick inserted, per rule. */
+typedef enum {
+    SRV_SCHED_APPROACHING,
+    SRV_SCHED_TODAY,
+    SRV_SCHED_OVERDUE,
+    SRV_SCHED_DIGEST,
+    SRV_SCHED_ESCALATED,
+    SRV_SCHED_SILENT,
+    SRV_SCHED_RULES
+} srv_sched_rule_t;
+
+typedef struct {
+    int skipped;                 /* the lock was held by another tick */
+    int working_day;             /* today is a working day */
+    long expectations;           /* expectations created */
+    long marked_overdue;         /* expected -> overdue */
+    long rules[SRV_SCHED_RULES]; /* notifications per rule */
+    long inserted;               /* notifications, all rules */
+} srv_sched_result_t;
+
+/* Reads the [scheduler] settings of cfg (copied; nothing of cfg is kept).
+ * NULL with err when a setting does not parse. Does not connect. */
+srv_sched_t *srv_sched_new(const srv_config_t *cfg, char *err, size_t errlen);
+void srv_sched_destroy(srv_sched_t **self_p);
+
+/* Connects (blocking) if not connected; with migrate, applies migrations.
+ * 0, or CCHC_EAGAIN / CCHC_EINVAL with err. */
+int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen);
+
+/* One tick at instant now_ms (ms since the epoch). wait_lock: when the lock
+ * is held, retry for up to that many ms before skipping (0: skip at once).
+ * 0 (committed, or skipped: out->skipped), else CCHC_EIO with err; nothing
+ * of a failed tick is committed. After a commit that inserted
+ * notifications, the callback of srv_sched_on_committed is called. */
+int srv_sched_tick(srv_sched_t *self, int64_t now_ms, int64_t wait_lock_ms, srv_sched_result_t *out,
+                   char *err, size_t errlen);
+
+/* For the server's loop: the monotonic ms of the next tick, and the timer. */
+int64_t srv_sched_next_timer(const srv_sched_t *self);
+void srv_sched_on_timer(srv_sched_t *self, int64_t mono_now);
+/* Something the expectations derive from changed (NOTIFY cchc_meta): tick
+ * soon; coalesced with other changes and the regular tick. */
+void srv_sched_kick(srv_sched_t *self);
+
+/* Registers the one callback called after each tick that committed
+ * notifications (the delivery side publishes them); NULL unregisters. */
+void srv_sched_on_committed(void (*cb)(void *), void *arg);
+
+#endif
