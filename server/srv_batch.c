@@ -69,6 +69,7 @@ struct srv_batch {
     srv_db_t *db;
     size_t max_rows, max_pending, peer_max;
     int64_t max_delay_ms;
+    int64_t max_clock_skew_ms;
     int draining;
 
     srv_report_t *head, *tail; /* waiting for a batch */
@@ -98,6 +99,7 @@ srv_batch_t *srv_batch_new(srv_server_t *server, srv_db_t *db, const srv_config_
     self->max_delay_ms = cfg->batch_max_delay_ms;
     self->max_pending = (size_t)cfg->max_pending;
     self->peer_max = (size_t)cfg->peer_max_inflight;
+    self->max_clock_skew_ms = cfg->max_clock_skew_ms;
     self->per_peer = srv_map_new();
     self->ctx = cchc_calloc(self->max_rows, sizeof *self->ctx);
     self->store = cchc_calloc(self->max_rows, sizeof *self->store);
@@ -170,6 +172,11 @@ void srv_batch_add(srv_batch_t *self, srv_report_t **r_p)
 size_t srv_batch_pending(const srv_batch_t *self)
 {
     return self->pending;
+}
+
+int64_t srv_batch_max_clock_skew_ms(const srv_batch_t *self)
+{
+    return self->max_clock_skew_ms;
 }
 
 /* Answers every report of the batch NACK_BUSY; the batch is empty after.

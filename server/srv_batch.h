@@ -24,7 +24,7 @@
 #define SRV_REPORT_CONTEXT_STMT "cchc_report_context"
 #define SRV_REPORT_CONTEXT_NPARAMS 7
 #define SRV_REPORT_STORE_STMT "cchc_store_report"
-#define SRV_REPORT_STORE_NPARAMS 18
+#define SRV_REPORT_STORE_NPARAMS 20
 
 /* One report between its arrival and its answer. The parameter arrays point
  * into the report itself, so a statement can borrow them until its segment
@@ -47,6 +47,10 @@ typedef struct srv_report {
     int errors;
     char start[16], end[16], due[16];
     char received_at_s[24]; /* the receipt instant (cchc_clock_now_ms), ms */
+    /* Set on arrival: the agent's clock minus ours on this message (ms), and
+     * the sealed instant when that skew is within max_clock_skew_ms. */
+    char skew_s[24], trusted_sealed_s[24];
+    int has_skew, sealed_trusted;
     const char *store_values[SRV_REPORT_STORE_NPARAMS];
     int store_lengths[SRV_REPORT_STORE_NPARAMS], store_formats[SRV_REPORT_STORE_NPARAMS];
     size_t rid_len;
@@ -79,9 +83,13 @@ void srv_report_failed(srv_server_t *server, const srv_report_t *r, const PGresu
 
 typedef struct srv_batch srv_batch_t;
 
-/* Reads batch_max_rows, batch_max_delay_ms, max_pending and
- * peer_max_inflight from cfg; server and db are borrowed. */
+/* Reads batch_max_rows, batch_max_delay_ms, max_pending,
+ * peer_max_inflight and max_clock_skew_ms from cfg; server and db are
+ * borrowed. */
 srv_batch_t *srv_batch_new(srv_server_t *server, srv_db_t *db, const srv_config_t *cfg);
+/* [scheduler] max_clock_skew_ms: how far an agent's clock may be from ours
+ * for its sealed time to be trusted. */
+int64_t srv_batch_max_clock_skew_ms(const srv_batch_t *self);
 /* Answers what is left NACK_BUSY (srv_batch_abandon) and frees. */
 void srv_batch_destroy(srv_batch_t **self_p);
 

@@ -56,6 +56,9 @@ const cchc_cfg_entry_t srv_config_table[] = {
             "working days overdue before leadership is told"),
     S_ENTRY("scheduler", "silent_hours", CCHC_CFG_INT, "48", 1, 8760, silent_hours,
             "an agent not heard from this long raises agent.silent"),
+    S_ENTRY("scheduler", "max_clock_skew_ms", CCHC_CFG_INT, "300000", 0, 86400000,
+            max_clock_skew_ms,
+            "a sealed time is trusted when the agent's clock is this close to the server's"),
     S_ENTRY("log", "level", CCHC_CFG_LOGLEVEL, "info", 0, 0, log_level,
             "debug, info, warn or error"),
 };

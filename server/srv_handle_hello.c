@@ -3,13 +3,15 @@
  *
  * A Hello upserts the unit's row of unit_contacts: last_seen, the agent's
  * version, how many reports it still has to send, the last notification
- * sequence it holds. Any other message only moves last_seen, at most once
- * per SRV_CONTACT_EVERY_MS per unit, to keep the write rate low whatever
- * the traffic. Both writes are fire and forget, a segment of their own on
- * the server's connection: a missed one is harmless, the next message writes
- * it. Owns nothing past the call; the map of last writes is the server's.
- * No reply, but Hello.last_seq starts the replay of the unit's notifications
- * after it (srv_notify_hello). */
+ * sequence it holds, and its clock's skew from ours (Envelope.sent_at_ms
+ * minus cchc_clock_now_ms; NULL when it sent no time). A Report writes the
+ * skew too, in its own transaction (cchc_store_report, 007). Any other
+ * message only moves last_seen, at most once per SRV_CONTACT_EVERY_MS per
+ * unit, to keep the write rate low whatever the traffic. Both writes are fire and forget, a segment
+ * of their own on the server's connection: a missed one is harmless, the next message writes it.
+ * Owns nothing past the call; the map of last writes is the server's. No reply, but Hello.last_seq
+ * starts the replay of the unit's notifications after it (srv_notify_hello). */
+#include "cchc_clock.h"
 #include "cchc_log.h"
 #include "srv_server.h"
 
@@ -17,11 +19,17 @@
 #include <stdio.h>
 #include <string.h>
 
+/* $5: the agent's clock minus ours (ms), NULL when the Hello carried none;
+ * $6: our clock when measured (ms). */
 #define S_HELLO_SQL                                                                                \
-    "INSERT INTO unit_contacts AS c (unit_code, last_seen, agent_version, queue_depth, last_seq) " \
-    "VALUES ($1, now(), $2, $3::bigint, $4::bigint) ON CONFLICT (unit_code) DO UPDATE SET "        \
-    "last_seen = now(), agent_version = EXCLUDED.agent_version, queue_depth = "                    \
-    "EXCLUDED.queue_depth, last_seq = EXCLUDED.last_seq"
+    "INSERT INTO unit_contacts AS c (unit_code, last_seen, agent_version, queue_depth, last_seq, " \
+    "clock_skew_ms, clock_checked_at) VALUES ($1, now(), $2, $3::bigint, $4::bigint, $5::bigint, " \
+    "to_timestamp($6::bigint / 1000.0)) ON CONFLICT (unit_code) DO UPDATE SET last_seen = now(), " \
+    "agent_version = EXCLUDED.agent_version, queue_depth = EXCLUDED.queue_depth, last_seq = "      \
+    "EXCLUDED.last_seq, clock_skew_ms = EXCLUDED.clock_skew_ms, clock_checked_at = "               \
+    "EXCLUDED.clock_checked_at"
+/* Instants beyond this (year 9999) are no clock reading: no skew from them. */
+#define S_MAX_INSTANT_MS 253402300799999LL
 #define S_TOUCH_SQL                                                                                \
     "INSERT INTO unit_contacts AS c (unit_code, last_seen) VALUES ($1, now()) ON CONFLICT "        \
     "(unit_code) DO UPDATE SET last_seen = now()"
@@ -80,8 +88,16 @@ void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_env
     snprintf(seq_s, sizeof seq_s, "%" PRIu64,
              last_seq > INT64_MAX ? (uint64_t)INT64_MAX : last_seq);
     const char *agent_version = h && h->agent_version ? h->agent_version : "";
-    const char *params[4] = {peer->principal, agent_version, depth_s, seq_s};
-    if (s_write(self, S_HELLO_SQL, 4, params) != 0)
+    /* The agent's clock against ours, kept for the sealed-time basis. */
+    char skew_s[24], now_s[24];
+    int64_t now_ms = cchc_clock_now_ms();
+    int has_skew = env->sent_at_ms > 0 && env->sent_at_ms <= S_MAX_INSTANT_MS && now_ms > 0 &&
+                   now_ms <= S_MAX_INSTANT_MS;
+    snprintf(skew_s, sizeof skew_s, "%" PRId64, has_skew ? env->sent_at_ms - now_ms : 0);
+    snprintf(now_s, sizeof now_s, "%" PRId64, now_ms);
+    const char *params[6] = {peer->principal,          agent_version, depth_s, seq_s,
+                             has_skew ? skew_s : NULL, now_s};
+    if (s_write(self, S_HELLO_SQL, 6, params) != 0)
         CCHC_LOG(CCHC_LOG_DEBUG, "contact_skipped", "unit=%s reason=db_busy_or_down", unit);
     /* Send it what it has missed, then keep it live (srv_notify). */
     srv_notify_hello(srv_server_notify(self), peer->rid, peer->rid_len, peer->principal, last_seq);

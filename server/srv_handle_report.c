@@ -49,7 +49,11 @@
     "SELECT id, duplicate, status, findings::text, same_payload FROM cchc_store_report($1, "       \
     "$2::bigint, $3::bigint, $4, $5, $6, $7::int, $8, to_timestamp($9::bigint / 1000.0), CASE "    \
     "WHEN $10::bigint > 0 THEN to_timestamp($10::bigint / 1000.0) END, $11::bytea, $12::jsonb, "   \
-    "$13, $14::jsonb, $15::date, $16::date, $17::date, to_timestamp($18::bigint / 1000.0))"
+    "$13, $14::jsonb, $15::date, $16::date, $17::date, to_timestamp($18::bigint / 1000.0), "       \
+    "to_timestamp($19::bigint / 1000.0), $20::bigint)"
+
+/* Instants beyond this (year 9999) are no clock reading: no skew from them. */
+#define S_MAX_INSTANT_MS 253402300799999LL
 
 /* The epoch is a uint64 on the wire and a bigint in the table: the same 64
  * bits, read as signed. */
@@ -383,7 +387,9 @@ static int s_validate(srv_server_t *self, srv_report_t *p, const char *context)
                                                     p->start[0] ? p->start : NULL,
                                                     p->end[0] ? p->end : NULL,
                                                     p->due[0] ? p->due : NULL,
-                                                    p->received_at_s};
+                                                    p->received_at_s,
+                                                    p->sealed_trusted ? p->trusted_sealed_s : NULL,
+                                                    p->has_skew ? p->skew_s : NULL};
     snprintf(p->received_at_s, sizeof p->received_at_s, "%" PRId64, cchc_clock_now_ms());
     memcpy(p->store_values, values, sizeof values);
     memset(p->store_lengths, 0, sizeof p->store_lengths);
@@ -501,6 +507,23 @@ static void s_begin(srv_server_t *self, const srv_peer_t *peer, const cchc_envel
     snprintf(p->sent_at_s, sizeof p->sent_at_s, "%" PRId64, env->sent_at_ms);
     snprintf(p->sealed_at_s, sizeof p->sealed_at_s, "%" PRId64, r->sealed_at_ms);
     p->has_sent_at = env->sent_at_ms != 0;
+    /* The agent's clock against ours on this message, its latest contact:
+     * the sealed time is trusted (for a type that allows it, cchc_store_report
+     * decides) only when the two agree within max_clock_skew_ms. */
+    int64_t now_ms = cchc_clock_now_ms();
+    if (env->sent_at_ms > 0 && env->sent_at_ms <= S_MAX_INSTANT_MS && now_ms > 0 &&
+        now_ms <= S_MAX_INSTANT_MS) {
+        int64_t skew = env->sent_at_ms - now_ms;
+        p->has_skew = 1;
+        snprintf(p->skew_s, sizeof p->skew_s, "%" PRId64, skew);
+        p->sealed_trusted = r->sealed_at_ms > 0 && r->sealed_at_ms <= S_MAX_INSTANT_MS &&
+                            (skew < 0 ? -skew : skew) <= srv_batch_max_clock_skew_ms(batch);
+        if (p->sealed_trusted)
+            snprintf(p->trusted_sealed_s, sizeof p->trusted_sealed_s, "%" PRId64, r->sealed_at_ms);
+        CCHC_LOG(CCHC_LOG_DEBUG, "report_clock",
+                 "unit=%s msg_id=%" PRIu64 " skew_ms=%" PRId64 " sealed_trusted=%d", unit,
+                 env->msg_id, skew, p->sealed_trusted);
+    }
     p->type = cchc_strdup(r->type);
     p->kind = cchc_strdup(cchc_report_kind(r));
     p->period = cchc_strdup(r->period ? r->period : "");

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The sealed-time basis (DOMAIN.md section 3). CCHC_DK 2024Q3 is due Tue
+# 17/09/2024. A mountain commune's link is down on the due day: the officer
+# seals (submits) the report on Mon 16/09 and the server receives it Thu
+# 19/09. With CCHC_DK set to timeliness_basis=sealed and the agent's clock
+# agreeing with the server's at delivery, the expectation is on_time, basis
+# sealed; with the agent's clock 1 hour off (max_clock_skew_ms 5 minutes) it
+# is late, basis received; under the 'received' basis it is late, basis
+# received. Expectations come from one `cchc-server --tick-at`.
+. "$(dirname "$0")/lib.sh"
+db_start; server_setup; district_setup
+cat >>"$T/server.ini" <<INI
+[scheduler]
+max_clock_skew_ms = 300000
+INI
+
+SEALED=2024-09-16T10:00:00+07:00      # due - 1
+RECEIVED=2024-09-19T10:00:00+07:00    # due + 2, the server's clock
+OFF=2024-09-19T11:00:00+07:00         # due + 2, an agent clock 1 h ahead
+
+"$CCHC_BIN/cchc-server" -c "$T/server.ini" --tick-at 2024-09-11T08:00:00+07:00 >>"$T/ticks.log" \
+  || fail "tick"
+[ "$(sql "select count(*) from expectations where type_code = 'CCHC_DK' and period = '2024Q3'
+          and due = '2024-09-17' and status = 'expected'")" -gt 3 ] || fail "no 2024Q3 expectations"
+
+# The 2024Q3 report of UNIT, dated on the sealing day.
+q3_for() {
+  report_for "$1" periodic.json "$T/q3-$1.json"
+  python3 - "$T/q3-$1.json" <<'PY'
+import json, sys
+p = sys.argv[1]; r = json.load(open(p))
+r["period"] = "2024Q3"; r["document"]["date"] = "2024-09-16"
+r["overdue_dossiers"] = []
+for d in r["dossiers"]:
+    d["resolved_late"] = 0; d["pending_overdue"] = 0
+    d["resolved_early"] = d["carried_over"] + d["new_online"] + d["new_direct_postal"] \
+        - d["resolved_on_time"] - d["pending_in_time"]
+json.dump(r, open(p, "w"), ensure_ascii=False)
+PY
+}
+# judged UNIT: "status basis" of its 2024Q3 expectation, and the sealed date
+# when that is the basis.
+judged() {
+  sql "select e.status || ' ' || e.basis || ' ' || cchc_ymd(cchc_vn_date(e.met_at))
+       from expectations e join reports r on r.id = e.report_id
+       where e.type_code = 'CCHC_DK' and e.period = '2024Q3' and e.unit_code = '$1'"
+}
+
+CCHC_CLOCK=$RECEIVED server_start
+for u in xa-van-son xa-huu-san xa-dai-son; do
+  agent_setup "$u" "$u"
+  CCHC_CLOCK=$SEALED agent_sync "$u"
+  q3_for "$u"
+  CCHC_CLOCK=$SEALED agent "$u" submit "$T/q3-$u.json" >>"$T/agent-$u.log" 2>&1 \
+    || fail "submit of $u on the sealing day"
+done
+[ "$(sql "select count(*) from reports")" = 0 ] || fail "a report went out while sealing"
+
+# Under the 'received' basis: late, whatever the agent's clock.
+CCHC_CLOCK=$RECEIVED agent xa-dai-son run --drain --timeout 30 >>"$T/agent-xa-dai-son.log" 2>&1 \
+  || fail "xa-dai-son did not drain"
+[ "$(judged xa-dai-son)" = "late received 2024-09-19" ] \
+  || fail "received type: '$(judged xa-dai-son)', want late received"
+pass "type with basis received: sealed 16/09, received 19/09: late, basis received"
+
+sed 's/^\(CCHC_DK,.*\),received,\("[^"]*"\)$/\1,sealed,\2/' \
+  "$CCHC_SRC/deploy/data/report-types.csv" >"$T/report-types.csv"
+grep -q '^CCHC_DK,.*,sealed,' "$T/report-types.csv" || fail "CCHC_DK not made sealed"
+"$CCHC_BIN/cchc" type import "$T/report-types.csv" >/dev/null
+[ "$(sql "select timeliness_basis from report_types where code = 'CCHC_DK'")" = sealed ] \
+  || fail "type import did not set sealed"
+
+CCHC_CLOCK=$RECEIVED agent xa-van-son run --drain --timeout 30 >>"$T/agent-xa-van-son.log" 2>&1 \
+  || fail "xa-van-son did not drain"
+[ "$(judged xa-van-son)" = "on_time sealed 2024-09-16" ] \
+  || fail "sealed, clocks agree: '$(judged xa-van-son)', want on_time sealed 2024-09-16"
+[ "$(sql "select clock_skew_ms || ' ' || cchc_ymd(cchc_vn_date(clock_checked_at)) from unit_contacts
+          where unit_code = 'xa-van-son'")" = "0 2024-09-19" ] || fail "skew of xa-van-son"
+RID=$(sql "select report_id from expectations where type_code = 'CCHC_DK' and period = '2024Q3'
+           and unit_code = 'xa-van-son'")
+[ "$(sql "select facts->>'status' from notifications where dedup_key = 'report.accepted:$RID'")" \
+  = on_time ] || fail "report.accepted of xa-van-son not on time"
+pass "basis sealed, clocks agree: sealed 16/09, received 19/09: on_time, basis sealed"
+
+CCHC_CLOCK=$OFF agent xa-huu-san run --drain --timeout 30 >>"$T/agent-xa-huu-san.log" 2>&1 \
+  || fail "xa-huu-san did not drain"
+[ "$(judged xa-huu-san)" = "late received 2024-09-19" ] \
+  || fail "sealed, clock 1 h off: '$(judged xa-huu-san)', want late received"
+skew=$(sql "select clock_skew_ms from unit_contacts where unit_code = 'xa-huu-san'")
+[ "$skew" = 3600000 ] || fail "skew of xa-huu-san: '$skew', want 3600000"
+pass "basis sealed, agent clock 1 h off (bound 5 min): late, basis received"
+
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "server exit on SIGTERM"
