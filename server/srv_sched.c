@@ -34,10 +34,16 @@
  *   cchc_store_report (003) adds report.accepted:<report>,
  *   report.rejected:<report> and report.resolved:<exp>:<unit|@home_affairs>.
  *
- * In the server the tick runs on its own blocking connection in the loop's
- * thread, only when the loop's connection has no segment in flight (that
- * segment could hold the notification counter's lock until the loop reads
- * its results: a deadlock); lock_timeout bounds any other wait.
+ * In the server the ticks run in a thread of their own (srv_sched_start) on
+ * the scheduler's own blocking connection, so that ingest never waits for a
+ * tick: the loop keeps reading its own connection's results, so a segment
+ * of the loop holding a lock the tick wants (the notification counter) is
+ * released; lock_timeout bounds any other wait. The loop and the thread
+ * share two pipes and nothing else: requests (kick, stop) go in, "a tick
+ * committed notifications" comes out, and the loop calls the publisher's
+ * callback (srv_notify stays in the loop's thread). Stopping cancels the
+ * running statement (PQcancel): the tick rolls back and its rows are made
+ * by a later tick, once (dedup keys).
  *
  * "Nothing accepted" is judged as of now (a report received later does not
  * count), so a tick depends only on the data and its instant. Silences
@@ -51,15 +57,26 @@
 #include "cchc_period.h"
 #include "srv_migrate.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* After a change is announced, wait this long for more before ticking. */
 #define S_KICK_COALESCE_MS 1000
+/* Requests to the thread, one byte each, and its one answer. */
+#define S_REQ_KICK 'k'
+#define S_REQ_STOP 'q'
+#define S_ANS_COMMITTED 'c'
 /* The periods' text arrays: every period of every periodic type in 3 years. */
 #define S_ARRAY_MAX 65536
 
@@ -87,7 +104,13 @@ struct srv_sched {
     int repeat_wd, escalate_wd, silent_hours;
     int enabled;
     int64_t interval_ms;
-    int64_t due_ms; /* monotonic; -1 when disabled */
+    /* The thread (srv_sched_start); req: loop -> thread, ans: thread -> loop. */
+    pthread_t thread;
+    int running;
+    int req[2], ans[2];
+    atomic_int stopping;
+    pthread_mutex_t cancel_lock; /* guards cancel, the handle of conn */
+    PGcancel *cancel;
 };
 
 static void (*s_committed_cb)(void *);
@@ -127,7 +150,9 @@ srv_sched_t *srv_sched_new(const srv_config_t *cfg, char *err, size_t errlen)
     self->silent_hours = (int)cfg->silent_hours;
     self->enabled = cfg->sched_enabled;
     self->interval_ms = cfg->tick_interval_ms;
-    self->due_ms = self->enabled ? cchc_clock_mono_ms() : -1;
+    self->req[0] = self->req[1] = self->ans[0] = self->ans[1] = -1;
+    atomic_init(&self->stopping, 0);
+    pthread_mutex_init(&self->cancel_lock, NULL);
     if (self->approaching_min < 0 || self->today_min < 0 || self->overdue_min < 0) {
         snprintf(err, errlen, "[scheduler] approaching_at, today_at and overdue_at are HH:MM");
         srv_sched_destroy(&self);
@@ -141,13 +166,33 @@ srv_sched_t *srv_sched_new(const srv_config_t *cfg, char *err, size_t errlen)
     return self;
 }
 
+/* Closes the connection and forgets its cancel handle. */
+static void s_disconnect(srv_sched_t *self)
+{
+    pthread_mutex_lock(&self->cancel_lock);
+    if (self->cancel)
+        PQfreeCancel(self->cancel);
+    self->cancel = NULL;
+    pthread_mutex_unlock(&self->cancel_lock);
+    if (self->conn)
+        PQfinish(self->conn);
+    self->conn = NULL;
+}
+
 void srv_sched_destroy(srv_sched_t **self_p)
 {
     srv_sched_t *self = *self_p;
     if (!self)
         return;
-    if (self->conn)
-        PQfinish(self->conn);
+    srv_sched_join(self);
+    s_disconnect(self);
+    for (int i = 0; i < 2; i++) {
+        if (self->req[i] >= 0)
+            close(self->req[i]);
+        if (self->ans[i] >= 0)
+            close(self->ans[i]);
+    }
+    pthread_mutex_destroy(&self->cancel_lock);
     free(self->conninfo);
     free(self);
     *self_p = NULL;
@@ -157,15 +202,16 @@ int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen)
 {
     if (self->conn && PQstatus(self->conn) == CONNECTION_OK)
         return CCHC_OK;
-    if (self->conn)
-        PQfinish(self->conn);
+    s_disconnect(self);
     self->conn = PQconnectdb(self->conninfo);
     if (PQstatus(self->conn) != CONNECTION_OK) {
         snprintf(err, errlen, "could not connect to PostgreSQL: %s", PQerrorMessage(self->conn));
-        PQfinish(self->conn);
-        self->conn = NULL;
+        s_disconnect(self);
         return CCHC_EAGAIN;
     }
+    pthread_mutex_lock(&self->cancel_lock);
+    self->cancel = PQgetCancel(self->conn);
+    pthread_mutex_unlock(&self->cancel_lock);
     if (migrate) {
         char msg[512] = "";
         int rc = srv_migrate_apply(self->conn, NULL, msg, sizeof msg);
@@ -183,6 +229,11 @@ int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen)
 static PGresult *s_exec(srv_sched_t *self, const char *sql, int n, const char *const *values,
                         ExecStatusType want, char *err, size_t errlen)
 {
+    /* Stopping: abandon the tick between statements (ROLLBACK still runs). */
+    if (atomic_load(&self->stopping) && strcmp(sql, "ROLLBACK") != 0) {
+        snprintf(err, errlen, "scheduler stopping");
+        return NULL;
+    }
     PGresult *r = PQexecParams(self->conn, sql, n, NULL, values, NULL, NULL, 0);
     if (PQresultStatus(r) == want)
         return r;
@@ -423,8 +474,9 @@ static int s_tick_body(srv_sched_t *self, int64_t now_ms, int64_t wait_ms, srv_s
     return rc;
 }
 
-int srv_sched_tick(srv_sched_t *self, int64_t now_ms, int64_t wait_lock_ms, srv_sched_result_t *out,
-                   char *err, size_t errlen)
+/* srv_sched_tick without the callback. */
+static int s_tick(srv_sched_t *self, int64_t now_ms, int64_t wait_lock_ms, srv_sched_result_t *out,
+                  char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     int rc = srv_sched_connect(self, 0, err, errlen);
@@ -444,52 +496,43 @@ int srv_sched_tick(srv_sched_t *self, int64_t now_ms, int64_t wait_lock_ms, srv_
         rc = s_command(self, "COMMIT", 0, NULL, NULL, err, errlen);
     else
         s_command(self, "ROLLBACK", 0, NULL, NULL, ignored, sizeof ignored);
-    if (PQstatus(self->conn) != CONNECTION_OK) {
-        /* Reconnected at the next tick. */
-        PQfinish(self->conn);
-        self->conn = NULL;
-    }
+    if (PQstatus(self->conn) != CONNECTION_OK)
+        s_disconnect(self); /* reconnected at the next tick */
     if (rc != 0) {
         memset(out, 0, sizeof *out);
         return CCHC_EIO;
     }
-    if (!out->skipped && out->inserted > 0 && s_committed_cb)
-        s_committed_cb(s_committed_arg);
     return CCHC_OK;
 }
 
-/* ---- in the server's loop ------------------------------------------------------------ */
-
-int64_t srv_sched_next_timer(const srv_sched_t *self)
+int srv_sched_tick(srv_sched_t *self, int64_t now_ms, int64_t wait_lock_ms, srv_sched_result_t *out,
+                   char *err, size_t errlen)
 {
-    return self ? self->due_ms : -1;
+    int rc = s_tick(self, now_ms, wait_lock_ms, out, err, errlen);
+    if (rc == 0 && !out->skipped && out->inserted > 0 && s_committed_cb)
+        s_committed_cb(s_committed_arg);
+    return rc;
 }
 
-void srv_sched_kick(srv_sched_t *self)
-{
-    if (!self || self->due_ms < 0)
-        return;
-    int64_t soon = cchc_clock_mono_ms() + S_KICK_COALESCE_MS;
-    if (soon < self->due_ms)
-        self->due_ms = soon;
-}
+/* ---- the thread ---------------------------------------------------------------------- */
 
-void srv_sched_on_timer(srv_sched_t *self, int64_t mono_now)
+/* One tick at the present instant, logged; 1 when it committed notifications. */
+static int s_timed_tick(srv_sched_t *self)
 {
-    if (!self || self->due_ms < 0 || mono_now < self->due_ms)
-        return;
-    self->due_ms = mono_now + self->interval_ms;
     srv_sched_result_t res;
     char err[512] = "", at[32];
     int64_t now = cchc_clock_now_ms();
     cchc_clock_format_utc(now, at, sizeof at);
     int64_t t0 = cchc_clock_mono_ms();
-    if (srv_sched_tick(self, now, 0, &res, err, sizeof err) != 0) {
+    if (s_tick(self, now, 0, &res, err, sizeof err) != 0) {
         for (char *p = err; *p; p++)
             if (*p == '"' || *p == '\n')
                 *p = '\'';
-        CCHC_LOG(CCHC_LOG_ERROR, "tick_failed", "at=%s err=\"%s\"", at, err);
-        return;
+        if (atomic_load(&self->stopping))
+            CCHC_LOG(CCHC_LOG_INFO, "tick_abandoned", "at=%s", at);
+        else
+            CCHC_LOG(CCHC_LOG_ERROR, "tick_failed", "at=%s err=\"%s\"", at, err);
+        return 0;
     }
     CCHC_LOG(res.inserted ? CCHC_LOG_INFO : CCHC_LOG_DEBUG, "tick",
              "at=%s skipped=%d inserted=%ld expectations=%ld overdue_marked=%ld approaching=%ld "
@@ -499,4 +542,138 @@ void srv_sched_on_timer(srv_sched_t *self, int64_t mono_now)
              res.rules[SRV_SCHED_OVERDUE], res.rules[SRV_SCHED_DIGEST],
              res.rules[SRV_SCHED_ESCALATED], res.rules[SRV_SCHED_SILENT],
              (long long)(cchc_clock_mono_ms() - t0));
+    return !res.skipped && res.inserted > 0;
+}
+
+/* Reads the pending requests: the new due time, or -1 when asked to stop. */
+static int64_t s_read_requests(srv_sched_t *self, int64_t due)
+{
+    char buf[64];
+    ssize_t got;
+    while ((got = read(self->req[0], buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < got; i++) {
+            if (buf[i] == S_REQ_STOP)
+                return -1;
+            int64_t soon = cchc_clock_mono_ms() + S_KICK_COALESCE_MS;
+            if (buf[i] == S_REQ_KICK && soon < due)
+                due = soon;
+        }
+    }
+    return due;
+}
+
+/* Ticks at once, then every interval_ms or a coalesced kick, until stopped. */
+static void *s_thread_main(void *arg)
+{
+    srv_sched_t *self = arg;
+    int64_t due = cchc_clock_mono_ms();
+    while (!atomic_load(&self->stopping)) {
+        int64_t now = cchc_clock_mono_ms();
+        int64_t wait = due <= now ? 0 : due - now;
+        struct pollfd pfd = {.fd = self->req[0], .events = POLLIN};
+        int n = poll(&pfd, 1, wait > 3600000 ? 3600000 : (int)wait);
+        if (n < 0 && errno != EINTR) {
+            CCHC_LOG(CCHC_LOG_ERROR, "sched_poll", "err=\"%s\"", strerror(errno));
+            break;
+        }
+        if (n > 0 && (due = s_read_requests(self, due)) < 0)
+            break;
+        now = cchc_clock_mono_ms();
+        if (now < due)
+            continue;
+        due = now + self->interval_ms;
+        char c = S_ANS_COMMITTED;
+        if (s_timed_tick(self) && write(self->ans[1], &c, 1) < 0) {
+            /* Pipe full: the loop has a wake-up pending already. */
+        }
+    }
+    s_disconnect(self);
+    return NULL;
+}
+
+static int s_pipe(int fds[2])
+{
+    if (pipe(fds) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    return 0;
+}
+
+int srv_sched_start(srv_sched_t *self, char *err, size_t errlen)
+{
+    if (!self->enabled || self->running)
+        return CCHC_OK;
+    if ((self->req[0] < 0 && s_pipe(self->req) != 0) ||
+        (self->ans[0] < 0 && s_pipe(self->ans) != 0)) {
+        snprintf(err, errlen, "scheduler: pipe: %s", strerror(errno));
+        return CCHC_EIO;
+    }
+    /* The clock reads CCHC_CLOCK once: here, before two threads can. */
+    (void)cchc_clock_now_ms();
+    atomic_store(&self->stopping, 0);
+    /* Signals are the loop's: the thread starts with them blocked. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&self->thread, NULL, s_thread_main, self);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "scheduler: pthread_create: %s", strerror(rc));
+        return CCHC_EIO;
+    }
+    self->running = 1;
+    return CCHC_OK;
+}
+
+int srv_sched_fd(const srv_sched_t *self)
+{
+    return self && self->running ? self->ans[0] : -1;
+}
+
+void srv_sched_on_ready(srv_sched_t *self)
+{
+    char buf[64];
+    int committed = 0;
+    while (read(self->ans[0], buf, sizeof buf) > 0)
+        committed = 1;
+    if (committed && s_committed_cb)
+        s_committed_cb(s_committed_arg);
+}
+
+static void s_request(srv_sched_t *self, char c)
+{
+    if (self->req[1] >= 0 && write(self->req[1], &c, 1) < 0) {
+        /* Pipe full: the thread has requests to read already. */
+    }
+}
+
+void srv_sched_kick(srv_sched_t *self)
+{
+    if (self && self->running)
+        s_request(self, S_REQ_KICK);
+}
+
+void srv_sched_stop(srv_sched_t *self)
+{
+    if (!self || !self->running || atomic_exchange(&self->stopping, 1))
+        return;
+    s_request(self, S_REQ_STOP);
+    char msg[256];
+    pthread_mutex_lock(&self->cancel_lock);
+    if (self->cancel && !PQcancel(self->cancel, msg, sizeof msg))
+        CCHC_LOG(CCHC_LOG_WARN, "sched_cancel", "err=\"%s\"", msg);
+    pthread_mutex_unlock(&self->cancel_lock);
+}
+
+void srv_sched_join(srv_sched_t *self)
+{
+    if (!self || !self->running)
+        return;
+    srv_sched_stop(self);
+    pthread_join(self->thread, NULL);
+    self->running = 0;
+    /* What the thread committed last is published by the loop's poll. */
 }

@@ -55,16 +55,31 @@ int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen);
  * is held, retry for up to that many ms before skipping (0: skip at once).
  * 0 (committed, or skipped: out->skipped), else CCHC_EIO with err; nothing
  * of a failed tick is committed. After a commit that inserted
- * notifications, the callback of srv_sched_on_committed is called. */
+ * notifications, the callback of srv_sched_on_committed is called. In the
+ * calling thread: not for use while the thread (below) runs. */
 int srv_sched_tick(srv_sched_t *self, int64_t now_ms, int64_t wait_lock_ms, srv_sched_result_t *out,
                    char *err, size_t errlen);
 
-/* For the server's loop: the monotonic ms of the next tick, and the timer. */
-int64_t srv_sched_next_timer(const srv_sched_t *self);
-void srv_sched_on_timer(srv_sched_t *self, int64_t mono_now);
+/* ---- in the server: a thread of its own ----------------------------------------
+ *
+ * srv_sched_start starts the thread (nothing when [scheduler] enabled is
+ * false): it connects on its own, ticks at once and then every
+ * tick_interval_ms, and never touches anything of the loop. The loop polls
+ * srv_sched_fd (-1 when no thread) for POLLIN and then calls
+ * srv_sched_on_ready, which calls the srv_sched_on_committed callback in
+ * the loop's thread when a tick committed notifications. Only the loop's
+ * thread calls these. */
+int srv_sched_start(srv_sched_t *self, char *err, size_t errlen);
+int srv_sched_fd(const srv_sched_t *self);
+void srv_sched_on_ready(srv_sched_t *self);
 /* Something the expectations derive from changed (NOTIFY cchc_meta): tick
  * soon; coalesced with other changes and the regular tick. */
 void srv_sched_kick(srv_sched_t *self);
+/* Asks the thread to stop and cancels the running statement (the tick
+ * rolls back); does not wait. srv_sched_join waits for the thread (and asks
+ * it to stop first); srv_sched_destroy joins too. */
+void srv_sched_stop(srv_sched_t *self);
+void srv_sched_join(srv_sched_t *self);
 
 /* Registers the one callback called after each tick that committed
  * notifications (the delivery side publishes them); NULL unregisters. */

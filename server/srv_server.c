@@ -2,9 +2,10 @@
  *
  * Owns the zmq context, the ROUTER agents talk to, the ZAP handler (srv_zap),
  * the database connection (srv_db), the counters and the self-pipe that
- * SIGTERM/SIGINT write to. One thread does everything: a poll waits on the
- * ROUTER, the ZAP socket, the PostgreSQL socket (a raw fd, re-read every
- * turn since a reconnect changes it) and the self-pipe, with a timeout taken
+ * SIGTERM/SIGINT write to. One thread does everything but the scheduler's
+ * ticks: a poll waits on the ROUTER, the ZAP socket, the PostgreSQL socket (a
+ * raw fd, re-read every turn since a reconnect changes it), the self-pipe and
+ * the scheduler's answer pipe, with a timeout taken
  * from the next timer (reconnect backoff, metadata announcement, peer
  * pruning, shutdown deadline).
  *
@@ -13,6 +14,11 @@
  * then every agent in the peer table (srv_peers) is sent one MetaChanged.
  * After a reconnect the same is done, since notifications sent while we
  * were away are lost.
+ *
+ * The scheduler (srv_sched) ticks in a thread of its own on its own
+ * connection; the loop polls the pipe it answers on and, when a tick
+ * committed notifications, tells srv_notify. A cchc_meta change asks it for
+ * a tick soon; the first signal stops it, and the loop joins it on exit.
  *
  * Notifications (srv_notify): the PUB socket, pushes to agents, replays.
  * New rows are looked for every SRV_NOTIFY_POLL_MS, after a report is acked
@@ -320,6 +326,8 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
         goto fail;
     if (s_notify_open(self, cfg, secret_z85, err, errlen) != 0)
         goto fail;
+    if (srv_sched_start(self->sched, err, errlen) != 0)
+        goto fail;
     if (srv_db_start(self->db, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not make the database connection nonblocking: %s", msg);
         goto fail;
@@ -340,6 +348,8 @@ void srv_server_destroy(srv_server_t **self_p)
     srv_server_t *self = *self_p;
     if (!self)
         return;
+    /* The scheduler's thread first: it may be ticking. */
+    srv_sched_join(self->sched);
     /* Reports and jobs still queued are answered while the ROUTER is open. */
     srv_batch_destroy(&self->batch);
     if (self->db)
@@ -727,9 +737,6 @@ static void s_on_timers(srv_server_t *self, int64_t now)
         if (memcmp(&self->logged, &self->counters, sizeof self->counters) != 0)
             s_log_counters(self);
     }
-    /* Not while our own segment may hold locks the tick would wait for. */
-    if (srv_db_pending(self->db) == 0)
-        srv_sched_on_timer(self->sched, now);
 }
 
 int srv_server_run(srv_server_t *self)
@@ -742,8 +749,8 @@ int srv_server_run(srv_server_t *self)
     unsigned long long acked_before = 0;
     size_t abandoned = 0;
     for (;;) {
-        zmq_pollitem_t items[4];
-        int n = 0, i_router = -1, i_db = -1;
+        zmq_pollitem_t items[5];
+        int n = 0, i_router = -1, i_db = -1, i_sched = -1;
         items[n++] = (zmq_pollitem_t){.fd = self->wake[0], .events = ZMQ_POLLIN};
         items[n++] = (zmq_pollitem_t){.socket = srv_zap_socket(self->zap), .events = ZMQ_POLLIN};
         if (!draining) {
@@ -757,15 +764,18 @@ int srv_server_run(srv_server_t *self)
             i_db = n;
             items[n++] = (zmq_pollitem_t){.fd = fd, .events = events};
         }
+        if (srv_sched_fd(self->sched) >= 0) {
+            i_sched = n;
+            items[n++] = (zmq_pollitem_t){.fd = srv_sched_fd(self->sched), .events = ZMQ_POLLIN};
+        }
         int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
-        int64_t mine[7] = {draining ? deadline : -1,
+        int64_t mine[6] = {draining ? deadline : -1,
                            self->meta_due_ms,
                            self->prune_due_ms,
                            self->stats_due_ms,
                            srv_batch_next_timer(self->batch),
-                           draining ? -1 : srv_sched_next_timer(self->sched),
                            draining ? -1 : srv_notify_next_timer(self->notify)};
-        for (int k = 0; k < 7; k++)
+        for (int k = 0; k < 6; k++)
             if (mine[k] >= 0 && (next < 0 || mine[k] < next))
                 next = mine[k];
         long timeout = next < 0 ? -1 : next <= now ? 0 : (long)(next - now);
@@ -788,12 +798,15 @@ int srv_server_run(srv_server_t *self)
                 CCHC_LOG(CCHC_LOG_INFO, "draining", "pending=%zu grace_ms=%lld",
                          srv_batch_pending(self->batch), (long long)self->grace_ms);
                 srv_batch_drain(self->batch);
+                srv_sched_stop(self->sched);
             }
         }
         if (i_db >= 0 && items[i_db].revents)
             srv_db_on_ready(self->db, items[i_db].revents);
         if (items[1].revents & ZMQ_POLLIN)
             srv_zap_handle(self->zap);
+        if (i_sched >= 0 && (items[i_sched].revents & ZMQ_POLLIN))
+            srv_sched_on_ready(self->sched);
         if (i_router >= 0 && !draining && (items[i_router].revents & ZMQ_POLLIN))
             s_read_router(self);
         now = cchc_clock_mono_ms();
@@ -810,6 +823,7 @@ int srv_server_run(srv_server_t *self)
             break;
         }
     }
+    srv_sched_join(self->sched);
     if (rc == CCHC_OK)
         CCHC_LOG(CCHC_LOG_INFO, "shutdown", "acked=%llu drained=%llu abandoned=%zu",
                  self->counters.acked, self->counters.acked - acked_before, abandoned);
