@@ -121,3 +121,20 @@ tick 2024-09-25T08:00:00+07:00 >/dev/null
 [ "$(n_key "report.overdue:$VS:2024-09-25")" = 0 ] || fail "overdue repeat for a unit that reported"
 [ "$(sql "select max(seq) = count(*) from notifications")" = t ] || fail "seq has gaps"
 pass "report.escalated 23/09 (29 units), overdue repeated 25/09; seq without gaps ($(sql "select count(*) from notifications") rows)"
+
+# expected -> cancelled when the type is unassigned from a kind of unit; back
+# to expected when assigned again.
+sed 's/"@office,@commune,@town"/"@commune,@town"/' "$CCHC_SRC/deploy/data/report-types.csv" >"$T/types.csv"
+"$CCHC_BIN/cchc" type import "$T/types.csv" >/dev/null
+tick 2024-09-26T08:00:00+07:00 >/dev/null
+[ "$(sql "select count(*) from expectations e join units u on u.code = e.unit_code
+          where u.kind = 'office' and e.period = '2024Q3' and e.status = 'cancelled'")" = 13 ] \
+  || fail "offices' 2024Q3 expectations not cancelled: $(sql "select status, count(*) from expectations e join units u on u.code=e.unit_code where u.kind='office' and e.period='2024Q3' group by 1")"
+[ "$(n_key "report.overdue:$(sql "select id from expectations where unit_code='p-tp' and period='2024Q3'"):2024-09-26")" = 0 ] \
+  || fail "a cancelled expectation was reminded"
+"$CCHC_BIN/cchc" type import "$CCHC_SRC/deploy/data/report-types.csv" >/dev/null
+tick 2024-09-27T08:00:00+07:00 >/dev/null
+[ "$(sql "select count(*) from expectations e join units u on u.code = e.unit_code
+          where u.kind = 'office' and e.period = '2024Q3' and e.status = 'cancelled'")" = 0 ] \
+  || fail "offices' expectations not restored"
+pass "unassigned: cancelled and not reminded; assigned again: expected"
