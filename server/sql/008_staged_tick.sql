@@ -7,7 +7,8 @@
 -- takes the counter once, numbers the rows and inserts them. Sequence numbers
 -- stay in commit order and without gaps: the lock is still held to commit,
 -- only for the end of the tick. The trigger keeps numbering single rows and
--- leaves a seq it is given alone.
+-- leaves a seq it is given alone. Remediation notices are also copied to
+-- the inspection team and Home Affairs here.
 
 CREATE OR REPLACE FUNCTION cchc_notification_seq() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -228,6 +229,19 @@ BEGIN
     ORDER BY u.code;
     GET DIAGNOSTICS n = ROW_COUNT;
     rule := 'silent'; inserted := n; RETURN NEXT;
+    -- remediation.due / remediation.overdue also go to the inspection team and
+    -- to Home Affairs (DOMAIN.md section 8): one copy each, keyed by recipient.
+    INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+    SELECT s.kind, r.recipient, s.about, s.dedup_key || ':' || r.recipient, s.text_vi,
+           s.text_en, s.facts
+    FROM cchc_sched_staged s
+    CROSS JOIN (VALUES (1, '@inspection_team'), (2, '@home_affairs')) r(o, recipient)
+    WHERE s.kind IN ('remediation.due', 'remediation.overdue')
+      AND NOT EXISTS (SELECT 1 FROM notifications x
+                      WHERE x.dedup_key = s.dedup_key || ':' || r.recipient)
+      AND NOT cchc_sched_silenced(NULL, s.kind, p_today)
+    ORDER BY s.ord, r.o;
+
     -- Number every staged row at once, in staging order, and insert them.
     SELECT count(*) INTO n FROM cchc_sched_staged;
     IF n > 0 THEN

@@ -138,3 +138,13 @@ tick 2024-09-27T08:00:00+07:00 >/dev/null
           where u.kind = 'office' and e.period = '2024Q3' and e.status = 'cancelled'")" = 0 ] \
   || fail "offices' expectations not restored"
 pass "unassigned: cancelled and not reminded; assigned again: expected"
+
+# Remediation notices go to the unit, the inspection team and Home Affairs.
+rem_unit=$(sql "select count(*) from notifications where kind like 'remediation.%' and unit_code = 'xa-yen-dinh'")
+[ "$rem_unit" -ge 1 ] || fail "no remediation notice for xa-yen-dinh (KT-2024-05 due 2024-06-05)"
+[ "$(sql "select count(*) from notifications where kind like 'remediation.%' and unit_code = '@inspection_team'")" = "$rem_unit" ] \
+  || fail "remediation notices not copied to the inspection team"
+[ "$(sql "select count(*) from notifications where kind like 'remediation.%' and unit_code = '@home_affairs'")" = "$rem_unit" ] \
+  || fail "remediation notices not copied to Home Affairs"
+[ "$(sql "select max(seq) = count(*) from notifications")" = t ] || fail "seq has gaps"
+pass "remediation notices: the unit, the inspection team and Home Affairs ($rem_unit each)"
