@@ -277,6 +277,8 @@ static int s_env_cmp(const void *a, const void *b)
 /* After a replay: print the kept ones that follow on; a gap asks again. */
 static void s_drain_kept(s_watch_t *w)
 {
+    if (w->nkept == 0)
+        return; /* qsort's array may not be NULL, even for zero elements */
     qsort(w->kept, w->nkept, sizeof *w->kept, s_env_cmp);
     size_t i = 0;
     for (; i < w->nkept; i++) {
