@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Database roles (migration 011): a viewer reads and changes nothing, an
+# operator keeps the district's facts (audited under its own login), an admin
+# also registers agent keys. Every refusal exits 1 with "permission denied"
+# and leaves every table as it was.
+. "$(dirname "$0")/lib.sh"
+db_start; server_setup; district_setup
+
+cchc() { "$CCHC_BIN/cchc" "$@"; }
+# as ROLE CMD...: CMD with ROLE as the database login (the CLI and psql both
+# read PGUSER; trust auth in the test cluster).
+as() { local who=$1; shift; PGUSER=$who "$@"; }
+# refused ROLE CMD...: CMD as ROLE must exit 1, saying permission denied.
+refused() {
+  local who=$1 rc=0; shift
+  as "$who" "$@" >"$T/out" 2>"$T/err" || rc=$?
+  [ "$rc" = 1 ] || fail "'$*' as $who exited $rc, not 1: $(cat "$T/err")"
+  grep -qi 'permission denied' "$T/err" || fail "'$*' as $who: $(cat "$T/err")"
+}
+# psql_refused ROLE SQL: the statement as ROLE must fail with permission denied.
+psql_refused() {
+  local who=$1 rc=0
+  as "$who" psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$2" >"$T/out" 2>"$T/err" || rc=$?
+  [ "$rc" != 0 ] || fail "'$2' as $who succeeded"
+  grep -qi 'permission denied' "$T/err" || fail "'$2' as $who: $(cat "$T/err")"
+}
+# The row counts of every table a refused command could touch, in one line.
+counts() {
+  sql "select (select count(*) from units) || ' ' || (select count(*) from calendar_days)
+       || ' ' || (select count(*) from inspection_findings)
+       || ' ' || (select count(*) from agent_keys) || ' ' || (select count(*) from silences)
+       || ' ' || (select count(*) from reports) || ' ' || (select count(*) from notifications)
+       || ' ' || (select count(*) from audit_log)
+       || ' ' || (select string_agg(code || name, ',' order by code) from units)"
+}
+unchanged() { [ "$(counts)" = "$before" ] || fail "$1 changed something: $before -> $(counts)"; }
+
+sql "create role v login in role cchc_viewer;
+     create role o login in role cchc_operator;
+     create role a login in role cchc_admin"
+
+# What the refused and allowed commands would write.
+printf 'code,name,kind,parent,valid_from,valid_to,successor\nxa-thu-quyen,Xã Thử Quyền,commune,,2024-01-01,,\n' \
+  >"$T/units.csv"
+printf 'date,kind,note\n2024-12-31,holiday,Nghỉ thử quyền\n' >"$T/cal.csv"
+"$CCHC_BIN/cchc-server" --keygen "$T/k1" >/dev/null
+"$CCHC_BIN/cchc-server" --keygen "$T/k2" >/dev/null
+
+# ---- viewer ------------------------------------------------------------------------------
+as v cchc unit list | grep -q xa-yen-dinh || fail "unit list as viewer"
+as v cchc calendar list >/dev/null || fail "calendar list as viewer"
+[ "$(as v sql "select count(*) > 0 from units")" = t ] || fail "select as viewer"
+pass "a viewer reads units with the CLI and psql"
+
+before=$(counts)
+refused v cchc unit import "$T/units.csv";             unchanged "unit import as viewer"
+refused v cchc calendar import "$T/cal.csv";           unchanged "calendar import as viewer"
+refused v cchc finding add KT-2024-05 "Phát hiện thử"; unchanged "finding add as viewer"
+refused v cchc key add xa-yen-dinh "$T/k1.pub";        unchanged "key add as viewer"
+refused v cchc silence add --unit xa-yen-dinh --until 2099-12-31 --reason "Thử quyền"
+unchanged "silence add as viewer"
+pass "a viewer's unit import, calendar import, finding add, key add, silence add are refused"
+
+psql_refused v "update units set name = 'X' where code = 'xa-yen-dinh'"; unchanged "update as viewer"
+psql_refused v "delete from reports";                                  unchanged "delete as viewer"
+psql_refused v "insert into notifications (kind, unit_code, dedup_key, text_vi, text_en)
+                values ('agent.silent', 'x', 'x', 'x', 'x')";            unchanged "insert as viewer"
+psql_refused v "insert into audit_log (table_name, op) values ('units', 'INSERT')"
+unchanged "audit insert as viewer"
+psql_refused v "select cchc_sched_expectations('2024-01-01')";         unchanged "scheduler as viewer"
+pass "a viewer's UPDATE, DELETE and INSERT in psql are refused"
+
+# ---- operator ----------------------------------------------------------------------------
+as o cchc calendar import "$T/cal.csv" >/dev/null || fail "calendar import as operator"
+[ "$(sql "select count(*) from audit_log where table_name = 'calendar_days' and op = 'INSERT'
+          and db_user = 'o' and after->>'day' = '2024-12-31'")" = 1 ] \
+  || fail "calendar import not audited as o: $(sql "select db_user, op, after from audit_log
+                                                    where table_name = 'calendar_days'
+                                                    order by id desc limit 2")"
+id=$(as o cchc silence add --unit xa-yen-dinh --until 2099-12-31 --reason "Thử quyền") \
+  || fail "silence add as operator"
+[ "$(sql "select count(*) from audit_log where table_name = 'silences' and op = 'INSERT'
+          and db_user = 'o' and (after->>'id')::bigint = $id")" = 1 ] \
+  || fail "silence add not audited as o"
+[ "$(sql "select created_by from silences where id = $id")" = o ] || fail "silence created_by"
+pass "an operator's calendar import and silence add work and are audited as o"
+
+before=$(counts)
+refused o cchc key add xa-yen-dinh "$T/k1.pub"; unchanged "key add as operator"
+psql_refused o "delete from audit_log";         unchanged "audit delete as operator"
+pass "an operator's key add is refused"
+
+# ---- admin -------------------------------------------------------------------------------
+as a cchc key add xa-yen-dinh "$T/k2.pub" >/dev/null || fail "key add as admin"
+[ "$(sql "select count(*) from audit_log where table_name = 'agent_keys' and op = 'INSERT'
+          and db_user = 'a' and after->>'public_key' = '$(cat "$T/k2.pub")'")" = 1 ] \
+  || fail "key add not audited as a"
+pass "an admin's key add works and is audited as a"
