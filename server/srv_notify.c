@@ -705,13 +705,11 @@ srv_notify_t *srv_notify_new(srv_server_t *server, void *ctx, const char *pub_en
         {ZMQ_CURVE_SERVER, &one, sizeof one, "ZMQ_CURVE_SERVER"},
         {ZMQ_CURVE_SECRETKEY, secret_z85, strlen(secret_z85) + 1, "ZMQ_CURVE_SECRETKEY"},
         {ZMQ_ZAP_DOMAIN, SRV_ZAP_DOMAIN_PUB, strlen(SRV_ZAP_DOMAIN_PUB), "ZMQ_ZAP_DOMAIN"},
-#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
-        {ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one, "ZMQ_ZAP_ENFORCE_DOMAIN"},
-#endif
         {ZMQ_SNDHWM, &hwm, sizeof hwm, "ZMQ_SNDHWM"},
         {ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "ZMQ_MAXMSGSIZE"},
         {ZMQ_LINGER, &linger, sizeof linger, "ZMQ_LINGER"},
     };
+    srv_zap_enforce_domain(n->pub);
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         if (zmq_setsockopt(n->pub, opts[i].opt, opts[i].val, opts[i].len) != 0) {
             snprintf(err, errlen, "could not set %s on PUB: %s", opts[i].name,

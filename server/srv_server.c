@@ -231,9 +231,6 @@ static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, 
         {ZMQ_CURVE_SERVER, &one, sizeof one, "ZMQ_CURVE_SERVER"},
         {ZMQ_CURVE_SECRETKEY, secret_z85, strlen(secret_z85) + 1, "ZMQ_CURVE_SECRETKEY"},
         {ZMQ_ZAP_DOMAIN, SRV_ZAP_DOMAIN, strlen(SRV_ZAP_DOMAIN), "ZMQ_ZAP_DOMAIN"},
-#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
-        {ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one, "ZMQ_ZAP_ENFORCE_DOMAIN"},
-#endif
         {ZMQ_ROUTER_MANDATORY, &one, sizeof one, "ZMQ_ROUTER_MANDATORY"},
         {ZMQ_SNDHWM, &sndhwm, sizeof sndhwm, "ZMQ_SNDHWM"},
         {ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "ZMQ_MAXMSGSIZE"},
@@ -243,6 +240,7 @@ static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, 
         {ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout, "ZMQ_HEARTBEAT_TIMEOUT"},
         {ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl, "ZMQ_HEARTBEAT_TTL"},
     };
+    srv_zap_enforce_domain(self->router);
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         if (zmq_setsockopt(self->router, opts[i].opt, opts[i].val, opts[i].len) != 0) {
             snprintf(err, errlen, "could not set %s: %s", opts[i].name, zmq_strerror(zmq_errno()));
@@ -492,7 +490,7 @@ void srv_server_nack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch,
 /* One message from an agent: decode it, refuse what cannot be trusted, and
  * pass the rest to its handler. Never trusts, never asserts on, input. */
 static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t *data, size_t len,
-                       size_t extra_frames)
+                       size_t extra_frames, int key_ok)
 {
     char why[256] = "", unit[100];
     srv_server_logstr(unit, sizeof unit, peer->principal);
@@ -521,6 +519,18 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
                  cchc_strerror(rc), why);
         srv_server_nack(self, peer, 0, 0, CCHC__V1__NACK_REASON__NACK_MALFORMED,
                         why[0] ? why : cchc_strerror(rc), NULL);
+        cchc_wire_free(&env);
+        return;
+    }
+    /* The handshake was fine, but the key may have been revoked or have
+     * expired since: the connection stays open, its messages do not count. */
+    if (!key_ok) {
+        self->counters.refused_revoked++;
+        CCHC_LOG(CCHC_LOG_WARN, "key_refused", "unit=%s msg_id=%llu reason=revoked_or_expired",
+                 unit, (unsigned long long)env->msg_id);
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+                        CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
+                        "key revoked: ask the district for a new key", NULL);
         cchc_wire_free(&env);
         return;
     }
@@ -633,14 +643,20 @@ static void s_read_router(srv_server_t *self)
         srv_peer_t peer = {.rid = zmq_msg_data(&rid),
                            .rid_len = zmq_msg_size(&rid),
                            .principal = user ? user : ""};
+        /* Checked per message, not only at the handshake: a key revoked or
+         * expired while its connection is open is refused from then on. */
+        int key_ok = peer.principal[0] &&
+                     srv_zap_key_valid(self->zap, zmq_msg_gets(&msg, SRV_ZAP_KEY_ID_PROP),
+                                       cchc_clock_now_ms());
         /* Any message proves the agent is there, whatever it says.
          * Subscribers are no unit: no contact row, no MetaChanged. */
-        if (peer.principal[0] && !srv_notify_is_subscriber(peer.principal)) {
+        if (key_ok && !srv_notify_is_subscriber(peer.principal)) {
             int64_t now = cchc_clock_mono_ms();
             srv_peers_touch(self->peers, peer.rid, peer.rid_len, peer.principal, now);
             srv_handle_contact(self, peer.principal, now);
         }
-        s_dispatch(self, &peer, zmq_msg_data(&msg), zmq_msg_size(&msg), extra);
+        s_dispatch(self, &peer, zmq_msg_data(&msg), zmq_msg_size(&msg), extra,
+                   key_ok || !peer.principal[0]);
         zmq_msg_close(&msg);
         zmq_msg_close(&rid);
     }
@@ -701,7 +717,7 @@ static void s_log_counters(srv_server_t *self)
              "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu "
              "refused_busy_pending=%llu refused_busy_peer=%llu refused_busy_db=%llu "
              "refused_oversize=%llu batches=%llu batch_rows=%llu batch_splits=%llu "
-             "db_reconnects=%llu resent_batches=%llu refused_principal=%llu "
+             "db_reconnects=%llu resent_batches=%llu refused_principal=%llu refused_revoked=%llu "
              "notify_published=%llu notify_pushed=%llu notify_replayed=%llu notify_replays=%llu "
              "notify_acks=%llu notify_ack_writes=%llu notify_pub_dropped=%llu "
              "notify_unsendable=%llu notify_last_seq=%llu pending=%zu",
@@ -711,8 +727,8 @@ static void s_log_counters(srv_server_t *self)
              c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused,
              c->refused_busy_pending, c->refused_busy_peer, c->refused_busy_db, c->refused_oversize,
              c->batches, c->batch_rows, c->batch_splits, c->db_reconnects, c->resent_batches,
-             c->refused_principal, ns->published, ns->pushed, ns->replayed, ns->replays, ns->acks,
-             ns->ack_writes, ns->pub_dropped, ns->oversize,
+             c->refused_principal, c->refused_revoked, ns->published, ns->pushed, ns->replayed,
+             ns->replays, ns->acks, ns->ack_writes, ns->pub_dropped, ns->oversize,
              (unsigned long long)srv_notify_last_published(self->notify),
              srv_batch_pending(self->batch));
     self->logged = *c;

@@ -59,6 +59,7 @@ typedef struct {
     unsigned long long db_reconnects;        /* async reconnects completed */
     unsigned long long resent_batches;       /* segments resent after a reconnect */
     unsigned long long refused_principal;    /* a body this principal may not send */
+    unsigned long long refused_revoked;      /* a message on a revoked or expired key */
 } srv_counters_t;
 
 /* Who sent a message: its routing id on the ROUTER and the unit code that

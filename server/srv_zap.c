@@ -5,6 +5,7 @@
  * O(log n) and no database round trip. A request gets exactly one reply,
  * whatever it holds, since a REP socket that does not answer stops working. */
 #include "srv_zap.h"
+#include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_keys.h"
 #include "cchc_log.h"
@@ -12,6 +13,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@ typedef struct {
     char **topics; /* subscribers: topic prefixes */
     size_t ntopics;
     int subscriber;
+    char id[24];        /* SRV_ZAP_KEY_ID_PROP: "a<id>" or "s<id>" */
+    int64_t expires_ms; /* 0: never */
 } s_entry_t;
 
 struct srv_zap {
@@ -121,7 +125,7 @@ void *srv_zap_socket(srv_zap_t *zap)
 
 int srv_zap_load(srv_zap_t *zap, const PGresult *res)
 {
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 3)
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 5)
         return CCHC_EINVAL;
     int rows = PQntuples(res);
     s_entry_t *keys = cchc_calloc((size_t)rows + 1, sizeof *keys);
@@ -139,6 +143,9 @@ int srv_zap_load(srv_zap_t *zap, const PGresult *res)
             keys[n].subscriber = 1;
             s_topics_parse(&keys[n], PQgetvalue(res, i, 2));
         }
+        snprintf(keys[n].id, sizeof keys[n].id, "%s", PQgetvalue(res, i, 3));
+        keys[n].expires_ms =
+            PQgetisnull(res, i, 4) ? 0 : (int64_t)strtoll(PQgetvalue(res, i, 4), NULL, 10);
         n++;
     }
     qsort(keys, n, sizeof *keys, s_entry_cmp);
@@ -179,6 +186,39 @@ int srv_zap_subscriber(const srv_zap_t *zap, const char *principal, const char *
     return 0;
 }
 
+static int s_expired(const s_entry_t *e, int64_t now_ms)
+{
+    return e->expires_ms != 0 && now_ms >= e->expires_ms;
+}
+
+int srv_zap_key_valid(const srv_zap_t *zap, const char *key_id, int64_t now_ms)
+{
+    if (!key_id || !key_id[0])
+        return 0;
+    /* Linear: a district has hundreds of keys, and a message costs more. */
+    for (size_t i = 0; i < zap->nkeys; i++)
+        if (strcmp(zap->keys[i].id, key_id) == 0)
+            return !s_expired(&zap->keys[i], now_ms);
+    return 0;
+}
+
+void srv_zap_enforce_domain(void *sock)
+{
+#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
+    const int opt = ZMQ_ZAP_ENFORCE_DOMAIN;
+#else
+    const int opt = 93; /* ZMQ_ZAP_ENFORCE_DOMAIN, declared with the draft API only */
+#endif
+    int one = 1;
+    if (zmq_setsockopt(sock, opt, &one, sizeof one) != 0) {
+        if (zmq_errno() == EINVAL)
+            CCHC_LOG(CCHC_LOG_WARN, "zap_enforce_domain_unsupported", "err=\"%s\"",
+                     zmq_strerror(zmq_errno()));
+        else
+            CCHC_LOG(CCHC_LOG_WARN, "zap_enforce_domain", "err=\"%s\"", zmq_strerror(zmq_errno()));
+    }
+}
+
 size_t srv_zap_count(const srv_zap_t *zap)
 {
     return zap->nkeys;
@@ -190,16 +230,35 @@ void srv_zap_stats(const srv_zap_t *zap, unsigned long long *accepted, unsigned 
     *refused = zap->refused;
 }
 
+/* Answers a request; key_id (or NULL) goes into the metadata frame as the
+ * ZMTP property SRV_ZAP_KEY_ID_PROP: name length (1 byte), name, value
+ * length (4 bytes, big-endian), value. */
 static void s_reply(srv_zap_t *zap, zmq_msg_t *request_id, const char *code, const char *text,
-                    const char *user)
+                    const char *user, const char *key_id)
 {
     const char *vals[] = {"1.0", NULL, code, text, user, ""};
+    unsigned char meta[64];
+    size_t mlen = 0;
+    if (key_id && key_id[0]) {
+        size_t nlen = strlen(SRV_ZAP_KEY_ID_PROP), vlen = strlen(key_id);
+        if (1 + nlen + 4 + vlen <= sizeof meta) {
+            meta[mlen++] = (unsigned char)nlen;
+            memcpy(meta + mlen, SRV_ZAP_KEY_ID_PROP, nlen);
+            mlen += nlen;
+            for (int b = 3; b >= 0; b--)
+                meta[mlen++] = (unsigned char)((vlen >> (8 * b)) & 0xff);
+            memcpy(meta + mlen, key_id, vlen);
+            mlen += vlen;
+        }
+    }
     for (int i = 0; i < 6; i++) {
         int more = i < 5 ? ZMQ_SNDMORE : 0;
         int rc;
         if (i == 1)
             rc = zmq_send(zap->sock, request_id ? zmq_msg_data(request_id) : "",
                           request_id ? zmq_msg_size(request_id) : 0, more);
+        else if (i == 5)
+            rc = zmq_send(zap->sock, meta, mlen, more);
         else
             rc = zmq_send(zap->sock, vals[i], strlen(vals[i]), more);
         if (rc < 0) {
@@ -231,7 +290,7 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
     char version[8], domain[64], addr[64], mech[16];
     if (nframes < 6) {
         CCHC_LOG(CCHC_LOG_ERROR, "zap_bad_request", "frames=%d", nframes);
-        s_reply(zap, nframes >= 2 ? &f[1] : NULL, "500", "bad ZAP request", "");
+        s_reply(zap, nframes >= 2 ? &f[1] : NULL, "500", "bad ZAP request", "", NULL);
         zap->refused++;
         return;
     }
@@ -241,7 +300,7 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
     s_frame_text(&f[5], mech, sizeof mech);
     if (strcmp(version, "1.0") != 0) {
         CCHC_LOG(CCHC_LOG_ERROR, "zap_bad_request", "version=%s", version);
-        s_reply(zap, &f[1], "500", "unsupported ZAP version", "");
+        s_reply(zap, &f[1], "500", "unsupported ZAP version", "", NULL);
         zap->refused++;
         return;
     }
@@ -249,7 +308,7 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
     if ((strcmp(domain, SRV_ZAP_DOMAIN) != 0 && !pub) || strcmp(mech, "CURVE") != 0) {
         CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "mechanism=%s domain=%s addr=%s", mech, domain,
                  addr);
-        s_reply(zap, &f[1], "400", "CURVE required", "");
+        s_reply(zap, &f[1], "400", "CURVE required", "", NULL);
         zap->refused++;
         return;
     }
@@ -257,21 +316,28 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
     if (nframes != 7 || zmq_msg_size(&f[6]) != 32 ||
         !zmq_z85_encode(z85, (const uint8_t *)zmq_msg_data(&f[6]), 32)) {
         CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "reason=bad_credentials addr=%s", addr);
-        s_reply(zap, &f[1], "400", "bad credentials", "");
+        s_reply(zap, &f[1], "400", "bad credentials", "", NULL);
         zap->refused++;
         return;
     }
     const s_entry_t *e = s_lookup(zap, z85);
+    if (e && s_expired(e, cchc_clock_now_ms())) {
+        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s domain=%s reason=expired", z85,
+                 addr, domain);
+        s_reply(zap, &f[1], "400", "key expired", "", NULL);
+        zap->refused++;
+        return;
+    }
     if (!e || (pub && !e->subscriber)) {
         CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s domain=%s reason=%s", z85, addr,
                  domain, e ? "not_a_subscriber" : "unknown_key");
-        s_reply(zap, &f[1], "400", e ? "not a subscriber" : "unknown key", "");
+        s_reply(zap, &f[1], "400", e ? "not a subscriber" : "unknown key", "", NULL);
         zap->refused++;
         return;
     }
     const char *unit = e->unit;
     CCHC_LOG(CCHC_LOG_DEBUG, "zap_accepted", "unit=%s key=%.8s... addr=%s", unit, z85, addr);
-    s_reply(zap, &f[1], "200", "OK", unit);
+    s_reply(zap, &f[1], "200", "OK", unit, e->id);
     zap->accepted++;
 }
 

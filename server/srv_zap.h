@@ -15,16 +15,24 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The ZMQ_ZAP_DOMAIN our CURVE sockets use; other domains are refused. */
 #define SRV_ZAP_DOMAIN "cchc"
 #define SRV_ZAP_DOMAIN_PUB "cchc-pub"
-/* The statement whose result srv_zap_load takes: key, principal, and for
- * subscribers their topic prefixes as a JSON array. */
+/* The ZAP metadata property naming the key row behind a connection: "a<id>"
+ * for agent_keys, "s<id>" for subscribers. Every message carries it. */
+#define SRV_ZAP_KEY_ID_PROP "X-Key-Id"
+/* The statement whose result srv_zap_load takes: key, principal, for
+ * subscribers their topic prefixes as a JSON array, the key id (as in
+ * SRV_ZAP_KEY_ID_PROP) and when the key expires (ms since the epoch, NULL:
+ * never). Expired keys are loaded too: the cache compares with
+ * cchc_clock_now_ms(), so an expiry takes effect without a reload. */
 #define SRV_ZAP_KEYS_SQL                                                                           \
-    "SELECT public_key, unit_code, NULL::text FROM agent_keys WHERE revoked_at IS NULL "           \
-    "UNION ALL SELECT public_key, 'sub:' || name, array_to_json(topics)::text FROM subscribers "   \
-    "WHERE revoked_at IS NULL"
+    "SELECT public_key, unit_code, NULL::text, 'a' || id, "                                        \
+    "(extract(epoch FROM expires_at) * 1000)::bigint FROM agent_keys WHERE revoked_at IS NULL "    \
+    "UNION ALL SELECT public_key, 'sub:' || name, array_to_json(topics)::text, 's' || id, "        \
+    "NULL::bigint FROM subscribers WHERE revoked_at IS NULL"
 
 typedef struct srv_zap srv_zap_t;
 
@@ -47,6 +55,15 @@ int srv_zap_load(srv_zap_t *zap, const PGresult *res);
  * principal ("sub:<name>"). 1 when it is active, 0 when unknown or revoked. */
 int srv_zap_subscriber(const srv_zap_t *zap, const char *principal, const char *const **topics,
                        size_t *n);
+
+/* True when the key of SRV_ZAP_KEY_ID_PROP key_id is in the cache (neither
+ * revoked nor removed) and not expired at now_ms. NULL key_id: false. */
+int srv_zap_key_valid(const srv_zap_t *zap, const char *key_id, int64_t now_ms);
+
+/* Sets ZMQ_ZAP_ENFORCE_DOMAIN (a draft option of libzmq 4.3) on sock, before
+ * its bind: a ZAP domain we do not serve is refused rather than let in. A
+ * libzmq without it logs a warning; the handler refuses other domains anyway. */
+void srv_zap_enforce_domain(void *sock);
 
 /* Keys in the cache. */
 size_t srv_zap_count(const srv_zap_t *zap);

@@ -10,15 +10,47 @@
 #include "cchc_log.h"
 #include "cchc_wire.h"
 
+#include "cchc_clock.h"
+#include "cchc_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_DEFAULT_ENDPOINT "tcp://127.0.0.1:7470"
+#define S_DEFAULT_OVERLAP_HOURS 72
+#define S_MAX_OVERLAP_HOURS (24 * 365)
+
+typedef struct {
+    const char *out, *endpoint, *server_key, *unit;
+    long overlap_hours;
+    int json;
+} s_opts_t;
 
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] key add UNIT PUBLIC_KEY_FILE\n"
+          "       cchc [-c admin.ini] key issue UNIT --out DIR --server-key FILE\n"
+          "                 [--endpoint tcp://HOST:PORT]\n"
+          "       cchc [-c admin.ini] key rotate UNIT --out DIR --server-key FILE\n"
+          "                 [--overlap-hours N] [--endpoint tcp://HOST:PORT]\n"
+          "       cchc [-c admin.ini] key revoke KEY|UNIT\n"
+          "       cchc [-c admin.ini] key list [--unit U] [--json]\n"
           "\n"
-          "Registers the CURVE public key of a unit's agent (the agent's NAME.pub file:\n"
-          "40 Z85 characters). The server accepts the agent as that unit at once.\n",
+          "key add     registers the CURVE public key of a unit's agent (the agent's NAME.pub\n"
+          "            file: 40 Z85 characters). The server accepts the agent at once.\n"
+          "key issue   makes a key pair for UNIT, registers it and writes a ready agent\n"
+          "            bundle in DIR: agent.ini, agent.pub, agent.key (0600), server.pub\n"
+          "            (a copy of --server-key). Endpoint default: " S_DEFAULT_ENDPOINT "\n"
+          "key rotate  issues a new bundle as key issue does; the unit's other active keys\n"
+          "            keep working for --overlap-hours (default 72; 0: refused at once).\n"
+          "key revoke  KEY (40 characters, or a unique prefix of 8 or more) or UNIT (all\n"
+          "            its active keys): the server refuses them, open connections too.\n"
+          "key list    every key: id, unit, prefix, created, state.\n",
           f);
 }
 
@@ -93,39 +125,354 @@ out:
     return rc;
 }
 
+static int s_on_opt(int c, const char *optarg, void *arg)
+{
+    s_opts_t *o = arg;
+    char *end = NULL;
+    switch (c) {
+    case 'o':
+        o->out = optarg;
+        break;
+    case 'e':
+        o->endpoint = optarg;
+        break;
+    case 's':
+        o->server_key = optarg;
+        break;
+    case 'u':
+        o->unit = optarg;
+        break;
+    case 'O':
+        errno = 0;
+        o->overlap_hours = strtol(optarg, &end, 10);
+        if (errno || !*optarg || *end || o->overlap_hours < 0 ||
+            o->overlap_hours > S_MAX_OVERLAP_HOURS) {
+            fprintf(stderr, "cchc: --overlap-hours must be a whole number 0 to %d, not '%s'\n",
+                    S_MAX_OVERLAP_HOURS, optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
+    default:
+        o->json = 1;
+    }
+    return 0;
+}
+
+static char *s_path(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *p = cchc_calloc(1, len);
+    snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+/* Writes text to path (mode 0644), refusing to overwrite. 0 or -1 after saying why. */
+static int s_write_text(const char *path, const char *text)
+{
+    FILE *f = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd >= 0)
+        f = fdopen(fd, "w");
+    if (!f) {
+        fprintf(stderr, "cchc: could not create %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int ok = fputs(text, f) >= 0;
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "cchc: could not write %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Issues a key for unit and writes the bundle in o->out; with rotate, the
+ * unit's other active keys expire after o->overlap_hours. */
+static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rotate)
+{
+    char pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1], spub[CCHC_KEY_Z85_LEN + 1];
+    char err[512];
+    const char *endpoint = o->endpoint ? o->endpoint : S_DEFAULT_ENDPOINT;
+    const char *verb = rotate ? "rotate" : "issue";
+    if (!o->out) {
+        fprintf(stderr, "cchc: key %s needs --out DIR for the agent bundle\n", verb);
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->server_key) {
+        fprintf(stderr,
+                "cchc: key %s needs --server-key FILE: the server's public key "
+                "(server.pub) goes into the bundle\n",
+                verb);
+        return CLI_EXIT_USAGE;
+    }
+    if (strncmp(endpoint, "tcp://", 6) != 0 || strpbrk(endpoint, " \t\r\n\"")) {
+        fprintf(stderr, "cchc: --endpoint must look like tcp://HOST:PORT, not '%s'\n", endpoint);
+        return CLI_EXIT_USAGE;
+    }
+    if (!cchc_wire_text_ok(unit, strlen(unit)) || strpbrk(unit, "\r\n")) {
+        fprintf(stderr, "cchc: unknown unit '%s'\n", unit);
+        return CLI_EXIT_FAIL;
+    }
+    if (cchc_keys_read(o->server_key, 0, spub, err, sizeof err) != 0) {
+        fprintf(stderr, "cchc: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    if (cchc_keys_generate(pub, sec) != 0) {
+        fprintf(stderr, "cchc: could not make a key pair\n");
+        return CLI_EXIT_FAIL;
+    }
+    char *p_ini = s_path(o->out, "agent.ini"), *p_pub = s_path(o->out, "agent.pub");
+    char *p_sec = s_path(o->out, "agent.key"), *p_srv = s_path(o->out, "server.pub");
+    int rc = CLI_EXIT_FAIL, written = 0;
+    PGresult *r = NULL;
+    if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
+        goto out;
+    if (cli_db_unit_known(ctx, unit) != 0)
+        goto out;
+    char now_s[32], hours_s[32];
+    snprintf(now_s, sizeof now_s, "%lld", (long long)cchc_clock_now_ms());
+    snprintf(hours_s, sizeof hours_s, "%ld", o->overlap_hours);
+    const char *params[4] = {unit, pub, now_s, hours_s};
+    r = cli_db_query(ctx, "could not register the key",
+                     "INSERT INTO agent_keys (unit_code, public_key) VALUES ($1, $2) "
+                     "ON CONFLICT (public_key) DO NOTHING RETURNING id",
+                     2, params, PGRES_TUPLES_OK);
+    if (!r)
+        goto out;
+    if (PQntuples(r) == 0) {
+        rc = s_duplicate(ctx, pub);
+        goto out;
+    }
+    PQclear(r);
+    r = NULL;
+    /* The overlap counts from the clock every program reads (cchc_clock),
+     * which is what the server compares with. */
+    if (rotate) {
+        r = cli_db_query(ctx, "could not set the old keys' expiry",
+                         "UPDATE agent_keys SET expires_at = to_timestamp($3::bigint / 1000.0) "
+                         "+ make_interval(hours => $4::int) WHERE unit_code = $1 "
+                         "AND public_key <> $2 AND revoked_at IS NULL AND (expires_at IS NULL "
+                         "OR expires_at > to_timestamp($3::bigint / 1000.0) "
+                         "+ make_interval(hours => $4::int)) RETURNING left(public_key, 8)",
+                         4, params, PGRES_TUPLES_OK);
+        if (!r)
+            goto out;
+    }
+    if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "cchc: could not create %s: %s\n", o->out, strerror(errno));
+        goto out;
+    }
+    size_t ilen = strlen(unit) + strlen(endpoint) + 64;
+    char *ini = cchc_calloc(1, ilen);
+    snprintf(ini, ilen, "[agent]\nunit = %s\n[server]\nendpoint = %s\n", unit, endpoint);
+    char spub_line[CCHC_KEY_Z85_LEN + 2];
+    snprintf(spub_line, sizeof spub_line, "%s\n", spub);
+    written = 1;
+    if (cchc_keys_write_files(p_pub, p_sec, pub, sec, err, sizeof err) != 0) {
+        fprintf(stderr, "cchc: %s\n", err);
+        written = 0;
+        free(ini);
+        goto out;
+    }
+    int ok = s_write_text(p_srv, spub_line) == 0 && s_write_text(p_ini, ini) == 0;
+    free(ini);
+    if (!ok)
+        goto out;
+    if (cli_db_exec(ctx, "could not notify the server", "NOTIFY cchc_keys", 0, NULL) != 0 ||
+        cli_db_commit(ctx) != 0)
+        goto out;
+    written = 0; /* committed: the files stay */
+    printf("key %.8s... issued for %s\nagent bundle in %s (agent.ini, agent.pub, agent.key, "
+           "server.pub)\n",
+           pub, unit, o->out);
+    for (int i = 0; rotate && i < PQntuples(r); i++)
+        printf("key %s... of %s expires in %ld hours\n", PQgetvalue(r, i, 0), unit,
+               o->overlap_hours);
+    CCHC_LOG(CCHC_LOG_INFO, rotate ? "key_rotated" : "key_issued", "unit=%s key=%.8s", unit, pub);
+    rc = CLI_EXIT_OK;
+out:
+    PQclear(r);
+    if (rc != CLI_EXIT_OK) {
+        if (ctx->conn)
+            cli_db_rollback(ctx);
+        if (written) {
+            unlink(p_sec);
+            unlink(p_pub);
+            unlink(p_srv);
+            unlink(p_ini);
+        }
+    }
+    memset(sec, 0, sizeof sec);
+    free(p_ini);
+    free(p_pub);
+    free(p_sec);
+    free(p_srv);
+    return rc;
+}
+
+static int s_revoke(cli_ctx_t *ctx, const char *what)
+{
+    size_t len = strlen(what);
+    if (!cchc_wire_text_ok(what, len)) {
+        fprintf(stderr, "cchc: no key or unit '%s'\n", what);
+        return CLI_EXIT_FAIL;
+    }
+    if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
+        return CLI_EXIT_FAIL;
+    int rc = CLI_EXIT_FAIL;
+    const char *params[1] = {what};
+    PGresult *r = NULL;
+    /* A key prefix of 8 or more characters first (unique among all keys),
+     * else a unit's active keys. */
+    if (len >= 8 && len <= CCHC_KEY_Z85_LEN) {
+        r = cli_db_query(ctx, "could not look the key up",
+                         "SELECT id, revoked_at IS NOT NULL FROM agent_keys "
+                         "WHERE left(public_key, length($1)) = $1",
+                         1, params, PGRES_TUPLES_OK);
+        if (!r)
+            goto out;
+        if (PQntuples(r) > 1) {
+            fprintf(stderr, "cchc: key prefix '%s' matches %d keys: give more characters\n", what,
+                    PQntuples(r));
+            goto out;
+        }
+        if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), "t") == 0) {
+            fprintf(stderr, "cchc: key %s... is already revoked\n", what);
+            goto out;
+        }
+        int found = PQntuples(r) == 1;
+        PQclear(r);
+        r = NULL;
+        if (found) {
+            r = cli_db_query(ctx, "could not revoke the key",
+                             "UPDATE agent_keys SET revoked_at = now() "
+                             "WHERE left(public_key, length($1)) = $1 AND revoked_at IS NULL "
+                             "RETURNING left(public_key, 8), unit_code",
+                             1, params, PGRES_TUPLES_OK);
+            if (!r)
+                goto out;
+        }
+    }
+    if (!r)
+        r = cli_db_query(ctx, "could not revoke the unit's keys",
+                         "UPDATE agent_keys SET revoked_at = now() "
+                         "WHERE unit_code = $1 AND revoked_at IS NULL "
+                         "RETURNING left(public_key, 8), unit_code",
+                         1, params, PGRES_TUPLES_OK);
+    if (!r)
+        goto out;
+    if (PQntuples(r) == 0) {
+        fprintf(stderr, "cchc: no active key or unit '%s': see 'cchc key list'\n", what);
+        goto out;
+    }
+    if (cli_db_exec(ctx, "could not notify the server", "NOTIFY cchc_keys", 0, NULL) != 0 ||
+        cli_db_commit(ctx) != 0)
+        goto out;
+    for (int i = 0; i < PQntuples(r); i++) {
+        printf("key %s... of %s revoked\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        CCHC_LOG(CCHC_LOG_INFO, "key_revoked", "unit=%s key=%s", PQgetvalue(r, i, 1),
+                 PQgetvalue(r, i, 0));
+    }
+    rc = CLI_EXIT_OK;
+out:
+    PQclear(r);
+    if (rc != CLI_EXIT_OK)
+        cli_db_rollback(ctx);
+    return rc;
+}
+
+/* State of a key as of the injected clock ($2, ms): the server's view. */
+#define S_STATE_SQL(now)                                                                           \
+    "CASE WHEN revoked_at IS NOT NULL THEN 'revoked at ' || " CLI_SQL_LOCAL(                       \
+        "revoked_at") " WHEN expires_at IS NULL THEN 'active' WHEN expires_at > to_timestamp(" now \
+                      "::bigint / 1000.0) THEN 'expiring at ' || " CLI_SQL_LOCAL(                  \
+                          "expires_at") " ELSE 'expired' END"
+
+static int s_list(cli_ctx_t *ctx, const s_opts_t *o)
+{
+    if (cli_db_connect(ctx, 1) != 0)
+        return CLI_EXIT_FAIL;
+    char now_s[32];
+    snprintf(now_s, sizeof now_s, "%lld", (long long)cchc_clock_now_ms());
+    const char *params[2] = {o->unit, now_s};
+    if (o->json)
+        return cli_db_print_json(
+            ctx, "could not list the keys",
+            "SELECT coalesce(json_agg(json_build_object('id', id, 'unit', unit_code, 'key', "
+            "left(public_key, 8) || '...', 'created', " CLI_SQL_UTC(
+                "created_at") ", 'state', "
+                              "CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN expires_at IS "
+                              "NULL THEN "
+                              "'active' WHEN expires_at > to_timestamp($2::bigint / 1000.0) THEN "
+                              "'expiring' "
+                              "ELSE 'expired' END, 'expires', " CLI_SQL_UTC(
+                                  "expires_at") ", 'revoked', " CLI_SQL_UTC("revoked_at") ") ORDER "
+                                                                                          "BY id), "
+                                                                                          "'[]'::"
+                                                                                          "json) "
+                                                                                          "FROM "
+                                                                                          "agent_"
+                                                                                          "keys "
+                                                                                          "WHERE "
+                                                                                          "$1::"
+                                                                                          "text IS "
+                                                                                          "NULL OR "
+                                                                                          "unit_"
+                                                                                          "code = "
+                                                                                          "$1",
+            2, params);
+    return cli_db_print_table(ctx, "could not list the keys",
+                              "SELECT id, unit_code AS unit, left(public_key, 8) || '...' AS key, "
+                              "" CLI_SQL_LOCAL("created_at") " AS created, " S_STATE_SQL(
+                                  "$2") " AS state FROM agent_keys "
+                                        "WHERE $1::text IS NULL OR unit_code = $1 ORDER BY id",
+                              2, params, "no keys");
+}
+
 int cli_key_run(cli_ctx_t *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},           {"out", required_argument, NULL, 'o'},
+        {"endpoint", required_argument, NULL, 'e'}, {"server-key", required_argument, NULL, 's'},
+        {"unit", required_argument, NULL, 'u'},     {"overlap-hours", required_argument, NULL, 'O'},
+        {"json", no_argument, NULL, 'j'},           {NULL, 0, NULL, 0},
+    };
     if (argc < 2) {
-        fprintf(stderr, "cchc: key needs a subcommand: add\n");
+        fprintf(stderr, "cchc: key needs a subcommand: add, issue, rotate, revoke, list\n");
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        s_usage(stdout);
-        return CLI_EXIT_OK;
-    }
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            s_usage(stdout);
-            return CLI_EXIT_OK;
-        }
-        cli_db_bad_option(c, argv + 1);
+    s_opts_t o = {.overlap_hours = S_DEFAULT_OVERLAP_HOURS};
+    int nargs = 0;
+    char **args = NULL;
+    int rc = cli_db_parse_opts(argc, argv, opts, s_usage, s_on_opt, &o, &nargs, &args);
+    if (rc >= 0)
+        return rc;
+    const char *verb = argv[1];
+    int want = strcmp(verb, "add") == 0 ? 2 : strcmp(verb, "list") == 0 ? 0 : 1;
+    if (strcmp(verb, "add") != 0 && strcmp(verb, "issue") != 0 && strcmp(verb, "rotate") != 0 &&
+        strcmp(verb, "revoke") != 0 && strcmp(verb, "list") != 0) {
+        fprintf(stderr, "cchc: unknown subcommand 'key %s'\n", verb);
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "add") != 0) {
-        fprintf(stderr, "cchc: unknown subcommand 'key %s'\n", argv[1]);
+    if (nargs != want) {
+        fprintf(stderr, "cchc: key %s needs %s\n", verb,
+                want == 2                     ? "UNIT and PUBLIC_KEY_FILE"
+                : want == 0                   ? "no argument"
+                : strcmp(verb, "revoke") == 0 ? "KEY or UNIT"
+                                              : "UNIT");
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (argc - 1 - optind != 2) {
-        fprintf(stderr, "cchc: key add needs UNIT and PUBLIC_KEY_FILE\n");
-        s_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    return s_add(ctx, argv[1 + optind], argv[2 + optind]);
+    if (strcmp(verb, "add") == 0)
+        return s_add(ctx, args[0], args[1]);
+    if (strcmp(verb, "issue") == 0)
+        return s_issue(ctx, args[0], &o, 0);
+    if (strcmp(verb, "rotate") == 0)
+        return s_issue(ctx, args[0], &o, 1);
+    if (strcmp(verb, "revoke") == 0)
+        return s_revoke(ctx, args[0]);
+    return s_list(ctx, &o);
 }
