@@ -10,6 +10,7 @@ PKGS=(
   libsqlite3-dev sqlite3
   libcmocka-dev libjansson-dev libinih-dev libutf8proc-dev libcsv-dev
   util-linux procps python3
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
