@@ -28,8 +28,9 @@ CREATE INDEX expectations_open ON expectations (due) WHERE status IN ('expected'
 CREATE INDEX expectations_unit ON expectations (unit_code);
 
 -- One counter row: every transaction that inserts notifications takes its
--- row lock (trigger below) and holds it to commit, so sequence numbers are
--- handed out in commit order and without gaps. Inserts must not be discarded
+-- row lock (trigger below, or the scheduler's bulk insert, which numbers a
+-- whole tick at once at its end) and holds it to commit, so sequence numbers
+-- are handed out in commit order and without gaps. Inserts must not be discarded
 -- after the trigger ran (no ON CONFLICT DO NOTHING: filter with NOT EXISTS on
 -- dedup_key instead), or a number would be lost.
 CREATE TABLE notification_counter (
@@ -58,8 +59,10 @@ CREATE INDEX notifications_unit ON notifications (unit_code, seq);
 
 CREATE FUNCTION cchc_notification_seq() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE notification_counter SET last_seq = last_seq + 1 WHERE id = 1
-        RETURNING last_seq INTO NEW.seq;
+    IF NEW.seq IS NULL THEN
+        UPDATE notification_counter SET last_seq = last_seq + 1 WHERE id = 1
+            RETURNING last_seq INTO NEW.seq;
+    END IF;
     NEW.topic := NEW.kind || '.' || NEW.unit_code;
     RETURN NEW;
 END $$;

@@ -147,6 +147,29 @@ BEGIN
                    x.id DESC) r
     WHERE e.status IN ('expected', 'overdue') AND r.report_type = e.type_code
       AND r.unit_code = e.unit_code AND r.period = e.period AND r.subject = e.subject;
+    -- expected | overdue -> cancelled: a periodic obligation whose unit is no
+    -- longer assigned the type, or not open on the period's cut-off end (a
+    -- unit closed, a type unassigned). Assigned again: back to expected.
+    UPDATE expectations e SET status = 'cancelled', updated_at = now()
+    FROM report_types t, periods p, units u
+    WHERE t.code = e.type_code AND t.content_kind = 'periodic' AND e.subject = ''
+      AND p.type_code = e.type_code AND p.period = e.period AND u.code = e.unit_code
+      AND e.status IN ('expected', 'overdue')
+      AND (NOT EXISTS (SELECT 1 FROM type_assignments a
+                       WHERE a.type_code = t.code
+                         AND (a.target = u.code OR a.target = '@' || u.kind))
+           OR u.valid_from > p.cutoff_end
+           OR (u.valid_to IS NOT NULL AND u.valid_to < p.cutoff_end));
+    UPDATE expectations e SET status = 'expected', updated_at = now()
+    FROM report_types t, periods p, units u
+    WHERE t.code = e.type_code AND t.content_kind = 'periodic' AND e.subject = ''
+      AND p.type_code = e.type_code AND p.period = e.period AND u.code = e.unit_code
+      AND e.status = 'cancelled'
+      AND EXISTS (SELECT 1 FROM type_assignments a
+                  WHERE a.type_code = t.code
+                    AND (a.target = u.code OR a.target = '@' || u.kind))
+      AND u.valid_from <= p.cutoff_end
+      AND (u.valid_to IS NULL OR u.valid_to >= p.cutoff_end);
     RETURN total;
 END $$;
 
@@ -156,6 +179,12 @@ END $$;
 -- caller does not call on other days); p_d1, p_d3: 1 and 3 working days after
 -- p_today; p_fire_*: the rule's hour has come. Returns one row per rule with
 -- the rows it inserted.
+-- The rules write to a temporary staging table; at the end one statement
+-- takes the notification counter once, numbers the rows and inserts them. A
+-- tick thus holds the counter (which a stored report's receipt notification
+-- also needs) only for its last step: holding it for the whole tick stalled
+-- ingest for ~10 s in a 10,000-unit storm (tests/bench/storm.sh).
+-- Remediation notices are also copied to the inspection team and Home Affairs.
 CREATE FUNCTION cchc_sched_rules(p_now timestamptz, p_today date, p_d1 date, p_d3 date,
                                  p_fire_approaching boolean, p_fire_today boolean,
                                  p_fire_overdue boolean, p_repeat_wd integer,
@@ -172,6 +201,12 @@ BEGIN
         unit_name text, period text, subject text, what text, due date, grace_days integer,
         status text, k integer, silent boolean) ON COMMIT DROP;
     TRUNCATE cchc_sched_open;
+    -- Rows are staged, then numbered and inserted at the very end (see the
+    -- banner): the notification counter is locked for that last step only.
+    CREATE TEMP TABLE IF NOT EXISTS cchc_sched_staged (
+        ord bigserial, kind text, unit_code text, about text, dedup_key text,
+        text_vi text, text_en text, facts jsonb) ON COMMIT DROP;
+    TRUNCATE cchc_sched_staged;
     INSERT INTO cchc_sched_open
     SELECT e.id, e.type_code, t.name_vi, t.content_kind, e.unit_code, u.name, e.period,
            e.subject, cchc_sched_what(e.period, e.subject), e.due, e.grace_days,
@@ -189,7 +224,7 @@ BEGIN
     -- deadline.approaching (remediation.due, task.due): 3 and 1 working days before.
     n := 0;
     IF p_fire_approaching THEN
-        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
         SELECT c.kind, o.unit_code, o.unit_code, c.key,
                format('Còn %s ngày làm việc đến hạn nộp %s (%s) %s: hạn %s. Đơn vị: %s.',
                       c.wd, o.type_name, o.type_code, o.what, cchc_dmy(o.due), o.unit_name),
@@ -214,7 +249,7 @@ BEGIN
     -- deadline.today: the due date.
     n := 0;
     IF p_fire_today THEN
-        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
         SELECT c.kind, o.unit_code, o.unit_code, c.key,
                format('Hôm nay (%s) là hạn nộp %s (%s) %s. Đơn vị: %s.',
                       cchc_dmy(o.due), o.type_name, o.type_code, o.what, o.unit_name),
@@ -241,7 +276,7 @@ BEGIN
     -- day after due + grace, then every p_repeat_wd working days.
     n := 0;
     IF p_fire_overdue THEN
-        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
         SELECT c.kind, o.unit_code, o.unit_code, c.key,
                format('Quá hạn nộp %s (%s) %s: hạn %s, đã quá %s ngày làm việc. Đơn vị: %s.',
                       o.type_name, o.type_code, o.what, cchc_dmy(o.due), o.k, o.unit_name),
@@ -268,7 +303,7 @@ BEGIN
     -- the days report.overdue fires for it, every unit still missing.
     n := 0;
     IF p_fire_overdue THEN
-        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
         SELECT 'digest.overdue', '@home_affairs', NULL, g.key,
                format('%s/%s đơn vị chưa báo cáo %s (%s) %s, hạn %s: %s.', g.missing, g.total,
                       g.type_name, g.type_code, g.what, cchc_dmy(g.due), g.names),
@@ -305,7 +340,7 @@ BEGIN
     -- full working days, on the next working day, as one digest.
     n := 0;
     IF p_fire_overdue THEN
-        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
         SELECT 'report.escalated', '@leadership', NULL, g.key,
                format('Quá hạn %s ngày làm việc, %s đơn vị chưa nộp %s (%s) %s, hạn %s: %s.',
                       p_escalate_wd, g.missing, g.type_name, g.type_code, g.what,
@@ -336,7 +371,7 @@ BEGIN
 
     -- agent.silent to Home Affairs: an open unit not heard from for
     -- p_silent_hours; once per last contact.
-    INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+    INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
     SELECT 'agent.silent', '@home_affairs', u.code, s.key,
            format('Máy trạm của %s không liên lạc từ %s (quá %s giờ).', u.name,
                   to_char(c.last_seen AT TIME ZONE 'UTC' + interval '7 hours',
@@ -359,4 +394,28 @@ BEGIN
     ORDER BY u.code;
     GET DIAGNOSTICS n = ROW_COUNT;
     rule := 'silent'; inserted := n; RETURN NEXT;
+    -- remediation.due / remediation.overdue also go to the inspection team and
+    -- to Home Affairs (DOMAIN.md section 8): one copy each, keyed by recipient.
+    INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+    SELECT s.kind, r.recipient, s.about, s.dedup_key || ':' || r.recipient, s.text_vi,
+           s.text_en, s.facts
+    FROM cchc_sched_staged s
+    CROSS JOIN (VALUES (1, '@inspection_team'), (2, '@home_affairs')) r(o, recipient)
+    WHERE s.kind IN ('remediation.due', 'remediation.overdue')
+      AND NOT EXISTS (SELECT 1 FROM notifications x
+                      WHERE x.dedup_key = s.dedup_key || ':' || r.recipient)
+      AND NOT cchc_sched_silenced(NULL, s.kind, p_today)
+    ORDER BY s.ord, r.o;
+
+    -- Number every staged row at once, in staging order, and insert them.
+    SELECT count(*) INTO n FROM cchc_sched_staged;
+    IF n > 0 THEN
+        WITH c AS (UPDATE notification_counter SET last_seq = last_seq + n WHERE id = 1
+                   RETURNING last_seq - n AS base)
+        INSERT INTO notifications (seq, kind, unit_code, about, dedup_key, text_vi, text_en,
+                                   facts)
+        SELECT c.base + row_number() OVER (ORDER BY s.ord), s.kind, s.unit_code, s.about,
+               s.dedup_key, s.text_vi, s.text_en, s.facts
+        FROM cchc_sched_staged s, c;
+    END IF;
 END $$;
