@@ -18,6 +18,7 @@ enum {
     CCHC_EIO = -8,          /* a file or system call failed (see errno) */
     CCHC_ENOTFOUND = -9,    /* the thing asked for does not exist */
     CCHC_EFULL = -10,       /* a configured capacity is reached */
+    CCHC_EPERM = -11,       /* permanent: the principal may not do this */
 };
 
 /* Short English name of a code, for logs: "EAGAIN", "EINVAL", ... */

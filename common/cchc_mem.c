@@ -90,6 +90,8 @@ const char *cchc_strerror(int code)
         return "ENOTFOUND";
     case CCHC_EFULL:
         return "EFULL";
+    case CCHC_EPERM:
+        return "EPERM";
     default:
         return "EUNKNOWN";
     }

@@ -14,8 +14,6 @@
 const cchc_cfg_entry_t srv_config_table[] = {
     S_ENTRY("server", "endpoint", CCHC_CFG_STRING, "tcp://*:7470", 0, 0, endpoint,
             "ZeroMQ endpoint the ROUTER binds"),
-    S_ENTRY("server", "pub_endpoint", CCHC_CFG_STRING, "tcp://*:7471", 0, 0, pub_endpoint,
-            "ZeroMQ endpoint the PUB socket binds (notifications for subscribers); empty: none"),
     S_ENTRY("server", "public_key", CCHC_CFG_PATH, NULL, 0, 0, public_key,
             "server CURVE public key file (Z85), given to agents"),
     S_ENTRY("server", "secret_key", CCHC_CFG_PATH, NULL, 0, 0, secret_key,
@@ -32,6 +30,10 @@ const cchc_cfg_entry_t srv_config_table[] = {
             "reports received and not yet answered, all agents; more are answered busy"),
     S_ENTRY("server", "peer_max_inflight", CCHC_CFG_INT, "1000", 1, 100000, peer_max_inflight,
             "reports received and not yet answered from one connection; more are answered busy"),
+    S_ENTRY("server", "subscriber_max_pending", CCHC_CFG_INT, "1000", 1000, 1000000,
+            sub_max_pending,
+            "notifications pushed to a subscriber and not yet acked; past it, it catches up "
+            "from the table as it acks"),
     S_ENTRY("server", "heartbeat_ivl_ms", CCHC_CFG_INT, "10000", 100, 600000, heartbeat_ivl_ms,
             "ZMTP heartbeat interval"),
     S_ENTRY("server", "heartbeat_timeout_ms", CCHC_CFG_INT, "30000", 300, 600000,

@@ -14,7 +14,6 @@
 
 typedef struct {
     char *endpoint;               /* [server] endpoint */
-    char *pub_endpoint;           /* [server] pub_endpoint: notifications for subscribers */
     char *public_key;             /* [server] public_key, absolute path */
     char *secret_key;             /* [server] secret_key, absolute path */
     int64_t max_frame;            /* [server] max_frame, bytes */
@@ -23,6 +22,7 @@ typedef struct {
     int64_t batch_max_delay_ms;   /* [server] batch_max_delay_ms: longest wait for a batch */
     int64_t max_pending;          /* [server] max_pending: unanswered reports, all peers */
     int64_t peer_max_inflight;    /* [server] peer_max_inflight: per routing id */
+    int64_t sub_max_pending;      /* [server] subscriber_max_pending: unacked pushes */
     int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
     int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
     char *conninfo;               /* [database] conninfo, "" = PG* environment */

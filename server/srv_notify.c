@@ -1,6 +1,6 @@
 /* srv_notify.c: notification delivery (see srv_notify.h).
  *
- * Owns the PUB socket, the agent sessions, the replays in flight and the
+ * Owns the agent and subscriber sessions, the replays in flight and the
  * acks waiting to be written. Everything runs on the server's loop thread;
  * the database work goes through srv_db as single-statement segments.
  *
@@ -27,7 +27,15 @@
  * replaying was committed before the publisher's query, hence before the
  * replay's next query, which returns it; a row the publisher sees after the
  * replay ended goes out live, unless the replay already sent it (seq <=
- * cursor). */
+ * cursor).
+ *
+ * A subscriber session (one per routing id that sent Replay{follow}) works
+ * the same way, with ReplayEnd at the end of each replay, topics instead of
+ * a unit, and a limit: `unacked` holds the seqs pushed live and not yet
+ * acked. A push that would exceed max_pending turns the session back to
+ * REPLAYING from its cursor; each replay segment waits (parked) until the
+ * acks leave room for a whole segment. So a subscriber that stops reading
+ * costs at most max_pending seqs here and the ROUTER's queue there. */
 #include "srv_notify.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
@@ -68,19 +76,25 @@
     "UPDATE unit_contacts c SET last_seq = greatest(c.last_seq, v.seq) "                           \
     "FROM unnest($1::text[], $2::bigint[]) AS v (unit, seq) WHERE c.unit_code = v.unit"
 
-/* The PUB socket's queue per subscriber: a day of a country's notifications. */
-#define S_PUB_SNDHWM 1000000
-#define S_PUB_REBIND_MS 5000
 #define S_PRUNE_EVERY_MS 60000
-#define S_LINGER_MS 1000
+
+typedef struct s_job s_job_t;
 
 typedef struct {
     uint8_t *rid;
     size_t rid_len;
-    char *unit;
+    char *unit;      /* an agent's unit, or a subscriber's principal */
     uint64_t cursor; /* highest seq sent to it (or that it said it holds) */
     int replaying;
     int64_t heard_ms;
+    /* Subscribers only (subscriber != 0). */
+    int subscriber;
+    char **want, **own; /* the prefixes it asked for, and those it may see */
+    size_t n_want, n_own;
+    char *key_id;
+    uint64_t *unacked; /* pushed live, not acked: a FIFO in [ua_head, ua_head + ua_len) */
+    size_t ua_head, ua_len, ua_cap;
+    s_job_t *parked; /* a replay segment waiting for acks */
 } s_session_t;
 
 typedef struct {
@@ -89,23 +103,21 @@ typedef struct {
 } s_ack_t;
 
 /* One database job; arg of its callback. */
-typedef struct {
+struct s_job {
     srv_notify_t *n;
     uint8_t rid[256];
     size_t rid_len;
     char *principal;
     uint64_t since;
     char *want, *own; /* subscriber replays: PostgreSQL array literals */
+    int follow;       /* a subscriber session's replay */
     s_ack_t *acks;    /* ack writes: what this job carries */
     size_t n_acks;
-} s_job_t;
+};
 
 struct srv_notify {
     srv_server_t *server;
-    void *pub;
-    char *pub_endpoint;
-    int pub_bound;
-    int64_t rebind_due_ms;
+    size_t sub_max_pending;
     uint64_t last_published;
     int started;
     int fetch_inflight;
@@ -127,6 +139,45 @@ int srv_notify_is_subscriber(const char *principal)
 {
     return principal &&
            strncmp(principal, SRV_NOTIFY_SUB_PREFIX, strlen(SRV_NOTIFY_SUB_PREFIX)) == 0;
+}
+
+int srv_notify_topic_match(const char *topic, const char *const *prefixes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(topic, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+int srv_notify_topic_outside(const char *const *want, size_t n_want, const char *const *own,
+                             size_t n_own)
+{
+    for (size_t i = 0; i < n_want; i++) {
+        size_t lw = strlen(want[i]);
+        int meets = 0;
+        for (size_t k = 0; k < n_own && !meets; k++) {
+            size_t lo = strlen(own[k]);
+            meets = strncmp(want[i], own[k], lw < lo ? lw : lo) == 0;
+        }
+        if (!meets)
+            return (int)i;
+    }
+    return -1;
+}
+
+static char **s_strv_dup(const char *const *v, size_t n)
+{
+    char **out = cchc_calloc(n + 1, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = cchc_strdup(v[i]);
+    return out;
+}
+
+static void s_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 static uint64_t s_u64(const PGresult *r, int row, int col)
@@ -230,14 +281,73 @@ static s_session_t *s_session_find(srv_notify_t *n, const uint8_t *rid, size_t r
     return NULL;
 }
 
+static void s_job_free(s_job_t *job);
+
+static s_session_t *s_session_add(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
+                                  const char *principal)
+{
+    if (n->n_sessions == n->cap_sessions) {
+        n->cap_sessions = n->cap_sessions ? 2 * n->cap_sessions : 64;
+        n->sessions = cchc_realloc(n->sessions, n->cap_sessions * sizeof *n->sessions);
+    }
+    s_session_t *s = &n->sessions[n->n_sessions++];
+    memset(s, 0, sizeof *s);
+    s->rid = cchc_malloc(rid_len);
+    memcpy(s->rid, rid, rid_len);
+    s->rid_len = rid_len;
+    s->unit = cchc_strdup(principal);
+    return s;
+}
+
 static void s_session_drop(srv_notify_t *n, s_session_t *s)
 {
     char unit[100];
     CCHC_LOG(CCHC_LOG_DEBUG, "notify_session_dropped", "unit=%s cursor=%" PRIu64,
              srv_server_logstr(unit, sizeof unit, s->unit), s->cursor);
+    n->stats.dropped++;
+    if (s->subscriber) {
+        n->stats.sub_sessions--;
+        s_strv_free(s->want, s->n_want);
+        s_strv_free(s->own, s->n_own);
+        free(s->key_id);
+        free(s->unacked);
+        if (s->parked)
+            s_job_free(s->parked);
+    }
     free(s->rid);
     free(s->unit);
     *s = n->sessions[--n->n_sessions];
+}
+
+/* ---- a subscriber's unacked seqs --------------------------------------------------- */
+
+static void s_ua_push(s_session_t *s, uint64_t seq)
+{
+    if (s->ua_head + s->ua_len == s->ua_cap && s->ua_head > 0) {
+        memmove(s->unacked, s->unacked + s->ua_head, s->ua_len * sizeof *s->unacked);
+        s->ua_head = 0;
+    }
+    if (s->ua_len == s->ua_cap) {
+        s->ua_cap = s->ua_cap ? 2 * s->ua_cap : 256;
+        s->unacked = cchc_realloc(s->unacked, s->ua_cap * sizeof *s->unacked);
+    }
+    s->unacked[s->ua_head + s->ua_len++] = seq;
+}
+
+static void s_ua_ack(s_session_t *s, uint64_t seq)
+{
+    while (s->ua_len && s->unacked[s->ua_head] <= seq) {
+        s->ua_head++;
+        s->ua_len--;
+    }
+    if (s->ua_len == 0)
+        s->ua_head = 0;
+}
+
+/* Room for a whole replay segment under max_pending. */
+static int s_ua_room(const srv_notify_t *n, const s_session_t *s)
+{
+    return s->ua_len + SRV_NOTIFY_BATCH <= n->sub_max_pending;
 }
 
 static s_job_t *s_job_new(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
@@ -341,18 +451,8 @@ void srv_notify_hello(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const
         s_session_drop(n, s);
         s = NULL;
     }
-    if (!s) {
-        if (n->n_sessions == n->cap_sessions) {
-            n->cap_sessions = n->cap_sessions ? 2 * n->cap_sessions : 64;
-            n->sessions = cchc_realloc(n->sessions, n->cap_sessions * sizeof *n->sessions);
-        }
-        s = &n->sessions[n->n_sessions++];
-        memset(s, 0, sizeof *s);
-        s->rid = cchc_malloc(rid_len);
-        memcpy(s->rid, rid, rid_len);
-        s->rid_len = rid_len;
-        s->unit = cchc_strdup(unit);
-    }
+    if (!s)
+        s = s_session_add(n, rid, rid_len, unit);
     s->heard_ms = now;
     if (s->replaying)
         return;
@@ -475,17 +575,71 @@ static void s_sub_done(s_job_t *job)
     s_job_free(job);
 }
 
+/* The session a follow job serves, or NULL when it went away. */
+static s_session_t *s_job_session(s_job_t *job)
+{
+    s_session_t *s = s_session_find(job->n, job->rid, job->rid_len);
+    return s && s->subscriber && strcmp(s->unit, job->principal) == 0 ? s : NULL;
+}
+
+/* The subscriber's key is still good (revocation ends its session). */
+static int s_sub_key_ok(srv_notify_t *n, s_session_t *s)
+{
+    if (srv_zap_key_valid(srv_server_zap(n->server), s->key_id, cchc_clock_now_ms()))
+        return 1;
+    char who[100];
+    CCHC_LOG(CCHC_LOG_WARN, "subscriber_revoked", "subscriber=%s key=%s",
+             srv_server_logstr(who, sizeof who, s->unit), s->key_id);
+    n->stats.revoked++;
+    return 0;
+}
+
+/* Starts (or, lagging, restarts) a session's replay from since; parked
+ * until the acks leave room for a segment. 0 or CCHC_EAGAIN. */
+static int s_sub_start(srv_notify_t *n, s_session_t *s, uint64_t since)
+{
+    s_job_t *job = s_job_new(n, s->rid, s->rid_len, s->unit);
+    job->follow = 1;
+    job->since = since;
+    job->own = s_pg_array((const char *const *)s->own, s->n_own);
+    job->want = s->n_want ? s_pg_array((const char *const *)s->want, s->n_want)
+                          : s_pg_array((const char *const *)s->own, s->n_own);
+    s->cursor = since;
+    s->replaying = 1;
+    n->stats.replays++;
+    if (!s_ua_room(n, s)) {
+        s->parked = job;
+        return CCHC_OK;
+    }
+    if (s_sub_fetch(job) != 0) {
+        s_job_free(job);
+        s->replaying = 0;
+        return CCHC_EAGAIN;
+    }
+    n->replays++;
+    return CCHC_OK;
+}
+
 static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
 {
     (void)db;
     s_job_t *job = arg;
     srv_notify_t *n = job->n;
+    s_session_t *s = NULL;
+    if (job->follow && (!(s = s_job_session(job)) || !s_sub_key_ok(n, s))) {
+        if (s)
+            s_session_drop(n, s);
+        s_sub_done(job); /* gone meanwhile, or revoked */
+        return;
+    }
     char who[100];
     srv_server_logstr(who, sizeof who, job->principal);
     if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS + 1 ||
         PQntuples(res) < 1) {
         /* No ReplayEnd: the subscriber asks again after its timeout. */
         s_log_db_error("notify_replay_failed", rc, res);
+        if (s)
+            s_session_drop(n, s);
         s_sub_done(job);
         return;
     }
@@ -505,16 +659,28 @@ static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
             if (!sent) {
                 CCHC_LOG(CCHC_LOG_WARN, "notify_replay_abandoned", "subscriber=%s seq=%" PRIu64,
                          who, seq);
+                if (s)
+                    s_session_drop(n, s);
                 s_sub_done(job);
                 return;
             }
             n->stats.replayed++;
+            if (s)
+                s_ua_push(s, seq);
         }
         job->since = seq;
+        if (s && seq > s->cursor)
+            s->cursor = seq;
     }
     if (matched == SRV_NOTIFY_BATCH) {
-        if (s_sub_fetch(job) != 0)
+        if (s && !s_ua_room(n, s)) {
+            n->replays--; /* a parked replay holds no slot */
+            s->parked = job;
+        } else if (s_sub_fetch(job) != 0) {
+            if (s)
+                s_session_drop(n, s);
             s_sub_done(job);
+        }
         return;
     }
     Cchc__V1__ReplayEnd end = CCHC__V1__REPLAY_END__INIT;
@@ -530,19 +696,98 @@ static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
     if (cchc_wire_encode(&env, &buf, &len) == 0)
         s_send(n, job->rid, job->rid_len, job->principal, buf, len);
     free(buf);
-    CCHC_LOG(CCHC_LOG_INFO, "notify_replay_done", "subscriber=%s last_seq=%" PRIu64, who,
-             end.last_seq);
+    if (s) {
+        /* Live from here: the publisher has read no row past top yet (its
+         * queries and ours run in order on one connection). */
+        s->replaying = 0;
+        if (end.last_seq > s->cursor)
+            s->cursor = end.last_seq;
+    }
+    CCHC_LOG(CCHC_LOG_INFO, "notify_replay_done", "subscriber=%s last_seq=%" PRIu64 " live=%d",
+             who, end.last_seq, s != NULL);
     s_sub_done(job);
 }
 
+void srv_notify_sub_ack(srv_notify_t *n, const uint8_t *rid, size_t rid_len, uint64_t seq)
+{
+    n->stats.acks++;
+    s_session_t *s = s_session_find(n, rid, rid_len);
+    if (!s || !s->subscriber)
+        return;
+    s->heard_ms = cchc_clock_mono_ms();
+    s_ua_ack(s, seq);
+    if (s->parked && s_ua_room(n, s)) {
+        s_job_t *job = s->parked;
+        s->parked = NULL;
+        if (s_sub_fetch(job) != 0) {
+            s_job_free(job);
+            s_session_drop(n, s); /* the database is down: the next Replay asks again */
+            return;
+        }
+        n->replays++;
+    }
+}
+
+/* Opens or renews the subscriber session of rid; CCHC_OK or CCHC_EAGAIN. */
+static int s_sub_follow(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
+                        const char *principal, const char *key_id, const Cchc__V1__Replay *req,
+                        const char *const *own, size_t n_own)
+{
+    s_session_t *s = s_session_find(n, rid, rid_len);
+    if (s && (!s->subscriber || strcmp(s->unit, principal) != 0)) {
+        s_session_drop(n, s);
+        s = NULL;
+    }
+    if (!s) {
+        s = s_session_add(n, rid, rid_len, principal);
+        s->subscriber = 1;
+        n->stats.sub_sessions++;
+    }
+    s->heard_ms = cchc_clock_mono_ms();
+    if (s->replaying)
+        return CCHC_OK; /* the replay running covers it */
+    s_strv_free(s->want, s->n_want);
+    s_strv_free(s->own, s->n_own);
+    free(s->key_id);
+    s->want = s_strv_dup((const char *const *)req->topics, req->n_topics);
+    s->n_want = req->n_topics;
+    s->own = s_strv_dup(own, n_own);
+    s->n_own = n_own;
+    s->key_id = cchc_strdup(key_id ? key_id : "");
+    /* What it says it holds is the truth: what it has not acked is resent. */
+    s->ua_head = s->ua_len = 0;
+    if (n->replays >= SRV_NOTIFY_MAX_REPLAYS || s_sub_start(n, s, req->since_seq) != 0) {
+        s_session_drop(n, s);
+        return CCHC_EAGAIN;
+    }
+    return CCHC_OK;
+}
+
 int srv_notify_replay(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal,
-                      const Cchc__V1__Replay *req, const char *const *own, size_t n_own)
+                      const char *key_id, const Cchc__V1__Replay *req, const char *const *own,
+                      size_t n_own)
 {
     if (req->n_topics > SRV_NOTIFY_MAX_TOPICS || rid_len == 0 || rid_len > 255)
         return CCHC_EINVAL;
     for (size_t i = 0; i < req->n_topics; i++)
         if (strlen(req->topics[i]) > SRV_NOTIFY_MAX_TOPIC_LEN)
             return CCHC_EINVAL;
+    char who[100];
+    srv_server_logstr(who, sizeof who, principal);
+    int outside = srv_notify_topic_outside((const char *const *)req->topics, req->n_topics, own,
+                                           n_own);
+    if (outside >= 0) {
+        char topic[SRV_NOTIFY_MAX_TOPIC_LEN + 10];
+        n->stats.refused_topic++;
+        CCHC_LOG(CCHC_LOG_WARN, "topic_refused", "subscriber=%s topic=%s", who,
+                 srv_server_logstr(topic, sizeof topic, req->topics[outside]));
+        return CCHC_EPERM;
+    }
+    CCHC_LOG(CCHC_LOG_INFO, "notify_replay",
+             "subscriber=%s since=%" PRIu64 " topics=%zu follow=%d", who, req->since_seq,
+             req->n_topics, req->follow ? 1 : 0);
+    if (req->follow)
+        return s_sub_follow(n, rid, rid_len, principal, key_id, req, own, n_own);
     if (n->replays >= SRV_NOTIFY_MAX_REPLAYS)
         return CCHC_EAGAIN;
     s_job_t *job = s_job_new(n, rid, rid_len, principal);
@@ -557,41 +802,53 @@ int srv_notify_replay(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const
     }
     n->replays++;
     n->stats.replays++;
-    char who[100];
-    CCHC_LOG(CCHC_LOG_INFO, "notify_replay", "subscriber=%s since=%" PRIu64 " topics=%zu",
-             srv_server_logstr(who, sizeof who, principal), req->since_seq, req->n_topics);
     return CCHC_OK;
 }
 
 /* ---- the publisher ------------------------------------------------------------------ */
 
-/* Pushes one packed row to every live session of its unit. */
-static void s_push(srv_notify_t *n, const char *unit, uint64_t seq, const uint8_t *buf, size_t len)
+/* A live subscriber session takes the row: in its topics, key still good,
+ * room under max_pending (else it turns to catching up from the table). */
+static int s_sub_takes(srv_notify_t *n, s_session_t *s, const char *topic, uint64_t seq)
+{
+    if (!srv_notify_topic_match(topic, (const char *const *)s->own, s->n_own) ||
+        (s->n_want && !srv_notify_topic_match(topic, (const char *const *)s->want, s->n_want)))
+        return 0;
+    if (!s_sub_key_ok(n, s)) {
+        s_session_drop(n, s);
+        return 0;
+    }
+    if (s->ua_len < n->sub_max_pending)
+        return 1;
+    char who[100];
+    n->stats.lagging++;
+    CCHC_LOG(CCHC_LOG_WARN, "subscriber_lagging",
+             "subscriber=%s unacked=%zu max_pending=%zu seq=%" PRIu64 " action=catch_up",
+             srv_server_logstr(who, sizeof who, s->unit), s->ua_len, n->sub_max_pending, seq);
+    if (s_sub_start(n, s, s->cursor) != 0)
+        s_session_drop(n, s);
+    return 0;
+}
+
+/* Pushes one packed row to every live session it is for. */
+static void s_push(srv_notify_t *n, const char *topic, const char *unit, uint64_t seq,
+                   const uint8_t *buf, size_t len)
 {
     for (size_t i = n->n_sessions; i-- > 0;) {
         s_session_t *s = &n->sessions[i];
-        if (s->replaying || seq <= s->cursor || strcmp(s->unit, unit) != 0)
+        if (s->replaying || seq <= s->cursor)
+            continue;
+        if (s->subscriber ? !s_sub_takes(n, s, topic, seq) : strcmp(s->unit, unit) != 0)
             continue;
         if (s_send(n, s->rid, s->rid_len, s->unit, buf, len) != 0) {
             s_session_drop(n, s);
             continue;
         }
         s->cursor = seq;
+        if (s->subscriber)
+            s_ua_push(s, seq);
         n->stats.pushed++;
     }
-}
-
-static void s_publish(srv_notify_t *n, const char *topic, const uint8_t *buf, size_t len)
-{
-    if (!n->pub || !n->pub_bound)
-        return;
-    if (zmq_send(n->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(n->pub, buf, len, ZMQ_DONTWAIT) < 0) {
-        n->stats.pub_dropped++;
-        CCHC_LOG(CCHC_LOG_WARN, "pub_failed", "err=\"%s\"", zmq_strerror(zmq_errno()));
-        return;
-    }
-    n->stats.published++;
 }
 
 static void s_fetch(srv_notify_t *n);
@@ -612,8 +869,8 @@ static void s_on_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
         uint8_t *buf = NULL;
         size_t len = 0;
         if (s_pack_row(n, res, i, 0, &seq, &topic, &unit, &buf, &len) == 0) {
-            s_publish(n, topic, buf, len);
-            s_push(n, unit, seq, buf, len);
+            s_push(n, topic, unit, seq, buf, len);
+            n->stats.published++;
             free(buf);
         }
         n->last_published = seq;
@@ -657,72 +914,17 @@ void srv_notify_on_connect(srv_notify_t *n)
         n->ack_due_ms = cchc_clock_mono_ms();
 }
 
-/* ---- the PUB socket ------------------------------------------------------------------- */
+/* ---- life ----------------------------------------------------------------------------- */
 
-static int s_pub_bind(srv_notify_t *n)
-{
-    if (zmq_bind(n->pub, n->pub_endpoint) == 0) {
-        n->pub_bound = 1;
-        n->rebind_due_ms = -1;
-        CCHC_LOG(CCHC_LOG_INFO, "pub_listening", "endpoint=%s", n->pub_endpoint);
-        return CCHC_OK;
-    }
-    int err = zmq_errno();
-    if (err != EADDRINUSE)
-        return CCHC_EIO;
-    CCHC_LOG(CCHC_LOG_ERROR, "pub_bind_failed", "endpoint=%s err=\"%s\" retry_in_ms=%d",
-             n->pub_endpoint, zmq_strerror(err), S_PUB_REBIND_MS);
-    n->rebind_due_ms = cchc_clock_mono_ms() + S_PUB_REBIND_MS;
-    return CCHC_OK;
-}
-
-srv_notify_t *srv_notify_new(srv_server_t *server, void *ctx, const char *pub_endpoint,
-                             const char *secret_z85, char *err, size_t errlen)
+srv_notify_t *srv_notify_new(srv_server_t *server, size_t sub_max_pending)
 {
     srv_notify_t *n = cchc_calloc(1, sizeof *n);
     n->server = server;
-    n->pub_endpoint = cchc_strdup(pub_endpoint ? pub_endpoint : "");
+    n->sub_max_pending = sub_max_pending < 2 * SRV_NOTIFY_BATCH ? 2 * SRV_NOTIFY_BATCH
+                                                                 : sub_max_pending;
     n->fetch_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_POLL_MS;
     n->ack_due_ms = -1;
-    n->rebind_due_ms = -1;
     n->prune_due_ms = cchc_clock_mono_ms() + S_PRUNE_EVERY_MS;
-    if (!n->pub_endpoint[0])
-        return n;
-    int one = 1, hwm = S_PUB_SNDHWM, linger = S_LINGER_MS;
-    int64_t maxmsg = 65536; /* subscribers send subscriptions only */
-    n->pub = zmq_socket(ctx, ZMQ_PUB);
-    if (!n->pub) {
-        snprintf(err, errlen, "could not create PUB socket: %s", zmq_strerror(zmq_errno()));
-        srv_notify_destroy(&n);
-        return NULL;
-    }
-    struct {
-        int opt;
-        const void *val;
-        size_t len;
-        const char *name;
-    } opts[] = {
-        {ZMQ_CURVE_SERVER, &one, sizeof one, "ZMQ_CURVE_SERVER"},
-        {ZMQ_CURVE_SECRETKEY, secret_z85, strlen(secret_z85) + 1, "ZMQ_CURVE_SECRETKEY"},
-        {ZMQ_ZAP_DOMAIN, SRV_ZAP_DOMAIN_PUB, strlen(SRV_ZAP_DOMAIN_PUB), "ZMQ_ZAP_DOMAIN"},
-        {ZMQ_SNDHWM, &hwm, sizeof hwm, "ZMQ_SNDHWM"},
-        {ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "ZMQ_MAXMSGSIZE"},
-        {ZMQ_LINGER, &linger, sizeof linger, "ZMQ_LINGER"},
-    };
-    srv_zap_enforce_domain(n->pub);
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-        if (zmq_setsockopt(n->pub, opts[i].opt, opts[i].val, opts[i].len) != 0) {
-            snprintf(err, errlen, "could not set %s on PUB: %s", opts[i].name,
-                     zmq_strerror(zmq_errno()));
-            srv_notify_destroy(&n);
-            return NULL;
-        }
-    }
-    if (s_pub_bind(n) != 0) {
-        snprintf(err, errlen, "could not bind %s: %s", n->pub_endpoint, zmq_strerror(zmq_errno()));
-        srv_notify_destroy(&n);
-        return NULL;
-    }
     return n;
 }
 
@@ -732,15 +934,12 @@ void srv_notify_destroy(srv_notify_t **self_p)
     srv_notify_t *n = *self_p;
     if (!n)
         return;
-    if (n->pub)
-        zmq_close(n->pub);
     while (n->n_sessions)
         s_session_drop(n, &n->sessions[n->n_sessions - 1]);
     free(n->sessions);
     for (size_t i = 0; i < n->n_acks; i++)
         free(n->acks[i].unit);
     free(n->acks);
-    free(n->pub_endpoint);
     free(n);
     *self_p = NULL;
 }
@@ -765,10 +964,10 @@ int srv_notify_start(srv_notify_t *n, PGconn *conn, char *err, size_t errlen)
 
 int64_t srv_notify_next_timer(const srv_notify_t *n)
 {
-    int64_t t[4] = {n->fetch_inflight ? -1 : n->fetch_due_ms, n->ack_inflight ? -1 : n->ack_due_ms,
-                    n->rebind_due_ms, n->prune_due_ms};
+    int64_t t[3] = {n->fetch_inflight ? -1 : n->fetch_due_ms, n->ack_inflight ? -1 : n->ack_due_ms,
+                    n->prune_due_ms};
     int64_t next = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 3; i++)
         if (t[i] >= 0 && (next < 0 || t[i] < next))
             next = t[i];
     return next;
@@ -785,11 +984,6 @@ void srv_notify_on_timer(srv_notify_t *n, int64_t now)
         s_acks_write(n);
         if (n->n_acks && n->ack_due_ms < 0) /* not sent: the database is down */
             n->ack_due_ms = now + SRV_NOTIFY_ACK_EVERY_MS;
-    }
-    if (n->rebind_due_ms >= 0 && now >= n->rebind_due_ms && s_pub_bind(n) != 0) {
-        CCHC_LOG(CCHC_LOG_ERROR, "pub_bind_failed", "endpoint=%s err=\"%s\"", n->pub_endpoint,
-                 zmq_strerror(zmq_errno()));
-        n->rebind_due_ms = -1;
     }
     if (now >= n->prune_due_ms) {
         n->prune_due_ms = now + S_PRUNE_EVERY_MS;

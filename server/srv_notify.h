@@ -6,9 +6,9 @@
  *     does not republish history) and, whenever new rows may exist (a kick
  *     from the scheduler or a committed report batch, and a poll every
  *     SRV_NOTIFY_POLL_MS), fetches the rows after it in seq order,
- *     SRV_NOTIFY_BATCH per segment, and for each: publishes it on the CURVE
- *     PUB socket as [topic][Envelope{notification}], and pushes it over the
- *     ROUTER to every agent session of the recipient unit;
+ *     SRV_NOTIFY_BATCH per segment, and pushes each over the ROUTER to every
+ *     agent session of the recipient unit and every subscriber session whose
+ *     topics match;
  *   - an agent's Hello{last_seq} opens (or renews) its session and replays,
  *     from the table, every notification of its unit after last_seq, in
  *     order, a segment at a time, before live pushes resume for it;
@@ -17,11 +17,24 @@
  *   - a subscriber's Replay{since_seq, topics} is answered with every
  *     notification after since_seq whose topic starts with one of the
  *     requested prefixes and one of the subscriber's own, in seq order,
- *     then ReplayEnd{last_seq}: the highest seq the replay covered.
+ *     then ReplayEnd{last_seq}: the highest seq the replay covered. With
+ *     follow set it opens (or renews) a subscriber session: after the
+ *     ReplayEnd the matching rows are pushed live. The subscriber acks by
+ *     seq (NotificationAck); at most max_pending pushed rows may wait for
+ *     its ack. A session at its limit stops being pushed to and catches up
+ *     from the table instead, a segment at a time as the acks come in
+ *     (counted: lagging). A requested prefix that shares nothing with the
+ *     subscriber's own is refused (CCHC_EPERM: NACK_INVALID, counted). Each
+ *     push checks the subscriber's key: a revoked key ends its session.
+ * Subscribers get notifications over the ROUTER, not a PUB socket: a PUB
+ * cannot filter subscriptions per principal, nor end one subscriber's feed
+ * when its key is revoked, nor say whom it dropped copies for (and
+ * XPUB_MANUAL, which could filter, has a use-after-free on pipes that end
+ * before their subscription is read in libzmq 4.3.4, fixed in 4.3.5).
  * Sends never block (ZMQ_DONTWAIT). A push that cannot be queued drops the
- * agent's session (its next Hello replays what it missed); a replay that
- * cannot be queued is abandoned without ReplayEnd (the subscriber asks
- * again). */
+ * session (an agent's next Hello, a subscriber's next Replay, replays what
+ * it missed); a one-shot replay that cannot be queued is abandoned without
+ * ReplayEnd (the subscriber asks again). */
 #ifndef SRV_NOTIFY_H
 #define SRV_NOTIFY_H
 
@@ -42,6 +55,8 @@
 /* A Replay may name this many topic prefixes of at most this many bytes. */
 #define SRV_NOTIFY_MAX_TOPICS 64
 #define SRV_NOTIFY_MAX_TOPIC_LEN 200
+/* Pushed rows a subscriber may leave unacknowledged, by default. */
+#define SRV_NOTIFY_SUB_MAX_PENDING 1000
 /* ZAP User-Id prefix of subscribers ("sub:<name>"); units have none. */
 #define SRV_NOTIFY_SUB_PREFIX "sub:"
 
@@ -51,24 +66,24 @@ typedef struct srv_db srv_db_t;
 
 /* What the module did since start (logged with the server's stats). */
 typedef struct {
-    unsigned long long published;   /* rows sent on the PUB socket */
-    unsigned long long pushed;      /* live pushes to agents */
+    unsigned long long published;   /* rows read by the publisher */
+    unsigned long long pushed;      /* live pushes to agents and subscribers */
     unsigned long long replayed;    /* rows sent in replays (agents and subscribers) */
     unsigned long long replays;     /* replays started */
     unsigned long long acks;        /* NotificationAck received */
     unsigned long long ack_writes;  /* unit_contacts updates committed */
-    unsigned long long pub_dropped; /* PUB sends that failed */
+    unsigned long long dropped;     /* sessions dropped: a send failed or key revoked */
     unsigned long long oversize;    /* rows too large for a frame: not sent */
+    unsigned long long lagging;     /* subscriber sessions that hit max_pending */
+    unsigned long long refused_topic; /* Replays asking only outside their topics */
+    unsigned long long revoked;     /* subscriber sessions ended by a revoked key */
+    unsigned long long sub_sessions; /* subscriber sessions open now */
 } srv_notify_stats_t;
 
-/* Creates the PUB socket (CURVE server, secret_z85 copied into it, ZAP
- * domain SRV_ZAP_DOMAIN_PUB) and binds pub_endpoint ("" disables the PUB).
- * An address in use is not fatal: the bind is retried every few seconds,
- * since PUB only carries copies. NULL on any other failure, err says why. */
-srv_notify_t *srv_notify_new(srv_server_t *server, void *ctx, const char *pub_endpoint,
-                             const char *secret_z85, char *err, size_t errlen);
-/* Closes the socket, frees sessions and pending acks. Jobs on the database
- * must have been failed first (srv_db_abandon). */
+/* sub_max_pending: pushed rows a subscriber may leave unacknowledged. */
+srv_notify_t *srv_notify_new(srv_server_t *server, size_t sub_max_pending);
+/* Frees sessions and pending acks. Jobs on the database must have been
+ * failed first (srv_db_abandon). */
 void srv_notify_destroy(srv_notify_t **self_p);
 
 /* Reads max(seq) on the blocking start-up connection: publishing starts
@@ -86,7 +101,7 @@ void srv_notify_on_connect(srv_notify_t *self);
 
 /* Monotonic ms of the next timer, or -1. */
 int64_t srv_notify_next_timer(const srv_notify_t *self);
-/* Runs due work: fetch, ack writes, session pruning, PUB re-bind. */
+/* Runs due work: fetch, ack writes, session pruning. */
 void srv_notify_on_timer(srv_notify_t *self, int64_t now_ms);
 
 /* Handlers, called by the server's dispatch for the right principal only.
@@ -95,11 +110,23 @@ void srv_notify_hello(srv_notify_t *self, const uint8_t *rid, size_t rid_len, co
                       uint64_t last_seq);
 void srv_notify_ack(srv_notify_t *self, const uint8_t *rid, size_t rid_len, const char *unit,
                     uint64_t seq);
-/* own: the subscriber's topic prefixes (borrowed). Returns 0 when the
- * replay started; CCHC_EAGAIN (too many replays or database down: answer
- * NACK_BUSY) or CCHC_EINVAL (too many or too long prefixes: NACK_INVALID). */
+/* own: the subscriber's topic prefixes (borrowed); key_id: its key's
+ * SRV_ZAP_KEY_ID_PROP, checked on every push. Returns 0 when the replay
+ * started (or one is running for this session); CCHC_EAGAIN (too many
+ * replays or database down: answer NACK_BUSY), CCHC_EINVAL (too many or too
+ * long prefixes) or CCHC_EPERM (no requested prefix meets its own): answer
+ * NACK_INVALID. */
 int srv_notify_replay(srv_notify_t *self, const uint8_t *rid, size_t rid_len, const char *principal,
-                      const Cchc__V1__Replay *req, const char *const *own, size_t n_own);
+                      const char *key_id, const Cchc__V1__Replay *req, const char *const *own,
+                      size_t n_own);
+/* A subscriber's NotificationAck: frees room under max_pending. */
+void srv_notify_sub_ack(srv_notify_t *self, const uint8_t *rid, size_t rid_len, uint64_t seq);
+/* The index of the first requested prefix that shares no topic with any
+ * own prefix (neither starts with the other), or -1 when all do. */
+int srv_notify_topic_outside(const char *const *want, size_t n_want, const char *const *own,
+                             size_t n_own);
+/* True when topic starts with one of the n prefixes. */
+int srv_notify_topic_match(const char *topic, const char *const *prefixes, size_t n);
 
 /* True when principal is a subscriber's ZAP User-Id. */
 int srv_notify_is_subscriber(const char *principal);

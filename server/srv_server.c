@@ -20,7 +20,7 @@
  * committed notifications, tells srv_notify. A cchc_meta change asks it for
  * a tick soon; the first signal stops it, and the loop joins it on exit.
  *
- * Notifications (srv_notify): the PUB socket, pushes to agents, replays.
+ * Notifications (srv_notify): pushes to agents and subscribers, replays.
  * New rows are looked for every SRV_NOTIFY_POLL_MS, after a report is acked
  * (its batch committed) and when the scheduler says a tick committed. The
  * principal decides what a message may be: a subscriber ("sub:<name>") may
@@ -88,6 +88,7 @@ struct srv_server {
     int64_t stats_due_ms; /* monotonic */
     srv_counters_t counters;
     srv_counters_t logged; /* as of the last stats line */
+    srv_notify_stats_t logged_notify;
     srv_sched_t *sched;    /* deadlines and reminders (srv_sched.c) */
 };
 
@@ -254,14 +255,11 @@ static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, 
     return CCHC_OK;
 }
 
-/* The PUB socket (ZAP is bound by now) and the last seq to publish after;
- * the scheduler tells it when a tick committed notifications. */
-static int s_notify_open(srv_server_t *self, const srv_config_t *cfg, const char *secret_z85,
-                         char *err, size_t errlen)
+/* Notification delivery and the last seq to publish after; the scheduler
+ * tells it when a tick committed notifications. */
+static int s_notify_open(srv_server_t *self, const srv_config_t *cfg, char *err, size_t errlen)
 {
-    self->notify = srv_notify_new(self, self->ctx, cfg->pub_endpoint, secret_z85, err, errlen);
-    if (!self->notify)
-        return CCHC_EIO;
+    self->notify = srv_notify_new(self, (size_t)cfg->sub_max_pending);
     srv_sched_on_committed(srv_notify_committed, self->notify);
     return srv_notify_start(self->notify, srv_db_conn(self->db), err, errlen);
 }
@@ -322,7 +320,7 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     PQclear(r);
     if (!ok)
         goto fail;
-    if (s_notify_open(self, cfg, secret_z85, err, errlen) != 0)
+    if (s_notify_open(self, cfg, err, errlen) != 0)
         goto fail;
     if (srv_sched_start(self->sched, err, errlen) != 0)
         goto fail;
@@ -373,6 +371,11 @@ void srv_server_destroy(srv_server_t **self_p)
 }
 
 /* ---- answers ------------------------------------------------------------------ */
+
+srv_zap_t *srv_server_zap(srv_server_t *self)
+{
+    return self->zap;
+}
 
 srv_db_t *srv_server_db(srv_server_t *self)
 {
@@ -534,8 +537,13 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
         cchc_wire_free(&env);
         return;
     }
+    /* A subscriber may ask for notifications and ack them, nothing else;
+     * an agent may not ask for other units' notifications. */
     int subscriber = srv_notify_is_subscriber(peer->principal);
-    if (subscriber != (env->body_case == CCHC__V1__ENVELOPE__BODY_REPLAY)) {
+    int allowed = subscriber ? env->body_case == CCHC__V1__ENVELOPE__BODY_REPLAY ||
+                                   env->body_case == CCHC__V1__ENVELOPE__BODY_NOTIFICATION_ACK
+                             : env->body_case != CCHC__V1__ENVELOPE__BODY_REPLAY;
+    if (!allowed) {
         self->counters.refused_principal++;
         CCHC_LOG(CCHC_LOG_WARN, "not_allowed", "principal=%s body=%d", unit, (int)env->body_case);
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
@@ -585,6 +593,10 @@ void srv_handle_notification_ack(srv_server_t *self, const srv_peer_t *peer,
 {
     if (!peer->principal[0])
         return;
+    if (srv_notify_is_subscriber(peer->principal)) {
+        srv_notify_sub_ack(self->notify, peer->rid, peer->rid_len, env->notification_ack->seq);
+        return;
+    }
     srv_notify_ack(self->notify, peer->rid, peer->rid_len, peer->principal,
                    env->notification_ack->seq);
 }
@@ -601,11 +613,16 @@ void srv_handle_replay(srv_server_t *self, const srv_peer_t *peer, const cchc_en
                         NULL);
         return;
     }
-    int rc = srv_notify_replay(self->notify, peer->rid, peer->rid_len, peer->principal, env->replay,
-                               own, n_own);
+    int rc = srv_notify_replay(self->notify, peer->rid, peer->rid_len, peer->principal,
+                               peer->key_id, env->replay, own, n_own);
     if (rc == CCHC_EINVAL)
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_INVALID, "too many or too long topics", NULL);
+    else if (rc == CCHC_EPERM)
+        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+                        CCHC__V1__NACK_REASON__NACK_INVALID,
+                        "a topic outside this subscriber's topics: see `cchc subscriber list`",
+                        NULL);
     else if (rc != 0)
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
                         "replay not possible now, retry later", NULL);
@@ -642,12 +659,12 @@ static void s_read_router(srv_server_t *self)
         const char *user = zmq_msg_gets(&msg, "User-Id");
         srv_peer_t peer = {.rid = zmq_msg_data(&rid),
                            .rid_len = zmq_msg_size(&rid),
-                           .principal = user ? user : ""};
+                           .principal = user ? user : "",
+                           .key_id = zmq_msg_gets(&msg, SRV_ZAP_KEY_ID_PROP)};
         /* Checked per message, not only at the handshake: a key revoked or
          * expired while its connection is open is refused from then on. */
         int key_ok = peer.principal[0] &&
-                     srv_zap_key_valid(self->zap, zmq_msg_gets(&msg, SRV_ZAP_KEY_ID_PROP),
-                                       cchc_clock_now_ms());
+                     srv_zap_key_valid(self->zap, peer.key_id, cchc_clock_now_ms());
         /* Any message proves the agent is there, whatever it says.
          * Subscribers are no unit: no contact row, no MetaChanged. */
         if (key_ok && !srv_notify_is_subscriber(peer.principal)) {
@@ -719,8 +736,9 @@ static void s_log_counters(srv_server_t *self)
              "refused_oversize=%llu batches=%llu batch_rows=%llu batch_splits=%llu "
              "db_reconnects=%llu resent_batches=%llu refused_principal=%llu refused_revoked=%llu "
              "notify_published=%llu notify_pushed=%llu notify_replayed=%llu notify_replays=%llu "
-             "notify_acks=%llu notify_ack_writes=%llu notify_pub_dropped=%llu "
-             "notify_unsendable=%llu notify_last_seq=%llu pending=%zu",
+             "notify_acks=%llu notify_ack_writes=%llu notify_dropped=%llu "
+             "notify_unsendable=%llu notify_lagging=%llu notify_refused_topic=%llu "
+             "notify_revoked=%llu subscribers=%llu notify_last_seq=%llu pending=%zu",
              c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
              c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
              c->nack_busy, c->ignored, c->send_failed, c->accepted, c->rejected, c->meta_requests,
@@ -728,10 +746,12 @@ static void s_log_counters(srv_server_t *self)
              c->refused_busy_pending, c->refused_busy_peer, c->refused_busy_db, c->refused_oversize,
              c->batches, c->batch_rows, c->batch_splits, c->db_reconnects, c->resent_batches,
              c->refused_principal, c->refused_revoked, ns->published, ns->pushed, ns->replayed,
-             ns->replays, ns->acks, ns->ack_writes, ns->pub_dropped, ns->oversize,
+             ns->replays, ns->acks, ns->ack_writes, ns->dropped, ns->oversize, ns->lagging,
+             ns->refused_topic, ns->revoked, ns->sub_sessions,
              (unsigned long long)srv_notify_last_published(self->notify),
              srv_batch_pending(self->batch));
     self->logged = *c;
+    self->logged_notify = *ns;
 }
 
 /* The server's own timers, after the database's. */
@@ -750,7 +770,9 @@ static void s_on_timers(srv_server_t *self, int64_t now)
     }
     if (now >= self->stats_due_ms) {
         self->stats_due_ms = now + S_STATS_EVERY_MS;
-        if (memcmp(&self->logged, &self->counters, sizeof self->counters) != 0)
+        if (memcmp(&self->logged, &self->counters, sizeof self->counters) != 0 ||
+            memcmp(&self->logged_notify, srv_notify_stats(self->notify),
+                   sizeof self->logged_notify) != 0)
             s_log_counters(self);
     }
 }

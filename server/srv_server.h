@@ -26,6 +26,7 @@
 
 typedef struct srv_server srv_server_t;
 typedef struct srv_batch srv_batch_t;
+typedef struct srv_zap srv_zap_t;
 
 /* What happened since start; logged (event=stats) every minute when it
  * changed, and at shutdown. */
@@ -68,6 +69,7 @@ typedef struct {
     const uint8_t *rid;
     size_t rid_len;
     const char *principal;
+    const char *key_id; /* SRV_ZAP_KEY_ID_PROP of its connection, or NULL */
 } srv_peer_t;
 
 /* Connects to the database (retrying up to SRV_SERVER_DB_START_MS), applies
@@ -85,6 +87,8 @@ int srv_server_run(srv_server_t *self);
 
 /* For handlers. Borrowed. */
 srv_db_t *srv_server_db(srv_server_t *self);
+/* The key cache, borrowed. */
+srv_zap_t *srv_server_zap(srv_server_t *self);
 srv_counters_t *srv_server_counters(srv_server_t *self);
 srv_peers_t *srv_server_peers(srv_server_t *self);
 srv_batch_t *srv_server_batch(srv_server_t *self);

@@ -304,8 +304,7 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
         zap->refused++;
         return;
     }
-    int pub = strcmp(domain, SRV_ZAP_DOMAIN_PUB) == 0;
-    if ((strcmp(domain, SRV_ZAP_DOMAIN) != 0 && !pub) || strcmp(mech, "CURVE") != 0) {
+    if (strcmp(domain, SRV_ZAP_DOMAIN) != 0 || strcmp(mech, "CURVE") != 0) {
         CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "mechanism=%s domain=%s addr=%s", mech, domain,
                  addr);
         s_reply(zap, &f[1], "400", "CURVE required", "", NULL);
@@ -328,10 +327,10 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
         zap->refused++;
         return;
     }
-    if (!e || (pub && !e->subscriber)) {
-        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s domain=%s reason=%s", z85, addr,
-                 domain, e ? "not_a_subscriber" : "unknown_key");
-        s_reply(zap, &f[1], "400", e ? "not a subscriber" : "unknown key", "", NULL);
+    if (!e) {
+        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s domain=%s reason=unknown_key",
+                 z85, addr, domain);
+        s_reply(zap, &f[1], "400", "unknown key", "", NULL);
         zap->refused++;
         return;
     }

@@ -8,8 +8,7 @@
  * agent's key, "sub:<name>" for a subscriber's. Every message on the
  * connection carries it (zmq_msg_gets "User-Id").
  *
- * Two domains: SRV_ZAP_DOMAIN (the ROUTER) admits agents and subscribers;
- * SRV_ZAP_DOMAIN_PUB (the PUB socket) admits subscribers only. */
+ * One domain, SRV_ZAP_DOMAIN (the ROUTER), for agents and subscribers. */
 #ifndef SRV_ZAP_H
 #define SRV_ZAP_H
 
@@ -19,7 +18,6 @@
 
 /* The ZMQ_ZAP_DOMAIN our CURVE sockets use; other domains are refused. */
 #define SRV_ZAP_DOMAIN "cchc"
-#define SRV_ZAP_DOMAIN_PUB "cchc-pub"
 /* The ZAP metadata property naming the key row behind a connection: "a<id>"
  * for agent_keys, "s<id>" for subscribers. Every message carries it. */
 #define SRV_ZAP_KEY_ID_PROP "X-Key-Id"

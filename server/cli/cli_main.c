@@ -21,7 +21,7 @@ typedef struct {
     char *conninfo;
     int log_level;
     /* [watch]: cchc watch only; handed to it as options (s_watch_run). */
-    char *watch_endpoint, *watch_pub_endpoint, *watch_server_key, *watch_public_key,
+    char *watch_endpoint, *watch_server_key, *watch_public_key,
         *watch_secret_key;
 } s_config_t;
 
@@ -31,9 +31,7 @@ static const cchc_cfg_entry_t s_config_table[] = {
     {"log", "level", CCHC_CFG_LOGLEVEL, "warn", 0, 0, offsetof(s_config_t, log_level),
      "debug, info, warn or error"},
     {"watch", "endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7470", 0, 0,
-     offsetof(s_config_t, watch_endpoint), "cchc watch: the server's ROUTER (replays)"},
-    {"watch", "pub_endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7471", 0, 0,
-     offsetof(s_config_t, watch_pub_endpoint), "cchc watch: the server's PUB (live notifications)"},
+     offsetof(s_config_t, watch_endpoint), "cchc watch: the server's ROUTER endpoint"},
     {"watch", "server_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_server_key),
      "cchc watch: the server's public key file"},
     {"watch", "public_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_public_key),
@@ -55,9 +53,8 @@ static int s_watch_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     const s_config_t *c = s_watch_cfg;
     const char *pre[] = {
-        "--endpoint",   c->watch_endpoint,   "--pub-endpoint", c->watch_pub_endpoint,
-        "--server-key", c->watch_server_key, "--public-key",   c->watch_public_key,
-        "--secret-key", c->watch_secret_key,
+        "--endpoint",   c->watch_endpoint,   "--server-key", c->watch_server_key,
+        "--public-key", c->watch_public_key, "--secret-key", c->watch_secret_key,
     };
     size_t npre = sizeof pre / sizeof pre[0];
     char **v = calloc((size_t)argc + npre + 1, sizeof *v);

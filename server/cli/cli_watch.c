@@ -1,32 +1,29 @@
 /* cli_watch.c: `cchc watch`, a notification subscriber (the zguide's Clone
  * pattern, client side). The only command that speaks ZeroMQ.
  *
- * Two CURVE sockets to the server, with the subscriber's key pair: a SUB on
- * the PUB endpoint (live copies, [topic][Envelope{notification}]) and a
- * DEALER on the ROUTER (Replay{since_seq, topics} -> the notifications from
- * the table, then ReplayEnd{last_seq}). `last` is the highest seq printed or
- * covered by a ReplayEnd; it is kept in --state FILE (written atomically
- * after each change) and a restart goes on from it.
+ * One CURVE DEALER on the server's ROUTER, with the subscriber's key pair.
+ * Replay{since_seq: last, topics, follow} makes the server send every
+ * notification after `last` from the table, then ReplayEnd{last_seq}, then
+ * the new ones live, in seq order on the one connection. `last` is the
+ * highest seq printed or covered by a ReplayEnd; it is kept in --state FILE
+ * (written atomically after each change) and a restart goes on from it.
+ * What was printed is acked (NotificationAck{last}), which is what lets the
+ * server push more: a subscriber that stops reading is not pushed to past
+ * the server's subscriber_max_pending.
  *
- *   event                                    action
- *   ---------------------------------------  ------------------------------------------
- *   start                                    Replay{last}
- *   live seq <= last                         dropped (already printed)
- *   live seq == last + 1, no replay running  printed
- *   live, a replay running                   kept (printed after ReplayEnd if still new)
- *   live seq > last + 1 (a gap)              kept; Replay{last}
- *   replayed seq > last                      printed
- *   ReplayEnd{m}                             last = max(last, m); the kept ones are
- *                                            looked at again (a gap asks again)
- *   a (re)connect seen by a socket monitor,  Replay{last} (what the PUB sent while we
- *   or S_IDLE_REPLAY_MS without one          were away, or dropped, is in the table)
- *   no answer to a Replay in S_REPLAY_WAIT_MS Replay{last} again
- *
- * Topic filters make gaps normal (other topics use the seqs between): each
- * costs one small replay, which is fine at notification rates.
+ *   event                                      action
+ *   -----------------------------------------  -----------------------------------------
+ *   start; a reconnect seen by the monitor     Replay{last}
+ *   a notification with seq > last             printed, last = seq
+ *   a notification with seq <= last            dropped (already printed)
+ *   ReplayEnd{m}                               last = max(last, m)
+ *   no ReplayEnd S_REPLAY_WAIT_MS after asking  Replay{last} again
+ *   Nack BUSY                                  Replay{last} 2 s later
+ *   any other Nack (a topic outside ours)      the error, exit 1
+ *   nothing heard for S_IDLE_REPLAY_MS         Replay{last} (renews the session)
  *
  * Configuration: admin.ini [watch] (cli_main.c hands it over as the options
- * --endpoint, --pub-endpoint, --server-key, --public-key, --secret-key, which
+ * --endpoint, --server-key, --public-key, --secret-key, which
  * the command line may repeat to override). */
 #include "cchc_clock.h"
 #include "cchc_err.h"
@@ -48,10 +45,9 @@
 
 #define S_MAX_TOPICS 64
 #define S_MAX_FRAME (1024 * 1024)
-#define S_MAX_KEPT 100000
 #define S_REPLAY_WAIT_MS 15000
-#define S_IDLE_REPLAY_MS 30000
-#define S_RECONNECT_REPLAY_DELAY_MS 200
+#define S_IDLE_REPLAY_MS 60000
+#define S_BUSY_RETRY_MS 2000
 
 static volatile sig_atomic_t s_stop;
 
@@ -62,7 +58,7 @@ static void s_on_signal(int sig)
 }
 
 typedef struct {
-    const char *endpoint, *pub_endpoint, *server_key, *public_key, *secret_key;
+    const char *endpoint, *server_key, *public_key, *secret_key;
     const char *topics[S_MAX_TOPICS];
     size_t ntopics;
     int json;
@@ -71,14 +67,12 @@ typedef struct {
 
 typedef struct {
     s_opts_t o;
-    void *ctx, *dealer, *sub, *mon_dealer, *mon_sub;
-    uint64_t last;
+    void *ctx, *dealer, *mon;
+    uint64_t last, acked;
     int replaying;
-    int64_t replay_sent_ms;  /* when the running replay was asked, or last answered */
-    int64_t replay_due_ms;   /* -1: none scheduled */
-    int64_t last_replay_end; /* monotonic ms */
-    cchc_envelope_t **kept;  /* live ones waiting, any order */
-    size_t nkept, capkept;
+    int64_t replay_sent_ms; /* when the running replay was asked, or last answered */
+    int64_t replay_due_ms;  /* -1: none scheduled */
+    int64_t heard_ms;       /* monotonic: the server's last message */
     int failed;
 } s_watch_t;
 
@@ -86,7 +80,7 @@ static void s_usage(FILE *f)
 {
     fputs("usage: cchc watch [--topic PREFIX]... [--json] [--exec CMD] [--state FILE]\n"
           "\n"
-          "Prints every notification the server publishes to this subscriber, in order and\n"
+          "Prints every notification the server has for this subscriber, in order and\n"
           "once each: first those after the last one seen (--state), then live ones.\n"
           "\n"
           "  --topic PREFIX   only topics starting with PREFIX (repeatable; default: all the\n"
@@ -94,8 +88,8 @@ static void s_usage(FILE *f)
           "  --json           one JSON object per line instead of a line of Vietnamese text\n"
           "  --exec CMD       run CMD with /bin/sh for each, the JSON object on its stdin\n"
           "  --state FILE     keep the last seq printed in FILE, and start after it\n"
-          "  --endpoint E, --pub-endpoint E, --server-key FILE, --public-key FILE,\n"
-          "  --secret-key FILE  override admin.ini [watch]\n"
+          "  --endpoint E, --server-key FILE, --public-key FILE, --secret-key FILE\n"
+          "                   override admin.ini [watch]\n"
           "\n"
           "Stops with exit status 0 on SIGINT or SIGTERM.\n",
           f);
@@ -229,6 +223,7 @@ static void s_replay(s_watch_t *w)
     r.since_seq = w->last;
     r.topics = (char **)w->o.topics;
     r.n_topics = w->o.ntopics;
+    r.follow = 1;
     env.protocol_version = CCHC_WIRE_PROTOCOL_VERSION;
     env.sent_at_ms = cchc_clock_now_ms();
     env.body_case = CCHC__V1__ENVELOPE__BODY_REPLAY;
@@ -250,74 +245,29 @@ static void s_replay(s_watch_t *w)
     CCHC_LOG(CCHC_LOG_DEBUG, "replay", "since=%llu", (unsigned long long)w->last);
 }
 
-static void s_keep(s_watch_t *w, cchc_envelope_t *env)
+/* Tells the server what was printed: room for more. */
+static void s_ack(s_watch_t *w)
 {
-    if (w->nkept == S_MAX_KEPT) {
-        /* A replay will bring them back. */
-        for (size_t i = 0; i < w->nkept; i++)
-            cchc_wire_free(&w->kept[i]);
-        w->nkept = 0;
-    }
-    if (w->nkept == w->capkept) {
-        w->capkept = w->capkept ? 2 * w->capkept : 64;
-        w->kept = realloc(w->kept, w->capkept * sizeof *w->kept);
-        if (!w->kept)
-            abort();
-    }
-    w->kept[w->nkept++] = env;
-}
-
-static int s_env_cmp(const void *a, const void *b)
-{
-    uint64_t x = (*(cchc_envelope_t *const *)a)->notification->seq;
-    uint64_t y = (*(cchc_envelope_t *const *)b)->notification->seq;
-    return x < y ? -1 : x > y;
-}
-
-/* After a replay: print the kept ones that follow on; a gap asks again. */
-static void s_drain_kept(s_watch_t *w)
-{
-    if (w->nkept == 0)
-        return; /* qsort's array may not be NULL, even for zero elements */
-    qsort(w->kept, w->nkept, sizeof *w->kept, s_env_cmp);
-    size_t i = 0;
-    for (; i < w->nkept; i++) {
-        const Cchc__V1__Notification *n = w->kept[i]->notification;
-        if (n->seq <= w->last) {
-            cchc_wire_free(&w->kept[i]);
-            continue;
-        }
-        if (n->seq != w->last + 1)
-            break;
-        s_print(w, n);
-        cchc_wire_free(&w->kept[i]);
-    }
-    memmove(w->kept, w->kept + i, (w->nkept - i) * sizeof *w->kept);
-    w->nkept -= i;
-    if (w->nkept)
-        s_replay(w);
-}
-
-static void s_on_live(s_watch_t *w, cchc_envelope_t *env)
-{
-    const Cchc__V1__Notification *n = env->notification;
-    if (n->seq <= w->last) {
-        cchc_wire_free(&env);
+    if (w->last <= w->acked)
         return;
-    }
-    if (!w->replaying && n->seq == w->last + 1 && w->nkept == 0) {
-        s_print(w, n);
-        cchc_wire_free(&env);
-        return;
-    }
-    s_keep(w, env);
-    if (!w->replaying)
-        s_replay(w);
+    Cchc__V1__NotificationAck a = CCHC__V1__NOTIFICATION_ACK__INIT;
+    Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+    a.seq = w->last;
+    env.protocol_version = CCHC_WIRE_PROTOCOL_VERSION;
+    env.sent_at_ms = cchc_clock_now_ms();
+    env.body_case = CCHC__V1__ENVELOPE__BODY_NOTIFICATION_ACK;
+    env.notification_ack = &a;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cchc_wire_encode(&env, &buf, &len) == CCHC_OK &&
+        zmq_send(w->dealer, buf, len, ZMQ_DONTWAIT) == (int)len)
+        w->acked = w->last;
+    free(buf);
 }
 
 static void s_on_dealer(s_watch_t *w, cchc_envelope_t *env)
 {
-    w->replay_sent_ms = cchc_clock_mono_ms(); /* progress */
+    w->heard_ms = w->replay_sent_ms = cchc_clock_mono_ms(); /* progress */
     switch (env->body_case) {
     case CCHC__V1__ENVELOPE__BODY_NOTIFICATION:
         if (env->notification->seq > w->last)
@@ -331,13 +281,11 @@ static void s_on_dealer(s_watch_t *w, cchc_envelope_t *env)
                         strerror(errno));
         }
         w->replaying = 0;
-        w->last_replay_end = cchc_clock_mono_ms();
-        s_drain_kept(w);
         break;
     case CCHC__V1__ENVELOPE__BODY_NACK:
         if (env->nack->reason == CCHC__V1__NACK_REASON__NACK_BUSY) {
             w->replaying = 0;
-            w->replay_due_ms = cchc_clock_mono_ms() + 2000;
+            w->replay_due_ms = cchc_clock_mono_ms() + S_BUSY_RETRY_MS;
             break;
         }
         fprintf(stderr, "cchc watch: the server refused: %s: %s\n",
@@ -420,29 +368,22 @@ static int s_open(s_watch_t *w)
     }
     w->ctx = zmq_ctx_new();
     w->dealer = zmq_socket(w->ctx, ZMQ_DEALER);
-    w->sub = zmq_socket(w->ctx, ZMQ_SUB);
-    if (!w->dealer || !w->sub || s_curve(w->dealer, spub, pub, sec) ||
-        s_curve(w->sub, spub, pub, sec)) {
+    if (!w->dealer || s_curve(w->dealer, spub, pub, sec)) {
         fprintf(stderr, "cchc watch: could not set up the sockets: %s\n",
                 zmq_strerror(zmq_errno()));
         memset(sec, 0, sizeof sec);
         return CLI_EXIT_FAIL;
     }
     memset(sec, 0, sizeof sec);
-    for (size_t i = 0; i < (w->o.ntopics ? w->o.ntopics : 1); i++) {
-        const char *t = w->o.ntopics ? w->o.topics[i] : "";
-        zmq_setsockopt(w->sub, ZMQ_SUBSCRIBE, t, strlen(t));
-    }
-    w->mon_dealer = s_monitor(w, w->dealer, "dealer");
-    w->mon_sub = s_monitor(w, w->sub, "sub");
-    if (!w->mon_dealer || !w->mon_sub) {
+    w->mon = s_monitor(w, w->dealer, "dealer");
+    if (!w->mon) {
         fprintf(stderr, "cchc watch: could not monitor the sockets: %s\n",
                 zmq_strerror(zmq_errno()));
         return CLI_EXIT_FAIL;
     }
-    if (zmq_connect(w->dealer, w->o.endpoint) != 0 || zmq_connect(w->sub, w->o.pub_endpoint) != 0) {
-        fprintf(stderr, "cchc watch: could not connect to %s / %s: %s\n", w->o.endpoint,
-                w->o.pub_endpoint, zmq_strerror(zmq_errno()));
+    if (zmq_connect(w->dealer, w->o.endpoint) != 0) {
+        fprintf(stderr, "cchc watch: could not connect to %s: %s\n", w->o.endpoint,
+                zmq_strerror(zmq_errno()));
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
@@ -450,12 +391,10 @@ static int s_open(s_watch_t *w)
 
 static void s_close(s_watch_t *w)
 {
-    void **socks[] = {&w->mon_dealer, &w->mon_sub, &w->dealer, &w->sub};
+    void **socks[] = {&w->mon, &w->dealer};
     if (w->dealer)
         zmq_socket_monitor(w->dealer, NULL, 0);
-    if (w->sub)
-        zmq_socket_monitor(w->sub, NULL, 0);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 2; i++) {
         if (*socks[i]) {
             int linger = 0;
             zmq_setsockopt(*socks[i], ZMQ_LINGER, &linger, sizeof linger);
@@ -465,9 +404,6 @@ static void s_close(s_watch_t *w)
     }
     if (w->ctx)
         zmq_ctx_term(w->ctx);
-    for (size_t i = 0; i < w->nkept; i++)
-        cchc_wire_free(&w->kept[i]);
-    free(w->kept);
 }
 
 /* Reads one frame (and drops any more of the message); NULL if none or not
@@ -513,35 +449,26 @@ static int s_loop(s_watch_t *w)
 {
     s_replay(w);
     while (!s_stop) {
-        zmq_pollitem_t items[4] = {{w->dealer, 0, ZMQ_POLLIN, 0},
-                                   {w->sub, 0, ZMQ_POLLIN, 0},
-                                   {w->mon_dealer, 0, ZMQ_POLLIN, 0},
-                                   {w->mon_sub, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 4, 250) < 0) {
+        zmq_pollitem_t items[2] = {{w->dealer, 0, ZMQ_POLLIN, 0}, {w->mon, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, 250) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             fprintf(stderr, "cchc watch: poll: %s\n", zmq_strerror(zmq_errno()));
             return CLI_EXIT_FAIL;
         }
-        int64_t now = cchc_clock_mono_ms();
-        for (int k = 2; k < 4; k++) {
-            if (!(items[k].revents & ZMQ_POLLIN))
-                continue;
-            uint16_t id = s_event(items[k].socket);
+        if (items[1].revents & ZMQ_POLLIN) {
+            uint16_t id = s_event(w->mon);
             if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-                /* Whatever was published before this connection (and after
-                 * our last replay's snapshot) is only in the table. */
-                CCHC_LOG(CCHC_LOG_DEBUG, "connected", "socket=%s", k == 2 ? "dealer" : "sub");
-                if (k == 2 && w->replaying)
-                    s_replay(w); /* the answer to the old one is lost with it */
-                else if (w->replay_due_ms < 0)
-                    w->replay_due_ms = now + S_RECONNECT_REPLAY_DELAY_MS;
+                /* A new connection is a new session on the server: what was
+                 * sent on the old one and not printed is in the table. */
+                CCHC_LOG(CCHC_LOG_DEBUG, "connected", "endpoint=%s", w->o.endpoint);
+                s_replay(w);
             } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
                        id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
                 fprintf(stderr,
                         "cchc watch: the server refused the key (%s): is the subscriber "
                         "registered and not revoked?\n",
-                        k == 2 ? w->o.endpoint : w->o.pub_endpoint);
+                        w->o.endpoint);
             }
         }
         if (items[0].revents & ZMQ_POLLIN) {
@@ -550,22 +477,14 @@ static int s_loop(s_watch_t *w)
                 s_on_dealer(w, env);
                 cchc_wire_free(&env);
             }
+            s_ack(w);
         }
-        if (items[1].revents & ZMQ_POLLIN) {
-            cchc_envelope_t *env;
-            while (!s_stop && (env = s_read(w->sub, 1)) != NULL) {
-                if (env->body_case == CCHC__V1__ENVELOPE__BODY_NOTIFICATION)
-                    s_on_live(w, env);
-                else
-                    cchc_wire_free(&env);
-            }
-        }
-        now = cchc_clock_mono_ms();
+        int64_t now = cchc_clock_mono_ms();
         if (w->replaying && now - w->replay_sent_ms >= S_REPLAY_WAIT_MS)
             s_replay(w);
         if (!w->replaying && w->replay_due_ms >= 0 && now >= w->replay_due_ms)
             s_replay(w);
-        if (!w->replaying && w->replay_due_ms < 0 && now - w->last_replay_end >= S_IDLE_REPLAY_MS)
+        if (!w->replaying && w->replay_due_ms < 0 && now - w->heard_ms >= S_IDLE_REPLAY_MS)
             s_replay(w);
     }
     return w->failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
@@ -580,7 +499,6 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
         {"exec", required_argument, NULL, 'x'},
         {"state", required_argument, NULL, 's'},
         {"endpoint", required_argument, NULL, 'E'},
-        {"pub-endpoint", required_argument, NULL, 'P'},
         {"server-key", required_argument, NULL, 'S'},
         {"public-key", required_argument, NULL, 'K'},
         {"secret-key", required_argument, NULL, 'X'},
@@ -590,7 +508,6 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
     s_watch_t w;
     memset(&w, 0, sizeof w);
     w.o.endpoint = "tcp://127.0.0.1:7470";
-    w.o.pub_endpoint = "tcp://127.0.0.1:7471";
     w.replay_due_ms = -1;
     int c;
     optind = 0;
@@ -615,9 +532,6 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
             break;
         case 'E':
             w.o.endpoint = optarg;
-            break;
-        case 'P':
-            w.o.pub_endpoint = optarg;
             break;
         case 'S':
             w.o.server_key = optarg;
@@ -655,7 +569,7 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     int rc = s_open(&w);
     if (rc == CLI_EXIT_OK) {
-        w.last_replay_end = cchc_clock_mono_ms();
+        w.heard_ms = cchc_clock_mono_ms();
         rc = s_loop(&w);
     }
     s_close(&w);

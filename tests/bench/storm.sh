@@ -34,8 +34,6 @@ log() { echo "storm: $*" >&2; }
 
 db_start; server_setup; district_setup
 sed -i 's/^level = debug$/level = info/' "$T/server.ini"
-PUB_PORT=$(free_port)
-sed -i "s|^\[server\]\$|[server]\npub_endpoint = tcp://127.0.0.1:$PUB_PORT|" "$T/server.ini"
 
 # ---- the units -------------------------------------------------------------------------
 python3 - "$UNITS" >"$T/storm-units.csv" <<'PY'
@@ -76,7 +74,6 @@ cat >"$T/ops.ini" <<INI
 conninfo = host=$T/pg user=cchc dbname=postgres
 [watch]
 endpoint = $ENDPOINT
-pub_endpoint = tcp://127.0.0.1:$PUB_PORT
 server_key = server.pub
 public_key = ops.pub
 secret_key = ops.key

@@ -2,14 +2,12 @@
 # Notification delivery: rows inserted in notifications reach the unit's agent
 # (which acks them: unit_contacts.last_seq) and a subscriber (`cchc watch`),
 # in order and once, including the ones published while the subscriber was
-# stopped; a subscriber sees only its own topics and may send nothing but
-# Replay; agents' keys are refused on the PUB and their Replay is refused.
+# stopped; a subscriber sees only its own topics, is refused outside them, and
+# may send nothing but Replay and acks; a subscriber that stops reading is
+# held to subscriber_max_pending and catches up; an agent's Replay is refused.
 . "$(dirname "$0")/lib.sh"
 db_start; server_setup
-PUB_PORT=$(free_port)
-sed -i "s|^\[server\]\$|[server]\npub_endpoint = tcp://127.0.0.1:$PUB_PORT|" "$T/server.ini"
 server_start
-grep -q 'event=pub_listening' "$T/server.log" || fail "PUB socket not listening"
 agent_setup vs xa-van-son
 
 # A subscriber with a key made by the agent's keygen, allowed report.* and deadline.*.
@@ -26,7 +24,6 @@ admin_ini() { # NAME KEYPREFIX
 conninfo = host=$T/pg user=cchc dbname=postgres
 [watch]
 endpoint = $ENDPOINT
-pub_endpoint = tcp://127.0.0.1:$PUB_PORT
 server_key = server.pub
 public_key = $2.pub
 secret_key = $2.key
@@ -122,7 +119,7 @@ grep -q 'exit status 3' "$T/watch-ops.log" || fail "--exec failure not logged"
 pass "--exec gets the JSON on stdin; its failure is logged"
 
 # ---- (c) topics and principals ------------------------------------------------------
-watch_start narrow "$T/narrow.out" --topic report. --topic deadline.today.
+watch_start narrow "$T/narrow.out" --topic deadline.today.
 wait_lines "$T/narrow.out" 1
 sleep 1
 kill -INT "$WATCH_PID"; wait "$WATCH_PID" || true
@@ -131,7 +128,34 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 assert rows and all(r["topic"].startswith("deadline.today.") for r in rows), rows[:3]
 PY
-pass "Replay outside a subscriber's topics gives nothing outside them"
+pass "a subscriber narrower than its grant gets only what it asked for"
+
+# Everything it may see, asked without a topic: deadline.* only, live ones too.
+watch_start narrow "$T/narrow-all.out"
+wait_lines "$T/narrow-all.out" 1
+ins report.overdue xa-van-son "ngoài phạm vi"
+ins deadline.approaching p-tnmt "trong phạm vi"
+for _ in $(seq 1 50); do grep -q 'trong phạm vi' "$T/narrow-all.out" && break; sleep 0.1; done
+kill -INT "$WATCH_PID"; wait "$WATCH_PID" || true
+grep -q 'trong phạm vi' "$T/narrow-all.out" || fail "narrow did not get its live one"
+python3 - "$T/narrow-all.out" <<'PY' || fail "narrow subscriber saw outside its topics"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert rows and all(r["topic"].startswith("deadline.") for r in rows), [r["topic"] for r in rows if not r["topic"].startswith("deadline.")][:3]
+PY
+pass "with no topic asked, history and live ones stay within its own topics"
+
+# Outside its topics: subscribing (with follow) and replaying are refused.
+if "$CCHC_BIN/cchc" -c "$T/narrow.ini" watch --json --topic report.overdue. \
+    >"$T/outside.out" 2>"$T/outside.err"; then
+  fail "a subscriber could watch outside its topics"
+fi
+grep -q 'INVALID: a topic outside this subscriber' "$T/outside.err" \
+  || fail "outside topics: $(cat "$T/outside.err")"
+[ ! -s "$T/outside.out" ] || fail "outside topics printed: $(head -3 "$T/outside.out")"
+grep -q 'event=topic_refused subscriber=sub:narrow topic=report.overdue.' "$T/server.log" \
+  || fail "the refusal was not logged"
+pass "subscribing outside its topics is refused with a clear error, nothing sent"
 
 out=$(tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/ops" \
   --report "$FIX/periodic.json" --timeout 5000)
@@ -145,10 +169,51 @@ if "$CCHC_BIN/cchc" -c "$T/agentkey.ini" watch --json >"$T/agentkey.out" 2>"$T/a
 fi
 grep -q 'not allowed for this principal' "$T/agentkey.err" || fail "agent Replay: $(cat "$T/agentkey.err")"
 [ ! -s "$T/agentkey.out" ] || fail "an agent's key got notifications"
-for _ in $(seq 1 30); do
-  grep -q 'zap_refused.*domain=cchc-pub reason=not_a_subscriber' "$T/server.log" && break
-  timeout 2 "$CCHC_BIN/cchc" -c "$T/agentkey.ini" watch >/dev/null 2>&1 || true
-done
-grep -q 'zap_refused.*domain=cchc-pub reason=not_a_subscriber' "$T/server.log" \
-  || fail "an agent's key was not refused on the PUB"
-pass "an agent's Replay is refused, and its key on the PUB"
+pass "an agent's Replay is refused"
+
+# A subscriber revoked while watching: its live session ends at the next push.
+watch_start narrow "$T/revoked.out"
+wait_lines "$T/revoked.out" 1
+before=$(grep -c . "$T/revoked.out")
+loads=$(grep -c 'event=keys_loaded' "$T/server.log")
+"$CCHC_BIN/cchc" -c "$T/narrow.ini" subscriber revoke narrow >/dev/null || fail "subscriber revoke"
+for _ in $(seq 1 50); do [ "$(grep -c 'event=keys_loaded' "$T/server.log")" -gt "$loads" ] && break; sleep 0.1; done
+ins deadline.today xa-van-son "sau khi thu hồi"
+for _ in $(seq 1 50); do grep -q 'event=subscriber_revoked subscriber=sub:narrow' "$T/server.log" && break; sleep 0.1; done
+grep -q 'event=subscriber_revoked subscriber=sub:narrow' "$T/server.log" \
+  || fail "a revoked subscriber's session was not ended"
+sleep 0.5
+! grep -q 'sau khi thu hồi' "$T/revoked.out" || fail "a revoked subscriber still got a push"
+[ "$(grep -c . "$T/revoked.out")" = "$before" ] || fail "a revoked subscriber got more rows"
+kill -INT "$WATCH_PID"; wait "$WATCH_PID" || true
+pass "a subscriber revoked while connected gets nothing more (checked per push)"
+
+# ---- (d) a subscriber that stops reading ----------------------------------------------
+# Its stdout is a pipe nobody reads for a while: cchc watch blocks and stops
+# acking. The server pushes at most subscriber_max_pending (1000) unacked,
+# then holds back; once the reader drains, all of them arrive, in order, once.
+first=$(( $(sql "select max(seq) from notifications") + 1 ))
+echo "$((first - 1))" >"$T/slow.state"
+( "$CCHC_BIN/cchc" -c "$T/ops.ini" watch --json --topic report.overdue.p-tnmt \
+    --state "$T/slow.state" 2>>"$T/watch-slow.log" | { sleep 6; cat >"$T/slow.out"; } ) &
+SLOW=$!; PIDS+=("$SLOW")
+sleep 1
+sql "INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en)
+     SELECT 'report.overdue', 'p-tnmt', NULL, 'slow:' || i,
+            'Phòng TN&MT chưa gửi báo cáo — nhắc lần ' || i || repeat(' …', 40), 'Overdue ' || i
+     FROM generate_series(1, 3000) i"
+for _ in $(seq 1 50); do grep -q 'event=subscriber_lagging subscriber=sub:ops' "$T/server.log" && break; sleep 0.1; done
+grep -q 'event=subscriber_lagging subscriber=sub:ops unacked=1000 max_pending=1000' "$T/server.log" \
+  || fail "no lagging subscriber at 1000 unacked: $(grep -c subscriber_lagging "$T/server.log")"
+wait_until() { for _ in $(seq 1 200); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+wait_until '[ "$(grep -c . "$T/slow.out" 2>/dev/null || echo 0)" -ge 3000 ]' \
+  || fail "the slow subscriber got $(grep -c . "$T/slow.out" 2>/dev/null || echo 0) of 3000"
+pkill -INT -f "state $T/slow.state" || true
+wait "$SLOW" || true
+python3 - "$T/slow.out" "$first" <<'PY' || fail "the slow subscriber's rows"
+import json, sys
+seqs = [json.loads(l)["seq"] for l in open(sys.argv[1]) if l.strip()]
+first = int(sys.argv[2])
+assert seqs == list(range(first, first + 3000)), (len(seqs), seqs[:3], seqs[-3:])
+PY
+pass "a subscriber that stopped reading was held at 1000 unacked, then got all 3000 in order, once"
