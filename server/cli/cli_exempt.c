@@ -16,10 +16,10 @@
  * date of an expectation created here comes from periods.due, or the
  * inspection's remediation_due, or the plan task's due.
  *
- * expectations has no audit trigger (the server rewrites it all day), so the
- * change and its audit_log row (before and after as jsonb) are written in one
- * transaction here, with pg_notify('cchc_meta', 'expectations') so the server
- * recomputes what derives from it. */
+ * expectations has no audit trigger (the server rewrites it all day), and
+ * operators may not write it: the change, its audit_log row (before and after
+ * as jsonb) and pg_notify('cchc_meta', 'expectations') are made by the
+ * SECURITY DEFINER function cchc_exempt() (migration 012). */
 #include "cli_db.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
@@ -227,98 +227,54 @@ static int s_due(cli_ctx_t *ctx, const s_target_t *t, char *due, size_t len)
     return CLI_EXIT_FAIL;
 }
 
-/* The open expectation's row as jsonb text, locked, into *row (NULL when there
- * is none). CLI_EXIT_FAIL after saying why it cannot be exempted, or 0. */
-static int s_lock(cli_ctx_t *ctx, const s_target_t *t, PGresult **row)
-{
-    const char *params[4] = {t->type, t->unit, t->period, t->subject};
-    *row = NULL;
-    PGresult *r = cli_db_query(ctx, "could not read the expectation",
-                               "SELECT id, status, to_jsonb(e)::text, coalesce(report_id::text, "
-                               "'-'), coalesce(exempt_reason, '') FROM expectations e "
-                               "WHERE type_code = $1 AND unit_code = $2 AND period = $3 "
-                               "AND subject = $4 FOR UPDATE",
-                               4, params, PGRES_TUPLES_OK);
-    if (!r)
-        return CLI_EXIT_FAIL;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return 0;
-    }
-    const char *status = PQgetvalue(r, 0, 1);
-    if (strcmp(status, "expected") == 0 || strcmp(status, "overdue") == 0) {
-        *row = r;
-        return 0;
-    }
-    if (strcmp(status, "on_time") == 0 || strcmp(status, "late") == 0)
-        fprintf(stderr,
-                "cchc: %s %s of %s was already met (%s, report %s): there is nothing to "
-                "exempt\n",
-                t->type, t->key, t->unit, status, PQgetvalue(r, 0, 3));
-    else if (strcmp(status, "exempt") == 0)
-        fprintf(stderr, "cchc: %s %s of %s is already exempt (reason: %s)\n", t->type, t->key,
-                t->unit, PQgetvalue(r, 0, 4));
-    else
-        fprintf(stderr, "cchc: %s %s of %s is %s: it is no longer expected\n", t->type, t->key,
-                t->unit, status);
-    PQclear(r);
-    return CLI_EXIT_FAIL;
-}
-
-/* Marks or creates the expectation exempt and writes its audit row; inside
- * the caller's transaction. 0 or the exit code. */
+/* Marks or creates the expectation exempt through cchc_exempt() (migration
+ * 012: it writes the change and its audit row, and notifies the server);
+ * inside the caller's transaction. 0 or the exit code, after saying why. */
 static int s_mark(cli_ctx_t *ctx, s_target_t *t, char *due, size_t len)
 {
-    PGresult *row = NULL, *r = NULL;
     int rc;
-    /* Twice at most: the server may create the row between our look and our insert. */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if ((rc = s_lock(ctx, t, &row)) != 0)
+    for (int with_due = 0; with_due < 2; with_due++) {
+        if (with_due && (rc = s_due(ctx, t, due, len)) != 0)
             return rc;
-        if (row) {
-            const char *params[2] = {PQgetvalue(row, 0, 0), t->reason};
-            r = cli_db_query(ctx, "could not exempt the expectation",
-                             "UPDATE expectations SET status = 'exempt', exempt_reason = $2, "
-                             "updated_at = now() WHERE id = $1::bigint "
-                             "RETURNING to_jsonb(expectations.*)::text, due::text",
-                             2, params, PGRES_TUPLES_OK);
-            break;
+        const char *params[7] = {t->type,   t->unit,  t->period, t->subject,
+                                 with_due ? due : NULL, t->grace, t->reason};
+        PGresult *r = cli_db_query(ctx, "could not exempt the expectation",
+                                   "SELECT outcome, status, coalesce(report_id::text, '-'), "
+                                   "coalesce(exempt_reason, ''), due::text "
+                                   "FROM cchc_exempt($1, $2, $3, $4, $5::date, $6::integer, $7)",
+                                   7, params, PGRES_TUPLES_OK);
+        if (!r)
+            return CLI_EXIT_FAIL;
+        if (PQntuples(r) != 1) {
+            PQclear(r);
+            fprintf(stderr, "cchc: cchc_exempt() gave no answer: is the database migrated?\n");
+            return CLI_EXIT_FAIL;
         }
-        if ((rc = s_due(ctx, t, due, len)) != 0)
-            return rc;
-        const char *params[7] = {t->type, t->unit, t->period, t->subject, due, t->grace, t->reason};
-        r = cli_db_query(ctx, "could not record the exempt expectation",
-                         "INSERT INTO expectations (type_code, unit_code, period, subject, due, "
-                         "grace_days, status, exempt_reason) "
-                         "VALUES ($1, $2, $3, $4, $5::date, $6::integer, 'exempt', $7) "
-                         "ON CONFLICT (type_code, unit_code, period, subject) DO NOTHING "
-                         "RETURNING to_jsonb(expectations.*)::text, due::text",
-                         7, params, PGRES_TUPLES_OK);
-        if (!r || PQntuples(r) == 1)
-            break;
+        const char *outcome = PQgetvalue(r, 0, 0), *status = PQgetvalue(r, 0, 1);
+        if (strcmp(outcome, "exempt") == 0) {
+            snprintf(due, len, "%s", PQgetvalue(r, 0, 4));
+            PQclear(r);
+            return 0;
+        }
+        if (strcmp(outcome, "no_due") == 0) {
+            PQclear(r);
+            continue;
+        }
+        if (strcmp(status, "on_time") == 0 || strcmp(status, "late") == 0)
+            fprintf(stderr,
+                    "cchc: %s %s of %s was already met (%s, report %s): there is nothing to "
+                    "exempt\n",
+                    t->type, t->key, t->unit, status, PQgetvalue(r, 0, 2));
+        else if (strcmp(status, "exempt") == 0)
+            fprintf(stderr, "cchc: %s %s of %s is already exempt (reason: %s)\n", t->type,
+                    t->key, t->unit, PQgetvalue(r, 0, 3));
+        else
+            fprintf(stderr, "cchc: %s %s of %s is %s: it is no longer expected\n", t->type,
+                    t->key, t->unit, status);
         PQclear(r);
-        r = NULL;
+        return CLI_EXIT_FAIL;
     }
-    rc = CLI_EXIT_FAIL;
-    if (!r || PQntuples(r) != 1) {
-        if (r)
-            fprintf(stderr, "cchc: the expectation changed while it was being exempted: "
-                            "try again\n");
-        goto out;
-    }
-    snprintf(due, len, "%s", PQgetvalue(r, 0, 1));
-    const char *audit[3] = {row ? "UPDATE" : "INSERT", row ? PQgetvalue(row, 0, 2) : NULL,
-                            PQgetvalue(r, 0, 0)};
-    if (cli_db_exec(ctx, "could not write the audit log",
-                    "INSERT INTO audit_log (table_name, op, before, after) "
-                    "VALUES ('expectations', $1, $2::jsonb, $3::jsonb)",
-                    3, audit) != 0)
-        goto out;
-    rc = 0;
-out:
-    PQclear(row);
-    PQclear(r);
-    return rc;
+    return CLI_EXIT_FAIL;
 }
 
 static int s_exempt(cli_ctx_t *ctx, s_target_t *t)
@@ -348,15 +304,6 @@ static int s_exempt(cli_ctx_t *ctx, s_target_t *t)
         goto out;
     }
     rc = CLI_EXIT_FAIL;
-    /* The payload names the table, as the audit triggers' notifications do. */
-    PGresult *r =
-        cli_db_query(ctx, "could not notify the server",
-                     "SELECT pg_notify('cchc_meta', 'expectations')", 0, NULL, PGRES_TUPLES_OK);
-    if (!r) {
-        cli_db_rollback(ctx);
-        goto out;
-    }
-    PQclear(r);
     if (cli_db_commit(ctx) != 0)
         goto out;
     printf("%s %s of %s (due %s) is exempt (miễn nộp): %s\n", t->type, t->key, t->unit, due,

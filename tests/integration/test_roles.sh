@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Database roles (migration 011): a viewer reads and changes nothing, an
-# operator keeps the district's facts (audited under its own login), an admin
-# also registers agent keys. Every refusal exits 1 with "permission denied"
+# Database roles (migrations 011, 012): a viewer reads and changes nothing, an
+# operator keeps the district's facts (audited under its own login) and may
+# not write the audit log or expectations directly, an admin also registers
+# agent keys. Every refusal exits 1 with "permission denied"
 # and leaves every table as it was.
 . "$(dirname "$0")/lib.sh"
 db_start; server_setup; district_setup
@@ -88,7 +89,28 @@ pass "an operator's calendar import and silence add work and are audited as o"
 before=$(counts)
 refused o cchc key add xa-yen-dinh "$T/k1.pub"; unchanged "key add as operator"
 psql_refused o "delete from audit_log";         unchanged "audit delete as operator"
-pass "an operator's key add is refused"
+psql_refused o "insert into audit_log (table_name, op, db_user) values ('units', 'INSERT', 'someone')"
+unchanged "audit insert as operator"
+pass "an operator's key add, audit delete and forged audit row are refused"
+
+# Expectations change only through cchc exempt (cchc_exempt(), migration 012),
+# which writes the audit row under the operator's login.
+sql "INSERT INTO expectations (type_code, unit_code, period, due)
+     VALUES ('CCHC_DK', 'xa-yen-dinh', '2024Q3', '2024-09-17')"
+before=$(counts)
+psql_refused o "update expectations set status = 'on_time' where unit_code = 'xa-yen-dinh'"
+psql_refused o "insert into expectations (type_code, unit_code, period, due, status)
+                values ('CCHC_DK', 'xa-an-ba', '2024Q3', '2024-09-17', 'on_time')"
+[ "$(sql "select string_agg(unit_code || ':' || status, ',') from expectations")" = "xa-yen-dinh:expected" ] \
+  || fail "an operator changed expectations directly"
+refused v cchc exempt xa-yen-dinh CCHC_DK 2024Q3 --reason "Thử quyền miễn nộp"
+unchanged "exempt as viewer"
+as o cchc exempt xa-yen-dinh CCHC_DK 2024Q3 --reason "Thử quyền miễn nộp" >/dev/null \
+  || fail "exempt as operator"
+[ "$(sql "select count(*) from audit_log where table_name = 'expectations' and op = 'UPDATE'
+          and db_user = 'o' and after->>'status' = 'exempt'")" = 1 ] \
+  || fail "the exemption is not audited as o"
+pass "an operator cannot write expectations directly; cchc exempt works and is audited as o"
 
 # ---- admin -------------------------------------------------------------------------------
 as a cchc key add xa-yen-dinh "$T/k2.pub" >/dev/null || fail "key add as admin"
