@@ -26,6 +26,9 @@ enum {
 typedef struct {
     const char *conninfo; /* borrowed from the config; "" means the PG* variables */
     PGconn *conn;         /* NULL until cli_db_connect */
+    /* admin.ini [server]: what issued bundles point at ("": not set). */
+    const char *server_key;      /* the server's public key file */
+    const char *server_endpoint; /* the server's endpoint as agents reach it */
 } cli_ctx_t;
 
 /* ---- commands (cli_<command>.c): argv[0] is the command name ------------------------ */

@@ -34,9 +34,9 @@ typedef struct {
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] key add UNIT PUBLIC_KEY_FILE\n"
-          "       cchc [-c admin.ini] key issue UNIT --out DIR --server-key FILE\n"
+          "       cchc [-c admin.ini] key issue UNIT --out DIR [--server-key FILE]\n"
           "                 [--endpoint tcp://HOST:PORT]\n"
-          "       cchc [-c admin.ini] key rotate UNIT --out DIR --server-key FILE\n"
+          "       cchc [-c admin.ini] key rotate UNIT --out DIR [--server-key FILE]\n"
           "                 [--overlap-hours N] [--endpoint tcp://HOST:PORT]\n"
           "       cchc [-c admin.ini] key revoke KEY|UNIT\n"
           "       cchc [-c admin.ini] key list [--unit U] [--json]\n"
@@ -45,7 +45,8 @@ static void s_usage(FILE *f)
           "            file: 40 Z85 characters). The server accepts the agent at once.\n"
           "key issue   makes a key pair for UNIT, registers it and writes a ready agent\n"
           "            bundle in DIR: agent.ini, agent.pub, agent.key (0600), server.pub\n"
-          "            (a copy of --server-key). Endpoint default: " S_DEFAULT_ENDPOINT "\n"
+          "            (a copy of --server-key). Defaults: admin.ini [server] public_key and\n"
+          "            endpoint; without them the endpoint is " S_DEFAULT_ENDPOINT "\n"
           "key rotate  issues a new bundle as key issue does; the unit's other active keys\n"
           "            keep working for --overlap-hours (default 72; 0: refused at once).\n"
           "key revoke  KEY (40 characters, or a unique prefix of 8 or more) or UNIT (all\n"
@@ -193,16 +194,21 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
 {
     char pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1], spub[CCHC_KEY_Z85_LEN + 1];
     char err[512];
-    const char *endpoint = o->endpoint ? o->endpoint : S_DEFAULT_ENDPOINT;
+    const char *endpoint = o->endpoint                  ? o->endpoint
+                           : ctx->server_endpoint[0] ? ctx->server_endpoint
+                                                     : S_DEFAULT_ENDPOINT;
+    const char *server_key = o->server_key        ? o->server_key
+                             : ctx->server_key[0] ? ctx->server_key
+                                                  : NULL;
     const char *verb = rotate ? "rotate" : "issue";
     if (!o->out) {
         fprintf(stderr, "cchc: key %s needs --out DIR for the agent bundle\n", verb);
         return CLI_EXIT_USAGE;
     }
-    if (!o->server_key) {
+    if (!server_key) {
         fprintf(stderr,
-                "cchc: key %s needs --server-key FILE: the server's public key "
-                "(server.pub) goes into the bundle\n",
+                "cchc: key %s needs the server's public key (server.pub), which goes into "
+                "the bundle: give --server-key FILE or set [server] public_key in admin.ini\n",
                 verb);
         return CLI_EXIT_USAGE;
     }
@@ -214,7 +220,7 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
         fprintf(stderr, "cchc: unknown unit '%s'\n", unit);
         return CLI_EXIT_FAIL;
     }
-    if (cchc_keys_read(o->server_key, 0, spub, err, sizeof err) != 0) {
+    if (cchc_keys_read(server_key, 0, spub, err, sizeof err) != 0) {
         fprintf(stderr, "cchc: %s\n", err);
         return CLI_EXIT_FAIL;
     }

@@ -23,6 +23,8 @@ typedef struct {
     /* [watch]: cchc watch only; handed to it as options (s_watch_run). */
     char *watch_endpoint, *watch_server_key, *watch_public_key,
         *watch_secret_key;
+    /* [server]: the defaults of key issue / key rotate / subscriber add. */
+    char *server_key, *server_endpoint;
 } s_config_t;
 
 static const cchc_cfg_entry_t s_config_table[] = {
@@ -30,6 +32,10 @@ static const cchc_cfg_entry_t s_config_table[] = {
      "libpq connection string; empty: the PG* environment variables"},
     {"log", "level", CCHC_CFG_LOGLEVEL, "warn", 0, 0, offsetof(s_config_t, log_level),
      "debug, info, warn or error"},
+    {"server", "public_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, server_key),
+     "the server's public key file: copied into bundles by key issue/rotate, subscriber add"},
+    {"server", "endpoint", CCHC_CFG_STRING, "", 0, 0, offsetof(s_config_t, server_endpoint),
+     "the server's endpoint as agents reach it (tcp://HOST:PORT), written into bundles"},
     {"watch", "endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7470", 0, 0,
      offsetof(s_config_t, watch_endpoint), "cchc watch: the server's ROUTER endpoint"},
     {"watch", "server_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_server_key),
@@ -93,9 +99,9 @@ static void s_usage(FILE *f)
           "  unit import FILE.csv          add or update units from a CSV file (all or nothing)\n"
           "  unit list [--json]            list the units and their active keys\n"
           "  key add UNIT PUBLIC_KEY_FILE  register the CURVE public key of a unit's agent\n"
-          "  key issue UNIT --out DIR --server-key FILE [--endpoint tcp://HOST:PORT]\n"
+          "  key issue UNIT --out DIR [--server-key FILE] [--endpoint tcp://HOST:PORT]\n"
           "                                make, register and write an agent's key bundle\n"
-          "  key rotate UNIT --out DIR --server-key FILE [--overlap-hours N]\n"
+          "  key rotate UNIT --out DIR [--server-key FILE] [--overlap-hours N]\n"
           "                                a new bundle; the old keys expire after N hours\n"
           "  key revoke KEY|UNIT           refuse a key (or a unit's keys) from now on\n"
           "  key list [--unit U] [--json]  list the agents' keys and their state\n"
@@ -213,7 +219,10 @@ int main(int argc, char **argv)
     cchc_log_level = cfg.log_level;
     s_watch_cfg = &cfg;
 
-    cli_ctx_t ctx = {.conninfo = cfg.conninfo, .conn = NULL};
+    cli_ctx_t ctx = {.conninfo = cfg.conninfo,
+                     .conn = NULL,
+                     .server_key = cfg.server_key ? cfg.server_key : "",
+                     .server_endpoint = cfg.server_endpoint ? cfg.server_endpoint : ""};
     int rc = cmd->run(&ctx, argc - optind, argv + optind);
     cli_db_close(&ctx);
     cchc_config_free(s_config_table, S_CONFIG_N, &cfg);

@@ -38,6 +38,21 @@ import json,sys; d=json.load(sys.stdin); assert len(d)==1 and d[0]["state"]=="ac
 "$CCHC_BIN/cchc" key issue xa-van-son --out "$T/by" 2>/dev/null && fail "issue without server key"
 pass "key list shows it active; unknown unit and missing server key refused"
 
+# admin.ini [server] public_key / endpoint stand in for the options.
+cat >"$T/admin.ini" <<INI
+[database]
+conninfo = host=$T/pg user=cchc dbname=postgres
+[server]
+public_key = server.pub
+endpoint = $ENDPOINT
+INI
+"$CCHC_BIN/cchc" -c "$T/admin.ini" key issue xa-an-ba --out "$T/bz" >/dev/null \
+  || fail "key issue with admin.ini [server]"
+cmp -s <(head -c 40 "$T/bz/server.pub") <(head -c 40 "$T/server.pub") || fail "bz server.pub differs"
+grep -q "^endpoint = $ENDPOINT\$" "$T/bz/agent.ini" || fail "bz endpoint: $(grep endpoint "$T/bz/agent.ini")"
+"$CCHC_BIN/cchc" key revoke xa-an-ba >/dev/null || fail "revoke bz"
+pass "key issue takes the server key and endpoint from admin.ini [server]"
+
 # ---- revoke: refused on the open connection ----------------------------------------
 kagent b1 run >>"$T/agent-b1-daemon.log" 2>&1 &
 AGENT_PID=$!
