@@ -36,102 +36,29 @@
  * REPLAYING from its cursor; each replay segment waits (parked) until the
  * acks leave room for a whole segment. So a subscriber that stops reading
  * costs at most max_pending seqs here and the ROUTER's queue there. */
-#include "srv_notify.h"
+#include "srv_notify_int.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
 #include "srv_server.h"
-#include "srv_zap.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
-/* Columns of a notification, in the order s_pack_row reads them. */
-#define S_COLS                                                                                     \
-    "seq, kind, unit_code, coalesce(about, ''), topic, dedup_key, text_vi, text_en, "              \
-    "facts::text, (extract(epoch FROM created_at) * 1000)::bigint"
-#define S_NCOLS 10
+#define S_PRUNE_EVERY_MS 60000
 #define S_MAX_SQL "SELECT coalesce(max(seq), 0) FROM notifications"
 #define S_FETCH_SQL                                                                                \
     "SELECT " S_COLS " FROM notifications WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int"
 #define S_UNIT_SQL                                                                                 \
     "SELECT " S_COLS " FROM notifications WHERE unit_code = $3 AND seq > $1::bigint "              \
     "ORDER BY seq LIMIT $2::int"
-/* One snapshot: the highest seq it sees (column 0) and the matching rows
- * up to it (NULL columns when there are none). */
-#define S_SUB_SQL                                                                                  \
-    "WITH top AS (SELECT coalesce(max(seq), 0) AS m FROM notifications) "                          \
-    "SELECT top.m, n.* FROM top LEFT JOIN LATERAL (SELECT " S_COLS " FROM notifications "          \
-    "WHERE seq > $1::bigint AND seq <= top.m "                                                     \
-    "AND EXISTS (SELECT 1 FROM unnest($3::text[]) p WHERE left(topic, length(p)) = p) "            \
-    "AND EXISTS (SELECT 1 FROM unnest($4::text[]) p WHERE left(topic, length(p)) = p) "            \
-    "ORDER BY seq LIMIT $2::int) n ON true"
 #define S_ACK_SQL                                                                                  \
     "UPDATE unit_contacts c SET last_seq = greatest(c.last_seq, v.seq) "                           \
     "FROM unnest($1::text[], $2::bigint[]) AS v (unit, seq) WHERE c.unit_code = v.unit"
-
-#define S_PRUNE_EVERY_MS 60000
-
-typedef struct s_job s_job_t;
-
-typedef struct {
-    uint8_t *rid;
-    size_t rid_len;
-    char *unit;      /* an agent's unit, or a subscriber's principal */
-    uint64_t cursor; /* highest seq sent to it (or that it said it holds) */
-    int replaying;
-    int64_t heard_ms;
-    /* Subscribers only (subscriber != 0). */
-    int subscriber;
-    char **want, **own; /* the prefixes it asked for, and those it may see */
-    size_t n_want, n_own;
-    char *key_id;
-    uint64_t *unacked; /* pushed live, not acked: a FIFO in [ua_head, ua_head + ua_len) */
-    size_t ua_head, ua_len, ua_cap;
-    s_job_t *parked; /* a replay segment waiting for acks */
-} s_session_t;
-
-typedef struct {
-    char *unit;
-    uint64_t seq;
-} s_ack_t;
-
-/* One database job; arg of its callback. */
-struct s_job {
-    srv_notify_t *n;
-    uint8_t rid[256];
-    size_t rid_len;
-    char *principal;
-    uint64_t since;
-    char *want, *own; /* subscriber replays: PostgreSQL array literals */
-    int follow;       /* a subscriber session's replay */
-    s_ack_t *acks;    /* ack writes: what this job carries */
-    size_t n_acks;
-};
-
-struct srv_notify {
-    srv_server_t *server;
-    size_t sub_max_pending;
-    uint64_t last_published;
-    int started;
-    int fetch_inflight;
-    int64_t fetch_due_ms; /* monotonic: the next fetch (poll or kick) */
-    s_session_t *sessions;
-    size_t n_sessions, cap_sessions;
-    s_ack_t *acks; /* waiting to be written */
-    size_t n_acks, cap_acks;
-    int ack_inflight;
-    int64_t ack_due_ms; /* -1: nothing waiting */
-    int64_t prune_due_ms;
-    size_t replays; /* subscriber replays in flight */
-    srv_notify_stats_t stats;
-};
 
 /* ---- helpers --------------------------------------------------------------------- */
 
@@ -141,46 +68,7 @@ int srv_notify_is_subscriber(const char *principal)
            strncmp(principal, SRV_NOTIFY_SUB_PREFIX, strlen(SRV_NOTIFY_SUB_PREFIX)) == 0;
 }
 
-int srv_notify_topic_match(const char *topic, const char *const *prefixes, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(topic, prefixes[i], strlen(prefixes[i])) == 0)
-            return 1;
-    return 0;
-}
-
-int srv_notify_topic_outside(const char *const *want, size_t n_want, const char *const *own,
-                             size_t n_own)
-{
-    for (size_t i = 0; i < n_want; i++) {
-        size_t lw = strlen(want[i]);
-        int meets = 0;
-        for (size_t k = 0; k < n_own && !meets; k++) {
-            size_t lo = strlen(own[k]);
-            meets = strncmp(want[i], own[k], lw < lo ? lw : lo) == 0;
-        }
-        if (!meets)
-            return (int)i;
-    }
-    return -1;
-}
-
-static char **s_strv_dup(const char *const *v, size_t n)
-{
-    char **out = cchc_calloc(n + 1, sizeof *out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = cchc_strdup(v[i]);
-    return out;
-}
-
-static void s_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static uint64_t s_u64(const PGresult *r, int row, int col)
+uint64_t sn_u64(const PGresult *r, int row, int col)
 {
     if (PQgetisnull(r, row, col))
         return 0;
@@ -188,13 +76,13 @@ static uint64_t s_u64(const PGresult *r, int row, int col)
     return v > 0 ? (uint64_t)v : 0;
 }
 
-static void s_u64_text(char buf[24], uint64_t v)
+void sn_u64_text(char buf[24], uint64_t v)
 {
     snprintf(buf, 24, "%" PRIu64, v > INT64_MAX ? (uint64_t)INT64_MAX : v);
 }
 
 /* A PostgreSQL array literal of n strings: {"a","b\"c"}. Caller frees. */
-static char *s_pg_array(const char *const *v, size_t n)
+char *sn_pg_array(const char *const *v, size_t n)
 {
     size_t len = 3;
     for (size_t i = 0; i < n; i++)
@@ -217,7 +105,7 @@ static char *s_pg_array(const char *const *v, size_t n)
     return out;
 }
 
-static void s_log_db_error(const char *event, int rc, const PGresult *res)
+void sn_log_db_error(const char *event, int rc, const PGresult *res)
 {
     char msg[300];
     srv_server_logstr(msg, sizeof msg, rc == 0 ? PQresultErrorMessage(res) : cchc_strerror(rc));
@@ -226,12 +114,12 @@ static void s_log_db_error(const char *event, int rc, const PGresult *res)
 
 /* Packs row `row` of r (notification columns from col0) as an Envelope.
  * 0, or CCHC_EENCODING / CCHC_ETOOBIG (logged, counted: the row is skipped). */
-static int s_pack_row(srv_notify_t *n, const PGresult *r, int row, int col0, uint64_t *seq_p,
-                      const char **topic_p, const char **unit_p, uint8_t **buf_p, size_t *len_p)
+int sn_pack_row(srv_notify_t *n, const PGresult *r, int row, int col0, uint64_t *seq_p,
+                const char **topic_p, const char **unit_p, uint8_t **buf_p, size_t *len_p)
 {
     Cchc__V1__Notification no = CCHC__V1__NOTIFICATION__INIT;
     Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
-    no.seq = s_u64(r, row, col0);
+    no.seq = sn_u64(r, row, col0);
     no.kind = PQgetvalue(r, row, col0 + 1);
     no.unit = PQgetvalue(r, row, col0 + 2);
     no.about = PQgetvalue(r, row, col0 + 3);
@@ -264,8 +152,8 @@ static int s_pack_row(srv_notify_t *n, const PGresult *r, int row, int col0, uin
 }
 
 /* Sends one frame to rid over the ROUTER. 0 or CCHC_EAGAIN. */
-static int s_send(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal,
-                  const uint8_t *buf, size_t len)
+int sn_send(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal,
+            const uint8_t *buf, size_t len)
 {
     srv_peer_t peer = {.rid = rid, .rid_len = rid_len, .principal = principal};
     return srv_server_send(n->server, &peer, buf, len);
@@ -273,7 +161,7 @@ static int s_send(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const cha
 
 /* ---- sessions ---------------------------------------------------------------------- */
 
-static s_session_t *s_session_find(srv_notify_t *n, const uint8_t *rid, size_t rid_len)
+s_session_t *sn_session_find(srv_notify_t *n, const uint8_t *rid, size_t rid_len)
 {
     for (size_t i = 0; i < n->n_sessions; i++)
         if (n->sessions[i].rid_len == rid_len && memcmp(n->sessions[i].rid, rid, rid_len) == 0)
@@ -281,10 +169,10 @@ static s_session_t *s_session_find(srv_notify_t *n, const uint8_t *rid, size_t r
     return NULL;
 }
 
-static void s_job_free(s_job_t *job);
+void sn_job_free(s_job_t *job);
 
-static s_session_t *s_session_add(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
-                                  const char *principal)
+s_session_t *sn_session_add(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
+                            const char *principal)
 {
     if (n->n_sessions == n->cap_sessions) {
         n->cap_sessions = n->cap_sessions ? 2 * n->cap_sessions : 64;
@@ -299,7 +187,7 @@ static s_session_t *s_session_add(srv_notify_t *n, const uint8_t *rid, size_t ri
     return s;
 }
 
-static void s_session_drop(srv_notify_t *n, s_session_t *s)
+void sn_session_drop(srv_notify_t *n, s_session_t *s)
 {
     char unit[100];
     CCHC_LOG(CCHC_LOG_DEBUG, "notify_session_dropped", "unit=%s cursor=%" PRIu64,
@@ -307,51 +195,19 @@ static void s_session_drop(srv_notify_t *n, s_session_t *s)
     n->stats.dropped++;
     if (s->subscriber) {
         n->stats.sub_sessions--;
-        s_strv_free(s->want, s->n_want);
-        s_strv_free(s->own, s->n_own);
+        sn_strv_free(s->want, s->n_want);
+        sn_strv_free(s->own, s->n_own);
         free(s->key_id);
         free(s->unacked);
         if (s->parked)
-            s_job_free(s->parked);
+            sn_job_free(s->parked);
     }
     free(s->rid);
     free(s->unit);
     *s = n->sessions[--n->n_sessions];
 }
 
-/* ---- a subscriber's unacked seqs --------------------------------------------------- */
-
-static void s_ua_push(s_session_t *s, uint64_t seq)
-{
-    if (s->ua_head + s->ua_len == s->ua_cap && s->ua_head > 0) {
-        memmove(s->unacked, s->unacked + s->ua_head, s->ua_len * sizeof *s->unacked);
-        s->ua_head = 0;
-    }
-    if (s->ua_len == s->ua_cap) {
-        s->ua_cap = s->ua_cap ? 2 * s->ua_cap : 256;
-        s->unacked = cchc_realloc(s->unacked, s->ua_cap * sizeof *s->unacked);
-    }
-    s->unacked[s->ua_head + s->ua_len++] = seq;
-}
-
-static void s_ua_ack(s_session_t *s, uint64_t seq)
-{
-    while (s->ua_len && s->unacked[s->ua_head] <= seq) {
-        s->ua_head++;
-        s->ua_len--;
-    }
-    if (s->ua_len == 0)
-        s->ua_head = 0;
-}
-
-/* Room for a whole replay segment under max_pending. */
-static int s_ua_room(const srv_notify_t *n, const s_session_t *s)
-{
-    return s->ua_len + SRV_NOTIFY_BATCH <= n->sub_max_pending;
-}
-
-static s_job_t *s_job_new(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
-                          const char *principal)
+s_job_t *sn_job_new(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal)
 {
     s_job_t *job = cchc_calloc(1, sizeof *job);
     job->n = n;
@@ -364,7 +220,7 @@ static s_job_t *s_job_new(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
     return job;
 }
 
-static void s_job_free(s_job_t *job)
+void sn_job_free(s_job_t *job)
 {
     free(job->principal);
     free(job->want);
@@ -382,7 +238,7 @@ static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg
 static int s_agent_fetch(s_job_t *job)
 {
     char since[24], limit[12];
-    s_u64_text(since, job->since);
+    sn_u64_text(since, job->since);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
     const char *params[3] = {since, limit, job->principal};
     return srv_db_submit(srv_server_db(job->n->server), S_UNIT_SQL, 3, params, NULL, NULL,
@@ -394,16 +250,16 @@ static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg
     (void)db;
     s_job_t *job = arg;
     srv_notify_t *n = job->n;
-    s_session_t *s = s_session_find(n, job->rid, job->rid_len);
+    s_session_t *s = sn_session_find(n, job->rid, job->rid_len);
     if (!s || strcmp(s->unit, job->principal) != 0) {
-        s_job_free(job); /* the connection went away meanwhile */
+        sn_job_free(job); /* the connection went away meanwhile */
         return;
     }
     if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS) {
         /* The agent's next Hello asks again. */
-        s_log_db_error("notify_replay_failed", rc, res);
-        s_session_drop(n, s);
-        s_job_free(job);
+        sn_log_db_error("notify_replay_failed", rc, res);
+        sn_session_drop(n, s);
+        sn_job_free(job);
         return;
     }
     int rows = PQntuples(res);
@@ -412,13 +268,13 @@ static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg
         const char *topic, *unit;
         uint8_t *buf = NULL;
         size_t len = 0;
-        if (s_pack_row(n, res, i, 0, &seq, &topic, &unit, &buf, &len) == 0) {
+        if (sn_pack_row(n, res, i, 0, &seq, &topic, &unit, &buf, &len) == 0) {
             int sent = seq <= s->cursor ||
-                       s_send(n, job->rid, job->rid_len, job->principal, buf, len) == 0;
+                       sn_send(n, job->rid, job->rid_len, job->principal, buf, len) == 0;
             free(buf);
             if (!sent) {
-                s_session_drop(n, s);
-                s_job_free(job);
+                sn_session_drop(n, s);
+                sn_job_free(job);
                 return;
             }
             n->stats.replayed++;
@@ -430,14 +286,14 @@ static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg
     if (rows == SRV_NOTIFY_BATCH && s_agent_fetch(job) == 0)
         return;
     if (rows == SRV_NOTIFY_BATCH) {
-        s_session_drop(n, s); /* the database went away: the next Hello asks again */
+        sn_session_drop(n, s); /* the database went away: the next Hello asks again */
     } else {
         s->replaying = 0;
         char unit[100];
         CCHC_LOG(CCHC_LOG_DEBUG, "notify_replay_done", "unit=%s cursor=%" PRIu64,
                  srv_server_logstr(unit, sizeof unit, s->unit), s->cursor);
     }
-    s_job_free(job);
+    sn_job_free(job);
 }
 
 void srv_notify_hello(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *unit,
@@ -446,24 +302,24 @@ void srv_notify_hello(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const
     if (rid_len == 0 || rid_len > 255)
         return;
     int64_t now = cchc_clock_mono_ms();
-    s_session_t *s = s_session_find(n, rid, rid_len);
+    s_session_t *s = sn_session_find(n, rid, rid_len);
     if (s && strcmp(s->unit, unit) != 0) {
-        s_session_drop(n, s);
+        sn_session_drop(n, s);
         s = NULL;
     }
     if (!s)
-        s = s_session_add(n, rid, rid_len, unit);
+        s = sn_session_add(n, rid, rid_len, unit);
     s->heard_ms = now;
     if (s->replaying)
         return;
     /* What the agent says it holds is the truth: anything sent since and
      * lost is sent again; what it already has, it drops by seq. */
     s->cursor = last_seq;
-    s_job_t *job = s_job_new(n, rid, rid_len, unit);
+    s_job_t *job = sn_job_new(n, rid, rid_len, unit);
     job->since = last_seq;
     if (s_agent_fetch(job) != 0) {
-        s_job_free(job);
-        s_session_drop(n, s); /* the database is down: the next Hello asks again */
+        sn_job_free(job);
+        sn_session_drop(n, s); /* the database is down: the next Hello asks again */
         return;
     }
     s->replaying = 1;
@@ -492,7 +348,7 @@ void srv_notify_ack(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const c
                     uint64_t seq)
 {
     n->stats.acks++;
-    s_session_t *s = s_session_find(n, rid, rid_len);
+    s_session_t *s = sn_session_find(n, rid, rid_len);
     if (s)
         s->heard_ms = cchc_clock_mono_ms();
     if (seq > INT64_MAX)
@@ -512,13 +368,13 @@ static void s_on_acks_written(srv_db_t *db, int rc, const PGresult *res, void *a
         n->stats.ack_writes += job->n_acks;
     } else {
         /* Unknown or failed: write them again (greatest() makes it harmless). */
-        s_log_db_error("notify_ack_failed", rc, res);
+        sn_log_db_error("notify_ack_failed", rc, res);
         for (size_t i = 0; i < job->n_acks; i++)
             s_ack_merge(n, job->acks[i].unit, job->acks[i].seq);
         if (n->ack_due_ms < 0)
             n->ack_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_ACK_EVERY_MS;
     }
-    s_job_free(job);
+    sn_job_free(job);
 }
 
 static void s_acks_write(srv_notify_t *n)
@@ -530,12 +386,12 @@ static void s_acks_write(srv_notify_t *n)
     const char **seqp = cchc_calloc(n->n_acks, sizeof *seqp);
     for (size_t i = 0; i < n->n_acks; i++) {
         units[i] = n->acks[i].unit;
-        s_u64_text(seqs[i], n->acks[i].seq);
+        sn_u64_text(seqs[i], n->acks[i].seq);
         seqp[i] = seqs[i];
     }
-    char *a_units = s_pg_array(units, n->n_acks), *a_seqs = s_pg_array(seqp, n->n_acks);
+    char *a_units = sn_pg_array(units, n->n_acks), *a_seqs = sn_pg_array(seqp, n->n_acks);
     const char *params[2] = {a_units, a_seqs};
-    s_job_t *job = s_job_new(n, NULL, 0, NULL);
+    s_job_t *job = sn_job_new(n, NULL, 0, NULL);
     job->acks = n->acks;
     job->n_acks = n->n_acks;
     if (srv_db_submit(srv_server_db(n->server), S_ACK_SQL, 2, params, NULL, NULL, s_on_acks_written,
@@ -546,7 +402,7 @@ static void s_acks_write(srv_notify_t *n)
     } else {
         job->acks = NULL; /* still ours: the reconnect writes them */
         job->n_acks = 0;
-        s_job_free(job);
+        sn_job_free(job);
     }
     free(a_units);
     free(a_seqs);
@@ -555,282 +411,10 @@ static void s_acks_write(srv_notify_t *n)
     free(seqp);
 }
 
-/* ---- subscriber replays ------------------------------------------------------------ */
-
-static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg);
-
-static int s_sub_fetch(s_job_t *job)
-{
-    char since[24], limit[12];
-    s_u64_text(since, job->since);
-    snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
-    const char *params[4] = {since, limit, job->want, job->own};
-    return srv_db_submit(srv_server_db(job->n->server), S_SUB_SQL, 4, params, NULL, NULL,
-                         s_on_sub_rows, job);
-}
-
-static void s_sub_done(s_job_t *job)
-{
-    job->n->replays--;
-    s_job_free(job);
-}
-
-/* The session a follow job serves, or NULL when it went away. */
-static s_session_t *s_job_session(s_job_t *job)
-{
-    s_session_t *s = s_session_find(job->n, job->rid, job->rid_len);
-    return s && s->subscriber && strcmp(s->unit, job->principal) == 0 ? s : NULL;
-}
-
-/* The subscriber's key is still good (revocation ends its session). */
-static int s_sub_key_ok(srv_notify_t *n, s_session_t *s)
-{
-    if (srv_zap_key_valid(srv_server_zap(n->server), s->key_id, cchc_clock_now_ms()))
-        return 1;
-    char who[100];
-    CCHC_LOG(CCHC_LOG_WARN, "subscriber_revoked", "subscriber=%s key=%s",
-             srv_server_logstr(who, sizeof who, s->unit), s->key_id);
-    n->stats.revoked++;
-    return 0;
-}
-
-/* Starts (or, lagging, restarts) a session's replay from since; parked
- * until the acks leave room for a segment. 0 or CCHC_EAGAIN. */
-static int s_sub_start(srv_notify_t *n, s_session_t *s, uint64_t since)
-{
-    s_job_t *job = s_job_new(n, s->rid, s->rid_len, s->unit);
-    job->follow = 1;
-    job->since = since;
-    job->own = s_pg_array((const char *const *)s->own, s->n_own);
-    job->want = s->n_want ? s_pg_array((const char *const *)s->want, s->n_want)
-                          : s_pg_array((const char *const *)s->own, s->n_own);
-    s->cursor = since;
-    s->replaying = 1;
-    n->stats.replays++;
-    if (!s_ua_room(n, s)) {
-        s->parked = job;
-        return CCHC_OK;
-    }
-    if (s_sub_fetch(job) != 0) {
-        s_job_free(job);
-        s->replaying = 0;
-        return CCHC_EAGAIN;
-    }
-    n->replays++;
-    return CCHC_OK;
-}
-
-static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
-{
-    (void)db;
-    s_job_t *job = arg;
-    srv_notify_t *n = job->n;
-    s_session_t *s = NULL;
-    if (job->follow && (!(s = s_job_session(job)) || !s_sub_key_ok(n, s))) {
-        if (s)
-            s_session_drop(n, s);
-        s_sub_done(job); /* gone meanwhile, or revoked */
-        return;
-    }
-    char who[100];
-    srv_server_logstr(who, sizeof who, job->principal);
-    if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS + 1 ||
-        PQntuples(res) < 1) {
-        /* No ReplayEnd: the subscriber asks again after its timeout. */
-        s_log_db_error("notify_replay_failed", rc, res);
-        if (s)
-            s_session_drop(n, s);
-        s_sub_done(job);
-        return;
-    }
-    uint64_t top = s_u64(res, 0, 0);
-    int rows = PQntuples(res), matched = 0;
-    for (int i = 0; i < rows; i++) {
-        if (PQgetisnull(res, i, 1))
-            continue; /* the one row of an empty match */
-        matched++;
-        uint64_t seq;
-        const char *topic, *unit;
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        if (s_pack_row(n, res, i, 1, &seq, &topic, &unit, &buf, &len) == 0) {
-            int sent = s_send(n, job->rid, job->rid_len, job->principal, buf, len) == 0;
-            free(buf);
-            if (!sent) {
-                CCHC_LOG(CCHC_LOG_WARN, "notify_replay_abandoned", "subscriber=%s seq=%" PRIu64,
-                         who, seq);
-                if (s)
-                    s_session_drop(n, s);
-                s_sub_done(job);
-                return;
-            }
-            n->stats.replayed++;
-            if (s)
-                s_ua_push(s, seq);
-        }
-        job->since = seq;
-        if (s && seq > s->cursor)
-            s->cursor = seq;
-    }
-    if (matched == SRV_NOTIFY_BATCH) {
-        if (s && !s_ua_room(n, s)) {
-            n->replays--; /* a parked replay holds no slot */
-            s->parked = job;
-        } else if (s_sub_fetch(job) != 0) {
-            if (s)
-                s_session_drop(n, s);
-            s_sub_done(job);
-        }
-        return;
-    }
-    Cchc__V1__ReplayEnd end = CCHC__V1__REPLAY_END__INIT;
-    Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
-    end.last_seq = top > job->since ? top : job->since;
-    env.protocol_version = CCHC_WIRE_PROTOCOL_VERSION;
-    env.unit = "";
-    env.sent_at_ms = cchc_clock_now_ms();
-    env.body_case = CCHC__V1__ENVELOPE__BODY_REPLAY_END;
-    env.replay_end = &end;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (cchc_wire_encode(&env, &buf, &len) == 0)
-        s_send(n, job->rid, job->rid_len, job->principal, buf, len);
-    free(buf);
-    if (s) {
-        /* Live from here: the publisher has read no row past top yet (its
-         * queries and ours run in order on one connection). */
-        s->replaying = 0;
-        if (end.last_seq > s->cursor)
-            s->cursor = end.last_seq;
-    }
-    CCHC_LOG(CCHC_LOG_INFO, "notify_replay_done", "subscriber=%s last_seq=%" PRIu64 " live=%d",
-             who, end.last_seq, s != NULL);
-    s_sub_done(job);
-}
-
-void srv_notify_sub_ack(srv_notify_t *n, const uint8_t *rid, size_t rid_len, uint64_t seq)
-{
-    n->stats.acks++;
-    s_session_t *s = s_session_find(n, rid, rid_len);
-    if (!s || !s->subscriber)
-        return;
-    s->heard_ms = cchc_clock_mono_ms();
-    s_ua_ack(s, seq);
-    if (s->parked && s_ua_room(n, s)) {
-        s_job_t *job = s->parked;
-        s->parked = NULL;
-        if (s_sub_fetch(job) != 0) {
-            s_job_free(job);
-            s_session_drop(n, s); /* the database is down: the next Replay asks again */
-            return;
-        }
-        n->replays++;
-    }
-}
-
-/* Opens or renews the subscriber session of rid; CCHC_OK or CCHC_EAGAIN. */
-static int s_sub_follow(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
-                        const char *principal, const char *key_id, const Cchc__V1__Replay *req,
-                        const char *const *own, size_t n_own)
-{
-    s_session_t *s = s_session_find(n, rid, rid_len);
-    if (s && (!s->subscriber || strcmp(s->unit, principal) != 0)) {
-        s_session_drop(n, s);
-        s = NULL;
-    }
-    if (!s) {
-        s = s_session_add(n, rid, rid_len, principal);
-        s->subscriber = 1;
-        n->stats.sub_sessions++;
-    }
-    s->heard_ms = cchc_clock_mono_ms();
-    if (s->replaying)
-        return CCHC_OK; /* the replay running covers it */
-    s_strv_free(s->want, s->n_want);
-    s_strv_free(s->own, s->n_own);
-    free(s->key_id);
-    s->want = s_strv_dup((const char *const *)req->topics, req->n_topics);
-    s->n_want = req->n_topics;
-    s->own = s_strv_dup(own, n_own);
-    s->n_own = n_own;
-    s->key_id = cchc_strdup(key_id ? key_id : "");
-    /* What it says it holds is the truth: what it has not acked is resent. */
-    s->ua_head = s->ua_len = 0;
-    if (n->replays >= SRV_NOTIFY_MAX_REPLAYS || s_sub_start(n, s, req->since_seq) != 0) {
-        s_session_drop(n, s);
-        return CCHC_EAGAIN;
-    }
-    return CCHC_OK;
-}
-
-int srv_notify_replay(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal,
-                      const char *key_id, const Cchc__V1__Replay *req, const char *const *own,
-                      size_t n_own)
-{
-    if (req->n_topics > SRV_NOTIFY_MAX_TOPICS || rid_len == 0 || rid_len > 255)
-        return CCHC_EINVAL;
-    for (size_t i = 0; i < req->n_topics; i++)
-        if (strlen(req->topics[i]) > SRV_NOTIFY_MAX_TOPIC_LEN)
-            return CCHC_EINVAL;
-    char who[100];
-    srv_server_logstr(who, sizeof who, principal);
-    int outside = srv_notify_topic_outside((const char *const *)req->topics, req->n_topics, own,
-                                           n_own);
-    if (outside >= 0) {
-        char topic[SRV_NOTIFY_MAX_TOPIC_LEN + 10];
-        n->stats.refused_topic++;
-        CCHC_LOG(CCHC_LOG_WARN, "topic_refused", "subscriber=%s topic=%s", who,
-                 srv_server_logstr(topic, sizeof topic, req->topics[outside]));
-        return CCHC_EPERM;
-    }
-    CCHC_LOG(CCHC_LOG_INFO, "notify_replay",
-             "subscriber=%s since=%" PRIu64 " topics=%zu follow=%d", who, req->since_seq,
-             req->n_topics, req->follow ? 1 : 0);
-    if (req->follow)
-        return s_sub_follow(n, rid, rid_len, principal, key_id, req, own, n_own);
-    if (n->replays >= SRV_NOTIFY_MAX_REPLAYS)
-        return CCHC_EAGAIN;
-    s_job_t *job = s_job_new(n, rid, rid_len, principal);
-    job->since = req->since_seq;
-    job->own = s_pg_array(own, n_own);
-    /* Nothing asked: everything it may see. */
-    job->want = req->n_topics ? s_pg_array((const char *const *)req->topics, req->n_topics)
-                              : s_pg_array(own, n_own);
-    if (s_sub_fetch(job) != 0) {
-        s_job_free(job);
-        return CCHC_EAGAIN;
-    }
-    n->replays++;
-    n->stats.replays++;
-    return CCHC_OK;
-}
-
 /* ---- the publisher ------------------------------------------------------------------ */
 
 /* A live subscriber session takes the row: in its topics, key still good,
  * room under max_pending (else it turns to catching up from the table). */
-static int s_sub_takes(srv_notify_t *n, s_session_t *s, const char *topic, uint64_t seq)
-{
-    if (!srv_notify_topic_match(topic, (const char *const *)s->own, s->n_own) ||
-        (s->n_want && !srv_notify_topic_match(topic, (const char *const *)s->want, s->n_want)))
-        return 0;
-    if (!s_sub_key_ok(n, s)) {
-        s_session_drop(n, s);
-        return 0;
-    }
-    if (s->ua_len < n->sub_max_pending)
-        return 1;
-    char who[100];
-    n->stats.lagging++;
-    CCHC_LOG(CCHC_LOG_WARN, "subscriber_lagging",
-             "subscriber=%s unacked=%zu max_pending=%zu seq=%" PRIu64 " action=catch_up",
-             srv_server_logstr(who, sizeof who, s->unit), s->ua_len, n->sub_max_pending, seq);
-    if (s_sub_start(n, s, s->cursor) != 0)
-        s_session_drop(n, s);
-    return 0;
-}
-
-/* Pushes one packed row to every live session it is for. */
 static void s_push(srv_notify_t *n, const char *topic, const char *unit, uint64_t seq,
                    const uint8_t *buf, size_t len)
 {
@@ -838,15 +422,15 @@ static void s_push(srv_notify_t *n, const char *topic, const char *unit, uint64_
         s_session_t *s = &n->sessions[i];
         if (s->replaying || seq <= s->cursor)
             continue;
-        if (s->subscriber ? !s_sub_takes(n, s, topic, seq) : strcmp(s->unit, unit) != 0)
+        if (s->subscriber ? !sn_sub_takes(n, s, topic, seq) : strcmp(s->unit, unit) != 0)
             continue;
-        if (s_send(n, s->rid, s->rid_len, s->unit, buf, len) != 0) {
-            s_session_drop(n, s);
+        if (sn_send(n, s->rid, s->rid_len, s->unit, buf, len) != 0) {
+            sn_session_drop(n, s);
             continue;
         }
         s->cursor = seq;
         if (s->subscriber)
-            s_ua_push(s, seq);
+            sn_ua_push(s, seq);
         n->stats.pushed++;
     }
 }
@@ -859,7 +443,7 @@ static void s_on_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
     srv_notify_t *n = arg;
     n->fetch_inflight = 0;
     if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS) {
-        s_log_db_error("notify_fetch_failed", rc, res);
+        sn_log_db_error("notify_fetch_failed", rc, res);
         return; /* the poll, or the reconnect, tries again */
     }
     int rows = PQntuples(res);
@@ -868,7 +452,7 @@ static void s_on_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
         const char *topic, *unit;
         uint8_t *buf = NULL;
         size_t len = 0;
-        if (s_pack_row(n, res, i, 0, &seq, &topic, &unit, &buf, &len) == 0) {
+        if (sn_pack_row(n, res, i, 0, &seq, &topic, &unit, &buf, &len) == 0) {
             s_push(n, topic, unit, seq, buf, len);
             n->stats.published++;
             free(buf);
@@ -887,7 +471,7 @@ static void s_fetch(srv_notify_t *n)
     if (n->fetch_inflight || !n->started)
         return;
     char since[24], limit[12];
-    s_u64_text(since, n->last_published);
+    sn_u64_text(since, n->last_published);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
     const char *params[2] = {since, limit};
     if (srv_db_submit(srv_server_db(n->server), S_FETCH_SQL, 2, params, NULL, NULL, s_on_rows, n) ==
@@ -920,8 +504,8 @@ srv_notify_t *srv_notify_new(srv_server_t *server, size_t sub_max_pending)
 {
     srv_notify_t *n = cchc_calloc(1, sizeof *n);
     n->server = server;
-    n->sub_max_pending = sub_max_pending < 2 * SRV_NOTIFY_BATCH ? 2 * SRV_NOTIFY_BATCH
-                                                                 : sub_max_pending;
+    n->sub_max_pending =
+        sub_max_pending < 2 * SRV_NOTIFY_BATCH ? 2 * SRV_NOTIFY_BATCH : sub_max_pending;
     n->fetch_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_POLL_MS;
     n->ack_due_ms = -1;
     n->prune_due_ms = cchc_clock_mono_ms() + S_PRUNE_EVERY_MS;
@@ -935,7 +519,7 @@ void srv_notify_destroy(srv_notify_t **self_p)
     if (!n)
         return;
     while (n->n_sessions)
-        s_session_drop(n, &n->sessions[n->n_sessions - 1]);
+        sn_session_drop(n, &n->sessions[n->n_sessions - 1]);
     free(n->sessions);
     for (size_t i = 0; i < n->n_acks; i++)
         free(n->acks[i].unit);
@@ -949,7 +533,7 @@ int srv_notify_start(srv_notify_t *n, PGconn *conn, char *err, size_t errlen)
     PGresult *r = PQexec(conn, S_MAX_SQL);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     if (ok)
-        n->last_published = s_u64(r, 0, 0);
+        n->last_published = sn_u64(r, 0, 0);
     else
         snprintf(err, errlen, "could not read the last notification: %s", PQresultErrorMessage(r));
     PQclear(r);
@@ -989,7 +573,7 @@ void srv_notify_on_timer(srv_notify_t *n, int64_t now)
         n->prune_due_ms = now + S_PRUNE_EVERY_MS;
         for (size_t i = n->n_sessions; i-- > 0;)
             if (now - n->sessions[i].heard_ms >= SRV_PEERS_IDLE_MS)
-                s_session_drop(n, &n->sessions[i]);
+                sn_session_drop(n, &n->sessions[i]);
     }
 }
 

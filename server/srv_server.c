@@ -89,7 +89,7 @@ struct srv_server {
     srv_counters_t counters;
     srv_counters_t logged; /* as of the last stats line */
     srv_notify_stats_t logged_notify;
-    srv_sched_t *sched;    /* deadlines and reminders (srv_sched.c) */
+    srv_sched_t *sched; /* deadlines and reminders (srv_sched.c) */
 };
 
 /* The handler can only reach a global; set before it is installed. */
@@ -619,10 +619,9 @@ void srv_handle_replay(srv_server_t *self, const srv_peer_t *peer, const cchc_en
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_INVALID, "too many or too long topics", NULL);
     else if (rc == CCHC_EPERM)
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
-                        CCHC__V1__NACK_REASON__NACK_INVALID,
-                        "a topic outside this subscriber's topics: see `cchc subscriber list`",
-                        NULL);
+        srv_server_nack(
+            self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
+            "a topic outside this subscriber's topics: see `cchc subscriber list`", NULL);
     else if (rc != 0)
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
                         "replay not possible now, retry later", NULL);
@@ -663,8 +662,8 @@ static void s_read_router(srv_server_t *self)
                            .key_id = zmq_msg_gets(&msg, SRV_ZAP_KEY_ID_PROP)};
         /* Checked per message, not only at the handshake: a key revoked or
          * expired while its connection is open is refused from then on. */
-        int key_ok = peer.principal[0] &&
-                     srv_zap_key_valid(self->zap, peer.key_id, cchc_clock_now_ms());
+        int key_ok =
+            peer.principal[0] && srv_zap_key_valid(self->zap, peer.key_id, cchc_clock_now_ms());
         /* Any message proves the agent is there, whatever it says.
          * Subscribers are no unit: no contact row, no MetaChanged. */
         if (key_ok && !srv_notify_is_subscriber(peer.principal)) {

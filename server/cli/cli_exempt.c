@@ -236,8 +236,8 @@ static int s_mark(cli_ctx_t *ctx, s_target_t *t, char *due, size_t len)
     for (int with_due = 0; with_due < 2; with_due++) {
         if (with_due && (rc = s_due(ctx, t, due, len)) != 0)
             return rc;
-        const char *params[7] = {t->type,   t->unit,  t->period, t->subject,
-                                 with_due ? due : NULL, t->grace, t->reason};
+        const char *params[7] = {t->type,  t->unit,  t->period, t->subject, with_due ? due : NULL,
+                                 t->grace, t->reason};
         PGresult *r = cli_db_query(ctx, "could not exempt the expectation",
                                    "SELECT outcome, status, coalesce(report_id::text, '-'), "
                                    "coalesce(exempt_reason, ''), due::text "
@@ -266,11 +266,11 @@ static int s_mark(cli_ctx_t *ctx, s_target_t *t, char *due, size_t len)
                     "exempt\n",
                     t->type, t->key, t->unit, status, PQgetvalue(r, 0, 2));
         else if (strcmp(status, "exempt") == 0)
-            fprintf(stderr, "cchc: %s %s of %s is already exempt (reason: %s)\n", t->type,
-                    t->key, t->unit, PQgetvalue(r, 0, 3));
+            fprintf(stderr, "cchc: %s %s of %s is already exempt (reason: %s)\n", t->type, t->key,
+                    t->unit, PQgetvalue(r, 0, 3));
         else
-            fprintf(stderr, "cchc: %s %s of %s is %s: it is no longer expected\n", t->type,
-                    t->key, t->unit, status);
+            fprintf(stderr, "cchc: %s %s of %s is %s: it is no longer expected\n", t->type, t->key,
+                    t->unit, status);
         PQclear(r);
         return CLI_EXIT_FAIL;
     }

@@ -194,7 +194,7 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
 {
     char pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1], spub[CCHC_KEY_Z85_LEN + 1];
     char err[512];
-    const char *endpoint = o->endpoint                  ? o->endpoint
+    const char *endpoint = o->endpoint               ? o->endpoint
                            : ctx->server_endpoint[0] ? ctx->server_endpoint
                                                      : S_DEFAULT_ENDPOINT;
     const char *server_key = o->server_key        ? o->server_key

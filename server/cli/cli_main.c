@@ -21,8 +21,7 @@ typedef struct {
     char *conninfo;
     int log_level;
     /* [watch]: cchc watch only; handed to it as options (s_watch_run). */
-    char *watch_endpoint, *watch_server_key, *watch_public_key,
-        *watch_secret_key;
+    char *watch_endpoint, *watch_server_key, *watch_public_key, *watch_secret_key;
     /* [server]: the defaults of key issue / key rotate / subscriber add. */
     char *server_key, *server_endpoint;
 } s_config_t;
