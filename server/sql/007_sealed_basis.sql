@@ -45,6 +45,7 @@ DECLARE
     v_basis text := 'received';
     v_at timestamptz;
     v_earlier boolean;
+    v_max integer;
 BEGIN
     -- The agent's clock as this message showed it, whatever becomes of the
     -- report: the row is the contact row the server keeps (never created
@@ -73,6 +74,32 @@ BEGIN
                        AND r.msg_id = p_msg_id;
         RETURN;
     END IF;
+
+    -- E007 once more, under a lock on the report (type, unit, period,
+    -- subject): the server validated against a context read before the
+    -- report's batch, and other servers may be storing the same report, so a
+    -- revision that is not newer than one stored since is rejected here
+    -- rather than superseding it.
+    IF p_status = 'accepted' THEN
+        PERFORM pg_advisory_xact_lock(1667458162,  -- 'cchr'
+                                      hashtext(p_type || '|' || p_unit || '|' || p_period || '|'
+                                               || p_subject));
+        SELECT max(r.revision) INTO v_max FROM reports r
+        WHERE r.report_type = p_type AND r.unit_code = p_unit AND r.period = p_period
+          AND r.subject = p_subject AND r.status IN ('accepted', 'superseded') AND r.id <> v_id;
+        IF v_max IS NOT NULL AND p_revision <= v_max THEN
+            p_status := 'rejected';
+            p_findings := coalesce(p_findings, '[]'::jsonb) || jsonb_build_array(
+                jsonb_build_object(
+                    'code', 'E007', 'path', '$.revision',
+                    'message_vi', format('Đã có bản báo cáo số %s: bản sửa đổi phải ghi revision '
+                                         'lớn hơn (ví dụ %s).', v_max, v_max + 1),
+                    'message_en', format('Revision %s is already stored: a new version needs a '
+                                         'higher revision (e.g. %s).', v_max, v_max + 1)));
+            UPDATE reports r SET status = 'rejected', findings = p_findings WHERE r.id = v_id;
+        END IF;
+    END IF;
+
     IF p_status <> 'accepted' THEN
         -- report.rejected to the unit, with every error code (rows first:
         -- NOT EXISTS, never ON CONFLICT, which would leave a gap in seq).

@@ -51,6 +51,22 @@ agent vs run --drain --timeout 30 >>"$T/agent-vs.log" 2>&1 || fail "revision 2 n
   || fail "the first receipt time is not kept"
 pass "revision 2 supersedes revision 1 and keeps its receipt time"
 
+# Revisions 3, 2, 1 queued offline and delivered together (one batch, checked
+# against one context): only 3 stands; 2 and 1 are refused E007 by the store.
+agent_setup ab xa-an-ba
+agent_sync ab
+report_for xa-an-ba periodic.json "$T/ab1.json"
+sed 's/"revision": 1/"revision": 3/' "$T/ab1.json" >"$T/ab3.json"
+sed 's/"revision": 1/"revision": 2/' "$T/ab1.json" >"$T/ab2.json"
+agent ab submit "$T/ab3.json" "$T/ab2.json" "$T/ab1.json" >/dev/null || fail "submit 3 2 1"
+agent ab run --drain --timeout 30 >>"$T/agent-ab.log" 2>&1 || fail "3 2 1 not delivered"
+[ "$(sql "select string_agg(revision || ':' || status, ',' order by msg_id) from reports
+          where unit_code = 'xa-an-ba'")" = "3:accepted,2:rejected,1:rejected" ] \
+  || fail "out-of-order revisions: $(sql "select revision, status from reports where unit_code = 'xa-an-ba' order by msg_id")"
+[ "$(sql "select count(*) from reports where unit_code = 'xa-an-ba' and status = 'rejected'
+          and findings @> '[{\"code\": \"E007\"}]'")" = 2 ] || fail "the refusals do not say E007"
+pass "an older revision delivered in the same batch as a newer one is refused E007"
+
 # Metadata is versioned: a second sync with nothing changed sends nothing new.
 agent_sync vs
 grep -q 'event=metadata_unchanged' "$T/agent-vs.log" || fail "unchanged metadata was sent again"
