@@ -551,7 +551,8 @@ int cchc_report_from_text(const char *text, size_t len, cchc_report_t **out, cch
     if (!root) {
         char vi[400], en[400];
         enum json_error_code code = json_error_code(&e);
-        int enc = code == json_error_invalid_utf8 || code == json_error_null_character;
+        int enc = code == json_error_invalid_utf8 || code == json_error_null_character ||
+                  memchr(text, '\0', len) != NULL;
         snprintf(vi, sizeof vi, "Tệp không đúng định dạng JSON ở dòng %d, cột %d: %s%s", e.line,
                  e.column, e.text,
                  enc ? " (tệp phải được lưu ở dạng UTF-8, không chứa ký tự NUL)" : "");

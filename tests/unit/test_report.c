@@ -127,6 +127,13 @@ static void test_invalid_utf8_and_nul(void **state)
     assert_int_equal(cchc_report_from_text(nul, sizeof nul - 1, &r, &f), CCHC_EINVAL);
     assert_string_equal(f.v[0].code, "E050");
     cchc_findings_clear(&f);
+    /* A raw NUL byte inside a string (the parser calls it a control character). */
+    const char raw[] = "{\"type\": \"NV_KH\", \"unit\": \"p-tp\", \"task\": \"K\0X\", "
+                       "\"status\": \"done\"}";
+    assert_int_equal(cchc_report_from_text(raw, sizeof raw - 1, &r, &f), CCHC_EINVAL);
+    assert_string_equal(f.v[0].code, "E050");
+    assert_non_null(strstr(f.v[0].msg_vi, "NUL"));
+    cchc_findings_clear(&f);
 }
 
 static void test_nfc(void **state)
