@@ -8,7 +8,8 @@
 -- clock_checked_at (the server's clock). The server writes it on Hello and,
 -- in the report's own transaction, with every report.
 --
--- cchc_store_report gains two parameters: p_sealed_trusted_at, the sealed
+-- cchc_store_report (created here, not in 003, so that it is written once)
+-- takes, besides the report: p_sealed_trusted_at, the sealed
 -- instant when the server trusts it (NULL otherwise: it decides in C, from the
 -- skew measured on the report's own message, the latest contact), and
 -- p_clock_skew_ms, that skew (NULL: unknown, nothing written). The expectation
@@ -18,11 +19,25 @@ ALTER TABLE unit_contacts
     ADD COLUMN clock_skew_ms bigint,
     ADD COLUMN clock_checked_at timestamptz;
 
-DROP FUNCTION cchc_store_report(text, bigint, bigint, text, text, text, integer, text,
-                                timestamptz, timestamptz, bytea, jsonb, text, jsonb, date, date,
-                                date, timestamptz);
+-- ---- storing a report --------------------------------------------------------------------
+--
+-- A report row's lifecycle:
+--
+--   state       event                                         next
+--   ----------  --------------------------------------------  ----------
+--   (none)      stored by the server, validation found no     accepted
+--               error
+--   (none)      stored, validation found errors (no parts)    rejected
+--   (none)      no errors, but the revision is not newer than  rejected
+--               one stored meanwhile (E007, checked here       (E007)
+--               under a lock on the report)
+--   accepted    a later revision of the same (type, unit,      superseded
+--               period, subject) is accepted
+--
+-- The same (unit, epoch, msg_id) again stores nothing and returns the row
+-- already there, with whether its payload is the one given.
 
-CREATE OR REPLACE FUNCTION cchc_store_report(
+CREATE FUNCTION cchc_store_report(
     p_unit text, p_epoch bigint, p_msg_id bigint, p_type text, p_kind text, p_period text,
     p_revision integer, p_subject text, p_sent_at timestamptz, p_sealed_at timestamptz,
     p_payload bytea, p_body jsonb, p_status text, p_findings jsonb,
