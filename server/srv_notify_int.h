@@ -32,6 +32,7 @@ typedef struct {
     uint64_t *unacked; /* pushed live, not acked: a FIFO in [ua_head, ua_head + ua_len) */
     size_t ua_head, ua_len, ua_cap;
     s_job_t *parked; /* a replay segment waiting for acks */
+    uint64_t gen; /* unique per session: a job of an earlier session at the same rid is not its */
 } s_session_t;
 
 typedef struct {
@@ -48,6 +49,7 @@ struct s_job {
     uint64_t since;
     char *want, *own; /* subscriber replays: PostgreSQL array literals */
     int follow;       /* a subscriber session's replay */
+    uint64_t gen;     /* follow: the session's gen */
     s_ack_t *acks;    /* ack writes: what this job carries */
     size_t n_acks;
 };
@@ -67,6 +69,7 @@ struct srv_notify {
     int64_t ack_due_ms; /* -1: nothing waiting */
     int64_t prune_due_ms;
     size_t replays; /* subscriber replays in flight */
+    uint64_t next_gen;
     srv_notify_stats_t stats;
 };
 

@@ -118,7 +118,8 @@ static void s_sub_done(s_job_t *job)
 static s_session_t *s_job_session(s_job_t *job)
 {
     s_session_t *s = sn_session_find(job->n, job->rid, job->rid_len);
-    return s && s->subscriber && strcmp(s->unit, job->principal) == 0 ? s : NULL;
+    return s && s->subscriber && s->gen == job->gen && strcmp(s->unit, job->principal) == 0 ? s
+                                                                                            : NULL;
 }
 
 /* The subscriber's key is still good (revocation ends its session). */
@@ -139,6 +140,7 @@ static int s_sub_start(srv_notify_t *n, s_session_t *s, uint64_t since)
 {
     s_job_t *job = sn_job_new(n, s->rid, s->rid_len, s->unit);
     job->follow = 1;
+    job->gen = s->gen;
     job->since = since;
     job->own = sn_pg_array((const char *const *)s->own, s->n_own);
     job->want = s->n_want ? sn_pg_array((const char *const *)s->want, s->n_want)
@@ -280,6 +282,7 @@ static int s_sub_follow(srv_notify_t *n, const uint8_t *rid, size_t rid_len, con
     if (!s) {
         s = sn_session_add(n, rid, rid_len, principal);
         s->subscriber = 1;
+        s->gen = ++n->next_gen;
         n->stats.sub_sessions++;
     }
     s->heard_ms = cchc_clock_mono_ms();
