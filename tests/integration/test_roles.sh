@@ -40,6 +40,23 @@ sql "create role v login in role cchc_viewer;
      create role o login in role cchc_operator;
      create role a login in role cchc_admin"
 
+# Every table a role may write has an audit trigger: nothing an operator or an
+# admin changes escapes the audit log.
+unaudited=$(sql "select string_agg(c.relname, ',') from pg_class c
+                 join pg_namespace s on s.oid = c.relnamespace
+                 where s.nspname = 'public' and c.relkind = 'r'
+                   and exists (select 1 from unnest(array['cchc_operator', 'cchc_admin']) r,
+                                    unnest(array['INSERT', 'UPDATE', 'DELETE']) p
+                               where has_table_privilege(r, c.oid, p))
+                   and not exists (select 1 from pg_trigger t where t.tgrelid = c.oid
+                                   and not t.tgisinternal and t.tgfoid = 'cchc_audit'::regproc)")
+[ -z "$unaudited" ] || fail "tables a role may write without an audit trigger: $unaudited"
+[ "$(sql "select count(*) from pg_class c join pg_namespace s on s.oid = c.relnamespace
+          where s.nspname = 'public' and c.relkind = 'r'
+            and has_table_privilege('cchc_operator', c.oid, 'INSERT')")" -ge 8 ] \
+  || fail "the operator role writes fewer tables than expected"
+pass "every table an operator or admin may write is audited by trigger"
+
 # What the refused and allowed commands would write.
 printf 'code,name,kind,parent,valid_from,valid_to,successor\nxa-thu-quyen,Xã Thử Quyền,commune,,2024-01-01,,\n' \
   >"$T/units.csv"
