@@ -91,7 +91,8 @@ static void s_usage(FILE *f)
           "  --endpoint E, --server-key FILE, --public-key FILE, --secret-key FILE\n"
           "                   override admin.ini [watch]\n"
           "\n"
-          "Stops with exit status 0 on SIGINT or SIGTERM.\n",
+          "Stops with exit status 0 on SIGINT or SIGTERM, 1 when the server refuses (a\n"
+          "--topic outside the subscriber's topics, a key that is not a subscriber's).\n",
           f);
 }
 
