@@ -413,9 +413,9 @@ BEGIN
         WITH c AS (UPDATE notification_counter SET last_seq = last_seq + n WHERE id = 1
                    RETURNING last_seq - n AS base)
         INSERT INTO notifications (seq, kind, unit_code, about, dedup_key, text_vi, text_en,
-                                   facts)
+                                   facts, created_at)
         SELECT c.base + row_number() OVER (ORDER BY s.ord), s.kind, s.unit_code, s.about,
-               s.dedup_key, s.text_vi, s.text_en, s.facts
+               s.dedup_key, s.text_vi, s.text_en, s.facts, p_now
         FROM cchc_sched_staged s, c;
     END IF;
 END $$;

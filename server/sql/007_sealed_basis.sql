@@ -61,6 +61,7 @@ DECLARE
     v_at timestamptz;
     v_earlier boolean;
     v_max integer;
+    v_now timestamptz := coalesce(p_received_at, now()); -- the server's (injectable) clock
 BEGIN
     -- The agent's clock as this message showed it, whatever becomes of the
     -- report: the row is the contact row the server keeps (never created
@@ -121,7 +122,8 @@ BEGIN
         SELECT string_agg(DISTINCT f->>'code', ', ') INTO v_codes
         FROM jsonb_array_elements(coalesce(p_findings, '[]'::jsonb)) f
         WHERE f->>'code' LIKE 'E%';
-        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts,
+                                   created_at)
         SELECT 'report.rejected', p_unit, p_unit, 'report.rejected:' || v_id,
                format('Báo cáo %s %s (lần %s) bị từ chối: %s.', p_type, v_what, p_revision,
                       coalesce(v_codes, '')),
@@ -132,7 +134,8 @@ BEGIN
                                   'errors', coalesce((
                                       SELECT jsonb_agg(f) FROM jsonb_array_elements(
                                           coalesce(p_findings, '[]'::jsonb)) f
-                                      WHERE f->>'code' LIKE 'E%'), '[]'::jsonb))
+                                      WHERE f->>'code' LIKE 'E%'), '[]'::jsonb)),
+               v_now
         WHERE NOT EXISTS (SELECT 1 FROM notifications x
                           WHERE x.dedup_key = 'report.rejected:' || v_id);
         RETURN QUERY SELECT v_id, false, p_status, p_findings, true;
@@ -251,7 +254,8 @@ BEGIN
     END IF;
     SELECT u.name INTO v_name FROM units u WHERE u.code = p_unit;
 
-    INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+    INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts,
+                                   created_at)
     SELECT 'report.accepted', p_unit, p_unit, 'report.accepted:' || v_id,
            format('Đã nhận báo cáo %s %s (lần %s) của %s%s.', p_type, v_what, p_revision,
                   coalesce(v_name, p_unit),
@@ -268,13 +272,15 @@ BEGIN
                'type', p_type, 'period', p_period, 'subject', p_subject, 'unit', p_unit,
                'report_id', v_id, 'revision', p_revision, 'due', cchc_ymd(v_exp_due),
                'status', v_exp_status, 'on_time', CASE v_exp_status WHEN 'on_time' THEN true
-                                                                    WHEN 'late' THEN false END))
+                                                                    WHEN 'late' THEN false END)),
+           v_now
     WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = 'report.accepted:' || v_id);
 
     -- An overdue report that finally arrives resolves the alert: the unit
     -- and Home Affairs are told, in this transaction.
     IF v_was = 'overdue' THEN
-        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
+        INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, facts,
+                                   created_at)
         SELECT 'report.resolved', g.target, p_unit,
                'report.resolved:' || v_exp_id || ':' || g.target,
                -- On time only on the sealed basis: sealed by the due date,
@@ -290,7 +296,8 @@ BEGIN
                jsonb_build_object('type', p_type, 'period', p_period, 'subject', p_subject,
                                   'unit', p_unit, 'due', cchc_ymd(v_exp_due),
                                   'status', v_exp_status, 'report_id', v_id,
-                                  'expectation', v_exp_id)
+                                  'expectation', v_exp_id),
+               v_now
         FROM unnest(ARRAY[p_unit, '@home_affairs']) WITH ORDINALITY g(target, o)
         WHERE NOT EXISTS (SELECT 1 FROM notifications x
                           WHERE x.dedup_key = 'report.resolved:' || v_exp_id || ':' || g.target)

@@ -56,6 +56,9 @@ tick 2024-09-18T07:30:00+07:00 >/dev/null
 [ "$(sql "select status from expectations where id = $EID")" = overdue ] || fail "not marked overdue"
 n=$(tick 2024-09-18T08:00:00+07:00)
 [ "$(n_key "report.overdue:$EID:2024-09-18")" = 1 ] || fail "report.overdue on 18/09 08:00"
+[ "$(sql "select created_at = '2024-09-18T08:00:00+07:00' from notifications
+          where dedup_key = 'report.overdue:$EID:2024-09-18'")" = t ] \
+  || fail "created_at is not the tick's instant: $(sql "select created_at from notifications where dedup_key = 'report.overdue:$EID:2024-09-18'")"
 [ "$(sql "select count(*) from notifications where kind = 'digest.overdue'
           and facts->>'period' = '2024Q3'")" = 1 ] || fail "one digest to Home Affairs on 18/09"
 dig=$(sql "select unit_code || '|' || dedup_key || '|' || text_vi from notifications
@@ -99,6 +102,9 @@ RID=$(sql "select id from reports where unit_code = 'xa-van-son' and period = '2
 [ "$(sql "select string_agg(unit_code, ' ' order by seq) from notifications
           where kind = 'report.resolved' and dedup_key like 'report.resolved:$VS:%'")" = \
   "xa-van-son @home_affairs" ] || fail "report.resolved to the unit and Home Affairs"
+[ "$(sql "select cchc_ymd(cchc_vn_date(created_at)) from notifications
+          where dedup_key = 'report.accepted:$RID'")" = 2024-09-19 ] \
+  || fail "report.accepted created_at is not the server's (injected) clock"
 pass "xa-van-son reports 19/09: late, report.accepted (late), report.resolved x2"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "server exit on SIGTERM"
 grep -q 'event=tick ' "$T/server.log" || fail "the daemon did not tick"
