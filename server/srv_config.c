@@ -40,6 +40,9 @@ const cchc_cfg_entry_t srv_config_table[] = {
             heartbeat_timeout_ms, "a connection silent this long after a heartbeat is closed"),
     S_ENTRY("database", "conninfo", CCHC_CFG_STRING, "", 0, 0, conninfo,
             "libpq connection string; empty uses the PG* environment variables"),
+    S_ENTRY("database", "query_timeout_ms", CCHC_CFG_INT, "60000", 0, 3600000, query_timeout_ms,
+            "a statement unanswered this long means a hung connection: cancel, reconnect, "
+            "resend (0: wait forever)"),
     S_ENTRY("scheduler", "enabled", CCHC_CFG_BOOL, "true", 0, 0, sched_enabled,
             "run the deadline scheduler (expectations and reminders) in this server"),
     S_ENTRY("scheduler", "tick_interval_ms", CCHC_CFG_INT, "60000", 100, 3600000, tick_interval_ms,

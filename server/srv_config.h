@@ -26,6 +26,7 @@ typedef struct {
     int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
     int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
     char *conninfo;               /* [database] conninfo, "" = PG* environment */
+    int64_t query_timeout_ms;     /* [database] query_timeout_ms: 0 = none */
     int sched_enabled;            /* [scheduler] enabled */
     int64_t tick_interval_ms;     /* [scheduler] tick_interval_ms */
     char *start_date;             /* [scheduler] start_date, YYYY-MM-DD */

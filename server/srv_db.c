@@ -82,6 +82,8 @@ struct srv_db {
     int64_t timer_ms; /* DOWN: next attempt; CONNECTING: give up; else -1 */
     int64_t backoff_ms;
     unsigned attempts;
+    int64_t query_timeout_ms; /* 0: wait forever for the segment in flight */
+    int64_t inflight_since_ms;
 };
 
 static void s_kick(srv_db_t *db);
@@ -363,6 +365,7 @@ static void s_kick(srv_db_t *db)
         job->next = NULL;
         job->cur = 0;
         db->inflight = job;
+        db->inflight_since_ms = cchc_clock_mono_ms();
         size_t sent = 0;
         while (sent < job->n && s_send_stmt(db->conn, &job->stmts[sent]))
             sent++;
@@ -474,6 +477,11 @@ void srv_db_destroy(srv_db_t **self_p)
     free(db->conninfo);
     free(db);
     *self_p = NULL;
+}
+
+void srv_db_set_query_timeout(srv_db_t *db, int64_t ms)
+{
+    db->query_timeout_ms = ms > 0 ? ms : 0;
 }
 
 void srv_db_prepare(srv_db_t *db, const char *name, const char *sql)
@@ -643,13 +651,40 @@ void srv_db_on_ready(srv_db_t *db, short revents)
     s_notifies(db);
 }
 
+/* When the segment in flight has waited too long, or -1. */
+static int64_t s_hang_due(const srv_db_t *db)
+{
+    return db->state == S_READY && db->inflight && db->query_timeout_ms > 0
+               ? db->inflight_since_ms + db->query_timeout_ms
+               : -1;
+}
+
 int64_t srv_db_next_timer(const srv_db_t *db)
 {
-    return db->timer_ms;
+    int64_t hang = s_hang_due(db);
+    return hang >= 0 && (db->timer_ms < 0 || hang < db->timer_ms) ? hang : db->timer_ms;
+}
+
+/* PostgreSQL holds the connection open but does not answer (a stopped or
+ * wedged backend, a network that drops without a reset): drop the connection
+ * like a lost one. No PQcancel: it waits for the postmaster to answer, which
+ * may hang too. The segment's outcome is unknown (CCHC_EAGAIN): its owner
+ * resends it on the new connection, and the stores are idempotent. */
+static void s_hung(srv_db_t *db)
+{
+    char why[160];
+    snprintf(why, sizeof why, "no answer from PostgreSQL for %lld ms (query_timeout_ms)",
+             (long long)db->query_timeout_ms);
+    s_lost(db, why, 0);
 }
 
 void srv_db_on_timer(srv_db_t *db, int64_t now_ms)
 {
+    int64_t hang = s_hang_due(db);
+    if (hang >= 0 && now_ms >= hang) {
+        s_hung(db);
+        return;
+    }
     if (db->timer_ms < 0 || now_ms < db->timer_ms)
         return;
     if (db->state == S_DOWN)

@@ -74,6 +74,11 @@ srv_db_t *srv_db_new(const char *conninfo, const srv_db_hooks_t *hooks);
 /* Fails every job still queued with CCHC_EAGAIN, closes the connection. */
 void srv_db_destroy(srv_db_t **self_p);
 
+/* A segment in flight longer than ms (0: no limit) means the connection is
+ * hung: it is dropped like a lost one, its work failed with
+ * CCHC_EAGAIN (outcome unknown), and a new connection is made at once. */
+void srv_db_set_query_timeout(srv_db_t *db, int64_t ms);
+
 /* Registers a statement prepared on every connection, before srv_db_start.
  * name and sql are borrowed (string literals). */
 void srv_db_prepare(srv_db_t *db, const char *name, const char *sql);

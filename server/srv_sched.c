@@ -203,7 +203,12 @@ int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen)
     if (self->conn && PQstatus(self->conn) == CONNECTION_OK)
         return CCHC_OK;
     s_disconnect(self);
-    self->conn = PQconnectdb(self->conninfo);
+    /* Named, so that pg_stat_activity tells it from the loop's connection;
+     * the operator's conninfo may still say otherwise. */
+    static const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
+                                       NULL};
+    const char *const vals[] = {"10", "cchc-server-scheduler", self->conninfo, NULL};
+    self->conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(self->conn) != CONNECTION_OK) {
         snprintf(err, errlen, "could not connect to PostgreSQL: %s", PQerrorMessage(self->conn));
         s_disconnect(self);

@@ -291,6 +291,7 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
                             .on_connect = s_on_connect,
                             .arg = self};
     self->db = srv_db_new(cfg->conninfo, &hooks);
+    srv_db_set_query_timeout(self->db, cfg->query_timeout_ms);
     srv_report_prepare(self->db);
     self->batch = srv_batch_new(self, self->db, cfg);
     if (srv_db_connect(self->db, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
