@@ -331,8 +331,6 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     }
     if (s_router_open(self, secret_z85, err, errlen) != 0)
         goto fail;
-    CCHC_LOG(CCHC_LOG_INFO, "listening", "endpoint=%s max_frame=%zu keys=%zu", self->endpoint,
-             self->max_frame, srv_zap_count(self->zap));
     return self;
 fail:
     srv_server_destroy(&self);
@@ -782,6 +780,11 @@ int srv_server_run(srv_server_t *self)
     struct sigaction old[3];
     if (s_signals(self, 1, old) != 0)
         return CCHC_EIO;
+    /* Only now: a supervisor (or a test) that waits for this line may signal
+     * at once, and a SIGINT before the handler would be lost (a background
+     * job of a non-interactive shell starts with SIGINT ignored). */
+    CCHC_LOG(CCHC_LOG_INFO, "listening", "endpoint=%s max_frame=%zu keys=%zu", self->endpoint,
+             self->max_frame, srv_zap_count(self->zap));
     int rc = CCHC_OK, draining = 0;
     int64_t deadline = -1;
     unsigned long long acked_before = 0;
