@@ -56,6 +56,20 @@ CREATE TABLE notifications (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX notifications_unit ON notifications (unit_code, seq);
+-- Byte order, for "has any notice with this key prefix been sent" (the
+-- scheduler's catch-up after a day without a tick): cchc_notice_sent().
+CREATE INDEX notifications_dedup_c ON notifications ((dedup_key COLLATE "C"));
+
+-- True when a notification whose dedup_key starts with p_prefix exists. A
+-- byte-order range on notifications_dedup_c (usable with a prefix known only
+-- at run time, unlike LIKE), then the exact prefix test.
+CREATE FUNCTION cchc_notice_sent(p_prefix text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM notifications x
+                   WHERE (x.dedup_key COLLATE "C") >= (p_prefix COLLATE "C")
+                     AND (x.dedup_key COLLATE "C") < ((p_prefix || chr(1114111)) COLLATE "C")
+                     AND left(x.dedup_key, length(p_prefix)) = p_prefix)
+$$;
 
 CREATE FUNCTION cchc_notification_seq() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

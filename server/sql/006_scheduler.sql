@@ -199,7 +199,7 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS cchc_sched_open (
         id bigint, type_code text, type_name text, content_kind text, unit_code text,
         unit_name text, period text, subject text, what text, due date, grace_days integer,
-        status text, k integer, silent boolean) ON COMMIT DROP;
+        status text, k integer, silent boolean, noticed boolean) ON COMMIT DROP;
     TRUNCATE cchc_sched_open;
     -- Rows are staged, then numbered and inserted at the very end (see the
     -- banner): the notification counter is locked for that last step only.
@@ -213,7 +213,12 @@ BEGIN
            CASE WHEN e.due + e.grace_days < p_today THEN 'overdue' ELSE 'expected' END,
            cchc_wd_count(e.due + e.grace_days, p_today),
            EXISTS (SELECT 1 FROM unit_contacts c
-                   WHERE c.unit_code = e.unit_code AND c.last_seen < v_silent_before)
+                   WHERE c.unit_code = e.unit_code AND c.last_seen < v_silent_before),
+           -- Overdue and told so at least once (any day): without it, the
+           -- first notice is due today whatever k is (a catch-up after days
+           -- without a tick).
+           e.due + e.grace_days < p_today
+           AND cchc_notice_sent(cchc_sched_kind(t.content_kind, 'overdue') || ':' || e.id || ':')
     FROM expectations e
     JOIN report_types t ON t.code = e.type_code
     JOIN units u ON u.code = e.unit_code
@@ -273,7 +278,11 @@ BEGIN
     rule := 'today'; inserted := n; RETURN NEXT;
 
     -- report.overdue (remediation.overdue, task.overdue): the first working
-    -- day after due + grace, then every p_repeat_wd working days.
+    -- day after due + grace, then every p_repeat_wd working days. A first
+    -- notice whose day had no tick (the server was down) goes out at the
+    -- next tick that fires overdue rules, within p_repeat_wd working days
+    -- (later, the regular repeat is due anyway: a first deployment does not
+    -- flood everyone with months-old notices). The escalation likewise.
     n := 0;
     IF p_fire_overdue THEN
         INSERT INTO cchc_sched_staged (kind, unit_code, about, dedup_key, text_vi, text_en, facts)
@@ -291,7 +300,7 @@ BEGIN
         CROSS JOIN LATERAL (SELECT cchc_sched_kind(o.content_kind, 'overdue') AS kind,
                                    cchc_sched_kind(o.content_kind, 'overdue') || ':' || o.id
                                    || ':' || cchc_ymd(p_today) AS key) c
-        WHERE o.k >= 1 AND (o.k - 1) % p_repeat_wd = 0
+        WHERE o.k >= 1 AND ((o.k - 1) % p_repeat_wd = 0 OR (o.k <= p_repeat_wd AND NOT o.noticed))
           AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = c.key)
           AND NOT cchc_sched_silenced(o.unit_code, c.kind, p_today)
         ORDER BY o.id;
@@ -328,7 +337,8 @@ BEGIN
               FROM cchc_sched_open o
               WHERE o.k >= 1
               GROUP BY o.type_code, o.what
-              HAVING bool_or((o.k - 1) % p_repeat_wd = 0)) g
+              HAVING bool_or((o.k - 1) % p_repeat_wd = 0
+                             OR (o.k <= p_repeat_wd AND NOT o.noticed))) g
         WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = g.key)
           AND NOT cchc_sched_silenced(NULL, 'digest.overdue', p_today)
         ORDER BY g.key;
@@ -361,6 +371,10 @@ BEGIN
                      || cchc_ymd(p_today) AS key
               FROM cchc_sched_open o
               WHERE o.k = p_escalate_wd + 1
+                 -- Catch-up: its day had no tick, and it was never escalated.
+                 OR (o.k > p_escalate_wd + 1 AND o.k <= p_escalate_wd + p_repeat_wd
+                     AND NOT cchc_notice_sent('report.escalated:' || o.type_code || ':'
+                                              || o.what || ':'))
               GROUP BY o.type_code, o.what) g
         WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = g.key)
           AND NOT cchc_sched_silenced(NULL, 'report.escalated', p_today)
