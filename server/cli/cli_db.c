@@ -422,3 +422,42 @@ int cli_db_print_table(cli_ctx_t *ctx, const char *what, const char *sql, int np
     PQclear(r);
     return CLI_EXIT_OK;
 }
+
+static int s_json_opt(int c, const char *optarg, void *arg)
+{
+    (void)c;
+    (void)optarg;
+    *(int *)arg = 1; /* the only option: --json */
+    return 0;
+}
+
+int cli_db_import_list_run(cli_ctx_t *ctx, int argc, char **argv, void (*usage)(FILE *),
+                           int (*import)(cli_ctx_t *ctx, const char *path),
+                           int (*list)(cli_ctx_t *ctx, int json))
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0, nargs;
+    char **args;
+    int rc = cli_db_parse_opts(argc, argv, opts, usage, s_json_opt, &json, &nargs, &args);
+    if (rc >= 0)
+        return rc;
+    const char *noun = argv[0], *verb = argv[1];
+    if (strcmp(verb, "import") == 0 && nargs == 1 && !json)
+        return import(ctx, args[0]);
+    if (strcmp(verb, "list") == 0 && nargs == 0)
+        return list(ctx, json);
+    if (strcmp(verb, "import") == 0 && json)
+        fprintf(stderr, "cchc: --json is for '%s list'; '%s import' prints one line\n", noun, noun);
+    else if (strcmp(verb, "import") == 0)
+        fprintf(stderr, "cchc: %s import needs exactly one FILE.csv\n", noun);
+    else if (strcmp(verb, "list") == 0)
+        fprintf(stderr, "cchc: %s list takes no arguments, only --json\n", noun);
+    else
+        fprintf(stderr, "cchc: unknown subcommand '%s %s'\n", noun, verb);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}

@@ -58,6 +58,11 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv);
  * positional arguments after the subcommand in *args_p / *nargs_p; otherwise
  * the exit code to return (CLI_EXIT_OK after --help). */
 struct option;
+/* `cchc <noun> import FILE.csv | list [--json]` (unit, type, plan): parses
+ * and dispatches, with the usage and the errors every such command gives. */
+int cli_db_import_list_run(cli_ctx_t *ctx, int argc, char **argv, void (*usage)(FILE *),
+                           int (*import)(cli_ctx_t *ctx, const char *path),
+                           int (*list)(cli_ctx_t *ctx, int json));
 int cli_db_parse_opts(int argc, char **argv, const struct option *opts, void (*usage)(FILE *),
                       int (*on_opt)(int c, const char *optarg, void *arg), void *arg, int *nargs_p,
                       char ***args_p);

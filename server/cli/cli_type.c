@@ -334,37 +334,7 @@ static void s_usage(FILE *f)
           f);
 }
 
-static int s_on_opt(int c, const char *optarg, void *arg)
-{
-    *(int *)arg = 1; /* the only option: --json */
-    return 0;
-}
-
 int cli_type_run(cli_ctx_t *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int json = 0, nargs;
-    char **args;
-    int rc = cli_db_parse_opts(argc, argv, opts, s_usage, s_on_opt, &json, &nargs, &args);
-    if (rc >= 0)
-        return rc;
-    const char *verb = argv[1];
-    if (strcmp(verb, "import") == 0 && nargs == 1 && !json)
-        return s_import(ctx, args[0]);
-    if (strcmp(verb, "list") == 0 && nargs == 0)
-        return s_list(ctx, json);
-    if (strcmp(verb, "import") == 0 && json)
-        fprintf(stderr, "cchc: --json is for 'type list'; 'type import' prints one line\n");
-    else if (strcmp(verb, "import") == 0)
-        fprintf(stderr, "cchc: type import needs exactly one FILE.csv\n");
-    else if (strcmp(verb, "list") == 0)
-        fprintf(stderr, "cchc: type list takes no arguments, only --json\n");
-    else
-        fprintf(stderr, "cchc: unknown subcommand 'type %s'\n", verb);
-    s_usage(stderr);
-    return CLI_EXIT_USAGE;
+    return cli_db_import_list_run(ctx, argc, argv, s_usage, s_import, s_list);
 }

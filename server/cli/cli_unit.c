@@ -85,50 +85,5 @@ static void s_usage(FILE *f)
 
 int cli_unit_run(cli_ctx_t *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    if (argc < 2) {
-        fprintf(stderr, "cchc: unit needs a subcommand: import or list\n");
-        s_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        s_usage(stdout);
-        return CLI_EXIT_OK;
-    }
-    int json = 0, c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            s_usage(stdout);
-            return CLI_EXIT_OK;
-        } else if (c == 'j') {
-            json = 1;
-        } else {
-            cli_db_bad_option(c, argv + 1);
-            s_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    const char *verb = argv[1];
-    int nargs = argc - 1 - optind;
-    char **args = argv + 1 + optind;
-    if (strcmp(verb, "import") == 0 && nargs == 1 && !json)
-        return cli_unit_import(ctx, args[0]);
-    if (strcmp(verb, "list") == 0 && nargs == 0)
-        return s_list(ctx, json);
-    if (strcmp(verb, "import") == 0 && json)
-        fprintf(stderr, "cchc: --json is for 'unit list'; 'unit import' prints one line\n");
-    else if (strcmp(verb, "import") == 0)
-        fprintf(stderr, "cchc: unit import needs exactly one FILE.csv\n");
-    else if (strcmp(verb, "list") == 0)
-        fprintf(stderr, "cchc: unit list takes no arguments, only --json\n");
-    else
-        fprintf(stderr, "cchc: unknown subcommand 'unit %s'\n", verb);
-    s_usage(stderr);
-    return CLI_EXIT_USAGE;
+    return cli_db_import_list_run(ctx, argc, argv, s_usage, cli_unit_import, s_list);
 }

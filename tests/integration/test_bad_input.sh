@@ -81,6 +81,12 @@ set +e
 "$CCHC_BIN/cchc" frobnicate 2>>"$T/err.txt"; rc3=$?
 set -e
 [ $rc = 1 ] && [ $rc2 = 1 ] && [ $rc3 = 2 ] || fail "cli key add/unknown command: $rc/$rc2/$rc3"
+for args in "unit" "type list extra" "plan import --json x.csv" "unit frob"; do
+  set +e; "$CCHC_BIN/cchc" $args >/dev/null 2>"$T/err.txt"; rc=$?; set -e
+  [ $rc = 2 ] || fail "cchc $args exited $rc, not 2"
+  grep -q '^cchc: .*\(needs a subcommand\|takes no arguments\|is for .plan list.\|unknown subcommand .unit frob.\)' "$T/err.txt" \
+    && grep -q '^usage: cchc' "$T/err.txt" || fail "cchc $args: $(head -2 "$T/err.txt")"
+done
 pass "cchc refuses bad files and arguments, writes nothing"
 
 # the server refuses a database newer than itself
