@@ -114,9 +114,16 @@ static void s_notice(void *arg, const char *message)
  * operator's conninfo says (expanded from dbname) overrides them. */
 static PGconn *s_connect_start(const srv_db_t *db, int blocking)
 {
-    static const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
-                                       NULL};
-    const char *const vals[] = {"2", "cchc-server", db->conninfo, NULL};
+    /* Keepalives notice a silent network; client_connection_check_interval
+     * (PostgreSQL 14+) makes a backend whose client went away (the query
+     * timeout below) stop, even while it waits on a lock. */
+    static const char *const keys[] = {"connect_timeout",  "fallback_application_name",
+                                       "keepalives_idle",  "keepalives_interval",
+                                       "keepalives_count", "options",
+                                       "dbname",           NULL};
+    const char *const vals[] = {
+        "2",          "cchc-server", "30", "10", "3", "-c client_connection_check_interval=10000",
+        db->conninfo, NULL};
     PGconn *conn =
         blocking ? PQconnectdbParams(keys, vals, 1) : PQconnectStartParams(keys, vals, 1);
     if (conn)
@@ -409,6 +416,7 @@ static void s_collect(srv_db_t *db)
                    0);
             return;
         }
+        db->inflight_since_ms = cchc_clock_mono_ms(); /* progress: not hung */
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(r);
@@ -665,17 +673,23 @@ int64_t srv_db_next_timer(const srv_db_t *db)
     return hang >= 0 && (db->timer_ms < 0 || hang < db->timer_ms) ? hang : db->timer_ms;
 }
 
-/* PostgreSQL holds the connection open but does not answer (a stopped or
- * wedged backend, a network that drops without a reset): drop the connection
- * like a lost one. No PQcancel: it waits for the postmaster to answer, which
- * may hang too. The segment's outcome is unknown (CCHC_EAGAIN): its owner
- * resends it on the new connection, and the stores are idempotent. */
+/* PostgreSQL holds the connection open but gives no result for
+ * query_timeout_ms after the segment was sent or its last result came (a
+ * stopped or wedged backend, a network that drops without a reset): drop
+ * the connection like a lost one, and wait the backoff before the next. No PQcancel: it waits for
+ * the postmaster to answer, which may hang too. The segment's outcome is unknown (CCHC_EAGAIN): its
+ * owner resends it on the new connection, and the stores are idempotent. */
 static void s_hung(srv_db_t *db)
 {
     char why[160];
     snprintf(why, sizeof why, "no answer from PostgreSQL for %lld ms (query_timeout_ms)",
              (long long)db->query_timeout_ms);
-    s_lost(db, why, 0);
+    /* Not at once: if it hangs again, the orphans must not pile up faster
+     * than PostgreSQL notices them gone. */
+    db->backoff_ms = db->backoff_ms ? db->backoff_ms * 2 : S_BACKOFF_FIRST_MS;
+    if (db->backoff_ms > S_BACKOFF_MAX_MS)
+        db->backoff_ms = S_BACKOFF_MAX_MS;
+    s_lost(db, why, 1);
 }
 
 void srv_db_on_timer(srv_db_t *db, int64_t now_ms)

@@ -184,6 +184,7 @@ s_session_t *sn_session_add(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
     memcpy(s->rid, rid, rid_len);
     s->rid_len = rid_len;
     s->unit = cchc_strdup(principal);
+    s->gen = ++n->next_gen;
     return s;
 }
 
@@ -251,8 +252,8 @@ static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg
     s_job_t *job = arg;
     srv_notify_t *n = job->n;
     s_session_t *s = sn_session_find(n, job->rid, job->rid_len);
-    if (!s || strcmp(s->unit, job->principal) != 0) {
-        sn_job_free(job); /* the connection went away meanwhile */
+    if (!s || s->gen != job->gen || strcmp(s->unit, job->principal) != 0) {
+        sn_job_free(job); /* the session went away meanwhile */
         return;
     }
     if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS) {
@@ -317,13 +318,19 @@ void srv_notify_hello(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const
     s->cursor = last_seq;
     s_job_t *job = sn_job_new(n, rid, rid_len, unit);
     job->since = last_seq;
-    if (s_agent_fetch(job) != 0) {
-        sn_job_free(job);
-        sn_session_drop(n, s); /* the database is down: the next Hello asks again */
-        return;
-    }
+    job->gen = s->gen;
+    /* Replaying before the submit, and s not used after it: the callback
+     * may run within it and drop the session (which moves another into
+     * its slot). */
     s->replaying = 1;
     n->stats.replays++;
+    uint64_t gen = s->gen;
+    if (s_agent_fetch(job) != 0) {
+        sn_job_free(job);
+        s = sn_session_find(n, rid, rid_len);
+        if (s && s->gen == gen)
+            sn_session_drop(n, s); /* the database is down: the next Hello asks again */
+    }
 }
 
 /* ---- acks ---------------------------------------------------------------------------- */

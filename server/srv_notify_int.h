@@ -33,6 +33,7 @@ typedef struct {
     size_t ua_head, ua_len, ua_cap;
     s_job_t *parked; /* a replay segment waiting for acks */
     uint64_t gen; /* unique per session: a job of an earlier session at the same rid is not its */
+    uint64_t zap_gen; /* subscribers: the key cache's generation its grant was read in */
 } s_session_t;
 
 typedef struct {
@@ -47,10 +48,11 @@ struct s_job {
     size_t rid_len;
     char *principal;
     uint64_t since;
-    char *want, *own; /* subscriber replays: PostgreSQL array literals */
-    int follow;       /* a subscriber session's replay */
-    uint64_t gen;     /* follow: the session's gen */
-    s_ack_t *acks;    /* ack writes: what this job carries */
+    char *want, *own;    /* subscriber replays: PostgreSQL array literals */
+    int follow;          /* a subscriber session's replay */
+    uint64_t gen;        /* the session's gen (agents' and follow replays) */
+    uint64_t window_end; /* subscriber replays: the segment's last seq looked at */
+    s_ack_t *acks;       /* ack writes: what this job carries */
     size_t n_acks;
 };
 

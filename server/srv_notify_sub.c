@@ -15,11 +15,14 @@
 #include <string.h>
 
 /* One snapshot: the highest seq it sees (column 0) and the matching rows
- * up to it (NULL columns when there are none). */
+ * up to it and to the window's end $5 (NULL columns when there are none).
+ * The window bounds one segment's work on the shared connection when the
+ * topics are rare: a segment looks at S_SUB_WINDOW seqs at most. */
+#define S_SUB_WINDOW 20000
 #define S_SUB_SQL                                                                                  \
     "WITH top AS (SELECT coalesce(max(seq), 0) AS m FROM notifications) "                          \
     "SELECT top.m, n.* FROM top LEFT JOIN LATERAL (SELECT " S_COLS " FROM notifications "          \
-    "WHERE seq > $1::bigint AND seq <= top.m "                                                     \
+    "WHERE seq > $1::bigint AND seq <= least(top.m, $5::bigint) "                                  \
     "AND EXISTS (SELECT 1 FROM unnest($3::text[]) p WHERE left(topic, length(p)) = p) "            \
     "AND EXISTS (SELECT 1 FROM unnest($4::text[]) p WHERE left(topic, length(p)) = p) "            \
     "ORDER BY seq LIMIT $2::int) n ON true"
@@ -100,12 +103,33 @@ static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg);
 
 static int s_sub_fetch(s_job_t *job)
 {
-    char since[24], limit[12];
+    char since[24], limit[12], end[24];
+    job->window_end = job->since < INT64_MAX - S_SUB_WINDOW ? job->since + S_SUB_WINDOW : INT64_MAX;
     sn_u64_text(since, job->since);
+    sn_u64_text(end, job->window_end);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
-    const char *params[4] = {since, limit, job->want, job->own};
-    return srv_db_submit(srv_server_db(job->n->server), S_SUB_SQL, 4, params, NULL, NULL,
+    const char *params[5] = {since, limit, job->want, job->own, end};
+    return srv_db_submit(srv_server_db(job->n->server), S_SUB_SQL, 5, params, NULL, NULL,
                          s_on_sub_rows, job);
+}
+
+/* Ends a session its subscriber may take for alive (it is live, or between
+ * segments): the Nack says why, and BUSY makes `cchc watch` ask again. */
+static void s_sub_end(srv_notify_t *n, s_session_t *s, Cchc__V1__NackReason reason, const char *why)
+{
+    srv_peer_t peer = {.rid = s->rid, .rid_len = s->rid_len, .principal = s->unit};
+    srv_server_nack(n->server, &peer, 0, 0, reason, why, NULL);
+    sn_session_drop(n, s);
+}
+
+static int s_strv_equal(const char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
 }
 
 static void s_sub_done(s_job_t *job)
@@ -122,15 +146,32 @@ static s_session_t *s_job_session(s_job_t *job)
                                                                                             : NULL;
 }
 
-/* The subscriber's key is still good (revocation ends its session). */
-static int s_sub_key_ok(srv_notify_t *n, s_session_t *s)
+/* The subscriber's key is still good and its topics are those the session
+ * was opened with; otherwise the session is ended (with a Nack) and 0. */
+static int s_sub_grant_ok(srv_notify_t *n, s_session_t *s)
 {
-    if (srv_zap_key_valid(srv_server_zap(n->server), s->key_id, cchc_clock_now_ms()))
-        return 1;
+    srv_zap_t *zap = srv_server_zap(n->server);
     char who[100];
-    CCHC_LOG(CCHC_LOG_WARN, "subscriber_revoked", "subscriber=%s key=%s",
-             srv_server_logstr(who, sizeof who, s->unit), s->key_id);
-    n->stats.revoked++;
+    srv_server_logstr(who, sizeof who, s->unit);
+    if (!srv_zap_key_valid(zap, s->key_id, cchc_clock_now_ms())) {
+        CCHC_LOG(CCHC_LOG_WARN, "subscriber_revoked", "subscriber=%s key=%s", who, s->key_id);
+        n->stats.revoked++;
+        s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
+                  "key revoked: ask the district for a new key");
+        return 0;
+    }
+    if (s->zap_gen == srv_zap_generation(zap))
+        return 1;
+    const char *const *own = NULL;
+    size_t n_own = 0;
+    if (srv_zap_subscriber(zap, s->unit, &own, &n_own) &&
+        s_strv_equal(own, n_own, s->own, s->n_own)) {
+        s->zap_gen = srv_zap_generation(zap);
+        return 1;
+    }
+    CCHC_LOG(CCHC_LOG_INFO, "subscriber_topics_changed", "subscriber=%s", who);
+    s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_BUSY,
+              "this subscriber's topics changed: ask Replay again");
     return 0;
 }
 
@@ -152,12 +193,15 @@ static int s_sub_start(srv_notify_t *n, s_session_t *s, uint64_t since)
         s->parked = job;
         return CCHC_OK;
     }
+    /* Counted first: the callback may run within the submit (a connection
+     * lost there), and it may drop s. */
+    n->replays++;
     if (s_sub_fetch(job) != 0) {
+        n->replays--;
         sn_job_free(job);
-        s->replaying = 0;
+        s->replaying = 0; /* nothing ran: s is still there */
         return CCHC_EAGAIN;
     }
-    n->replays++;
     return CCHC_OK;
 }
 
@@ -167,20 +211,20 @@ static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
     s_job_t *job = arg;
     srv_notify_t *n = job->n;
     s_session_t *s = NULL;
-    if (job->follow && (!(s = s_job_session(job)) || !s_sub_key_ok(n, s))) {
-        if (s)
-            sn_session_drop(n, s);
-        s_sub_done(job); /* gone meanwhile, or revoked */
+    if (job->follow && (!(s = s_job_session(job)) || !s_sub_grant_ok(n, s))) {
+        s_sub_done(job); /* gone meanwhile, or its grant changed */
         return;
     }
     char who[100];
     srv_server_logstr(who, sizeof who, job->principal);
     if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS + 1 ||
         PQntuples(res) < 1) {
-        /* No ReplayEnd: the subscriber asks again after its timeout. */
+        /* No ReplayEnd: a one-shot subscriber asks again after its
+         * timeout; a session may be live as far as it knows: told. */
         sn_log_db_error("notify_replay_failed", rc, res);
         if (s)
-            sn_session_drop(n, s);
+            s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_BUSY,
+                      "notifications interrupted (database): ask Replay again");
         s_sub_done(job);
         return;
     }
@@ -213,13 +257,16 @@ static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
         if (s && seq > s->cursor)
             s->cursor = seq;
     }
-    if (matched == SRV_NOTIFY_BATCH) {
+    if (matched == SRV_NOTIFY_BATCH || job->window_end < top) {
+        if (matched < SRV_NOTIFY_BATCH)
+            job->since = job->window_end; /* the window is done: the next one */
         if (s && !s_ua_room(n, s)) {
             n->replays--; /* a parked replay holds no slot */
             s->parked = job;
         } else if (s_sub_fetch(job) != 0) {
             if (s)
-                sn_session_drop(n, s);
+                s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_BUSY,
+                          "notifications interrupted (database): ask Replay again");
             s_sub_done(job);
         }
         return;
@@ -234,9 +281,13 @@ static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
     env.replay_end = &end;
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cchc_wire_encode(&env, &buf, &len) == 0)
-        sn_send(n, job->rid, job->rid_len, job->principal, buf, len);
+    int ended = cchc_wire_encode(&env, &buf, &len) == 0 &&
+                sn_send(n, job->rid, job->rid_len, job->principal, buf, len) == 0;
     free(buf);
+    if (s && !ended) {
+        sn_session_drop(n, s); /* gone, or its queue is full: it asks again */
+        s = NULL;
+    }
     if (s) {
         /* Live from here: the publisher has read no row past top yet (its
          * queries and ours run in order on one connection). */
@@ -260,12 +311,14 @@ void srv_notify_sub_ack(srv_notify_t *n, const uint8_t *rid, size_t rid_len, uin
     if (s->parked && s_ua_room(n, s)) {
         s_job_t *job = s->parked;
         s->parked = NULL;
-        if (s_sub_fetch(job) != 0) {
-            sn_job_free(job);
-            sn_session_drop(n, s); /* the database is down: the next Replay asks again */
-            return;
-        }
         n->replays++;
+        if (s_sub_fetch(job) != 0) {
+            s_sub_done(job);
+            s = sn_session_find(n, rid, rid_len);
+            if (s && s->subscriber)
+                s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_BUSY,
+                          "notifications interrupted (database): ask Replay again");
+        }
     }
 }
 
@@ -282,12 +335,19 @@ static int s_sub_follow(srv_notify_t *n, const uint8_t *rid, size_t rid_len, con
     if (!s) {
         s = sn_session_add(n, rid, rid_len, principal);
         s->subscriber = 1;
-        s->gen = ++n->next_gen;
         n->stats.sub_sessions++;
     }
     s->heard_ms = cchc_clock_mono_ms();
-    if (s->replaying)
+    if (s->replaying && !s->parked)
         return CCHC_OK; /* the replay running covers it */
+    if (s->parked) {
+        /* Waiting for acks that may never come (lost, or a client that
+         * acks at ReplayEnd only): start again from what it says it has. */
+        sn_job_free(s->parked);
+        s->parked = NULL;
+        s->replaying = 0;
+    }
+    s->zap_gen = srv_zap_generation(srv_server_zap(n->server));
     sn_strv_free(s->want, s->n_want);
     sn_strv_free(s->own, s->n_own);
     free(s->key_id);
@@ -351,10 +411,8 @@ int sn_sub_takes(srv_notify_t *n, s_session_t *s, const char *topic, uint64_t se
     if (!srv_notify_topic_match(topic, (const char *const *)s->own, s->n_own) ||
         (s->n_want && !srv_notify_topic_match(topic, (const char *const *)s->want, s->n_want)))
         return 0;
-    if (!s_sub_key_ok(n, s)) {
-        sn_session_drop(n, s);
-        return 0;
-    }
+    if (!s_sub_grant_ok(n, s))
+        return 0; /* ended */
     if (s->ua_len < n->sub_max_pending)
         return 1;
     char who[100];
@@ -363,7 +421,8 @@ int sn_sub_takes(srv_notify_t *n, s_session_t *s, const char *topic, uint64_t se
              "subscriber=%s unacked=%zu max_pending=%zu seq=%" PRIu64 " action=catch_up",
              srv_server_logstr(who, sizeof who, s->unit), s->ua_len, n->sub_max_pending, seq);
     if (s_sub_start(n, s, s->cursor) != 0)
-        sn_session_drop(n, s);
+        s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_BUSY,
+                  "notifications interrupted (database): ask Replay again");
     return 0;
 }
 

@@ -259,7 +259,18 @@ static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, 
  * tells it when a tick committed notifications. */
 static int s_notify_open(srv_server_t *self, const srv_config_t *cfg, char *err, size_t errlen)
 {
-    self->notify = srv_notify_new(self, (size_t)cfg->sub_max_pending);
+    /* A subscriber's unacked pushes, and a replay segment on top, must fit
+     * in the ROUTER's queue for it (s_router_open's SNDHWM): past that,
+     * sends fail and the session is dropped instead of catching up. */
+    size_t hwm = 2 * (size_t)cfg->peer_max_inflight + 1000, pending = (size_t)cfg->sub_max_pending;
+    if (pending + SRV_NOTIFY_BATCH > hwm) {
+        pending = hwm - SRV_NOTIFY_BATCH;
+        CCHC_LOG(CCHC_LOG_WARN, "config_clamped",
+                 "key=subscriber_max_pending value=%lld used=%zu reason=\"over the send queue of "
+                 "2 * peer_max_inflight + 1000, less a replay segment\"",
+                 (long long)cfg->sub_max_pending, pending);
+    }
+    self->notify = srv_notify_new(self, pending);
     srv_sched_on_committed(srv_notify_committed, self->notify);
     return srv_notify_start(self->notify, srv_db_conn(self->db), err, errlen);
 }

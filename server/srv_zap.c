@@ -38,6 +38,7 @@ struct srv_zap {
     s_entry_t *keys;
     size_t nkeys;
     unsigned long long accepted, refused;
+    uint64_t gen; /* loads so far */
 };
 
 static int s_entry_cmp(const void *a, const void *b)
@@ -167,8 +168,14 @@ int srv_zap_load(srv_zap_t *zap, const PGresult *res)
     s_keys_free(zap->keys, zap->nkeys);
     zap->keys = keys;
     zap->nkeys = n;
+    zap->gen++;
     CCHC_LOG(CCHC_LOG_INFO, "keys_loaded", "count=%zu", n);
     return CCHC_OK;
+}
+
+uint64_t srv_zap_generation(const srv_zap_t *zap)
+{
+    return zap->gen;
 }
 
 int srv_zap_subscriber(const srv_zap_t *zap, const char *principal, const char *const **topics,

@@ -49,6 +49,10 @@ void srv_zap_handle(srv_zap_t *zap);
  * 0, or CCHC_EINVAL when res is not such a result (the cache is unchanged). */
 int srv_zap_load(srv_zap_t *zap, const PGresult *res);
 
+/* Bumped by every srv_zap_load: what was read from the cache before may
+ * have changed (a subscriber's topics, a key revoked). */
+uint64_t srv_zap_generation(const srv_zap_t *zap);
+
 /* A subscriber's topic prefixes (borrowed until the next load) by its
  * principal ("sub:<name>"). 1 when it is active, 0 when unknown or revoked. */
 int srv_zap_subscriber(const srv_zap_t *zap, const char *principal, const char *const **topics,

@@ -478,8 +478,8 @@ static int s_loop(s_watch_t *w)
                 s_on_dealer(w, env);
                 cchc_wire_free(&env);
             }
-            s_ack(w);
         }
+        s_ack(w); /* also one that could not be queued before */
         int64_t now = cchc_clock_mono_ms();
         if (w->replaying && now - w->replay_sent_ms >= S_REPLAY_WAIT_MS)
             s_replay(w);

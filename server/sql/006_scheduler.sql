@@ -337,8 +337,12 @@ BEGIN
               FROM cchc_sched_open o
               WHERE o.k >= 1
               GROUP BY o.type_code, o.what
-              HAVING bool_or((o.k - 1) % p_repeat_wd = 0
-                             OR (o.k <= p_repeat_wd AND NOT o.noticed))) g
+              -- Catch-up on its own record, not the units': a silenced
+              -- unit's missing notice must not send a digest every day.
+              HAVING bool_or((o.k - 1) % p_repeat_wd = 0)
+                  OR (bool_or(o.k <= p_repeat_wd)
+                      AND NOT cchc_notice_sent('digest.overdue:' || o.type_code || ':'
+                                               || o.what || ':'))) g
         WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = g.key)
           AND NOT cchc_sched_silenced(NULL, 'digest.overdue', p_today)
         ORDER BY g.key;

@@ -182,11 +182,13 @@ ins deadline.today xa-van-son "sau khi thu hồi"
 for _ in $(seq 1 50); do grep -q 'event=subscriber_revoked subscriber=sub:narrow' "$T/server.log" && break; sleep 0.1; done
 grep -q 'event=subscriber_revoked subscriber=sub:narrow' "$T/server.log" \
   || fail "a revoked subscriber's session was not ended"
-sleep 0.5
+set +e; timeout 10 tail --pid="$WATCH_PID" -f /dev/null; wait "$WATCH_PID"; rc=$?; set -e
+[ $rc = 1 ] || fail "watch of a revoked subscriber exited $rc, not 1"
+grep -q 'the server refused: UNIT_MISMATCH: key revoked' "$T/watch-narrow.log" \
+  || fail "watch did not say why: $(tail -2 "$T/watch-narrow.log")"
 ! grep -q 'sau khi thu hồi' "$T/revoked.out" || fail "a revoked subscriber still got a push"
 [ "$(grep -c . "$T/revoked.out")" = "$before" ] || fail "a revoked subscriber got more rows"
-kill -INT "$WATCH_PID"; wait "$WATCH_PID" || true
-pass "a subscriber revoked while connected gets nothing more (checked per push)"
+pass "a subscriber revoked while connected gets nothing more (checked per push); watch exits 1 saying so"
 
 # ---- (d) a subscriber that stops reading ----------------------------------------------
 # Its stdout is a pipe nobody reads for a while: cchc watch blocks and stops
@@ -217,3 +219,21 @@ first = int(sys.argv[2])
 assert seqs == list(range(first, first + 3000)), (len(seqs), seqs[:3], seqs[-3:])
 PY
 pass "a subscriber that stopped reading was held at 1000 unacked, then got all 3000 in order, once"
+
+# ---- (e) a grant narrowed while watching ------------------------------------------------
+# ops loses report.*: its open session ends with a Nack at the next push, cchc
+# watch asks again and from then on gets deadline.* only.
+watch_start ops "$T/narrowed.out" --state "$T/narrowed.state"
+wait_lines "$T/narrowed.out" 1
+sql "UPDATE subscribers SET topics = '{deadline.}' WHERE name = 'ops'; NOTIFY cchc_keys"
+for _ in $(seq 1 50); do [ "$(grep -c 'event=keys_loaded' "$T/server.log")" -gt "$loads" ] && break; sleep 0.1; done
+sleep 0.5
+ins report.overdue p-tnmt "sau khi thu hẹp"
+ins deadline.today p-tnmt "vẫn được nhận"
+for _ in $(seq 1 100); do grep -q 'vẫn được nhận' "$T/narrowed.out" && break; sleep 0.1; done
+grep -q 'vẫn được nhận' "$T/narrowed.out" || fail "the narrowed subscriber lost its deadline.* rows"
+! grep -q 'sau khi thu hẹp' "$T/narrowed.out" || fail "a narrowed grant still got report.*"
+grep -q 'event=subscriber_topics_changed subscriber=sub:ops' "$T/server.log" \
+  || fail "the topic change was not applied to the open session"
+kill -INT "$WATCH_PID"; wait "$WATCH_PID" || true
+pass "a grant narrowed while watching applies at the next push; watch asks again"
