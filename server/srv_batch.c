@@ -31,6 +31,9 @@
  *   CONTEXT  sync, none left to query or to store         IDLE     s_on_context, s_next
  *   STORE    sync, the range succeeded: answer it, pop    STORE    s_on_store, s_send_store
  *            it; ranges left
+ *   STORE    sync, a statement failed on a deadlock or     STORE    s_on_store, s_send_store
+ *            serialization failure, fewer than
+ *            S_TRANSIENT_RETRIES times: send it again
  *   STORE    sync, a statement failed, range of n > 1:    STORE    s_on_store, s_send_store
  *            replace it by its two halves
  *   STORE    sync, a statement failed, range of 1:        STORE    s_on_store
@@ -86,7 +89,19 @@ struct srv_batch {
     s_range_t *ranges; /* the split stack; the top is in flight */
     size_t nranges;
     srv_db_stmt_t *stmts; /* the segment being sent */
+    int retries;          /* the range in flight, resent after a deadlock */
 };
+
+/* A range that failed on a deadlock or a serialization failure (another
+ * transaction, e.g. a scheduler tick or another server, took the same rows
+ * in another order) is sent again whole, this many times, before splitting. */
+#define S_TRANSIENT_RETRIES 3
+
+static int s_transient(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0);
+}
 
 static void s_next(srv_batch_t *self);
 
@@ -200,6 +215,7 @@ static void s_drop_all(srv_batch_t *self, const char *detail)
         }
     }
     self->nctx = self->nstore = self->nranges = 0;
+    self->retries = 0;
     self->state = self->lost_in = S_IDLE;
 }
 
@@ -323,6 +339,15 @@ static void s_on_store(srv_db_t *db, int rc, PGresult *const *results, size_t n,
     for (size_t i = 0; i < n && bad == n; i++)
         if (PQresultStatus(results[i]) != PGRES_TUPLES_OK)
             bad = i;
+    if (bad < n && s_transient(results[bad]) && self->retries < S_TRANSIENT_RETRIES) {
+        /* Nothing committed; the other transaction has gone on. */
+        self->retries++;
+        CCHC_LOG(CCHC_LOG_WARN, "batch_retry", "rows=%zu sqlstate=%s attempt=%d", n,
+                 PQresultErrorField(results[bad], PG_DIAG_SQLSTATE), self->retries);
+        s_send_store(self);
+        return;
+    }
+    self->retries = 0;
     self->nranges--;
     if (bad == n || n == 1) {
         /* Committed at the sync (or, alone and failed, nothing to commit). */
@@ -364,6 +389,7 @@ static void s_next(srv_batch_t *self)
         return;
     srv_counters_t *c = srv_server_counters(self->server);
     self->nctx = self->nstore = self->nranges = 0;
+    self->retries = 0;
     while (self->head && self->nctx < self->max_rows) {
         srv_report_t *r = self->head;
         self->head = r->next;

@@ -114,16 +114,15 @@ static void s_notice(void *arg, const char *message)
  * operator's conninfo says (expanded from dbname) overrides them. */
 static PGconn *s_connect_start(const srv_db_t *db, int blocking)
 {
-    /* Keepalives notice a silent network; client_connection_check_interval
-     * (PostgreSQL 14+) makes a backend whose client went away (the query
-     * timeout below) stop, even while it waits on a lock. */
-    static const char *const keys[] = {"connect_timeout",  "fallback_application_name",
-                                       "keepalives_idle",  "keepalives_interval",
-                                       "keepalives_count", "options",
-                                       "dbname",           NULL};
-    const char *const vals[] = {
-        "2",          "cchc-server", "30", "10", "3", "-c client_connection_check_interval=10000",
-        db->conninfo, NULL};
+    /* Keepalives notice a silent network. */
+    static const char *const keys[] = {"connect_timeout",
+                                       "fallback_application_name",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "dbname",
+                                       NULL};
+    const char *const vals[] = {"2", "cchc-server", "30", "10", "3", db->conninfo, NULL};
     PGconn *conn =
         blocking ? PQconnectdbParams(keys, vals, 1) : PQconnectStartParams(keys, vals, 1);
     if (conn)
@@ -258,6 +257,17 @@ static void s_connect_failed(srv_db_t *db, const char *why)
 /* The first segment of a connection: every statement prepared, every
  * channel LISTENed. Any failure means the schema is not what we expect (or
  * the server is going away): drop the connection and try again later. */
+static void s_on_check_interval(srv_db_t *db, int rc, const PGresult *res, void *arg)
+{
+    (void)db;
+    (void)arg;
+    if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+        char msg[300];
+        s_oneline(msg, sizeof msg, PQresultErrorMessage(res));
+        CCHC_LOG(CCHC_LOG_INFO, "db_check_interval_unset", "err=\"%s\"", msg);
+    }
+}
+
 static void s_on_setup(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg)
 {
     (void)arg;
@@ -277,6 +287,12 @@ static void s_on_setup(srv_db_t *db, int rc, PGresult *const *results, size_t n,
     }
     db->ready = 1;
     db->backoff_ms = 0;
+    /* A backend whose client went away (the query timeout) stops even while
+     * it waits on a lock (PostgreSQL 14+, Linux). Not a connection option:
+     * PGOPTIONS and a pooler stay the operator's; where it is not supported
+     * this fails, harmlessly. */
+    srv_db_submit(db, "SET client_connection_check_interval = 10000", 0, NULL, NULL, NULL,
+                  s_on_check_interval, NULL);
     if (db->hooks.on_connect)
         db->hooks.on_connect(db->hooks.arg);
 }
@@ -565,6 +581,8 @@ int srv_db_start(srv_db_t *db, char *err, size_t errlen)
         if (!ok)
             return CCHC_EIO;
     }
+    /* As s_on_setup does for later connections (failure is harmless). */
+    PQclear(PQexec(db->conn, "SET client_connection_check_interval = 10000"));
     if (PQsetnonblocking(db->conn, 1) != 0 || PQenterPipelineMode(db->conn) != 1) {
         s_oneline(err, errlen, PQerrorMessage(db->conn));
         return CCHC_EIO;

@@ -426,6 +426,10 @@ static void s_push(srv_notify_t *n, const char *topic, const char *unit, uint64_
                    const uint8_t *buf, size_t len)
 {
     for (size_t i = n->n_sessions; i-- > 0;) {
+        /* A callback run within a submit below may have dropped sessions
+         * (the connection lost there): the array may have shrunk. */
+        if (i >= n->n_sessions)
+            continue;
         s_session_t *s = &n->sessions[i];
         if (s->replaying || seq <= s->cursor)
             continue;

@@ -97,11 +97,10 @@ BEGIN
     -- revision that is not newer than one stored since is rejected here
     -- rather than superseding it.
     IF p_status = 'accepted' THEN
-        -- Locks in one order, so that two store transactions (two servers,
-        -- or batches) cannot wait on each other: the notification counter
-        -- first (every store takes it anyway, for its notification, and
-        -- holds it to commit), then the report's key.
-        PERFORM 1 FROM notification_counter c WHERE c.id = 1 FOR UPDATE;
+        -- A deadlock with another transaction (another server's store, a
+        -- scheduler tick taking periods, expectations, then the counter) is
+        -- possible in a batch of several reports; the server resends the
+        -- batch whole on SQLSTATE 40P01 (srv_batch.c).
         PERFORM pg_advisory_xact_lock(1667458162,  -- 'cchr'
                                       hashtext(p_type || '|' || p_unit || '|' || p_period || '|'
                                                || p_subject));
