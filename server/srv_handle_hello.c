@@ -20,19 +20,23 @@
 #include <string.h>
 
 /* $5: the agent's clock minus ours (ms), NULL when the Hello carried none;
- * $6: our clock when measured (ms). */
+ * $6: our clock (ms, injectable like every instant the server writes): the
+ * contact and the skew's measure. */
 #define S_HELLO_SQL                                                                                \
     "INSERT INTO unit_contacts AS c (unit_code, last_seen, agent_version, queue_depth, last_seq, " \
-    "clock_skew_ms, clock_checked_at) VALUES ($1, now(), $2, $3::bigint, $4::bigint, $5::bigint, " \
-    "to_timestamp($6::bigint / 1000.0)) ON CONFLICT (unit_code) DO UPDATE SET last_seen = now(), " \
+    "clock_skew_ms, clock_checked_at) VALUES ($1, to_timestamp($6::bigint / 1000.0), $2, "         \
+    "$3::bigint, $4::bigint, $5::bigint, to_timestamp($6::bigint / 1000.0)) ON CONFLICT "          \
+    "(unit_code) DO UPDATE SET last_seen = EXCLUDED.last_seen, "                                   \
     "agent_version = EXCLUDED.agent_version, queue_depth = EXCLUDED.queue_depth, last_seq = "      \
     "EXCLUDED.last_seq, clock_skew_ms = EXCLUDED.clock_skew_ms, clock_checked_at = "               \
     "EXCLUDED.clock_checked_at"
 /* Instants beyond this (year 9999) are no clock reading: no skew from them. */
 #define S_MAX_INSTANT_MS 253402300799999LL
+/* $2: our clock (ms), like every other instant the server writes. */
 #define S_TOUCH_SQL                                                                                \
-    "INSERT INTO unit_contacts AS c (unit_code, last_seen) VALUES ($1, now()) ON CONFLICT "        \
-    "(unit_code) DO UPDATE SET last_seen = now()"
+    "INSERT INTO unit_contacts AS c (unit_code, last_seen) VALUES ($1, "                           \
+    "to_timestamp($2::bigint / 1000.0)) ON CONFLICT (unit_code) DO UPDATE SET last_seen = "        \
+    "EXCLUDED.last_seen"
 
 static void s_on_written(srv_db_t *db, int rc, const PGresult *res, void *arg)
 {
@@ -61,8 +65,10 @@ void srv_handle_contact(srv_server_t *self, const char *unit, int64_t now_ms)
     int64_t last = srv_map_get(seen, unit, strlen(unit), INT64_MIN);
     if (last != INT64_MIN && now_ms - last < SRV_CONTACT_EVERY_MS)
         return;
-    const char *params[1] = {unit};
-    if (s_write(self, S_TOUCH_SQL, 1, params) == 0)
+    char now_s[24];
+    snprintf(now_s, sizeof now_s, "%" PRId64, cchc_clock_now_ms());
+    const char *params[2] = {unit, now_s};
+    if (s_write(self, S_TOUCH_SQL, 2, params) == 0)
         srv_map_set(seen, unit, strlen(unit), now_ms);
 }
 

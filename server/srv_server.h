@@ -124,8 +124,9 @@ void srv_handle_report(srv_server_t *self, const srv_peer_t *peer, const cchc_en
 void srv_handle_meta_request(srv_server_t *self, const srv_peer_t *peer,
                              const cchc_envelope_t *env);
 
-/* Any message from unit: records the contact (last_seen), at most once per
- * SRV_CONTACT_EVERY_MS per unit (srv_handle_hello.c). */
+/* Any message from unit: records the contact (last_seen, on the server's
+ * injectable clock), at most once per SRV_CONTACT_EVERY_MS per unit by now_ms,
+ * the monotonic clock (srv_handle_hello.c). */
 void srv_handle_contact(srv_server_t *self, const char *unit, int64_t now_ms);
 #define SRV_CONTACT_EVERY_MS 10000
 

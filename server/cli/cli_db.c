@@ -6,6 +6,7 @@
  * spliced into SQL), the status is compared with the one exact value expected,
  * and the server's message reaches the operator. */
 #include "cli_db.h"
+#include "cchc_clock.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
 #include "cchc_wire.h"
@@ -112,6 +113,22 @@ int cli_db_connect(cli_ctx_t *ctx, int check_schema)
         return -1;
     }
     PQsetNoticeProcessor(ctx->conn, s_on_notice, NULL);
+    /* The figures' views judge "today" by cchc_now(), which reads cchc.now:
+     * the CLI's clock (injectable, like every program's), not the server's. */
+    char now[40];
+    cchc_clock_format_utc(cchc_clock_now_ms(), now, sizeof now);
+    const char *np[1] = {now};
+    PGresult *r = PQexecParams(ctx->conn, "SELECT set_config('cchc.now', $1, false)", 1, NULL, np,
+                               NULL, NULL, 0);
+    int set = PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    if (!set) {
+        char msg[1024];
+        s_trim_copy(msg, sizeof msg, PQerrorMessage(ctx->conn));
+        fprintf(stderr, "cchc: could not set up the session: %s\n", msg);
+        cli_db_close(ctx);
+        return -1;
+    }
     if (check_schema) {
         char err[512];
         if (srv_migrate_check(ctx->conn, err, sizeof err) != 0) {
@@ -294,7 +311,7 @@ void cli_db_table_add(cli_table_t *t, const char *const *cells)
 
 /* Columns a terminal uses for s: code points by their width, so "Xã Đại Sơn"
  * counts 10, not its 14 bytes. Bytes that do not decode count one each. */
-static size_t s_display_width(const char *s)
+size_t cli_db_display_width(const char *s)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t width = 0;
@@ -319,7 +336,7 @@ void cli_db_table_print(const cli_table_t *t, FILE *f)
     size_t *widths = cchc_calloc(n, sizeof *widths);
     for (size_t r = 0; r <= t->nrows; r++)
         for (size_t c = 0; c < n; c++) {
-            size_t w = s_display_width(t->cells[r * n + c]);
+            size_t w = cli_db_display_width(t->cells[r * n + c]);
             if (w > widths[c])
                 widths[c] = w;
         }
@@ -328,7 +345,7 @@ void cli_db_table_print(const cli_table_t *t, FILE *f)
             const char *cell = t->cells[r * n + c];
             fputs(cell, f);
             if (c + 1 < n)
-                fprintf(f, "%*s", (int)(widths[c] - s_display_width(cell) + 2), "");
+                fprintf(f, "%*s", (int)(widths[c] - cli_db_display_width(cell) + 2), "");
         }
         fputc('\n', f);
     }

@@ -47,6 +47,13 @@ int cli_exempt_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_expectations_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_silence_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_subscriber_run(cli_ctx_t *ctx, int argc, char **argv);
+/* The figures (cli_fig.h): read the views of 013_figures.sql. */
+int cli_status_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_overdue_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_dossiers_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_remediation_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_tasks_run(cli_ctx_t *ctx, int argc, char **argv);
+int cli_agents_run(cli_ctx_t *ctx, int argc, char **argv);
 /* `cchc watch`: the subscriber (the only command speaking ZeroMQ). */
 int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv);
 
@@ -124,6 +131,8 @@ cli_table_t *cli_db_table_new(int ncols, const char *const *headers);
 void cli_db_table_add(cli_table_t *t, const char *const *cells);
 void cli_db_table_print(const cli_table_t *t, FILE *f);
 void cli_db_table_destroy(cli_table_t **t_p);
+/* Columns a terminal uses for UTF-8 text: "Xã Đại Sơn" is 10, not its 14 bytes. */
+size_t cli_db_display_width(const char *s);
 
 /* JSON values of a column: a string, or an integer, or null when NULL. New references. */
 json_t *cli_db_json_text(const PGresult *r, int row, int col);

@@ -76,14 +76,27 @@ static int s_watch_run(cli_ctx_t *ctx, int argc, char **argv)
 }
 
 static const s_command_t s_commands[] = {
-    {"migrate", cli_migrate_run}, {"unit", cli_unit_run},
-    {"key", cli_key_run},         {"report", cli_report_run},
-    {"type", cli_type_run},       {"calendar", cli_calendar_run},
-    {"plan", cli_plan_run},       {"inspection", cli_inspection_run},
-    {"finding", cli_finding_run}, {"audit", cli_audit_run},
-    {"exempt", cli_exempt_run},   {"expectations", cli_expectations_run},
-    {"silence", cli_silence_run}, {"subscriber", cli_subscriber_run},
+    {"migrate", cli_migrate_run},
+    {"unit", cli_unit_run},
+    {"key", cli_key_run},
+    {"report", cli_report_run},
+    {"type", cli_type_run},
+    {"calendar", cli_calendar_run},
+    {"plan", cli_plan_run},
+    {"inspection", cli_inspection_run},
+    {"finding", cli_finding_run},
+    {"audit", cli_audit_run},
+    {"exempt", cli_exempt_run},
+    {"expectations", cli_expectations_run},
+    {"silence", cli_silence_run},
+    {"subscriber", cli_subscriber_run},
     {"watch", s_watch_run},
+    {"status", cli_status_run},
+    {"overdue", cli_overdue_run},
+    {"dossiers", cli_dossiers_run},
+    {"remediation", cli_remediation_run},
+    {"tasks", cli_tasks_run},
+    {"agents", cli_agents_run},
 };
 
 static void s_usage(FILE *f)
@@ -104,7 +117,7 @@ static void s_usage(FILE *f)
           "                                a new bundle; the old keys expire after N hours\n"
           "  key revoke KEY|UNIT           refuse a key (or a unit's keys) from now on\n"
           "  key list [--unit U] [--json]  list the agents' keys and their state\n"
-          "  report list [--unit U] [--status S] [--limit N] [--json]\n"
+          "  report list [--unit U] [--type T] [--period P] [--status S] [--limit N] [--json]\n"
           "                                list the newest reports received\n"
           "  report show ID [--json]       one report: header, findings, body\n"
           "  type import FILE.csv          add or update report types (all or nothing)\n"
@@ -138,6 +151,16 @@ static void s_usage(FILE *f)
           "                                register a notification subscriber and its key\n"
           "  subscriber list [--json]      list the subscribers\n"
           "  subscriber revoke NAME        refuse a subscriber's key from now on\n"
+          "\n"
+          "figures (each takes --json or --csv; '<command> --help' lists its filters):\n"
+          "  status [--period P] [--rates] who has reported, on time or late; the rates\n"
+          "  overdue [--period P]          every overdue dossier, its cause and remedy\n"
+          "  dossiers [--period P] [--by field|unit|unit-field]\n"
+          "                                the dossier figures (Form 06) and their rates\n"
+          "  remediation [--findings]      remediation per inspection, or per finding\n"
+          "  tasks [--by task|unit|dimension]\n"
+          "                                the plan's tasks: done, overdue, in progress\n"
+          "  agents [--all]                the agents' last contact, queue, refusals\n"
           "\n"
           "options:\n"
           "  -c, --config FILE   read admin.ini (without it: defaults and PG* variables)\n"

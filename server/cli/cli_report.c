@@ -24,11 +24,15 @@
 
 static void s_usage(FILE *f)
 {
-    fputs("usage: cchc [-c admin.ini] report list [--unit UNIT] [--status S] [--limit N] [--json]\n"
+    fputs("usage: cchc [-c admin.ini] report list [--unit UNIT] [--type T] [--period P]\n"
+          "                 [--status S] [--limit N] [--json]\n"
           "       cchc [-c admin.ini] report show ID [--json]\n"
           "\n"
           "list   the reports received, newest first, with their status.\n"
           "  --unit UNIT   only this unit's reports\n"
+          "  --type T      only reports of this type (CCHC_DK, KHAC_PHUC, NV_KH; any case)\n"
+          "  --period P    only reports of this period (2024S1; any case), or on this\n"
+          "                inspection or task (KT-2024-05, KH87-03)\n"
           "  --status S    only reports accepted, rejected or superseded\n"
           "  --limit N     at most N reports (default 100, at most 1000000)\n"
           "  --json        a JSON array instead of a table\n"
@@ -71,27 +75,39 @@ static json_t *s_row_json(const PGresult *r, int i, const char *const *cols, con
     return o;
 }
 
-static int s_list(cli_ctx_t *ctx, const char *unit, const char *status, long limit, int json)
+typedef struct {
+    const char *unit, *status, *type, *period;
+    long limit;
+    int json;
+    char type_buf[40], period_buf[72];
+} s_opts_t;
+
+static int s_list(cli_ctx_t *ctx, const s_opts_t *o)
 {
     static const char *const cols[S_NCOLS] = {"id",          "unit",   "type",   "period",
                                               "revision",    "status", "kind",   "received_at",
                                               "agent_epoch", "msg_id", "subject"};
     if (cli_db_connect(ctx, 1) != 0)
         return CLI_EXIT_FAIL;
+    const char *unit = o->unit, *status = o->status;
+    long limit = o->limit;
+    int json = o->json;
     if (unit && cli_db_unit_known(ctx, unit) != 0)
         return CLI_EXIT_FAIL;
     /* One row more than asked, to know whether the list was cut. */
     char lim[24];
     snprintf(lim, sizeof lim, "%ld", limit + 1);
-    const char *params[3] = {unit, lim, status};
+    const char *params[5] = {unit, lim, status, o->type, o->period};
     PGresult *r =
         cli_db_query(ctx, "could not list the reports",
                      "SELECT id, unit_code, report_type, period, revision, status, content_kind, "
                      "(extract(epoch FROM received_at) * 1000)::int8, agent_epoch, msg_id, "
                      "subject FROM reports WHERE ($1::text IS NULL OR unit_code = $1) "
                      "AND ($3::text IS NULL OR status = $3) "
+                     "AND ($4::text IS NULL OR report_type = $4) "
+                     "AND ($5::text IS NULL OR upper(period) = $5 OR upper(subject) = $5) "
                      "ORDER BY received_at DESC, id DESC LIMIT $2::int8",
-                     3, params, PGRES_TUPLES_OK);
+                     5, params, PGRES_TUPLES_OK);
     if (!r)
         return CLI_EXIT_FAIL;
     int n = PQntuples(r), rc = CLI_EXIT_OK;
@@ -251,11 +267,21 @@ static int s_show(cli_ctx_t *ctx, const char *id, int json)
     return rc;
 }
 
-typedef struct {
-    const char *unit, *status;
-    long limit;
-    int json;
-} s_opts_t;
+/* s in upper case into buf (len bytes); -1 when it does not fit or is not
+ * printable ASCII, as period, type and subject codes are. */
+static int s_upper(const char *s, char *buf, size_t len)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= len)
+        return -1;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (i < n && (c < 0x21 || c > 0x7E))
+            return -1;
+        buf[i] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+    }
+    return 0;
+}
 
 static int s_on_opt(int c, const char *optarg, void *arg)
 {
@@ -268,6 +294,24 @@ static int s_on_opt(int c, const char *optarg, void *arg)
         return 0;
     case 'j':
         o->json = 1;
+        return 0;
+    case 't':
+        if (s_upper(optarg, o->type_buf, sizeof o->type_buf) != 0) {
+            fprintf(stderr, "cchc: --type '%s' is not a report type code ('cchc type list')\n",
+                    optarg);
+            return CLI_EXIT_USAGE;
+        }
+        o->type = o->type_buf;
+        return 0;
+    case 'p':
+        if (s_upper(optarg, o->period_buf, sizeof o->period_buf) != 0) {
+            fprintf(stderr,
+                    "cchc: --period '%s' is not a period id (2024S1) nor an inspection "
+                    "or task code\n",
+                    optarg);
+            return CLI_EXIT_USAGE;
+        }
+        o->period = o->period_buf;
         return 0;
     case 's':
         for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
@@ -294,6 +338,7 @@ int cli_report_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"unit", required_argument, NULL, 'u'},   {"limit", required_argument, NULL, 'n'},
+        {"type", required_argument, NULL, 't'},   {"period", required_argument, NULL, 'p'},
         {"status", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
@@ -303,9 +348,9 @@ int cli_report_run(cli_ctx_t *ctx, int argc, char **argv)
     int rc = cli_db_parse_opts(argc, argv, opts, s_usage, s_on_opt, &o, &nargs, &args);
     if (rc >= 0)
         return rc;
-    int list_opts = o.unit || o.status || o.limit != S_LIMIT_DEFAULT;
+    int list_opts = o.unit || o.status || o.type || o.period || o.limit != S_LIMIT_DEFAULT;
     if (strcmp(argv[1], "list") == 0 && nargs == 0)
-        return s_list(ctx, o.unit, o.status, o.limit, o.json);
+        return s_list(ctx, &o);
     if (strcmp(argv[1], "show") == 0 && nargs == 1 && !list_opts)
         return s_show(ctx, args[0], o.json);
     if (strcmp(argv[1], "list") == 0)

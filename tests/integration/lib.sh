@@ -2,7 +2,7 @@
 #
 # Each test gets a fresh PostgreSQL cluster in a temporary directory and a
 # free loopback port; everything it starts is killed and the directory
-# removed on exit, pass or fail. Binaries come from $CCHC_BIN (the build dir).
+# removed on exit, pass or fail (CCHC_IT_KEEP=1 keeps both, to look at). Binaries come from $CCHC_BIN (the build dir).
 set -euo pipefail
 
 : "${CCHC_BIN:?set CCHC_BIN to the build directory}"
@@ -30,6 +30,11 @@ PIDS=()
 cleanup() {
   local rc=$?
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ -n "${CCHC_IT_KEEP:-}" ]; then
+    # For a developer: the cluster keeps running; PGHOST=$T/pg PGUSER=cchc.
+    echo "kept $T until the next test starts (PostgreSQL still running there)" >&2
+    exit $rc
+  fi
   pgc_stop "$T/pg" immediate
   if [ $rc -ne 0 ]; then
     echo "---- test failed (rc=$rc); logs:" >&2
