@@ -115,14 +115,18 @@ static void s_check_units(cli_csv_t *csv, const PGresult *db_codes, void *arg)
     free(codes);
 }
 
-/* Only the facts the file carries are written; last_seen and created_at stay. */
+/* Only the facts the file carries are written; created_at stays. A unit that
+ * did not change is not rewritten, so the summary can say so. */
 static const char s_upsert_sql[] =
-    "INSERT INTO units (code, name, kind, parent, valid_from, valid_to, successor) "
+    "INSERT INTO units AS u (code, name, kind, parent, valid_from, valid_to, successor) "
     "VALUES ($1, $2, $3, $4, $5::date, $6::date, $7) "
     "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, "
     "parent = EXCLUDED.parent, valid_from = EXCLUDED.valid_from, "
     "valid_to = EXCLUDED.valid_to, successor = EXCLUDED.successor "
-    "RETURNING (xmax = 0)"; /* true when the row was inserted, not updated */
+    "WHERE (u.name, u.kind, u.parent, u.valid_from, u.valid_to, u.successor) "
+    "IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.parent, EXCLUDED.valid_from, "
+    "EXCLUDED.valid_to, EXCLUDED.successor) "
+    "RETURNING (xmax = 0)"; /* no row: unchanged; true: inserted; false: updated */
 
 /* Writes one unit (cli_csv_import_t.write); an empty reference or end is NULL. */
 static int s_write_row(cli_ctx_t *ctx, const cli_csv_row_t *row, const char *what, void *arg)
