@@ -9,12 +9,9 @@
  * days are upserted, and days already stored but absent from the file stay. */
 #include "cli_csv.h"
 #include "cli_db.h"
-#include "cchc_log.h"
-#include "cchc_mem.h"
 #include "cchc_period.h"
 
 #include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum { F_DATE, F_KIND, F_NOTE, S_NFIELDS };
@@ -64,49 +61,27 @@ static const char s_upsert_sql[] =
     "WHERE (c.kind, c.note) IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.note) "
     "RETURNING (xmax = 0)"; /* no row: unchanged; true: inserted; false: updated */
 
-static int s_import(cli_ctx_t *ctx, const char *path)
+/* Writes one day (cli_csv_import_t.write). */
+static int s_write_row(cli_ctx_t *ctx, const cli_csv_row_t *row, const char *what, void *arg)
 {
-    cli_csv_t csv;
-    int in_tx = 0, rc = CLI_EXIT_FAIL;
-    size_t counts[3] = {0, 0, 0};
-
-    cli_csv_init(&csv, path, s_fields, S_NFIELDS, s_check_row, NULL);
-    if (cli_csv_read(&csv) != 0)
-        goto out;
-    cli_csv_check_duplicates(&csv, F_DATE, "date");
-    if (csv.nproblems)
-        goto out;
-    if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
-        goto out;
-    in_tx = 1;
-    for (size_t i = 0; i < csv.nrows; i++) {
-        char **f = csv.rows[i].f;
-        const char *params[3] = {f[F_DATE], f[F_KIND], f[F_NOTE]};
-        char *what =
-            cchc_asprintf("%s:%d: could not store day %s", path, csv.rows[i].line, f[F_DATE]);
-        PGresult *r = cli_db_query(ctx, what, s_upsert_sql, 3, params, PGRES_TUPLES_OK);
-        free(what);
-        if (!r)
-            goto out;
-        counts[PQntuples(r) == 0 ? 0 : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 1 : 2]++;
-        PQclear(r);
-    }
-    in_tx = 0;
-    if (cli_db_commit(ctx) != 0)
-        goto out;
-    printf("imported %zu calendar days (%zu new, %zu updated, %zu unchanged)\n", csv.nrows,
-           counts[1], counts[2], counts[0]);
-    CCHC_LOG(CCHC_LOG_INFO, "calendar_imported", "file=\"%s\" days=%zu new=%zu updated=%zu", path,
-             csv.nrows, counts[1], counts[2]);
-    rc = CLI_EXIT_OK;
-out:
-    if (in_tx)
-        cli_db_rollback(ctx);
-    if (csv.nproblems)
-        cli_csv_print_problems(&csv);
-    cli_csv_free(&csv);
-    return rc;
+    char **f = row->f;
+    const char *params[3] = {f[F_DATE], f[F_KIND], f[F_NOTE]};
+    return cli_csv_upsert(ctx, what, s_upsert_sql, 3, params);
 }
+
+static const cli_csv_import_t s_import_spec = {
+    .fields = s_fields,
+    .nfields = S_NFIELDS,
+    .check = s_check_row,
+    .key = F_DATE,
+    .key_label = "date",
+    .item = "day",
+    .key_bare = 1,
+    .write = s_write_row,
+    .things = "calendar days",
+    .event = "calendar_imported",
+    .log_key = "days",
+};
 
 static int s_list(cli_ctx_t *ctx, const char *year, int json)
 {
@@ -183,7 +158,7 @@ int cli_calendar_run(cli_ctx_t *ctx, int argc, char **argv)
         return rc;
     const char *verb = argv[1];
     if (strcmp(verb, "import") == 0 && nargs == 1 && !o.json && !o.year)
-        return s_import(ctx, args[0]);
+        return cli_csv_import(ctx, &s_import_spec, args[0]);
     if (strcmp(verb, "list") == 0 && nargs == 0)
         return s_list(ctx, o.year, o.json);
     if (strcmp(verb, "import") == 0 && (o.json || o.year))

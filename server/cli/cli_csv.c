@@ -1,4 +1,4 @@
-/* cli_csv.c: the CSV reader of the imports (see cli_csv.h).
+/* cli_csv.c: the CSV reader and the import driver of the imports (see cli_csv.h).
  *
  * Lines are fed to libcsv one at a time, which is how a record learns the line
  * it began on; a malformed line is reported and parsing starts afresh on the
@@ -6,6 +6,7 @@
  * a record are kept; the rest are counted, to say how many there were. */
 #include "cli_csv.h"
 #include "cli_db.h"
+#include "cchc_log.h"
 #include "cchc_mem.h"
 #include "cchc_wire.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #define S_CSV_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
@@ -460,4 +462,97 @@ void cli_csv_targets_known(cli_csv_t *csv, cli_csv_row_t *row, int i, const PGre
                             "'cchc unit import'",
                             csv->fields[i], items[k]);
     cli_csv_split_free(items, n);
+}
+
+/* ---- the import driver ------------------------------------------------------------- */
+
+int cli_csv_upsert(cli_ctx_t *ctx, const char *what, const char *sql, int nparams,
+                   const char *const *params)
+{
+    PGresult *r = cli_db_query(ctx, what, sql, nparams, params, PGRES_TUPLES_OK);
+    if (!r)
+        return -1;
+    int state = PQntuples(r) == 0 ? 0 : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 1 : 2;
+    PQclear(r);
+    return state;
+}
+
+/* Writes every row of a clean file; the caller holds the transaction. counts
+ * is indexed by the state each write returns. A long file shows its progress
+ * on a terminal, where a silent minute looks like a hang. 0 or -1 (reported). */
+static int s_write_rows(cli_ctx_t *ctx, const cli_csv_import_t *spec, const cli_csv_t *csv,
+                        size_t counts[3])
+{
+    int progress = isatty(STDERR_FILENO) && csv->nrows >= 500;
+    const char *quote = spec->key_bare ? "" : "'";
+    for (size_t i = 0; i < csv->nrows; i++) {
+        const cli_csv_row_t *row = &csv->rows[i];
+        char *what = cchc_asprintf("%s:%d: could not store %s %s%s%s", csv->path, row->line,
+                                   spec->item, quote, row->f[spec->key], quote);
+        int state = spec->write(ctx, row, what, spec->arg);
+        free(what);
+        if (state < 0)
+            return -1;
+        assert(state <= 2);
+        counts[state]++;
+        if (progress && (i % 100 == 0 || i + 1 == csv->nrows))
+            fprintf(stderr, "\rcchc: importing %s: %zu/%zu", spec->things, i + 1, csv->nrows);
+    }
+    if (progress)
+        fputc('\n', stderr);
+    return 0;
+}
+
+int cli_csv_import(cli_ctx_t *ctx, const cli_csv_import_t *spec, const char *path)
+{
+    cli_csv_t csv;
+    PGresult *codes = NULL;
+    int in_tx = 0, rc = CLI_EXIT_FAIL;
+    size_t counts[3] = {0, 0, 0}; /* unchanged, new, updated */
+
+    cli_csv_init(&csv, path, spec->fields, spec->nfields, spec->check, spec->arg);
+    if (cli_csv_read(&csv) != 0)
+        goto out;
+    cli_csv_check_duplicates(&csv, spec->key, spec->key_label);
+    /* Without a pass 3 the database has nothing to add to a bad file's
+     * problems; with one, it is asked even so, or the operator would see
+     * its problems only after correcting the others. */
+    if (csv.nproblems && !spec->check_units)
+        goto out;
+    if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
+        goto out;
+    in_tx = 1;
+    if (spec->check_units) {
+        if (!(codes = cli_db_unit_codes(ctx)))
+            goto out;
+        spec->check_units(&csv, codes, spec->arg);
+    }
+    if (csv.nproblems)
+        goto out;
+    if (s_write_rows(ctx, spec, &csv, counts) != 0)
+        goto out;
+    if (spec->notify) {
+        const char *params[1] = {spec->notify};
+        PGresult *r = cli_db_query(ctx, "could not notify the server", "SELECT pg_notify($1, '')",
+                                   1, params, PGRES_TUPLES_OK);
+        if (!r)
+            goto out;
+        PQclear(r);
+    }
+    in_tx = 0;
+    if (cli_db_commit(ctx) != 0)
+        goto out;
+    printf("imported %zu %s (%zu new, %zu updated, %zu unchanged)\n", csv.nrows, spec->things,
+           counts[1], counts[2], counts[0]);
+    CCHC_LOG(CCHC_LOG_INFO, spec->event, "file=\"%s\" %s=%zu new=%zu updated=%zu", path,
+             spec->log_key, csv.nrows, counts[1], counts[2]);
+    rc = CLI_EXIT_OK;
+out:
+    if (in_tx)
+        cli_db_rollback(ctx);
+    if (csv.nproblems)
+        cli_csv_print_problems(&csv);
+    PQclear(codes);
+    cli_csv_free(&csv);
+    return rc;
 }

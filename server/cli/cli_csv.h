@@ -1,15 +1,20 @@
-/* cli_csv.h: the CSV reader that every `cchc ... import` shares.
+/* cli_csv.h: the CSV reader and the import driver that every `cchc ... import`
+ * shares.
  *
- * An import is all or nothing: the whole file is read and checked before the
- * database is touched, every bad row is reported as FILE:LINE: reason (sorted
+ * An import is all or nothing: the whole file is read and checked before
+ * anything is written, every bad row is reported as FILE:LINE: reason (sorted
  * by line, in the order found within a line), and only a clean file is
- * written. This module owns the parsing (libcsv, strict, one line at a time so
- * that each record knows the line it began on), the header check, the field
- * count and UTF-8 checks, the problem list, and small value checks that more
- * than one import needs. What a row means is the import's own business: it
- * gets each well-formed row through a callback. */
+ * written, in one transaction. This module owns the parsing (libcsv, strict,
+ * one line at a time so that each record knows the line it began on), the
+ * header check, the field count and UTF-8 checks, the problem list, small
+ * value checks that more than one import needs, and the sequence of an import
+ * (cli_csv_import): read, check, connect, check against the database, write,
+ * commit, count. What a row means and how it is stored is the import's own
+ * business: it gets each row through callbacks. */
 #ifndef CLI_CSV_H
 #define CLI_CSV_H
+
+#include "cli_db.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -110,5 +115,62 @@ void cli_csv_targets(cli_csv_t *csv, cli_csv_row_t *row, int i, const char *cons
 /* Pass 3: the unit codes of a good target list (field i) must be among
  * known_units, column 0 sorted by byte (cli_db_unit_codes). */
 void cli_csv_targets_known(cli_csv_t *csv, cli_csv_row_t *row, int i, const PGresult *known_units);
+
+/* ---- the import driver ------------------------------------------------------------- */
+
+/* What one import is made of; the driver does the rest (cli_csv_import). arg
+ * goes to every callback. */
+typedef struct {
+    const char *const *fields; /* the exact header (borrowed) */
+    int nfields;
+    /* Pass 1: one row on its own, while the file is parsed. */
+    cli_csv_check_fn check;
+    /* Pass 2: rows against each other. Field key must not repeat, reported as
+     * "duplicate <key_label> 'X'". The key also names a row that could not be
+     * stored: "could not store <item> 'X'" (or <item> X when key_bare, for
+     * values such as dates that read as themselves). */
+    int key;
+    const char *key_label;
+    const char *item;
+    int key_bare;
+    /* Pass 3, or NULL for none: rows against the database's units (every
+     * code, sorted by byte: cli_db_unit_codes), inside the transaction that
+     * then writes. Reports with cli_csv_problem. */
+    void (*check_units)(cli_csv_t *csv, const PGresult *unit_codes, void *arg);
+    /* Writes one row of a clean file; the driver holds the transaction. what
+     * is the message prefix for a failure ("FILE:LINE: could not store ...").
+     * Returns 0 when the row was unchanged, 1 new, 2 updated, or -1 after
+     * saying why (cli_db_query does). */
+    int (*write)(cli_ctx_t *ctx, const cli_csv_row_t *row, const char *what, void *arg);
+    /* After the rows, inside the transaction, or NULL: a channel to notify,
+     * so that listeners hear of the import only if it commits. */
+    const char *notify;
+    /* The summary line "imported N <things> (a new, b updated, c unchanged)",
+     * the event logged ("<event> file=... <log_key>=N new=a updated=b"), and
+     * the progress line shown on a terminal for long files. */
+    const char *things;
+    const char *event;
+    const char *log_key;
+    void *arg;
+} cli_csv_import_t;
+
+/* Imports the file at path as spec says, in this order:
+ *   1. read the file, checking each row on its own (pass 1);
+ *   2. check rows against each other (pass 2); with problems and no pass 3,
+ *      stop here without touching the database;
+ *   3. connect, BEGIN, and check rows against the database's units (pass 3),
+ *      so that one run reports every problem, file and database alike;
+ *   4. with any problem: ROLLBACK, print them all, write nothing;
+ *   5. write each row, NOTIFY, COMMIT, print the summary and log the event.
+ * A row that cannot be written rolls everything back. Returns the exit code
+ * (CLI_EXIT_OK, or CLI_EXIT_FAIL after saying why). */
+int cli_csv_import(cli_ctx_t *ctx, const cli_csv_import_t *spec, const char *path);
+
+/* For write callbacks: runs an upsert whose one column is RETURNING (xmax = 0)
+ * and which returns no row when it changed nothing (ON CONFLICT ... WHERE ...
+ * IS DISTINCT FROM ...). 0 unchanged, 1 new, 2 updated, or -1 (reported as
+ * "<what>: <server message>"). */
+int cli_csv_upsert(cli_ctx_t *ctx, const char *what, const char *sql, int nparams,
+                   const char *const *params);
 
 #endif

@@ -9,11 +9,8 @@
  * not rewritten, so importing twice leaves no audit rows. */
 #include "cli_csv.h"
 #include "cli_db.h"
-#include "cchc_log.h"
-#include "cchc_mem.h"
 
 #include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum { F_CODE, F_TITLE, F_INDEX, F_DIM, F_TARGET, F_LEAD, F_SUPPORT, F_DUE, S_NFIELDS };
@@ -117,57 +114,41 @@ static const char s_upsert_sql[] =
     "EXCLUDED.target, EXCLUDED.lead, EXCLUDED.support, EXCLUDED.due) "
     "RETURNING (xmax = 0)"; /* no row: unchanged; true: inserted; false: updated */
 
+/* Writes one task (cli_csv_import_t.write). */
+static int s_write_row(cli_ctx_t *ctx, const cli_csv_row_t *row, const char *what, void *arg)
+{
+    char **f = row->f;
+    const char *params[S_NFIELDS] = {f[F_CODE],   f[F_TITLE], f[F_INDEX],   f[F_DIM],
+                                     f[F_TARGET], f[F_LEAD],  f[F_SUPPORT], f[F_DUE]};
+    return cli_csv_upsert(ctx, what, s_upsert_sql, S_NFIELDS, params);
+}
+
+/* Pass 3: lead and support name only units the database knows. */
+static void s_check_units(cli_csv_t *csv, const PGresult *unit_codes, void *arg)
+{
+    for (size_t i = 0; i < csv->nrows; i++) {
+        cli_csv_targets_known(csv, &csv->rows[i], F_LEAD, unit_codes);
+        cli_csv_targets_known(csv, &csv->rows[i], F_SUPPORT, unit_codes);
+    }
+}
+
+static const cli_csv_import_t s_import_spec = {
+    .fields = s_fields,
+    .nfields = S_NFIELDS,
+    .check = s_check_row,
+    .key = F_CODE,
+    .key_label = "code",
+    .item = "task",
+    .check_units = s_check_units,
+    .write = s_write_row,
+    .things = "plan tasks",
+    .event = "plan_imported",
+    .log_key = "tasks",
+};
+
 static int s_import(cli_ctx_t *ctx, const char *path)
 {
-    cli_csv_t csv;
-    PGresult *codes = NULL;
-    int in_tx = 0, rc = CLI_EXIT_FAIL;
-    size_t counts[3] = {0, 0, 0};
-
-    cli_csv_init(&csv, path, s_fields, S_NFIELDS, s_check_row, NULL);
-    if (cli_csv_read(&csv) != 0)
-        goto out;
-    cli_csv_check_duplicates(&csv, F_CODE, "code");
-    if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
-        goto out;
-    in_tx = 1;
-    if (!(codes = cli_db_unit_codes(ctx)))
-        goto out;
-    for (size_t i = 0; i < csv.nrows; i++) {
-        cli_csv_targets_known(&csv, &csv.rows[i], F_LEAD, codes);
-        cli_csv_targets_known(&csv, &csv.rows[i], F_SUPPORT, codes);
-    }
-    if (csv.nproblems)
-        goto out;
-    for (size_t i = 0; i < csv.nrows; i++) {
-        char **f = csv.rows[i].f;
-        const char *params[S_NFIELDS] = {f[F_CODE],   f[F_TITLE], f[F_INDEX],   f[F_DIM],
-                                         f[F_TARGET], f[F_LEAD],  f[F_SUPPORT], f[F_DUE]};
-        char *what =
-            cchc_asprintf("%s:%d: could not store task '%s'", path, csv.rows[i].line, f[F_CODE]);
-        PGresult *r = cli_db_query(ctx, what, s_upsert_sql, S_NFIELDS, params, PGRES_TUPLES_OK);
-        free(what);
-        if (!r)
-            goto out;
-        counts[PQntuples(r) == 0 ? 0 : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 1 : 2]++;
-        PQclear(r);
-    }
-    in_tx = 0;
-    if (cli_db_commit(ctx) != 0)
-        goto out;
-    printf("imported %zu plan tasks (%zu new, %zu updated, %zu unchanged)\n", csv.nrows, counts[1],
-           counts[2], counts[0]);
-    CCHC_LOG(CCHC_LOG_INFO, "plan_imported", "file=\"%s\" tasks=%zu new=%zu updated=%zu", path,
-             csv.nrows, counts[1], counts[2]);
-    rc = CLI_EXIT_OK;
-out:
-    if (in_tx)
-        cli_db_rollback(ctx);
-    if (csv.nproblems)
-        cli_csv_print_problems(&csv);
-    PQclear(codes);
-    cli_csv_free(&csv);
-    return rc;
+    return cli_csv_import(ctx, &s_import_spec, path);
 }
 
 static int s_list(cli_ctx_t *ctx, int json)

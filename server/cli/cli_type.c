@@ -10,7 +10,6 @@
  * rewritten, so importing the same file twice leaves no audit rows. */
 #include "cli_csv.h"
 #include "cli_db.h"
-#include "cchc_log.h"
 #include "cchc_mem.h"
 #include "cchc_period.h"
 
@@ -206,83 +205,58 @@ static const char s_upsert_sql[] =
     "EXCLUDED.timeliness_basis) "
     "RETURNING (xmax = 0)"; /* no row: unchanged; true: inserted; false: updated */
 
-/* Writes one type and its assignments; the caller holds the transaction.
- * *state: 0 unchanged, 1 new, 2 updated. 0 or -1 (reported). */
-static int s_write_row(cli_ctx_t *ctx, const char *path, const cli_csv_row_t *row, int *state)
+/* Writes one type and replaces its assignments with the file's
+ * (cli_csv_import_t.write): a type whose row did not change but whose
+ * assignments did counts as updated. */
+static int s_write_row(cli_ctx_t *ctx, const cli_csv_row_t *row, const char *what, void *arg)
 {
     char **f = row->f;
     const char *params[10] = {f[F_CODE],   f[F_NAME], f[F_KIND],  f[F_PTYPE],  f[F_PERIODS],
                               f[F_CUTOFF], f[F_DUE],  f[F_GRACE], f[F_EXPIRY], f[F_BASIS]};
-    char *what =
-        cchc_asprintf("%s:%d: could not store report type '%s'", path, row->line, f[F_CODE]);
-    int rc = -1;
-    PGresult *r = cli_db_query(ctx, what, s_upsert_sql, 10, params, PGRES_TUPLES_OK);
-    if (!r)
-        goto out;
-    *state = PQntuples(r) == 0 ? 0 : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? 1 : 2;
-    PQclear(r);
+    int state = cli_csv_upsert(ctx, what, s_upsert_sql, 10, params);
+    if (state < 0)
+        return -1;
     const char *ap[2] = {f[F_CODE], f[F_ASSIGNED]};
-    r = cli_db_query(ctx, what,
-                     "WITH d AS (DELETE FROM type_assignments WHERE type_code = $1 "
-                     "AND NOT (target = ANY (string_to_array($2, ','))) RETURNING 1), "
-                     "i AS (INSERT INTO type_assignments (type_code, target) "
-                     "SELECT $1, unnest(string_to_array($2, ',')) "
-                     "ON CONFLICT DO NOTHING RETURNING 1) "
-                     "SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM i)",
-                     2, ap, PGRES_TUPLES_OK);
+    PGresult *r = cli_db_query(ctx, what,
+                               "WITH d AS (DELETE FROM type_assignments WHERE type_code = $1 "
+                               "AND NOT (target = ANY (string_to_array($2, ','))) RETURNING 1), "
+                               "i AS (INSERT INTO type_assignments (type_code, target) "
+                               "SELECT $1, unnest(string_to_array($2, ',')) "
+                               "ON CONFLICT DO NOTHING RETURNING 1) "
+                               "SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM i)",
+                               2, ap, PGRES_TUPLES_OK);
     if (!r)
-        goto out;
-    if (*state == 0 && cli_db_int(r, 0, 0) > 0)
-        *state = 2;
+        return -1;
+    if (state == 0 && cli_db_int(r, 0, 0) > 0)
+        state = 2;
     PQclear(r);
-    rc = 0;
-out:
-    free(what);
-    return rc;
+    return state;
 }
+
+/* Pass 3: assigned_to names only units the database knows. */
+static void s_check_units(cli_csv_t *csv, const PGresult *unit_codes, void *arg)
+{
+    for (size_t i = 0; i < csv->nrows; i++)
+        cli_csv_targets_known(csv, &csv->rows[i], F_ASSIGNED, unit_codes);
+}
+
+static const cli_csv_import_t s_import_spec = {
+    .fields = s_fields,
+    .nfields = S_NFIELDS,
+    .check = s_check_row,
+    .key = F_CODE,
+    .key_label = "code",
+    .item = "report type",
+    .check_units = s_check_units,
+    .write = s_write_row,
+    .things = "report types",
+    .event = "types_imported",
+    .log_key = "types",
+};
 
 static int s_import(cli_ctx_t *ctx, const char *path)
 {
-    cli_csv_t csv;
-    PGresult *codes = NULL;
-    int in_tx = 0, rc = CLI_EXIT_FAIL;
-    size_t counts[3] = {0, 0, 0};
-
-    cli_csv_init(&csv, path, s_fields, S_NFIELDS, s_check_row, NULL);
-    if (cli_csv_read(&csv) != 0)
-        goto out;
-    cli_csv_check_duplicates(&csv, F_CODE, "code");
-    if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
-        goto out;
-    in_tx = 1;
-    if (!(codes = cli_db_unit_codes(ctx)))
-        goto out;
-    for (size_t i = 0; i < csv.nrows; i++)
-        cli_csv_targets_known(&csv, &csv.rows[i], F_ASSIGNED, codes);
-    if (csv.nproblems)
-        goto out;
-    for (size_t i = 0; i < csv.nrows; i++) {
-        int state;
-        if (s_write_row(ctx, path, &csv.rows[i], &state) != 0)
-            goto out;
-        counts[state]++;
-    }
-    in_tx = 0;
-    if (cli_db_commit(ctx) != 0)
-        goto out;
-    printf("imported %zu report types (%zu new, %zu updated, %zu unchanged)\n", csv.nrows,
-           counts[1], counts[2], counts[0]);
-    CCHC_LOG(CCHC_LOG_INFO, "types_imported", "file=\"%s\" types=%zu new=%zu updated=%zu", path,
-             csv.nrows, counts[1], counts[2]);
-    rc = CLI_EXIT_OK;
-out:
-    if (in_tx)
-        cli_db_rollback(ctx);
-    if (csv.nproblems)
-        cli_csv_print_problems(&csv);
-    PQclear(codes);
-    cli_csv_free(&csv);
-    return rc;
+    return cli_csv_import(ctx, &s_import_spec, path);
 }
 
 /* Strings glued to macros: clang-format cannot lay them out. */

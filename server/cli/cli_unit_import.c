@@ -1,25 +1,26 @@
 /* cli_unit_import.c: `cchc unit import FILE.csv`.
  *
  * Units are data (DOMAIN.md section 1): the district loads them from a CSV file
- * in the format of deploy/data/units.csv. An import is all or nothing: the file
- * is read and checked whole, every bad row is reported as FILE:LINE: reason,
- * and only a clean file is written, in one transaction that ends with
- * NOTIFY cchc_units so the server recomputes what derives from units.
+ * in the format of deploy/data/units.csv. An import is all or nothing
+ * (cli_csv_import): the file is read and checked whole, every bad row is
+ * reported as FILE:LINE: reason, and only a clean file is written, in one
+ * transaction that ends with NOTIFY cchc_units. (The server does not listen
+ * on that channel: it hears of changed units from their audit trigger, on
+ * cchc_meta.)
  *
  * Checks run in three passes, so that every problem is found in one run:
  *   1. each row alone, while libcsv parses (fields, UTF-8, code, name, kind, dates);
- *   2. rows against each other (duplicate codes, references within the file);
- *   3. rows against the database (parent/successor not in the file), inside the
- *      transaction that then writes.
+ *   2. rows against each other (duplicate codes);
+ *   3. parent and successor against the file and the database (a reference
+ *      must name a unit in one or the other), inside the transaction that then
+ *      writes.
  * Parent and successor foreign keys are deferred, so rows may come in any order. */
 #include "cli_csv.h"
 #include "cli_db.h"
-#include "cchc_log.h"
 #include "cchc_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum { F_CODE, F_NAME, F_KIND, F_PARENT, F_FROM, F_TO, F_SUCCESSOR, S_NFIELDS };
 static const char *const s_fields[S_NFIELDS] = {"code",       "name",     "kind",     "parent",
@@ -85,11 +86,10 @@ static int s_cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Passes 2 and 3: duplicates within the file, then references that are
- * neither in the file nor among the database's codes (sorted by byte). */
-static void s_check_references(cli_csv_t *csv, const PGresult *db_codes)
+/* Pass 3: references that are neither in the file nor among the database's
+ * codes (db_codes, sorted by byte). */
+static void s_check_units(cli_csv_t *csv, const PGresult *db_codes, void *arg)
 {
-    cli_csv_check_duplicates(csv, F_CODE, "code");
     const char **codes = cchc_calloc(csv->nrows ? csv->nrows : 1, sizeof *codes);
     size_t n = 0;
     for (size_t i = 0; i < csv->nrows; i++)
@@ -115,86 +115,52 @@ static void s_check_references(cli_csv_t *csv, const PGresult *db_codes)
     free(codes);
 }
 
-/* Only the facts the file carries are written; last_seen and created_at stay. */
+/* Only the facts the file carries are written; created_at stays. A unit that
+ * did not change is not rewritten, so the summary can say so. */
 static const char s_upsert_sql[] =
-    "INSERT INTO units (code, name, kind, parent, valid_from, valid_to, successor) "
+    "INSERT INTO units AS u (code, name, kind, parent, valid_from, valid_to, successor) "
     "VALUES ($1, $2, $3, $4, $5::date, $6::date, $7) "
     "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, "
     "parent = EXCLUDED.parent, valid_from = EXCLUDED.valid_from, "
     "valid_to = EXCLUDED.valid_to, successor = EXCLUDED.successor "
-    "RETURNING (xmax = 0)"; /* true when the row was inserted, not updated */
+    "WHERE (u.name, u.kind, u.parent, u.valid_from, u.valid_to, u.successor) "
+    "IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.parent, EXCLUDED.valid_from, "
+    "EXCLUDED.valid_to, EXCLUDED.successor) "
+    "RETURNING (xmax = 0)"; /* no row: unchanged; true: inserted; false: updated */
 
-/* Writes every row; the caller holds the transaction. 0 or -1 (reported). */
-static int s_write_rows(cli_ctx_t *ctx, cli_csv_t *imp, size_t *added, size_t *updated)
+/* Writes one unit (cli_csv_import_t.write); an empty reference or end is NULL. */
+static int s_write_row(cli_ctx_t *ctx, const cli_csv_row_t *row, const char *what, void *arg)
 {
-    int progress = isatty(STDERR_FILENO) && imp->nrows >= 500;
-    for (size_t i = 0; i < imp->nrows; i++) {
-        char **f = imp->rows[i].f;
-        const char *params[S_NFIELDS] = {
-            f[F_CODE],
-            f[F_NAME],
-            f[F_KIND],
-            *f[F_PARENT] ? f[F_PARENT] : NULL,
-            f[F_FROM],
-            *f[F_TO] ? f[F_TO] : NULL,
-            *f[F_SUCCESSOR] ? f[F_SUCCESSOR] : NULL,
-        };
-        char *what = cchc_asprintf("%s:%d: could not store unit '%s'", imp->path, imp->rows[i].line,
-                                   f[F_CODE]);
-        PGresult *r = cli_db_query(ctx, what, s_upsert_sql, S_NFIELDS, params, PGRES_TUPLES_OK);
-        free(what);
-        if (!r)
-            return -1;
-        if (strcmp(PQgetvalue(r, 0, 0), "t") == 0)
-            (*added)++;
-        else
-            (*updated)++;
-        PQclear(r);
-        if (progress && (i % 100 == 0 || i + 1 == imp->nrows))
-            fprintf(stderr, "\rcchc: importing units: %zu/%zu", i + 1, imp->nrows);
-    }
-    if (progress)
-        fputc('\n', stderr);
-    return 0;
+    char **f = row->f;
+    const char *params[S_NFIELDS] = {
+        f[F_CODE],
+        f[F_NAME],
+        f[F_KIND],
+        *f[F_PARENT] ? f[F_PARENT] : NULL,
+        f[F_FROM],
+        *f[F_TO] ? f[F_TO] : NULL,
+        *f[F_SUCCESSOR] ? f[F_SUCCESSOR] : NULL,
+    };
+    return cli_csv_upsert(ctx, what, s_upsert_sql, S_NFIELDS, params);
 }
+
+static const cli_csv_import_t s_import_spec = {
+    .fields = s_fields,
+    .nfields = S_NFIELDS,
+    .check = s_check_row,
+    .key = F_CODE,
+    .key_label = "code",
+    .item = "unit",
+    .check_units = s_check_units,
+    .write = s_write_row,
+    /* Inside the transaction: listeners hear of it only if it commits. */
+    .notify = "cchc_units",
+    .things = "units",
+    .event = "units_imported",
+    .log_key = "units",
+};
 
 int cli_unit_import(cli_ctx_t *ctx, const char *path)
 {
-    cli_csv_t imp;
-    PGresult *codes = NULL;
-    int in_tx = 0, rc = CLI_EXIT_FAIL;
-    size_t added = 0, updated = 0;
-
-    cli_csv_init(&imp, path, s_fields, S_NFIELDS, s_check_row, NULL);
-    if (cli_csv_read(&imp) != 0)
-        goto out;
-    if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
-        goto out;
-    in_tx = 1;
-    codes = cli_db_unit_codes(ctx);
-    if (!codes)
-        goto out;
-    s_check_references(&imp, codes);
-    if (imp.nproblems)
-        goto out;
-    if (s_write_rows(ctx, &imp, &added, &updated) != 0)
-        goto out;
-    /* Inside the transaction: listeners hear of it only if it commits. */
-    if (cli_db_exec(ctx, "could not notify the server", "NOTIFY cchc_units", 0, NULL) != 0)
-        goto out;
-    in_tx = 0;
-    if (cli_db_commit(ctx) != 0)
-        goto out;
-    printf("imported %zu units (%zu new, %zu updated)\n", imp.nrows, added, updated);
-    CCHC_LOG(CCHC_LOG_INFO, "units_imported", "file=\"%s\" units=%zu new=%zu updated=%zu", path,
-             imp.nrows, added, updated);
-    rc = CLI_EXIT_OK;
-out:
-    if (in_tx)
-        cli_db_rollback(ctx);
-    if (imp.nproblems)
-        cli_csv_print_problems(&imp);
-    PQclear(codes);
-    cli_csv_free(&imp);
-    return rc;
+    return cli_csv_import(ctx, &s_import_spec, path);
 }
