@@ -83,7 +83,7 @@ static const s_command_t s_commands[] = {
     {"finding", cli_finding_run}, {"audit", cli_audit_run},
     {"exempt", cli_exempt_run},   {"expectations", cli_expectations_run},
     {"silence", cli_silence_run}, {"subscriber", cli_subscriber_run},
-    {"watch", s_watch_run},
+    {"period", cli_period_run},   {"watch", s_watch_run},
 };
 
 static void s_usage(FILE *f)
@@ -130,6 +130,14 @@ static void s_usage(FILE *f)
           "  exempt UNIT TYPE PERIOD --reason TEXT\n"
           "                                exempt a unit from one expected report (audited)\n"
           "  exempt --list [--json]        list the exempt expectations\n"
+          "  period lock TYPE PERIOD --reason TEXT\n"
+          "                                lock a period to revisions (E006) and end its\n"
+          "                                reopenings (audited)\n"
+          "  period reopen TYPE PERIOD [--unit U] --until DAY --reason TEXT\n"
+          "                                let revisions of a locked or expired period through\n"
+          "                                until a day, for a unit or every unit (audited)\n"
+          "  period list [--type T] [--year YYYY] [--json]\n"
+          "                                the periods: cut-off, due date, lock, reopenings\n"
           "  silence add [--unit U] [--kind K] --until DAY --reason TEXT\n"
           "                                silence notifications until a day; prints its id\n"
           "  silence list [--all] [--json] list the active (or all) silences\n"
