@@ -17,7 +17,8 @@
  *   E004  period parses and is one of the type's (*);
  *         empty for remediation / task_progress               $.period
  *   E005  today >= the period's cut-off start (*)             $.period
- *   E006  stored revision not locked, not expired (*)         $.period | subject
+ *   E006  stored revision not locked, not expired (*),
+ *         unless reopened until today or later                $.period | subject
  *   E007  revision >= 1 and > the stored one                  $.revision
  *   E010  counts in 0..100000000 (finding >= 1, percent <=100) the count
  *   E011-E013 given totals == sums of their parts             $.dossiers[i].received...
@@ -516,10 +517,24 @@ static void s_rule_revision(cchc_vrun_t *v, int with_types)
     const char *spath;
     char d1[11];
     s_subject(r, &spath);
-    if (with_types && rev) {
+    /* An operator's reopening (cchc period reopen) lets a revision through,
+     * past the lock and the expiry alike, until its day inclusive; without
+     * a today it cannot be judged, and E006 stands. */
+    int reopened = rev && rev->reopened_until != CCHC_DAY_NONE && v->c->today != CCHC_DAY_NONE &&
+                   v->c->today <= rev->reopened_until;
+    if (with_types && rev && !reopened) {
         cchc_day_t due = s_due(v);
         int64_t exp = v->type ? v->type->expiry_days : 0;
-        if (rev->locked) {
+        if (rev->locked && rev->reopened_until != CCHC_DAY_NONE && v->c->today != CCHC_DAY_NONE) {
+            cchc_v_fmt_day(rev->reopened_until, d1);
+            S_EMIT(v, "E006", spath,
+                   S_F("Kỳ báo cáo này đã khoá và thời hạn mở lại đã hết (ngày %s): không thể "
+                       "gửi bản sửa đổi; đề nghị Phòng Nội vụ mở lại nếu cần.",
+                       d1),
+                   S_F("This period is locked and its reopening ended on %s: a revision cannot "
+                       "be sent; ask Home Affairs to reopen it if needed.",
+                       d1));
+        } else if (rev->locked) {
             S_EMIT(v, "E006", spath,
                    S_F("Kỳ báo cáo này đã khoá: không thể gửi bản sửa đổi; đề nghị Phòng Nội vụ "
                        "mở lại nếu cần."),

@@ -27,7 +27,8 @@
  *              "target": "improve", "lead": ["p-tnmt"], "support": ["@commune"],
  *              "due": "2024-10-31", "assigned": true}],
  *   "revisions": [{"type": "CCHC_DK", "period": "2024Q3", "subject": "",
- *                  "revision": 1, "locked": false, "first_received": "2024-09-16"}],
+ *                  "revision": 1, "locked": false, "first_received": "2024-09-16",
+ *                  "reopened_until": "2024-11-15"}],        // optional (cchc period reopen)
  *   "previous": {"type": "CCHC_DK", "period": "2024S1",
  *                "pending": {"HO_TICH": 7}},                          // for W015; optional
  *   "settings": {"apology_slip": "error"}                              // or "warning" (E018)

@@ -291,6 +291,7 @@ static void s_ld_revisions(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
         s_ld_int(ld, o, w, "revision", &x->revision);
         s_ld_bool(ld, o, w, "locked", &x->locked);
         s_ld_date(ld, o, w, "first_received", &first);
+        s_ld_date(ld, o, w, "reopened_until", &x->reopened_until);
     }
 }
 

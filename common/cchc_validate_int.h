@@ -48,6 +48,7 @@ typedef struct {
     char *type, *period, *subject;
     int64_t revision;
     int locked;
+    cchc_day_t reopened_until; /* E006 lets it through until this day; CCHC_DAY_NONE: never */
 } s_rev_t;
 
 typedef struct {

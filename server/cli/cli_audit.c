@@ -14,9 +14,9 @@
 #include <string.h>
 
 static const char *const s_tables[] = {
-    "units",      "agent_keys",    "report_types", "type_assignments",
-    "periods",    "calendar_days", "inspections",  "inspection_findings",
-    "plan_tasks", "silences",      "subscribers",  "expectations"};
+    "units",         "agent_keys",   "report_types",        "type_assignments", "periods",
+    "calendar_days", "inspections",  "inspection_findings", "plan_tasks",       "silences",
+    "subscribers",   "expectations", "period_reopenings"};
 #define S_NTABLES (sizeof s_tables / sizeof s_tables[0])
 
 /* The filter shared by both outputs: $1 a day (from 00:00 Vietnam time), $2 a table. */
@@ -35,9 +35,11 @@ static const char s_json_sql[] =
  * update changed, or the whole row inserted or deleted, cut at 160 characters. */
 static const char s_text_sql[] =
     "SELECT " CLI_SQL_LOCAL("at") " AS at, db_user, table_name AS table, op, "
+    "CASE WHEN table_name = 'period_reopenings' THEN (x->>'type_code') || ' ' || "
+    "(x->>'period') || ' ' || coalesce(x->>'unit_code', '*') || ' #' || (x->>'id') ELSE "
     "coalesce(x->>'code', x->>'day', (x->>'type_code') || ' ' || (x->>'target'), "
     "(x->>'inspection_id') || '#' || (x->>'no'), (x->>'type_code') || ' ' || (x->>'period'), "
-    "x->>'id') AS key, "
+    "x->>'id') END AS key, "
     "CASE WHEN length(c) > 160 THEN left(c, 159) || '…' ELSE c END AS change "
     "FROM (SELECT id, at, db_user, table_name, op, coalesce(after, before) AS x, "
     "CASE op WHEN 'UPDATE' THEN (SELECT string_agg(a.key || ': ' || "
@@ -55,8 +57,9 @@ static void s_usage(FILE *f)
           "database login, the table, the operation, the row and what changed.\n"
           "  --since DAY    only changes from that day on (Vietnam time)\n"
           "  --table TABLE  only that table: units, agent_keys, report_types,\n"
-          "                 type_assignments, periods, calendar_days, inspections,\n"
-          "                 inspection_findings, plan_tasks\n"
+          "                 type_assignments, periods, period_reopenings, calendar_days,\n"
+          "                 inspections, inspection_findings, plan_tasks, silences,\n"
+          "                 subscribers, expectations\n"
           "  --json         a JSON array with the whole rows before and after\n",
           f);
 }

@@ -47,6 +47,8 @@ int cli_exempt_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_expectations_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_silence_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_subscriber_run(cli_ctx_t *ctx, int argc, char **argv);
+/* `cchc period lock|reopen|list` (cli_period.c): E006's lock and its reopenings. */
+int cli_period_run(cli_ctx_t *ctx, int argc, char **argv);
 /* The figures (cli_fig.h): read the views of 013_figures.sql. */
 int cli_status_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_overdue_run(cli_ctx_t *ctx, int argc, char **argv);

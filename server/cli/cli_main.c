@@ -97,6 +97,7 @@ static const s_command_t s_commands[] = {
     {"remediation", cli_remediation_run},
     {"tasks", cli_tasks_run},
     {"agents", cli_agents_run},
+    {"period", cli_period_run},
 };
 
 static void s_usage(FILE *f)
@@ -143,6 +144,14 @@ static void s_usage(FILE *f)
           "  exempt UNIT TYPE PERIOD --reason TEXT\n"
           "                                exempt a unit from one expected report (audited)\n"
           "  exempt --list [--json]        list the exempt expectations\n"
+          "  period lock TYPE PERIOD --reason TEXT\n"
+          "                                lock a period to revisions (E006) and end its\n"
+          "                                reopenings (audited)\n"
+          "  period reopen TYPE PERIOD [--unit U] --until DAY --reason TEXT\n"
+          "                                let revisions of a locked or expired period through\n"
+          "                                until a day, for a unit or every unit (audited)\n"
+          "  period list [--type T] [--year YYYY] [--json]\n"
+          "                                the periods: cut-off, due date, lock, reopenings\n"
           "  silence add [--unit U] [--kind K] --until DAY --reason TEXT\n"
           "                                silence notifications until a day; prints its id\n"
           "  silence list [--all] [--json] list the active (or all) silences\n"

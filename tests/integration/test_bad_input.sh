@@ -81,12 +81,35 @@ set +e
 "$CCHC_BIN/cchc" frobnicate 2>>"$T/err.txt"; rc3=$?
 set -e
 [ $rc = 1 ] && [ $rc2 = 1 ] && [ $rc3 = 2 ] || fail "cli key add/unknown command: $rc/$rc2/$rc3"
-for args in "unit" "type list extra" "plan import --json x.csv" "unit frob"; do
+for args in "unit" "type list extra" "plan import --json x.csv" "unit frob" "period" \
+            "period list extra" "period frob"; do
   set +e; "$CCHC_BIN/cchc" $args >/dev/null 2>"$T/err.txt"; rc=$?; set -e
   [ $rc = 2 ] || fail "cchc $args exited $rc, not 2"
-  grep -q '^cchc: .*\(needs a subcommand\|takes no arguments\|is for .plan list.\|unknown subcommand .unit frob.\)' "$T/err.txt" \
+  grep -q '^cchc: .*\(needs a subcommand\|takes no arguments\|is for .plan list.\|unknown subcommand .\(unit\|period\) frob.\)' "$T/err.txt" \
     && grep -q '^usage: cchc' "$T/err.txt" || fail "cchc $args: $(head -2 "$T/err.txt")"
 done
+# cchc period lock / reopen: what needs no database is refused first (exit 2),
+# the message naming the argument and the fix; nothing is written.
+before=$(sql "select (select count(*) from audit_log) || ' ' || (select count(*) from period_reopenings)")
+for bad in "2024X1|--until|2024-06-30|write e.g. 2024Q1" "2024S1|--until|2024-06-19|today is 2024-06-20" \
+           "2024S1|--until|30/06/2024|write YYYY-MM-DD" "2024S1|--unit|xa-van-son|needs --until"; do
+  IFS='|' read -r period opt val pattern <<<"$bad"
+  set +e
+  "$CCHC_BIN/cchc" period reopen CCHC_DK "$period" "$opt" "$val" --reason "Lý do thử" >/dev/null 2>"$T/err.txt"
+  rc=$?
+  set -e
+  [ $rc = 2 ] || fail "period reopen $period $opt $val exited $rc, not 2"
+  grep -q "^cchc: .*$pattern" "$T/err.txt" || fail "period reopen $period $opt $val: $(cat "$T/err.txt")"
+done
+set +e
+"$CCHC_BIN/cchc" period lock CCHC_DK 2024S1 >/dev/null 2>"$T/err.txt"; rc=$?
+"$CCHC_BIN/cchc" period reopen CCHC_DK 2024S1 --until 2024-06-30 --reason ab >/dev/null 2>>"$T/err.txt"; rc2=$?
+set -e
+[ $rc = 2 ] && [ $rc2 = 2 ] || fail "period lock without --reason / a 2-character reason: $rc/$rc2"
+grep -q '^cchc: period lock needs --reason TEXT' "$T/err.txt" && grep -q 'at least 3 characters' "$T/err.txt" \
+  || fail "reason messages: $(cat "$T/err.txt")"
+[ "$(sql "select (select count(*) from audit_log) || ' ' || (select count(*) from period_reopenings)")" \
+  = "$before" ] || fail "a refused period command wrote something"
 pass "cchc refuses bad files and arguments, writes nothing"
 
 # the server refuses a database newer than itself

@@ -40,14 +40,15 @@ sql "create role v login in role cchc_viewer;
      create role o login in role cchc_operator;
      create role a login in role cchc_admin"
 
-# Every table a role may write has an audit trigger: nothing an operator or an
-# admin changes escapes the audit log.
+# Every table a role may write, wholly or some of its columns, has an audit
+# trigger: nothing an operator or an admin changes escapes the audit log.
 unaudited=$(sql "select string_agg(c.relname, ',') from pg_class c
                  join pg_namespace s on s.oid = c.relnamespace
                  where s.nspname = 'public' and c.relkind = 'r'
                    and exists (select 1 from unnest(array['cchc_operator', 'cchc_admin']) r,
                                     unnest(array['INSERT', 'UPDATE', 'DELETE']) p
-                               where has_table_privilege(r, c.oid, p))
+                               where case when p = 'DELETE' then has_table_privilege(r, c.oid, p)
+                                          else has_any_column_privilege(r, c.oid, p) end)
                    and not exists (select 1 from pg_trigger t where t.tgrelid = c.oid
                                    and not t.tgisinternal and t.tgfoid = 'cchc_audit'::regproc)")
 [ -z "$unaudited" ] || fail "tables a role may write without an audit trigger: $unaudited"
@@ -128,6 +129,30 @@ as o cchc exempt xa-yen-dinh CCHC_DK 2024Q3 --reason "Thử quyền miễn nộp
           and db_user = 'o' and after->>'status' = 'exempt'")" = 1 ] \
   || fail "the exemption is not audited as o"
 pass "an operator cannot write expectations directly; cchc exempt works and is audited as o"
+
+# Periods change through cchc period lock / reopen (migration 014): an
+# operator may lock and reopen, audited as o, but may not rewrite or delete a
+# reopening, nor forge who made it.
+before=$(counts)
+refused v cchc period lock CCHC_DK 2024S1 --reason "Thử quyền khoá kỳ"; unchanged "period lock as viewer"
+refused v cchc period reopen CCHC_DK 2024S1 --until 2024-06-30 --reason "Thử quyền mở lại"
+unchanged "period reopen as viewer"
+as v cchc period list >/dev/null || fail "period list as viewer"
+as o cchc period lock CCHC_DK 2024S1 --reason "Thử quyền khoá kỳ" >/dev/null || fail "period lock as operator"
+as o cchc period reopen CCHC_DK 2024S1 --unit xa-yen-dinh --until 2024-06-30 \
+  --reason "Thử quyền mở lại" >/dev/null || fail "period reopen as operator"
+[ "$(sql "select count(*) from audit_log where db_user = 'o'
+          and ((table_name = 'periods' and after->>'lock_reason' = 'Thử quyền khoá kỳ')
+               or (table_name = 'period_reopenings' and op = 'INSERT'
+                   and after->>'created_by' = 'o' and after->>'reason' = 'Thử quyền mở lại'))")" = 2 ] \
+  || fail "the lock and the reopening are not audited as o"
+before=$(counts)
+psql_refused o "update period_reopenings set until = '2099-12-31'";      unchanged "reopening rewrite"
+psql_refused o "delete from period_reopenings";                         unchanged "reopening delete"
+psql_refused o "insert into period_reopenings (type_code, period, until, reason, created_by)
+                values ('CCHC_DK', '2024S1', '2099-12-31', 'Giả mạo', 'someone')"
+unchanged "forged reopening"
+pass "an operator locks and reopens periods, audited as o; a viewer cannot; a reopening stays as written"
 
 # ---- admin -------------------------------------------------------------------------------
 as a cchc key add xa-yen-dinh "$T/k2.pub" >/dev/null || fail "key add as admin"

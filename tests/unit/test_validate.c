@@ -233,6 +233,74 @@ static void test_e006_e007_revisions(void **state)
     cchc_findings_clear(&f);
 }
 
+/* E006 and a reopening (cchc period reopen): "reopened_until" on the stored
+ * revision lets a revision through, past the lock and the expiry alike,
+ * until that day inclusive. 2024S1 is due 2024-06-18; with expiry_days 30 its
+ * revisions end on 2024-07-18. */
+static cchc_findings_t s_rev2_findings(const char *locked, const char *reopened_until,
+                                       cchc_day_t today)
+{
+    char doc[512];
+    snprintf(doc, sizeof doc,
+             "{\"revisions\": [{\"type\": \"CCHC_DK\", \"period\": \"2024S1\", \"subject\": \"\","
+             " \"revision\": 1, \"locked\": %s, \"first_received\": \"2024-06-17\"%s%s%s}]}",
+             locked, reopened_until ? ", \"reopened_until\": \"" : "",
+             reopened_until ? reopened_until : "", reopened_until ? "\"" : "");
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    cchc_vctx_t *c = s_ctx("xa-van-son", "commune", doc);
+    cchc_vctx_set_today(c, today);
+    json_t *j = s_fixture("periodic.json");
+    json_object_set_new(j, "revision", json_integer(2));
+    s_run(s_rep(j), c, &f);
+    cchc_vctx_destroy(&c);
+    return f;
+}
+
+static void test_e006_reopened(void **state)
+{
+    cchc_day_t jul1 = cchc_day_from_ymd(2024, 7, 1), oct1 = cchc_day_from_ymd(2024, 10, 1);
+
+    /* locked (not yet expired): E006 */
+    cchc_findings_t f = s_rev2_findings("true", NULL, jul1);
+    s_has(&f, "E006", "$.period");
+    cchc_findings_clear(&f);
+
+    /* locked and reopened until today: let through, nothing else wrong */
+    f = s_rev2_findings("true", "2024-07-01", jul1);
+    s_hasnt(&f, "E006");
+    assert_int_equal(f.errors, 0);
+    cchc_findings_clear(&f);
+
+    /* locked, the reopening ended yesterday: E006, naming that day */
+    f = s_rev2_findings("true", "2024-06-30", jul1);
+    const cchc_finding_t *x = s_has(&f, "E006", "$.period");
+    assert_non_null(strstr(x->msg_vi, "2024-06-30"));
+    assert_non_null(strstr(x->msg_en, "2024-06-30"));
+    cchc_findings_clear(&f);
+
+    /* expired (not locked): E006; reopened past today: let through */
+    f = s_rev2_findings("false", NULL, oct1);
+    s_has(&f, "E006", "$.period");
+    cchc_findings_clear(&f);
+    f = s_rev2_findings("false", "2024-10-15", oct1);
+    s_hasnt(&f, "E006");
+    assert_int_equal(f.errors, 0);
+    cchc_findings_clear(&f);
+    f = s_rev2_findings("false", "2024-09-30", oct1);
+    s_has(&f, "E006", "$.period");
+    cchc_findings_clear(&f);
+
+    /* locked, expired and reopened: both are lifted */
+    f = s_rev2_findings("true", "2024-10-01", oct1);
+    s_hasnt(&f, "E006");
+    cchc_findings_clear(&f);
+
+    /* without a today the reopening cannot be judged: the lock stands */
+    f = s_rev2_findings("true", "2024-10-01", CCHC_DAY_NONE);
+    s_has(&f, "E006", "$.period");
+    cchc_findings_clear(&f);
+}
+
 /* ---- E010-E016: counts ------------------------------------------------------------------ */
 
 static void test_e010_counts(void **state)
@@ -341,6 +409,8 @@ static void test_context_shape(void **state)
         {"{\"inspections\": [{\"code\": \"K\", \"findings\": [{\"no\": \"1\"}]}]}",
          "inspections[0].findings[0].no: expected an integer"},
         {"{\"settings\": {\"apology_slip\": \"maybe\"}}", "settings.apology_slip"},
+        {"{\"revisions\": [{\"type\": \"CCHC_DK\", \"reopened_until\": \"2024-13-01\"}]}",
+         "revisions[0].reopened_until: expected a date YYYY-MM-DD"},
         {"[]", "document: expected an object"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -422,9 +492,10 @@ int main(void)
         cmocka_unit_test(test_fixtures_pass),       cmocka_unit_test(test_e001_key_unit),
         cmocka_unit_test(test_e002_unit),           cmocka_unit_test(test_e003_type),
         cmocka_unit_test(test_e004_period),         cmocka_unit_test(test_e005_started),
-        cmocka_unit_test(test_e006_e007_revisions), cmocka_unit_test(test_e010_counts),
-        cmocka_unit_test(test_e011_e013_totals),    cmocka_unit_test(test_w014_w015),
-        cmocka_unit_test(test_context_shape),       cmocka_unit_test(test_survives_anything),
+        cmocka_unit_test(test_e006_e007_revisions), cmocka_unit_test(test_e006_reopened),
+        cmocka_unit_test(test_e010_counts),         cmocka_unit_test(test_e011_e013_totals),
+        cmocka_unit_test(test_w014_w015),           cmocka_unit_test(test_context_shape),
+        cmocka_unit_test(test_survives_anything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
