@@ -8,7 +8,8 @@ PKGS=(
   libprotobuf-c-dev protobuf-c-compiler
   libpq-dev postgresql postgresql-client
   libsqlite3-dev sqlite3
-  libcmocka-dev libjansson-dev libinih-dev libutf8proc-dev libcsv-dev
+  libcmocka-dev libjansson-dev libinih-dev libutf8proc-dev libcsv-dev libxlsxwriter-dev
+  python3-openpyxl
   util-linux procps python3
   clang libclang-rt-14-dev
 )

@@ -55,6 +55,7 @@
 #include "cchc_log.h"
 #include "cchc_mem.h"
 #include "cchc_period.h"
+#include "srv_calendar.h"
 #include "srv_migrate.h"
 
 #include <errno.h>
@@ -265,18 +266,10 @@ static int s_command(srv_sched_t *self, const char *sql, int n, const char *cons
 
 static cchc_calendar_t *s_load_calendar(srv_sched_t *self, char *err, size_t errlen)
 {
-    PGresult *r = s_exec(self, "SELECT cchc_ymd(day), kind FROM calendar_days ORDER BY day", 0,
-                         NULL, PGRES_TUPLES_OK, err, errlen);
+    PGresult *r = s_exec(self, SRV_CALENDAR_SQL, 0, NULL, PGRES_TUPLES_OK, err, errlen);
     if (!r)
         return NULL;
-    cchc_calendar_t *cal = cchc_calendar_new();
-    for (int i = 0; i < PQntuples(r); i++) {
-        cchc_day_t day;
-        cchc_cal_kind_t kind;
-        if (cchc_day_parse(PQgetvalue(r, i, 0), &day) == 0 &&
-            cchc_cal_kind_parse(PQgetvalue(r, i, 1), &kind) == 0)
-            cchc_calendar_add(cal, day, kind);
-    }
+    cchc_calendar_t *cal = srv_calendar_from_result(r);
     PQclear(r);
     return cal;
 }

@@ -30,7 +30,8 @@ static const cli_fig_spec_t s_spec = {
 static const cli_out_col_t s_cols[] = {
     {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},
     {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"kind", "Loại", CLI_OUT_TEXT, 0, 0},
+    {"kind", "Loại", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
+    {"kind_vi", "Loại", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
     {"last_seen", "Liên lạc lần cuối", CLI_OUT_TIME, 0, 0},
     {"silent_since", "Im lặng từ", CLI_OUT_TIME, 0, 0},
     {"agent_version", "Phiên bản", CLI_OUT_TEXT, 0, 0},
@@ -45,7 +46,7 @@ static const cli_out_col_t s_cols[] = {
 
 /* $1 unit, $2 't' for units not open today too. */
 static const char s_sql[] =
-    "SELECT a.unit_code, a.unit_name, a.unit_kind, "
+    "SELECT a.unit_code, a.unit_name, a.unit_kind, cchc_label_vi(a.unit_kind), "
     "(extract(epoch FROM a.last_seen) * 1000)::int8, "
     "(extract(epoch FROM a.silent_since) * 1000)::int8, nullif(a.agent_version, ''), "
     "a.queue_depth, a.clock_skew_ms, a.active_keys, a.refused_open, a.is_open, "

@@ -42,27 +42,9 @@ static const cli_fig_spec_t s_spec = {
 
 enum { C_UNIT = 2, C_UNIT_NAME, C_FIELD, C_UNITS, S_NCOLS = 22 };
 static const cli_out_col_t s_cols[S_NCOLS] = {
-    {"type", "Loại báo cáo", CLI_OUT_TEXT, 0, 0},
-    {"period", "Kỳ", CLI_OUT_TEXT, 0, 0},
-    {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"field", "Lĩnh vực", CLI_OUT_TEXT, 0, 0},
-    {"units", "Số đơn vị", CLI_OUT_INT, 0, 0},
-    {"carried_over", "Tồn kỳ trước", CLI_OUT_INT, 0, 0},
-    {"new_online", "Mới trực tuyến", CLI_OUT_INT, 0, 0},
-    {"new_direct_postal", "Mới trực tiếp, bưu chính", CLI_OUT_INT, 0, 0},
-    {"new_total", "Tổng mới", CLI_OUT_INT, CLI_OUT_JSON_ONLY, 0},
-    {"received", "Tổng tiếp nhận", CLI_OUT_INT, 0, 0},
-    {"resolved_early", "Giải quyết trước hạn", CLI_OUT_INT, 0, 0},
-    {"resolved_on_time", "Giải quyết đúng hạn", CLI_OUT_INT, 0, 0},
-    {"resolved_late", "Giải quyết quá hạn", CLI_OUT_INT, 0, 0},
-    {"resolved", "Tổng đã giải quyết", CLI_OUT_INT, 0, 0},
-    {"pending_in_time", "Đang giải quyết trong hạn", CLI_OUT_INT, 0, 0},
-    {"pending_overdue", "Đang giải quyết quá hạn", CLI_OUT_INT, 0, 0},
-    {"pending", "Tổng đang giải quyết", CLI_OUT_INT, 0, 0},
-    {"on_time_rate", "Tỷ lệ đúng hạn (%)", CLI_OUT_NUM, 0, 0},
-    {"online_share", "Tỷ lệ trực tuyến (%)", CLI_OUT_NUM, 0, 0},
-    {"overdue_backlog", "Tồn quá hạn", CLI_OUT_INT, CLI_OUT_JSON_ONLY, 0},
+    {"type", "Loại báo cáo", CLI_OUT_TEXT, 0, 0},      {"period", "Kỳ", CLI_OUT_TEXT, 0, 0},
+    {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},         {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
+    {"field", "Lĩnh vực", CLI_OUT_TEXT, 0, 0},         CLI_FIG_FORM06_COLS,
     {"total", "Tổng", CLI_OUT_BOOL, CLI_OUT_TOTAL, 0},
 };
 
@@ -72,27 +54,22 @@ static const cli_out_col_t s_cols[S_NCOLS] = {
     "WITH d AS (SELECT * FROM cchc_dossiers d WHERE ($1::text IS NULL OR upper(d.period) = $1) "   \
     "AND ($2::text IS NULL OR d.type_code = $2) AND ($3::text IS NULL OR d.unit_code = $3) "       \
     "AND ($4::text IS NULL OR upper(d.field) = $4)) "
-#define S_SUMS                                                                                     \
-    "count(DISTINCT d.unit_code), sum(d.carried_over), sum(d.new_online), "                        \
-    "sum(d.new_direct_postal), sum(d.new_total), sum(d.received), sum(d.resolved_early), "         \
-    "sum(d.resolved_on_time), sum(d.resolved_late), sum(d.resolved), sum(d.pending_in_time), "     \
-    "sum(d.pending_overdue), sum(d.pending), "                                                     \
-    "cchc_rate(sum(d.resolved_early + d.resolved_on_time), sum(d.resolved)), "                     \
-    "cchc_rate(sum(d.new_online), sum(d.new_total)), sum(d.pending_overdue)"
 #define S_TOTAL                                                                                    \
-    "UNION ALL SELECT d.type_code, d.period, NULL, NULL, NULL, " S_SUMS ", true "                  \
+    "UNION ALL SELECT d.type_code, d.period, NULL, NULL, NULL, " CLI_FIG_FORM06_SUMS ", true "     \
     "FROM d GROUP BY d.type_code, d.period ORDER BY 1, 2, 22, 3, 5"
 
 static const char *const s_sql[] = {
     /* field */
-    S_ROWS "SELECT d.type_code, d.period, NULL, NULL, d.field, " S_SUMS ", false "
+    S_ROWS "SELECT d.type_code, d.period, NULL, NULL, d.field, " CLI_FIG_FORM06_SUMS ", false "
            "FROM d GROUP BY d.type_code, d.period, d.field " S_TOTAL,
     /* unit */
-    S_ROWS "SELECT d.type_code, d.period, d.unit_code, min(d.unit_name), NULL, " S_SUMS ", false "
+    S_ROWS "SELECT d.type_code, d.period, d.unit_code, min(d.unit_name), NULL, " CLI_FIG_FORM06_SUMS
+           ", false "
            "FROM d GROUP BY d.type_code, d.period, d.unit_code " S_TOTAL,
     /* unit-field */
-    S_ROWS "SELECT d.type_code, d.period, d.unit_code, min(d.unit_name), d.field, " S_SUMS
-           ", false FROM d GROUP BY d.type_code, d.period, d.unit_code, d.field " S_TOTAL,
+    S_ROWS
+    "SELECT d.type_code, d.period, d.unit_code, min(d.unit_name), d.field, " CLI_FIG_FORM06_SUMS
+    ", false FROM d GROUP BY d.type_code, d.period, d.unit_code, d.field " S_TOTAL,
 };
 
 int cli_dossiers_run(cli_ctx_t *ctx, int argc, char **argv)

@@ -160,6 +160,9 @@ static int s_on_opt(int c, const char *v, void *arg)
     case 'F':
         o->findings = 1;
         return 0;
+    case 'o':
+        o->out = v;
+        return 0;
     case 'j':
         p->json = 1;
         return 0;
@@ -188,6 +191,7 @@ int cli_fig_parse(const cli_fig_spec_t *spec, int argc, char **argv, cli_fig_opt
         {"findings", no_argument, NULL, 'F'},
         {"json", no_argument, NULL, 'j'},
         {"csv", no_argument, NULL, 'c'},
+        {"out", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -208,6 +212,7 @@ int cli_fig_parse(const cli_fig_spec_t *spec, int argc, char **argv, cli_fig_opt
         {'a', CLI_FIG_ALL, "--all"},
         {'r', CLI_FIG_RATES, "--rates"},
         {'F', CLI_FIG_FINDINGS, "--findings"},
+        {'o', CLI_FIG_OUT, "--out"},
     };
     memset(o, 0, sizeof *o);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

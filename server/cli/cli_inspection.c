@@ -17,6 +17,7 @@
  * (wd_after_event:N, 15 if the type is not loaded) counted in working days
  * from the conclusion's date, on the calendar in calendar_days. */
 #include "cli_db.h"
+#include "srv_calendar.h"
 #include "cchc_clock.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
@@ -156,17 +157,11 @@ static int s_default_due(cli_ctx_t *ctx, cchc_day_t from, cchc_day_t *due, int *
         r = NULL;
         goto out;
     }
-    r = cli_db_query(ctx, "could not read the calendar",
-                     "SELECT (day - DATE '1970-01-01'), kind FROM calendar_days ORDER BY day", 0,
-                     NULL, PGRES_TUPLES_OK);
+    r = cli_db_query(ctx, "could not read the calendar", SRV_CALENDAR_SQL, 0, NULL,
+                     PGRES_TUPLES_OK);
     if (!r)
         goto out;
-    cal = cchc_calendar_new();
-    for (int i = 0; i < PQntuples(r); i++) {
-        cchc_cal_kind_t kind;
-        if (cchc_cal_kind_parse(PQgetvalue(r, i, 1), &kind) == 0)
-            cchc_calendar_add(cal, (cchc_day_t)cli_db_int(r, i, 0), kind);
-    }
+    cal = srv_calendar_from_result(r);
     if (cchc_due_date(&rule, cal, NULL, CCHC_CUTOFF_CALENDAR, from, due) != 0) {
         fprintf(stderr, "cchc: could not compute the due date from '%s': give it with --due\n",
                 rule_text);

@@ -97,6 +97,7 @@ static const s_command_t s_commands[] = {
     {"remediation", cli_remediation_run},
     {"tasks", cli_tasks_run},
     {"agents", cli_agents_run},
+    {"summary", cli_summary_run},
     {"period", cli_period_run},
 };
 
@@ -170,6 +171,8 @@ static void s_usage(FILE *f)
           "  tasks [--by task|unit|dimension]\n"
           "                                the plan's tasks: done, overdue, in progress\n"
           "  agents [--all]                the agents' last contact, queue, refusals\n"
+          "  summary --period P --out FILE.xlsx|FILE.html\n"
+          "                                the consolidated report of a period, for the province\n"
           "\n"
           "options:\n"
           "  -c, --config FILE   read admin.ini (without it: defaults and PG* variables)\n"

@@ -8,6 +8,7 @@
 #include "cli_out.h"
 #include "cchc_clock.h"
 #include "cchc_mem.h"
+#include "cchc_period.h"
 #include "cli_db.h"
 
 #include <jansson.h>
@@ -45,24 +46,16 @@ static int s_total_label_col(const cli_out_t *out, int row)
  * ":SS"), without the host's time zone. */
 static void s_local_time(long long ms, int with_seconds, char *buf, size_t len)
 {
-    long long s = ms / 1000 - (ms % 1000 < 0) + 7 * 3600;
-    long long days = s / 86400 - (s % 86400 < 0);
-    long long sec = s - days * 86400;
-    /* civil_from_days (H. Hinnant) */
-    long long z = days + 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-    long long m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
+    int y, m, d;
+    cchc_day_to_ymd(cchc_day_of_instant(ms), &y, &m, &d);
+    long long s = (ms + CCHC_CLOCK_VN_OFFSET_MS) / 1000 % 86400;
+    if (s < 0)
+        s += 86400;
     if (with_seconds)
-        snprintf(buf, len, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", y, m, d, sec / 3600,
-                 sec / 60 % 60, sec % 60);
+        snprintf(buf, len, "%04d-%02d-%02d %02lld:%02lld:%02lld", y, m, d, s / 3600, s / 60 % 60,
+                 s % 60);
     else
-        snprintf(buf, len, "%04lld-%02lld-%02lld %02lld:%02lld", y, m, d, sec / 3600,
-                 sec / 60 % 60);
+        snprintf(buf, len, "%04d-%02d-%02d %02lld:%02lld", y, m, d, s / 3600, s / 60 % 60);
 }
 
 /* The cell for people; TIME with seconds when exact (CSV) or without. */

@@ -34,28 +34,13 @@ static const cli_out_col_t s_cols[] = {
     {"period", "Kỳ", CLI_OUT_TEXT, 0, 0},
     {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},
     {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"dossier_code", "Mã hồ sơ", CLI_OUT_TEXT, 0, 0},
-    {"field", "Lĩnh vực", CLI_OUT_TEXT, 0, 0},
-    {"procedure", "Thủ tục", CLI_OUT_TEXT, 0, 30},
-    {"received", "Ngày tiếp nhận", CLI_OUT_DATE, 0, 0},
-    {"due", "Hạn trả kết quả", CLI_OUT_DATE, 0, 0},
-    {"resolved", "Ngày trả kết quả", CLI_OUT_DATE, 0, 0},
-    {"state", "Tình trạng", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
-    {"state_vi", "Tình trạng", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
-    {"working_days_late", "Số ngày làm việc quá hạn", CLI_OUT_INT, 0, 0},
-    {"cause", "Nguyên nhân", CLI_OUT_TEXT, 0, 40},
-    {"remedy", "Biện pháp khắc phục", CLI_OUT_TEXT, 0, 40},
-    {"apology_number", "Phiếu xin lỗi số", CLI_OUT_TEXT, 0, 0},
-    {"apology_date", "Ngày phiếu", CLI_OUT_DATE, 0, 0},
-    {"apology_new_due", "Hẹn trả lại", CLI_OUT_DATE, 0, 0},
+    CLI_FIG_OVERDUE_COLS,
     {"report_id", "Báo cáo", CLI_OUT_INT, 0, 0},
 };
 
 static const char s_sql[] =
-    "SELECT o.type_code, o.period, o.unit_code, o.unit_name, o.dossier_code, o.field, "
-    "o.procedure, o.received::text, o.due::text, o.resolved::text, o.state, o.state_vi, "
-    "o.wd_late, o.cause, o.remedy, o.apology_number, o.apology_date::text, "
-    "o.apology_new_due::text, o.report_id FROM cchc_overdue_dossiers o "
+    "SELECT o.type_code, o.period, o.unit_code, o.unit_name, " CLI_FIG_OVERDUE_SELECT ", "
+    "o.report_id FROM cchc_overdue_dossiers o "
     "WHERE ($1::text IS NULL OR upper(o.period) = $1) AND ($2::text IS NULL OR o.type_code = $2) "
     "AND ($3::text IS NULL OR o.unit_code = $3) AND ($4::text IS NULL OR upper(o.field) = $4) "
     "ORDER BY o.type_code, o.period, o.unit_code, o.seq";

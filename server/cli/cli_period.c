@@ -31,6 +31,7 @@
  * or task) are refused. Every check runs before the first write, in one
  * transaction: a refusal changes nothing. */
 #include "cli_db.h"
+#include "srv_calendar.h"
 #include "cchc_clock.h"
 #include "cchc_log.h"
 #include "cchc_period.h"
@@ -298,19 +299,11 @@ static int s_check_unit(cli_ctx_t *ctx, const char *unit)
 /* The calendar of calendar_days, for the due date. NULL after saying why. */
 static cchc_calendar_t *s_load_calendar(cli_ctx_t *ctx)
 {
-    PGresult *r = cli_db_query(ctx, "could not read the calendar",
-                               "SELECT to_char(day, 'YYYY-MM-DD'), kind FROM calendar_days", 0,
-                               NULL, PGRES_TUPLES_OK);
+    PGresult *r = cli_db_query(ctx, "could not read the calendar", SRV_CALENDAR_SQL, 0, NULL,
+                               PGRES_TUPLES_OK);
     if (!r)
         return NULL;
-    cchc_calendar_t *cal = cchc_calendar_new();
-    for (int i = 0; i < PQntuples(r); i++) {
-        cchc_day_t day;
-        cchc_cal_kind_t kind;
-        if (cchc_day_parse(PQgetvalue(r, i, 0), &day) == 0 &&
-            cchc_cal_kind_parse(PQgetvalue(r, i, 1), &kind) == 0)
-            cchc_calendar_add(cal, day, kind);
-    }
+    cchc_calendar_t *cal = srv_calendar_from_result(r);
     PQclear(r);
     return cal;
 }

@@ -37,39 +37,12 @@ static const cli_fig_spec_t s_spec = {
     .usage = s_usage,
 };
 
-static const cli_out_col_t s_cols[] = {
-    {"inspection", "Mã kiểm tra", CLI_OUT_TEXT, 0, 0},
-    {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"inspected_on", "Ngày kiểm tra", CLI_OUT_DATE, 0, 0},
-    {"conclusion_number", "Thông báo kết luận", CLI_OUT_TEXT, 0, 0},
-    {"conclusion_date", "Ngày kết luận", CLI_OUT_DATE, 0, 0},
-    {"remediation_due", "Hạn báo cáo khắc phục", CLI_OUT_DATE, 0, 0},
-    {"findings", "Số tồn tại", CLI_OUT_INT, 0, 0},
-    {"remedied", "Đã khắc phục", CLI_OUT_INT, 0, 0},
-    {"in_progress", "Đang khắc phục", CLI_OUT_INT, 0, 0},
-    {"not_remedied", "Chưa khắc phục", CLI_OUT_INT, 0, 0},
-    {"open", "Chưa trả lời", CLI_OUT_INT, 0, 0},
-    {"completion_rate", "Tỷ lệ hoàn thành (%)", CLI_OUT_NUM, 0, 0},
-    {"report_status", "Báo cáo khắc phục", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
-    {"report_status_vi", "Báo cáo khắc phục", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
-    {"report_id", "Báo cáo", CLI_OUT_INT, 0, 0},
-    {"team", "Đoàn kiểm tra", CLI_OUT_TEXT, 0, 30},
-    {"total", "Tổng", CLI_OUT_BOOL, CLI_OUT_TOTAL, 0},
-};
+static const cli_out_col_t s_cols[] = {CLI_FIG_REMEDIATION_COLS};
 
 /* $1 inspection, $2 unit; the total row over the same inspections. */
 static const char s_sql[] =
     "WITH x AS (SELECT * FROM cchc_remediation x WHERE ($1::text IS NULL OR x.inspection = $1) "
-    "AND ($2::text IS NULL OR x.unit_code = $2)) "
-    "SELECT x.inspection, x.unit_code, x.unit_name, x.inspected_on::text, x.conclusion_number, "
-    "x.conclusion_date::text, x.remediation_due::text, x.findings, x.remedied, x.in_progress, "
-    "x.not_remedied, x.open, x.completion_rate, x.report_status, x.report_status_vi, "
-    "x.report_id, x.team, false FROM x "
-    "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, sum(x.findings), "
-    "sum(x.remedied), sum(x.in_progress), sum(x.not_remedied), sum(x.open), "
-    "cchc_rate(sum(x.remedied), sum(x.findings)), NULL, NULL, NULL, NULL, true FROM x "
-    "HAVING count(*) > 0 ORDER BY 18, 6, 1";
+    "AND ($2::text IS NULL OR x.unit_code = $2)) " CLI_FIG_REMEDIATION_SELECT;
 
 static const cli_out_col_t s_finding_cols[] = {
     {"inspection", "Mã kiểm tra", CLI_OUT_TEXT, 0, 0},

@@ -49,7 +49,7 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN b > 0 THEN round(100.0 * a / b, 2) END
 $$;
 
--- The Vietnamese label of a status, target or basis code of these views.
+-- The Vietnamese label of a status, target, basis or unit kind code of these views.
 CREATE FUNCTION cchc_label_vi(s text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE s
@@ -71,14 +71,22 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'improve' THEN 'cải thiện'
         WHEN 'received' THEN 'lúc nhận'
         WHEN 'sealed' THEN 'lúc niêm phong'
+        WHEN 'office' THEN 'phòng, ban'
+        WHEN 'commune' THEN 'xã'
+        WHEN 'town' THEN 'thị trấn'
+        WHEN 'ward' THEN 'phường'
+        WHEN 'district' THEN 'huyện'
+        WHEN 'province' THEN 'tỉnh'
+        WHEN 'other' THEN 'khác'
         ELSE s END
 $$;
 
 -- ---- who has reported ------------------------------------------------------------------
 --
 -- An expectation's status as the district sees it now: met on time or late,
--- exempt, and otherwise overdue once due + grace has passed (whether or not
--- the scheduler has marked it yet), else not yet due. Cancelled ones (the
+-- exempt, and otherwise overdue once due + grace has passed by cchc_today()
+-- (whether or not the scheduler has marked it yet: the view depends on the
+-- data and the clock only), else not yet due. Cancelled ones (the
 -- unit closed, the type unassigned) are no obligation and are left out.
 -- wd_late: working days after due + grace, to the day it was met (late) or
 -- to today (overdue).
@@ -98,7 +106,7 @@ JOIN report_types t ON t.code = e.type_code
 JOIN units u ON u.code = e.unit_code
 CROSS JOIN LATERAL (
     SELECT CASE WHEN e.status IN ('on_time', 'late', 'exempt') THEN e.status
-                WHEN e.status = 'overdue' OR e.due + e.grace_days < cchc_today() THEN 'overdue'
+                WHEN e.due + e.grace_days < cchc_today() THEN 'overdue'
                 ELSE 'not_yet_due' END AS status) s
 WHERE e.status <> 'cancelled';
 

@@ -243,6 +243,71 @@ ag() { q "$T/agents.json" "[(r['last_seen'], r['queue_depth'], r['refused_open']
   || fail "agents order: $(q "$T/agents.json" "[r['unit'] for r in d]")"
 pass "agents: last contact, queue, refused and not fixed, oldest first"
 
+# ---- the consolidated report ---------------------------------------------------------------
+# Read back by openpyxl (Debian's python3-openpyxl, so /usr/bin/python3): each
+# sheet has its Vietnamese header row frozen, numbers as numbers, dates as
+# dates, and its total row, whose figures are the ones worked out above.
+cchc summary --period 2024s1 --out "$T/tong-hop.xlsx" >"$T/out.txt" || fail "summary xlsx"
+grep -q "wrote $T/tong-hop.xlsx" "$T/out.txt" || fail "summary: $(cat "$T/out.txt")"
+/usr/bin/python3 - "$T/tong-hop.xlsx" <<'PY' || fail "the workbook does not read back right"
+import datetime, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+want = {  # sheet: (a header, the label cell, {header: total})
+    "Hoàn thành": ("Đúng hạn", "Mã đơn vị", {"Phải nộp": 29, "Đã nộp": 3, "Đúng hạn": 2,
+                   "Chậm hạn": 1, "Quá hạn": 26, "Miễn nộp": 1, "Tỷ lệ báo cáo (%)": 10.34,
+                   "Tỷ lệ đúng hạn (%)": 6.9}),
+    "Hồ sơ (Mẫu 06)": ("Tổng tiếp nhận", "Lĩnh vực", {"Tổng tiếp nhận": 314,
+                       "Tổng đã giải quyết": 299, "Tỷ lệ đúng hạn (%)": 97.99,
+                       "Tỷ lệ trực tuyến (%)": 20.59}),
+    "Hồ sơ quá hạn": ("Nguyên nhân", "Mã đơn vị", {"STT": 8}),
+    "Khắc phục": ("Tỷ lệ hoàn thành (%)", "Mã kiểm tra", {"Số tồn tại": 6, "Đã khắc phục": 4,
+                  "Tỷ lệ hoàn thành (%)": 66.67}),
+    "Nhiệm vụ": ("Cải thiện: số nhiệm vụ", "Chỉ số", {"Duy trì: số nhiệm vụ": 7,
+                 "Duy trì: quá hạn": 1, "Cải thiện: số nhiệm vụ": 5}),
+    "Chưa báo cáo": ("Tình trạng", "Loại báo cáo", {"STT": 26}),
+}
+assert wb.sheetnames == list(want), wb.sheetnames
+for name, (header, label, totals) in want.items():
+    ws = wb[name]
+    head = [c.value for c in ws[1]]
+    assert header in head, (name, head)
+    assert ws.freeze_panes == "A2", (name, ws.freeze_panes)
+    last = {h: c for h, c in zip(head, ws[ws.max_row])}
+    assert last[label].value == "Tổng cộng", (name, [c.value for c in ws[ws.max_row]])
+    for h, v in totals.items():
+        assert last[h].data_type == "n" and last[h].value == v, (name, h, last[h].value)
+ws = wb["Hồ sơ quá hạn"]
+head = [c.value for c in ws[1]]
+row = {h: c for h, c in zip(head, ws[2])}
+assert row["Ngày tiếp nhận"].is_date and row["Ngày tiếp nhận"].value == datetime.datetime(2024, 5, 6)
+assert row["Nguyên nhân"].value.startswith("Nguyên nhân cụ thể của hồ sơ số 5")
+PY
+cchc summary --period 2024S1 --out "$T/tong-hop.html" >/dev/null || fail "summary html"
+python3 - "$T/tong-hop.html" <<'PY' || fail "the page is not what it should be"
+import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.tags = {}; self.totals = 0; self.refs = []
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        a = dict(attrs)
+        if tag == "tr" and a.get("class") == "total": self.totals += 1
+        self.refs += [v for k, v in attrs if k in ("src", "href")]
+page = open(sys.argv[1], encoding="utf-8").read()
+p = P(); p.feed(page)
+assert p.tags.get("table") == 6 and p.tags.get("h2") == 6 and p.tags.get("thead") == 6, p.tags
+assert p.totals == 6, p.totals
+assert not p.refs and "<script" not in page and "@import" not in page, p.refs  # self-contained
+assert "@page" in page and "Tổng cộng" in page and "Số liệu từ ngày 15/12/2023 đến ngày 14/06/2024" in page
+PY
+set +e; cchc summary --period 2024S1 --out "$T/x.pdf" >/dev/null 2>"$T/err.txt"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "must end in .xlsx" "$T/err.txt" || fail "summary to .pdf: $rc"
+set +e; cchc summary --period 2031Q1 --out "$T/x.xlsx" >/dev/null 2>"$T/err.txt"; rc=$?; set -e
+[ $rc = 1 ] && grep -q "no periodic report type has a period 2031Q1" "$T/err.txt" && [ ! -e "$T/x.xlsx" ] \
+  || fail "summary of an unknown period: $rc"
+pass "summary: .xlsx read back by openpyxl (headers, totals, numbers, dates, frozen header) and a self-contained .html"
+
 # ---- report list --type --period -----------------------------------------------------------
 [ "$(cchc report list --type cchc_dk --period 2024s1 --json | python3 -c 'import json,sys; print(sorted((r["unit"], r["revision"], r["status"]) for r in json.load(sys.stdin)))')" \
   = "[('xa-dai-son', 1, 'accepted'), ('xa-huu-san', 1, 'accepted'), ('xa-van-son', 1, 'superseded'), ('xa-van-son', 2, 'accepted')]" ] \
