@@ -308,6 +308,23 @@ set +e; cchc summary --period 2031Q1 --out "$T/x.xlsx" >/dev/null 2>"$T/err.txt"
   || fail "summary of an unknown period: $rc"
 pass "summary: .xlsx read back by openpyxl (headers, totals, numbers, dates, frozen header) and a self-contained .html"
 
+# ---- the views, for psql or a BI tool as a viewer ------------------------------------------
+sql "CREATE ROLE lanh_dao LOGIN IN ROLE cchc_viewer"
+[ "$(PGUSER=lanh_dao sql "select reporting_rate || ' ' || on_time_rate from cchc_completeness
+                          where type_code = 'CCHC_DK' and period = '2024S1'")" = "10.34 6.90" ] \
+  || fail "a viewer reads the rates from psql"
+for v in cchc_status cchc_completeness cchc_dossiers cchc_dossier_units cchc_dossier_fields \
+         cchc_dossier_district cchc_overdue_dossiers cchc_remediation cchc_remediation_findings \
+         cchc_tasks cchc_task_units cchc_task_dimensions cchc_agents cchc_agents_all; do
+  PGUSER=lanh_dao sql "select count(*) from $v" >/dev/null || fail "a viewer cannot read $v"
+done
+[ "$(PGUSER=lanh_dao sql "select sum(received) from cchc_dossier_district where period = '2024S1'")" = 314 ] \
+  || fail "district total from psql"
+PGUSER=lanh_dao cchc dossiers --period 2024S1 --json >/dev/null || fail "a viewer runs cchc dossiers"
+set +e; PGUSER=lanh_dao sql "delete from expectations" 2>/dev/null; rc=$?; set -e
+[ $rc != 0 ] || fail "a viewer changed something"
+pass "the views: a cchc_viewer login reads every figure from psql, and changes nothing"
+
 # ---- report list --type --period -----------------------------------------------------------
 [ "$(cchc report list --type cchc_dk --period 2024s1 --json | python3 -c 'import json,sys; print(sorted((r["unit"], r["revision"], r["status"]) for r in json.load(sys.stdin)))')" \
   = "[('xa-dai-son', 1, 'accepted'), ('xa-huu-san', 1, 'accepted'), ('xa-van-son', 1, 'superseded'), ('xa-van-son', 2, 'accepted')]" ] \
