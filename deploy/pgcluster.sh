@@ -2,7 +2,8 @@
 # Sourced by deploy/demo.sh and tests/integration/lib.sh; never listens on TCP.
 #
 #   pgc_create DIR   initdb into DIR/data (socket in DIR), superuser "cchc", trust auth
-#   pgc_start DIR    start it and wait until it accepts connections
+#   pgc_start DIR    start it and wait until it accepts connections (fsync off,
+#                    for tests; PGC_FSYNC=on and PGC_OPTS="-c k=v ..." for benchmarks)
 #   pgc_stop DIR [fast|immediate]
 #   pgc_env DIR      export PGHOST/PGUSER/PGDATABASE for it
 # When run as root the cluster runs as the "postgres" user (PostgreSQL refuses
@@ -54,7 +55,8 @@ pgc_create() {
 pgc_start() {
   local dir=$1
   pgc_as_owner "$PGC_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-k $dir -c listen_addresses='' -c fsync=off -c max_connections=50" start >/dev/null || {
+    -o "-k $dir -c listen_addresses='' -c fsync=${PGC_FSYNC:-off} -c max_connections=50 ${PGC_OPTS:-}" \
+    start >/dev/null || {
     echo "pgcluster: could not start PostgreSQL, see $dir/postgres.log:" >&2
     tail -n 5 "$dir/postgres.log" >&2; return 1; }
 }

@@ -1,0 +1,810 @@
+/* bench_main.c: cchc-bench, the scenarios and their figures.
+ *
+ *   cchc-bench [--quick] [--only LIST] [--server-ini LINE]... [sizes]
+ *
+ * Starts a throwaway PostgreSQL (fsync on) and a real cchc-server, then runs
+ * each scenario in turn (tests/bench/README.md says what each measures) and
+ * prints a human summary and one JSON line with every figure. --quick runs
+ * them all small, in well under two minutes (ctest's smoke test). */
+#include "bench.h"
+#include "cchc_keys.h"
+#include "cchc_report.h"
+#include "cchc_wire.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+    int quick;
+    const char *only;
+    char server_ini[2048];
+    /* sizes */
+    int small_agents, small_reports, periodic_agents, periodic_reports, window;
+    long long large_rows;
+    int light_agents, light_seconds;
+    int storm_agents;
+    int drain_agents, drain_reports;
+    int change_ingest_agents;
+    int agent_seconds;
+} s_opts_t;
+
+static bench_env_t s_env;
+static json_t *s_json;
+
+static int s_want(const s_opts_t *o, const char *name)
+{
+    if (!o->only)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = o->only; (p = strstr(p, name)); p += n)
+        if ((p == o->only || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+static int s_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    double p50_ms, p99_ms, max_ms;
+    size_t n;
+} s_lat_t;
+
+/* Percentiles of the latencies of samples sent in [from, to). */
+static s_lat_t s_latency(const bench_sample_t *v, size_t n, int64_t from, int64_t to)
+{
+    int64_t *l = malloc((n + 1) * sizeof *l);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].sent_us >= from && v[i].sent_us < to)
+            l[k++] = v[i].lat_us;
+    s_lat_t r = {0};
+    if (k) {
+        qsort(l, k, sizeof *l, s_cmp_i64);
+        r.p50_ms = (double)l[k / 2] / 1000;
+        r.p99_ms = (double)l[(size_t)((double)(k - 1) * 0.99)] / 1000;
+        r.max_ms = (double)l[k - 1] / 1000;
+        r.n = k;
+    }
+    free(l);
+    return r;
+}
+
+/* ---- ingest ------------------------------------------------------------------------------- */
+
+typedef struct {
+    long long answered, busy, acked, nacked, stored;
+    double rate; /* answered per second */
+    double seconds;
+    s_lat_t lat;
+    bench_sample_t *samples;
+    size_t nsamples;
+} s_ingest_t;
+
+#define S_PER_WORKER 4000
+
+/* n agents of units send m reports each (rate per agent, 0: as fast as the
+ * window allows); the workers start together. With hold_fn, it is called
+ * once every worker is running (the change scenario). */
+static int s_ingest(const s_opts_t *o, const bench_unit_t *units, int n, int m, double rate,
+                    bench_report_kind_t kind, s_ingest_t *out, int64_t timeout_us)
+{
+    int nw = (n + S_PER_WORKER - 1) / S_PER_WORKER;
+    bench_worker_t *w = calloc((size_t)nw, sizeof *w);
+    bench_task_t *t = calloc((size_t)nw, sizeof *t);
+    int64_t start = bench_now_us() + 300000;
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < nw; i++) {
+        t[i] = (bench_task_t){.env = &s_env,
+                              .units = units,
+                              .lo = i * n / nw,
+                              .hi = (i + 1) * n / nw,
+                              .reports = m,
+                              .window = o->window,
+                              .rate = rate,
+                              .kind = kind,
+                              .first_revision = 1,
+                              .start_us = start,
+                              .timeout_us = timeout_us};
+        snprintf(t[i].samples_path, sizeof t[i].samples_path, "%s/samples-%d", s_env.dir, i);
+        if (bench_worker_start(&w[i], &t[i]) != 0)
+            return -1;
+    }
+    int64_t first = INT64_MAX, last = 0;
+    int rc = 0;
+    for (int i = 0; i < nw; i++) {
+        char line[512];
+        while (bench_worker_line(&w[i], line, sizeof line, start + timeout_us + 10000000) == 0) {
+            long long a, b, ac, na, f, l;
+            if (sscanf(line, "done %lld %lld %lld %lld %lld %lld", &a, &b, &ac, &na, &f, &l) == 6) {
+                out->answered += a;
+                out->busy += b;
+                out->acked += ac;
+                out->nacked += na;
+                first = f < first ? f : first;
+                last = l > last ? l : last;
+                break;
+            }
+            fprintf(stderr, "bench: worker: %s\n", line);
+            if (strncmp(line, "error", 5) == 0)
+                rc = -1;
+        }
+        bench_worker_stop(&w[i]);
+        bench_samples_read(t[i].samples_path, &out->samples, &out->nsamples);
+        unlink(t[i].samples_path);
+    }
+    out->seconds = last > first ? (double)(last - first) / 1e6 : 0;
+    out->rate = out->seconds > 0 ? (double)out->answered / out->seconds : 0;
+    out->lat = s_latency(out->samples, out->nsamples, 0, INT64_MAX);
+    free(w);
+    free(t);
+    return rc;
+}
+
+static long long s_stored(const char *tag)
+{
+    PGconn *c = bench_db(&s_env);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM reports WHERE unit_code LIKE 'bench-%s-%%'",
+             tag);
+    long long v = c ? bench_sql_int(c, sql) : -1;
+    PQfinish(c);
+    return v;
+}
+
+static json_t *s_ingest_json(const s_ingest_t *r, int agents, int reports)
+{
+    return json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f}", "agents", agents,
+                     "reports_per_agent", reports, "answered", (json_int_t)r->answered, "acked",
+                     (json_int_t)r->acked, "nacked", (json_int_t)r->nacked, "busy",
+                     (json_int_t)r->busy, "stored", (json_int_t)r->stored, "seconds", r->seconds,
+                     "rate", r->rate, "ack_p50_ms", r->lat.p50_ms, "ack_p99_ms", r->lat.p99_ms,
+                     "ack_max_ms", r->lat.max_ms);
+}
+
+static void s_ingest_print(const char *name, const s_ingest_t *r, int agents, int reports)
+{
+    printf("%-22s %5d agents x %6d: %9.0f reports/s in %6.1f s; ack p50 %7.1f ms, p99 %7.1f ms, "
+           "max %7.1f ms; busy %lld, nacked %lld, stored %lld\n",
+           name, agents, reports, r->rate, r->seconds, r->lat.p50_ms, r->lat.p99_ms, r->lat.max_ms,
+           r->busy, r->nacked, r->stored);
+    fflush(stdout);
+}
+
+/* One ingest scenario on fresh units; its figures under key in the JSON. */
+static int s_run_ingest(const s_opts_t *o, const char *key, const char *tag, int n, int m,
+                        bench_report_kind_t kind, s_ingest_t *out)
+{
+    bench_unit_t *units;
+    if (bench_units_make(&s_env, tag, n, &units) != 0)
+        return -1;
+    sleep(1); /* the server reloads its keys on NOTIFY cchc_keys */
+    int rc = s_ingest(o, units, n, m, 0, kind, out, 1800LL * 1000000);
+    out->stored = s_stored(tag);
+    s_ingest_print(key, out, n, m);
+    json_object_set_new(s_json, key, s_ingest_json(out, n, m));
+    free(units);
+    return rc;
+}
+
+/* ---- the same-run baseline ---------------------------------------------------------------- */
+
+/* COPY text escaping for a text field (\\, tab, newline, CR). */
+static void s_copy_text(char **b, size_t *len, size_t *cap, const char *s)
+{
+    for (; *s; s++) {
+        if (*len + 4 >= *cap) {
+            *cap *= 2;
+            *b = realloc(*b, *cap);
+        }
+        char c = *s;
+        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+            (*b)[(*len)++] = '\\';
+            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+        }
+        (*b)[(*len)++] = c;
+    }
+}
+
+static void s_put(char **b, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+    while (*len + n + 1 >= *cap) {
+        *cap *= 2;
+        *b = realloc(*b, *cap);
+    }
+    memcpy(*b + *len, s, n);
+    *len += n;
+}
+
+static int s_copy_rows(PGconn *c, const char *target, const char *data, size_t len)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql, "COPY %s FROM STDIN", target);
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    ok = ok && PQputCopyData(c, data, (int)len) == 1 && PQputCopyEnd(c, NULL) == 1;
+    r = PQgetResult(c);
+    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "bench: baseline COPY %s: %s", target, PQerrorMessage(c));
+    PQclear(r);
+    while ((r = PQgetResult(c)))
+        PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* What the server writes for `total` reports like the scenario's (the report
+ * row with its payload and JSON body, its parts, its receipt notification),
+ * written straight by COPY, 1,000 reports a transaction. Reports per second. */
+static double s_baseline(bench_report_kind_t kind, long long total, const char *tag)
+{
+    char path[700], *text = malloc(1 << 16);
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s", s_env.src,
+             kind == BENCH_REPORT_PERIODIC ? "periodic.json" : "task_progress.json");
+    FILE *f = fopen(path, "rb");
+    size_t tn = f ? fread(text, 1, (1 << 16) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[tn] = '\0';
+    cchc_findings_t fi = CCHC_FINDINGS_INIT;
+    cchc_report_t *r = NULL;
+    if (cchc_report_from_text(text, tn, &r, &fi) != 0) {
+        free(text);
+        return 0;
+    }
+    uint8_t *payload;
+    size_t plen;
+    cchc_wire_pack_report(r, &payload, &plen);
+    json_t *body = cchc_report_to_json(r);
+    char *body_text = json_dumps(body, JSON_COMPACT);
+    char *hex = malloc(plen * 2 + 4);
+    strcpy(hex, "\\\\x");
+    for (size_t i = 0; i < plen; i++)
+        sprintf(hex + 3 + i * 2, "%02x", payload[i]);
+    PGconn *c = bench_db(&s_env);
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO units (code, name, kind, parent, valid_from) VALUES "
+             "('bench-%s', 'Baseline', 'commune', 'huyen-son-dong', '2020-01-01')",
+             tag);
+    bench_sql(c, sql);
+    size_t cap = 1 << 20;
+    char *rb = malloc(cap), *pb = malloc(cap), *nb = malloc(cap);
+    int64_t t0 = bench_now_us();
+    long long done = 0;
+    while (c && done < total) {
+        long long n = total - done < 1000 ? total - done : 1000;
+        bench_sql(c, "BEGIN");
+        /* Ids and sequence numbers are taken first, as the server takes them. */
+        snprintf(sql, sizeof sql, "SELECT nextval('reports_id_seq') FROM generate_series(1, %lld)",
+                 n);
+        PGresult *ids = PQexec(c, sql);
+        snprintf(sql, sizeof sql,
+                 "UPDATE notification_counter SET last_seq = last_seq + %lld WHERE id = 1 "
+                 "RETURNING last_seq - %lld",
+                 n, n);
+        long long seq0 = bench_sql_int(c, sql);
+        if (PQresultStatus(ids) != PGRES_TUPLES_OK || PQntuples(ids) != n || seq0 < 0) {
+            fprintf(stderr, "bench: baseline ids: %s", PQerrorMessage(c));
+            PQclear(ids);
+            bench_sql(c, "ROLLBACK");
+            break;
+        }
+        size_t rl = 0, pl = 0, nl = 0;
+        size_t rcap = cap, pcap = cap, ncap = cap;
+        for (long long i = 0; i < n; i++) {
+            char line[512];
+            const char *id = PQgetvalue(ids, (int)i, 0);
+            snprintf(line, sizeof line,
+                     "%s\tbench-%s\t1\t%lld\t%s\t%s\t%s\t1\t%s\t2024-06-20 02:00:00+00\t", id, tag,
+                     done + i + 1, r->type, cchc_report_kind(r), r->period ? r->period : "",
+                     kind == BENCH_REPORT_SMALL ? "BENCH-01" : "");
+            s_put(&rb, &rl, &rcap, line);
+            s_put(&rb, &rl, &rcap, hex);
+            s_put(&rb, &rl, &rcap, "\t");
+            s_copy_text(&rb, &rl, &rcap, body_text);
+            s_put(&rb, &rl, &rcap, "\taccepted\t[]\t2024-06-20 02:00:00+00\n");
+            if (kind == BENCH_REPORT_SMALL) {
+                snprintf(line, sizeof line, "%s\tBENCH-01\tin_progress\t60\t", id);
+                s_put(&pb, &pl, &pcap, line);
+                s_copy_text(&pb, &pl, &pcap, r->task_progress->result);
+                s_put(&pb, &pl, &pcap, "\t{}\n");
+            } else {
+                for (size_t k = 0; k < r->periodic->n_dossiers; k++) {
+                    const Cchc__V1__DossierRow *d = r->periodic->dossiers[k];
+                    snprintf(line, sizeof line,
+                             "D\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t\n", id,
+                             d->field, (long long)d->carried_over, (long long)d->new_online,
+                             (long long)d->new_direct_postal, (long long)d->resolved_early,
+                             (long long)d->resolved_on_time, (long long)d->resolved_late,
+                             (long long)d->pending_in_time, (long long)d->pending_overdue);
+                    s_put(&pb, &pl, &pcap, line + 2);
+                }
+            }
+            snprintf(line, sizeof line,
+                     "%lld\treport.accepted\tbench-%s\tbench-%s\tbaseline:%s:%lld\t", seq0 + i + 1,
+                     tag, tag, tag, done + i + 1);
+            s_put(&nb, &nl, &ncap, line);
+            s_put(&nb, &nl, &ncap,
+                  "Đã nhận báo cáo NV_KH BENCH-01 (lần 1) của xã: đúng hạn.\t"
+                  "Report NV_KH BENCH-01 (revision 1) accepted, on time.\t"
+                  "{\"type\": \"NV_KH\", \"status\": \"on_time\"}\t"
+                  "2024-06-20 02:00:00+00\n");
+        }
+        PQclear(ids);
+        int ok = s_copy_rows(c,
+                             "reports (id, unit_code, agent_epoch, msg_id, report_type, "
+                             "content_kind, period, revision, subject, received_at, payload, "
+                             "body, status, findings, first_received_at)",
+                             rb, rl) == 0;
+        ok = ok && s_copy_rows(c,
+                               kind == BENCH_REPORT_SMALL
+                                   ? "task_progress (report_id, task_code, status, percent, "
+                                     "result, evidence)"
+                                   : "dossier_rows (report_id, field, carried_over, new_online, "
+                                     "new_direct_postal, resolved_early, resolved_on_time, "
+                                     "resolved_late, pending_in_time, pending_overdue, comment)",
+                               pb, pl) == 0;
+        ok = ok && s_copy_rows(c,
+                               "notifications (seq, kind, unit_code, about, dedup_key, text_vi, "
+                               "text_en, facts, created_at)",
+                               nb, nl) == 0;
+        bench_sql(c, ok ? "COMMIT" : "ROLLBACK");
+        if (!ok)
+            break;
+        done += n;
+    }
+    double secs = (double)(bench_now_us() - t0) / 1e6;
+    PQfinish(c);
+    free(rb);
+    free(pb);
+    free(nb);
+    free(hex);
+    free(body_text);
+    json_decref(body);
+    free(payload);
+    cchc_report_free(&r);
+    free(text);
+    cchc_findings_clear(&fi);
+    return done == total && secs > 0 ? (double)total / secs : 0;
+}
+
+/* ---- scenarios ---------------------------------------------------------------------------- */
+
+static void s_baseline_and_ratio(const char *key, bench_report_kind_t kind, long long total,
+                                 double ingest_rate)
+{
+    char tag[32], k[64];
+    snprintf(tag, sizeof tag, "base-%s", kind == BENCH_REPORT_SMALL ? "small" : "periodic");
+    double base = s_baseline(kind, total, tag);
+    double ratio = base > 0 ? ingest_rate / base : 0;
+    printf("%-22s %16lld reports: %9.0f reports/s by COPY (1,000 a transaction); ratio "
+           "ingest/baseline %.3f\n",
+           key, total, base, ratio);
+    fflush(stdout);
+    snprintf(k, sizeof k, "%s", key);
+    json_object_set_new(
+        s_json, k,
+        json_pack("{s:I,s:f,s:f}", "reports", (json_int_t)total, "rate", base, "ratio", ratio));
+}
+
+/* Fills reports up to `rows` with filler units' rows, by SQL. */
+static int s_fill(long long rows)
+{
+    PGconn *c = bench_db(&s_env);
+    if (!c)
+        return -1;
+    long long have = bench_sql_int(c, "SELECT count(*) FROM reports");
+    int rc = bench_sql(c, "INSERT INTO units (code, name, kind, parent, valid_from) "
+                          "SELECT 'fill-' || g, 'Fill ' || g, 'commune', 'huyen-son-dong', "
+                          "'2020-01-01' FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING");
+    int64_t t0 = bench_now_us();
+    for (long long at = have; rc == 0 && at < rows; at += 1000000) {
+        long long n = rows - at < 1000000 ? rows - at : 1000000;
+        char sql[1200];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO reports (unit_code, agent_epoch, msg_id, report_type, content_kind, "
+                 "period, revision, subject, received_at, payload, body, status, findings, "
+                 "first_received_at) SELECT 'fill-' || (g %% 1000 + 1), 1, g, 'NV_KH', "
+                 "'task_progress', '', 1, 'F' || g, timestamptz '2023-01-01' + g * interval "
+                 "'1 second', '\\x0a0556425f4b48'::bytea, '{\"type\": \"NV_KH\", \"task\": "
+                 "\"F\"}'::jsonb, 'accepted', '[]', timestamptz '2023-01-01' + g * interval "
+                 "'1 second' FROM generate_series(%lld, %lld) g",
+                 at + 1, at + n);
+        rc = bench_sql(c, sql);
+        fprintf(stderr, "\rbench: filled %lld of %lld reports (%.0f s)", at + n, rows,
+                (double)(bench_now_us() - t0) / 1e6);
+    }
+    fputc('\n', stderr);
+    if (rc == 0)
+        rc = bench_sql(c, "VACUUM ANALYZE reports");
+    PQfinish(c);
+    return rc;
+}
+
+/* Connects n agents that each send Hello and MetaRequest and get one
+ * catch-up notification; with hold, they stay (workers returned in *ws). */
+static int s_storm(const bench_unit_t *units, int n, int hold, bench_worker_t **ws, int *nw_p,
+                   double *served_s)
+{
+    int nw = (n + S_PER_WORKER - 1) / S_PER_WORKER;
+    bench_worker_t *w = calloc((size_t)nw, sizeof *w);
+    bench_task_t *t = calloc((size_t)nw, sizeof *t);
+    int64_t start = bench_now_us() + 500000;
+    for (int i = 0; i < nw; i++) {
+        t[i] = (bench_task_t){.env = &s_env,
+                              .units = units,
+                              .lo = i * n / nw,
+                              .hi = (i + 1) * n / nw,
+                              .serve = 1,
+                              .catchup = 1,
+                              .hold = hold,
+                              .start_us = start,
+                              .timeout_us = 300LL * 1000000};
+        if (bench_worker_start(&w[i], &t[i]) != 0)
+            return -1;
+    }
+    int64_t last = 0;
+    int rc = 0;
+    for (int i = 0; i < nw; i++) {
+        char line[512];
+        long long at;
+        if (bench_worker_line(&w[i], line, sizeof line, start + 310LL * 1000000) != 0) {
+            rc = -1;
+            continue;
+        }
+        if (sscanf(line, "served %lld", &at) == 1)
+            last = at > last ? at : last;
+        else {
+            fprintf(stderr, "bench: storm worker: %s\n", line);
+            rc = -1;
+        }
+    }
+    *served_s = (double)(last - start) / 1e6;
+    if (!hold)
+        for (int i = 0; i < nw; i++)
+            bench_worker_stop(&w[i]);
+    *ws = w;
+    *nw_p = nw;
+    free(t);
+    return rc;
+}
+
+static int s_notify_each(const char *tag)
+{
+    PGconn *c = bench_db(&s_env);
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO notifications (kind, unit_code, about, dedup_key, text_vi, text_en, "
+             "facts) SELECT 'deadline.today', u.code, u.code, 'bench:' || u.code, "
+             "'Hôm nay là hạn nộp báo cáo.', 'Today is the deadline.', '{}' FROM units u "
+             "WHERE u.code LIKE 'bench-%s-%%' ORDER BY u.code",
+             tag);
+    int rc = c ? bench_sql(c, sql) : -1;
+    PQfinish(c);
+    return rc;
+}
+
+static void s_agent_footprint(const s_opts_t *o)
+{
+    bench_unit_t *u;
+    if (bench_units_make(&s_env, "agent", 1, &u) != 0)
+        return;
+    char dir[400], path[500], err[300];
+    snprintf(dir, sizeof dir, "%s/agent", s_env.dir);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/agent", dir);
+    cchc_keys_write_pair(path, u->pub, u->sec, err, sizeof err);
+    snprintf(path, sizeof path, "%s/server.pub", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%s\n", s_env.server_pub);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/agent.ini", dir);
+    f = fopen(path, "w");
+    fprintf(f, "[agent]\nunit = %s\n[server]\nendpoint = %s\n[log]\nlevel = warn\n", u->unit,
+            s_env.endpoint);
+    fclose(f);
+    sleep(1);
+    fflush(NULL); /* the child's freopen must not write our buffered output again */
+    pid_t pid = fork();
+    if (pid == 0) {
+        char exe[600], log[500];
+        snprintf(exe, sizeof exe, "%s/cchc-agent", s_env.bin);
+        snprintf(log, sizeof log, "%s/agent.log", dir);
+        freopen(log, "w", stderr);
+        freopen("/dev/null", "w", stdout);
+        execl(exe, exe, "-c", path, "run", (char *)NULL);
+        _exit(127);
+    }
+    sleep(3); /* connected, synced: idle from here */
+    bench_proc_t a, b;
+    bench_proc_read(pid, &a);
+    sleep((unsigned)o->agent_seconds);
+    bench_proc_read(pid, &b);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    double secs = o->agent_seconds;
+    double wake = (double)(b.ctxsw - a.ctxsw) / secs;
+    printf("%-22s idle %d s: RSS %ld kB (peak %ld), CPU %lld ms, %.2f wakeups/s\n",
+           "agent footprint", o->agent_seconds, b.rss_kb, b.hwm_kb, b.cpu_ms - a.cpu_ms, wake);
+    json_object_set_new(s_json, "agent_idle",
+                        json_pack("{s:i,s:I,s:I,s:I,s:f}", "seconds", o->agent_seconds, "rss_kb",
+                                  (json_int_t)b.rss_kb, "hwm_kb", (json_int_t)b.hwm_kb, "cpu_ms",
+                                  (json_int_t)(b.cpu_ms - a.cpu_ms), "wakeups_per_s", wake));
+    free(u);
+}
+
+static void s_usage(FILE *f)
+{
+    fputs("usage: cchc-bench [--quick] [--only LIST] [--server-ini LINE]...\n"
+          "                  [--small A,R] [--periodic A,R] [--window W] [--large ROWS]\n"
+          "                  [--light A,S] [--storm N] [--drain A,R] [--agent-seconds S]\n"
+          "\n"
+          "Starts a throwaway PostgreSQL (fsync on) and a real cchc-server, drives it with\n"
+          "simulated agents (DEALER, CURVE, one key per unit, a window like the agent's) and\n"
+          "prints a summary and one JSON line. Scenarios (--only takes a comma list):\n"
+          "  small      A agents x R small task_progress reports (default 8 x 5000)\n"
+          "  periodic   A agents x R full periodic reports (default 8 x 1000)\n"
+          "  baseline   the rows the server writes for them, by COPY: the ratio\n"
+          "  large      small again on a table of ROWS reports (default 20,000,000)\n"
+          "  light      A agents at 1 report/s each for S s (default 1000, 30)\n"
+          "  storm      N agents connect at once: Hello, catch-up, Meta (default 10000)\n"
+          "  change     an operator change with the storm's agents connected, ingest running\n"
+          "  drain      A agents with R queued reports each (default 1000 x 1000)\n"
+          "  agent      an idle cchc-agent run: RSS, CPU, wake-ups (default 60 s)\n"
+          "  --quick    everything small, for the smoke test\n"
+          "  --server-ini LINE  a line for server.ini's [server] section (repeatable)\n"
+          "  BENCH_KEEP=1 keeps the directory and cluster.\n",
+          f);
+}
+
+static int s_pair(const char *v, int *a, int *b)
+{
+    return sscanf(v, "%d,%d", a, b) == 2 && *a > 0 && *b > 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    s_opts_t o = {.small_agents = 8,
+                  .small_reports = 5000,
+                  .periodic_agents = 8,
+                  .periodic_reports = 1000,
+                  .window = 64,
+                  .large_rows = 20000000,
+                  .light_agents = 1000,
+                  .light_seconds = 30,
+                  .storm_agents = 10000,
+                  .drain_agents = 1000,
+                  .drain_reports = 1000,
+                  .change_ingest_agents = 8,
+                  .agent_seconds = 60};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (!strcmp(a, "--quick")) {
+            o.quick = 1;
+            o.small_agents = 4, o.small_reports = 300, o.periodic_agents = 2;
+            o.periodic_reports = 100, o.large_rows = 100000, o.light_agents = 50;
+            o.light_seconds = 4, o.storm_agents = 200, o.drain_agents = 20;
+            o.drain_reports = 100, o.change_ingest_agents = 2, o.agent_seconds = 3;
+        } else if (!strcmp(a, "--only") && v)
+            o.only = argv[++i];
+        else if (!strcmp(a, "--server-ini") && v) {
+            strncat(o.server_ini, argv[++i], sizeof o.server_ini - strlen(o.server_ini) - 2);
+            strcat(o.server_ini, "\n");
+        } else if (!strcmp(a, "--small") && v)
+            bad = s_pair(argv[++i], &o.small_agents, &o.small_reports);
+        else if (!strcmp(a, "--periodic") && v)
+            bad = s_pair(argv[++i], &o.periodic_agents, &o.periodic_reports);
+        else if (!strcmp(a, "--light") && v)
+            bad = s_pair(argv[++i], &o.light_agents, &o.light_seconds);
+        else if (!strcmp(a, "--drain") && v)
+            bad = s_pair(argv[++i], &o.drain_agents, &o.drain_reports);
+        else if (!strcmp(a, "--window") && v)
+            bad = (o.window = atoi(argv[++i])) < 1;
+        else if (!strcmp(a, "--large") && v)
+            bad = (o.large_rows = atoll(argv[++i])) < 1;
+        else if (!strcmp(a, "--storm") && v)
+            bad = (o.storm_agents = atoi(argv[++i])) < 1;
+        else if (!strcmp(a, "--agent-seconds") && v)
+            bad = (o.agent_seconds = atoi(argv[++i])) < 1;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            s_usage(stdout);
+            return 0;
+        } else
+            bad = 1;
+        if (bad) {
+            fprintf(stderr, "cchc-bench: bad option '%s'\n", a);
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    snprintf(s_env.src, sizeof s_env.src, "%s", CCHC_SOURCE_DIR);
+    snprintf(s_env.bin, sizeof s_env.bin, "%s", CCHC_BINARY_DIR);
+    s_json = json_object();
+    json_object_set_new(s_json, "bench", json_string("cchc"));
+    json_object_set_new(s_json, "quick", json_boolean(o.quick));
+    if (bench_env_start(&s_env, o.server_ini) != 0) {
+        bench_env_stop(&s_env);
+        return 1;
+    }
+    int rc = 0;
+    s_ingest_t small = {0}, periodic = {0};
+    printf("cchc-bench: server %s, PostgreSQL with fsync on, in %s\n", s_env.endpoint, s_env.dir);
+    if (s_want(&o, "small"))
+        rc |= s_run_ingest(&o, "ingest_small", "small", o.small_agents, o.small_reports,
+                           BENCH_REPORT_SMALL, &small);
+    if (s_want(&o, "periodic"))
+        rc |= s_run_ingest(&o, "ingest_periodic", "periodic", o.periodic_agents, o.periodic_reports,
+                           BENCH_REPORT_PERIODIC, &periodic);
+    if (s_want(&o, "baseline")) {
+        s_baseline_and_ratio("baseline_small", BENCH_REPORT_SMALL,
+                             (long long)o.small_agents * o.small_reports, small.rate);
+        s_baseline_and_ratio("baseline_periodic", BENCH_REPORT_PERIODIC,
+                             (long long)o.periodic_agents * o.periodic_reports, periodic.rate);
+    }
+    if (s_want(&o, "light")) {
+        bench_unit_t *u;
+        s_ingest_t r;
+        if (bench_units_make(&s_env, "light", o.light_agents, &u) == 0) {
+            sleep(1);
+            rc |= s_ingest(&o, u, o.light_agents, o.light_seconds, 1.0, BENCH_REPORT_SMALL, &r,
+                           (o.light_seconds + 120LL) * 1000000);
+            r.stored = s_stored("light");
+            s_ingest_print("light load", &r, o.light_agents, o.light_seconds);
+            json_object_set_new(s_json, "light_load",
+                                s_ingest_json(&r, o.light_agents, o.light_seconds));
+            free(r.samples);
+            free(u);
+        }
+    }
+    if (s_want(&o, "storm") || s_want(&o, "change")) {
+        bench_unit_t *u;
+        bench_worker_t *ws = NULL;
+        int nw = 0;
+        double served = 0;
+        int change = s_want(&o, "change");
+        if (bench_units_make(&s_env, "storm", o.storm_agents, &u) == 0 &&
+            s_notify_each("storm") == 0) {
+            sleep(2);
+            rc |= s_storm(u, o.storm_agents, change, &ws, &nw, &served);
+            bench_proc_t p = {0};
+            bench_proc_read(s_env.server_pid, &p);
+            printf("%-22s %5d agents: all served (handshake, Hello, catch-up, Meta) in %.2f s; "
+                   "server RSS %ld kB, peak %ld kB\n",
+                   "connection storm", o.storm_agents, served, p.rss_kb, p.hwm_kb);
+            json_object_set_new(s_json, "storm",
+                                json_pack("{s:i,s:f,s:I,s:I}", "agents", o.storm_agents, "served_s",
+                                          served, "server_rss_kb", (json_int_t)p.rss_kb,
+                                          "server_hwm_kb", (json_int_t)p.hwm_kb));
+            if (change) {
+                /* Ingest runs; after a quiet while an operator changes the
+                 * calendar, which is in every agent's metadata. */
+                bench_unit_t *iu;
+                bench_units_make(&s_env, "change", o.change_ingest_agents, &iu);
+                sleep(1);
+                int m = o.quick ? 300 : 4000;
+                bench_task_t t = {.env = &s_env,
+                                  .units = iu,
+                                  .lo = 0,
+                                  .hi = o.change_ingest_agents,
+                                  .reports = m,
+                                  .window = o.window,
+                                  .kind = BENCH_REPORT_SMALL,
+                                  .first_revision = 1,
+                                  .start_us = bench_now_us(),
+                                  .timeout_us = 600LL * 1000000};
+                snprintf(t.samples_path, sizeof t.samples_path, "%s/samples-change", s_env.dir);
+                bench_worker_t iw;
+                bench_worker_start(&iw, &t);
+                sleep(o.quick ? 1 : 3);
+                int64_t changed = bench_now_us();
+                PGconn *c = bench_db(&s_env);
+                bench_sql(c, "INSERT INTO calendar_days (day, kind, note) VALUES "
+                             "('2024-11-20', 'holiday', 'Ngày đo tải') ON CONFLICT DO NOTHING");
+                PQfinish(c);
+                int64_t synced = 0;
+                for (int i = 0; i < nw; i++) {
+                    char line[256];
+                    long long at;
+                    while (bench_worker_line(&ws[i], line, sizeof line,
+                                             changed + 300LL * 1000000) == 0)
+                        if (sscanf(line, "synced %lld", &at) == 1) {
+                            synced = at > synced ? at : synced;
+                            break;
+                        }
+                }
+                char line[256];
+                while (bench_worker_line(&iw, line, sizeof line,
+                                         bench_now_us() + 600LL * 1000000) == 0 &&
+                       strncmp(line, "done", 4) != 0)
+                    ;
+                bench_worker_stop(&iw);
+                bench_sample_t *sv = NULL;
+                size_t sn = 0;
+                bench_samples_read(t.samples_path, &sv, &sn);
+                s_lat_t quiet = s_latency(sv, sn, 0, changed);
+                s_lat_t during = s_latency(sv, sn, changed, synced ? synced : INT64_MAX);
+                double sync_s = synced ? (double)(synced - changed) / 1e6 : -1;
+                printf("%-22s %5d agents connected: all synced in %.2f s; ingest p99 %.1f ms "
+                       "meanwhile (%zu acks), %.1f ms before (%zu)\n",
+                       "operator change", o.storm_agents, sync_s, during.p99_ms, during.n,
+                       quiet.p99_ms, quiet.n);
+                json_object_set_new(s_json, "operator_change",
+                                    json_pack("{s:i,s:f,s:f,s:f,s:I,s:I}", "agents", o.storm_agents,
+                                              "synced_s", sync_s, "ingest_p99_ms_during",
+                                              during.p99_ms, "ingest_p99_ms_quiet", quiet.p99_ms,
+                                              "acks_during", (json_int_t)during.n, "acks_quiet",
+                                              (json_int_t)quiet.n));
+                if (!synced)
+                    rc = -1;
+                free(sv);
+                free(iu);
+                for (int i = 0; i < nw; i++)
+                    bench_worker_stop(&ws[i]);
+            }
+            free(ws);
+            free(u);
+        }
+    }
+    if (s_want(&o, "drain")) {
+        bench_unit_t *u;
+        s_ingest_t r;
+        o.window = 32; /* the agent's default window */
+        if (bench_units_make(&s_env, "drain", o.drain_agents, &u) == 0) {
+            sleep(2);
+            rc |= s_ingest(&o, u, o.drain_agents, o.drain_reports, 0, BENCH_REPORT_SMALL, &r,
+                           3600LL * 1000000);
+            r.stored = s_stored("drain");
+            s_ingest_print("backlog drain", &r, o.drain_agents, o.drain_reports);
+            json_object_set_new(s_json, "backlog_drain",
+                                s_ingest_json(&r, o.drain_agents, o.drain_reports));
+            free(r.samples);
+            free(u);
+        }
+    }
+    if (s_want(&o, "large")) {
+        s_ingest_t r;
+        fprintf(stderr, "bench: filling the reports table to %lld rows\n", o.large_rows);
+        if (s_fill(o.large_rows) == 0) {
+            rc |= s_run_ingest(&o, "ingest_small_large", "large", o.small_agents, o.small_reports,
+                               BENCH_REPORT_SMALL, &r);
+            double of = small.rate > 0 ? r.rate / small.rate : 0;
+            printf("%-22s %lld rows: %.3f of the empty-table rate\n", "large table", o.large_rows,
+                   of);
+            json_object_set_new(json_object_get(s_json, "ingest_small_large"), "of_empty",
+                                json_real(of));
+            json_object_set_new(json_object_get(s_json, "ingest_small_large"), "table_rows",
+                                json_integer(o.large_rows));
+            free(r.samples);
+        } else {
+            rc = -1;
+        }
+    }
+    if (s_want(&o, "agent"))
+        s_agent_footprint(&o);
+    bench_proc_t sp;
+    if (s_env.server_pid > 0 && bench_proc_read(s_env.server_pid, &sp) == 0)
+        json_object_set_new(s_json, "server",
+                            json_pack("{s:I,s:I,s:I}", "rss_kb", (json_int_t)sp.rss_kb, "hwm_kb",
+                                      (json_int_t)sp.hwm_kb, "cpu_ms", (json_int_t)sp.cpu_ms));
+    free(small.samples);
+    free(periodic.samples);
+    bench_env_stop(&s_env);
+    char *j = json_dumps(s_json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    printf("%s\n", j);
+    free(j);
+    json_decref(s_json);
+    return rc ? 1 : 0;
+}
