@@ -55,6 +55,16 @@ typedef struct cchc_vctx cchc_vctx_t;
 cchc_vctx_t *cchc_vctx_new(const json_t *doc, char *err, size_t errlen);
 void cchc_vctx_destroy(cchc_vctx_t **self_p);
 
+/* A context for one report: base (borrowed: it must outlive the result)
+ * with what the report adds, from a document of the same shape holding only
+ * "revisions" (the revision stored for the report's type, period and
+ * subject), "previous" (W015), and the "inspections" and "tasks" the report
+ * names, which replace base's of the same code. The server keeps each unit's
+ * context and reads these fresh per report. Key unit and today are base's
+ * and may be set again. NULL with err when extra is not of that shape. */
+cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, char *err,
+                                  size_t errlen);
+
 /* The unit of the key that sent the report (E001). Not set: E001 is skipped. */
 void cchc_vctx_set_key_unit(cchc_vctx_t *self, const char *unit);
 /* "Today" as a civil date (E005, E006). Not set: those rules are skipped. */

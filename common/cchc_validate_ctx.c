@@ -371,6 +371,59 @@ cchc_vctx_t *cchc_vctx_new(const json_t *doc, char *err, size_t errlen)
     return c;
 }
 
+cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, char *err,
+                                  size_t errlen)
+{
+    s_ld_t ld = {err, errlen, 0};
+    if (!json_is_object(extra)) {
+        s_fail(&ld, "document", "", "an object");
+        return NULL;
+    }
+    cchc_vctx_t x = {.unit_from = CCHC_DAY_NONE, .unit_to = CCHC_DAY_NONE};
+    s_ld_inspections(&ld, &x, extra);
+    s_ld_tasks(&ld, &x, extra);
+    s_ld_revisions(&ld, &x, extra);
+    s_ld_previous(&ld, &x, extra);
+    cchc_vctx_t *c = cchc_calloc(1, sizeof *c);
+    *c = *base;
+    c->base = base;
+    c->key_unit = base->key_unit ? cchc_strdup(base->key_unit) : NULL;
+    c->revs = x.revs, c->n_revs = x.n_revs;
+    c->has_prev = x.has_prev, c->prev = x.prev, c->n_prev = x.n_prev;
+    c->prev_type = x.prev_type, c->prev_period = x.prev_period;
+    /* The report's own inspections and tasks first (fresh), then base's
+     * others, shallow. */
+    c->insps = cchc_calloc(x.n_insps + base->n_insps + 1, sizeof *c->insps);
+    c->n_insps = c->own_insps = x.n_insps;
+    if (x.n_insps)
+        memcpy(c->insps, x.insps, x.n_insps * sizeof *c->insps);
+    for (size_t i = 0; i < base->n_insps; i++) {
+        int shadowed = 0;
+        for (size_t j = 0; j < x.n_insps && !shadowed; j++)
+            shadowed = x.insps[j].code && base->insps[i].code &&
+                       strcmp(x.insps[j].code, base->insps[i].code) == 0;
+        if (!shadowed)
+            c->insps[c->n_insps++] = base->insps[i];
+    }
+    c->tasks = cchc_calloc(x.n_tasks + base->n_tasks + 1, sizeof *c->tasks);
+    c->n_tasks = c->own_tasks = x.n_tasks;
+    if (x.n_tasks)
+        memcpy(c->tasks, x.tasks, x.n_tasks * sizeof *c->tasks);
+    for (size_t i = 0; i < base->n_tasks; i++) {
+        int shadowed = 0;
+        for (size_t j = 0; j < x.n_tasks && !shadowed; j++)
+            shadowed = x.tasks[j].code && base->tasks[i].code &&
+                       strcmp(x.tasks[j].code, base->tasks[i].code) == 0;
+        if (!shadowed)
+            c->tasks[c->n_tasks++] = base->tasks[i];
+    }
+    free(x.insps);
+    free(x.tasks);
+    if (ld.failed)
+        cchc_vctx_destroy(&c);
+    return c;
+}
+
 static void s_free_strs(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -395,13 +448,16 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
         free(c->revs[i].subject);
     }
     free(c->revs);
-    for (size_t i = 0; i < c->n_tasks; i++) {
+    /* An overlay owns only its first own_* entries; a context, all. */
+    size_t n_tasks = c->base ? c->own_tasks : c->n_tasks;
+    size_t n_insps = c->base ? c->own_insps : c->n_insps;
+    for (size_t i = 0; i < n_tasks; i++) {
         free(c->tasks[i].code);
         s_free_strs(c->tasks[i].lead, c->tasks[i].n_lead);
         s_free_strs(c->tasks[i].support, c->tasks[i].n_support);
     }
     free(c->tasks);
-    for (size_t i = 0; i < c->n_insps; i++) {
+    for (size_t i = 0; i < n_insps; i++) {
         for (size_t j = 0; j < c->insps[i].n_findings; j++)
             free(c->insps[i].findings[j].text);
         free(c->insps[i].findings);
@@ -409,6 +465,11 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
         free(c->insps[i].unit);
     }
     free(c->insps);
+    if (c->base) {
+        free(c);
+        *self_p = NULL;
+        return;
+    }
     cchc_calendar_destroy(&c->cal);
     for (size_t i = 0; i < c->n_types; i++) {
         free(c->types[i].code);

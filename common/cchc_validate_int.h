@@ -77,6 +77,11 @@ struct cchc_vctx {
     int apology_warning;
     char *key_unit;
     cchc_day_t today;
+    /* An overlay (cchc_vctx_for_report): the unit, types, calendar and
+     * settings are base's; insps[own_insps..] and tasks[own_tasks..] are
+     * shallow copies of base's; everything else is its own. NULL otherwise. */
+    const cchc_vctx_t *base;
+    size_t own_insps, own_tasks;
 };
 
 /* A new NFC copy of s (NULL for NULL or invalid UTF-8). */

@@ -433,6 +433,63 @@ static void test_context_shape(void **state)
     cchc_vctx_destroy(&c); /* accepts NULL */
 }
 
+/* cchc_vctx_for_report: the server keeps a unit's context and adds what one
+ * report needs, read fresh: the stored revision of its key replaces the
+ * unit's (none known: E007 from the overlay's), and an inspection named by the
+ * report replaces the unit's of the same code (a finding added since). The
+ * base is untouched and outlives the overlay. */
+static void test_overlay(void **state)
+{
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    cchc_vctx_t *base = s_ctx("xa-van-son", "commune", "{}");
+    json_t *extra = json_loads("{\"revisions\": [{\"type\": \"CCHC_DK\", \"period\": "
+                               "\"2024S1\", \"subject\": \"\", \"revision\": 4}]}",
+                               0, NULL);
+    char err[200];
+    cchc_vctx_t *c = cchc_vctx_for_report(base, extra, err, sizeof err);
+    assert_non_null(c);
+    json_t *j = s_fixture("periodic.json");
+    json_object_set_new(j, "revision", json_integer(3));
+    cchc_report_t *r = s_rep(j);
+    cchc_validate(r, c, &f);
+    s_has(&f, "E007", "$.revision");
+    cchc_findings_clear(&f);
+    cchc_validate(r, base, &f); /* the base knows no stored revision */
+    s_hasnt(&f, "E007");
+    cchc_findings_clear(&f);
+    cchc_vctx_destroy(&c);
+    json_decref(extra);
+    cchc_report_free(&r);
+
+    /* KT-2024-05 with a fifth finding: the remediation fixture answers four. */
+    cchc_vctx_t *yd = s_ctx("xa-yen-dinh", "commune", "{}");
+    j = s_fixture("remediation.json");
+    r = s_rep(j);
+    cchc_validate(r, yd, &f);
+    assert_int_equal(f.errors, 0);
+    cchc_findings_clear(&f);
+    extra = json_loads("{\"inspections\": [{\"code\": \"KT-2024-05\", \"unit\": "
+                       "\"xa-yen-dinh\", \"date\": \"2024-05-10\", \"due\": \"2024-06-05\","
+                       " \"findings\": [{\"no\": 1, \"text\": \"a\"}, {\"no\": 2, \"text\": "
+                       "\"b\"}, {\"no\": 3, \"text\": \"c\"}, {\"no\": 4, \"text\": \"d\"}, "
+                       "{\"no\": 5, \"text\": \"e\"}]}]}",
+                       0, NULL);
+    c = cchc_vctx_for_report(yd, extra, err, sizeof err);
+    assert_non_null(c);
+    cchc_validate(r, c, &f);
+    s_has(&f, "E041", "$.items");
+    cchc_vctx_destroy(&c);
+    cchc_findings_clear(&f);
+    /* A bad extra is refused, and nothing leaks. */
+    json_decref(extra);
+    extra = json_loads("{\"revisions\": [{\"type\": 7}]}", 0, NULL);
+    assert_null(cchc_vctx_for_report(yd, extra, err, sizeof err));
+    json_decref(extra);
+    cchc_report_free(&r);
+    cchc_vctx_destroy(&yd);
+    cchc_vctx_destroy(&base);
+}
+
 static void test_survives_anything(void **state)
 {
     static const char *const reports[] = {
@@ -495,7 +552,7 @@ int main(void)
         cmocka_unit_test(test_e006_e007_revisions), cmocka_unit_test(test_e006_reopened),
         cmocka_unit_test(test_e010_counts),         cmocka_unit_test(test_e011_e013_totals),
         cmocka_unit_test(test_w014_w015),           cmocka_unit_test(test_context_shape),
-        cmocka_unit_test(test_survives_anything),
+        cmocka_unit_test(test_survives_anything),   cmocka_unit_test(test_overlay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

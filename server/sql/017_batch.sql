@@ -1,0 +1,518 @@
+-- 017_batch: a batch of reports in two statements, whatever its size.
+--
+-- The server keeps each unit's metadata document (cchc_unit_metadata) and its
+-- validation context in memory, replaced when NOTIFY cchc_meta says it
+-- changed; it no longer asks for the whole document per report. What one
+-- report needs beyond its unit's document is read fresh, for the whole batch
+-- at once:
+--
+--   cchc_batch_context(p)  per report: the row of an earlier delivery of the
+--                          same message, if any, or the "extra" document
+--                          validation adds to the unit's: the revision
+--                          stored for the report's (type, period, subject),
+--                          the previous period's pending totals (W015), and
+--                          the inspection or task it names (E040, E041, E060);
+--   cchc_store_batch(p)    stores every report of the batch, set-based: the
+--                          rows, E007 under a lock per report key, the
+--                          supersedes, the parts, the periods, the findings'
+--                          status, the expectations, the contact's clock, and
+--                          the receipt notifications, numbered at once.
+--
+-- Both take a JSON array of objects (one per report, "ord" its place in the
+-- batch) and return one row per report. cchc_store_batch does per batch what
+-- cchc_store_report (007) does per report, with the same outcome; within a
+-- batch, the revisions of one report are taken in the batch's order, as if
+-- stored one by one.
+--
+-- NOTIFY cchc_meta now names the unit a change is about ("inspections:x"),
+-- when there is one, so the server refreshes and tells that unit's agent only;
+-- a change without a unit (the calendar, a type) concerns every unit.
+
+-- ---- helpers ------------------------------------------------------------------------------------
+
+-- The entry of "revisions" for the latest accepted revision of a report, as
+-- cchc_unit_metadata (014) writes it; NULL when none is stored.
+CREATE FUNCTION cchc_revision_json(p_type text, p_unit text, p_period text, p_subject text)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+               'type', r.report_type, 'period', r.period, 'subject', r.subject,
+               'revision', r.revision,
+               'locked', EXISTS (SELECT 1 FROM periods p
+                                 WHERE p.type_code = r.report_type AND p.period = r.period
+                                   AND p.locked_at IS NOT NULL),
+               'first_received', cchc_ymd(cchc_vn_date(coalesce(r.first_received_at,
+                                                                r.received_at))))
+           || coalesce((SELECT jsonb_build_object('reopened_until', cchc_ymd(max(o.until)))
+                        FROM period_reopenings o
+                        WHERE o.type_code = r.report_type AND o.period = r.period
+                          AND (o.unit_code IS NULL OR o.unit_code = p_unit)
+                          AND o.ended_at IS NULL
+                        HAVING count(*) > 0), '{}'::jsonb)
+    FROM reports r
+    WHERE r.report_type = p_type AND r.unit_code = p_unit AND r.period = p_period
+      AND r.subject = p_subject AND r.status = 'accepted'
+    ORDER BY r.revision DESC, r.id DESC
+    LIMIT 1
+$$;
+
+-- ---- the batch's context ------------------------------------------------------------------------
+
+CREATE FUNCTION cchc_batch_context(p jsonb)
+RETURNS TABLE (ord integer, id bigint, status text, findings text, payload bytea, extra text)
+LANGUAGE sql STABLE AS $$
+    SELECT x.ord, r.id, r.status, r.findings::text, r.payload,
+           CASE WHEN r.id IS NULL THEN jsonb_strip_nulls(jsonb_build_object(
+               'revisions', CASE WHEN rv.doc IS NULL THEN '[]'::jsonb
+                                 ELSE jsonb_build_array(rv.doc) END,
+               'previous', pv.doc,
+               'inspections', (SELECT jsonb_build_array(cchc_inspection_json(i))
+                               FROM inspections i WHERE i.code = x.subject),
+               'tasks', (SELECT jsonb_build_array(cchc_task_json(k, x.unit, u.kind))
+                         FROM plan_tasks k WHERE k.code = x.subject)))::text END
+    FROM jsonb_to_recordset(p) AS x(ord integer, unit text, epoch bigint, msg_id bigint,
+                                    type text, kind text, period text, subject text)
+    LEFT JOIN reports r ON r.unit_code = x.unit AND r.agent_epoch = x.epoch
+                       AND r.msg_id = x.msg_id
+    LEFT JOIN units u ON u.code = x.unit
+    LEFT JOIN LATERAL (SELECT cchc_revision_json(x.type, x.unit, x.period, x.subject) AS doc
+                       WHERE r.id IS NULL) rv ON true
+    -- W015: as cchc_report_context (003): the accepted report of the period
+    -- whose window ends the day before this one starts, the shortest window.
+    LEFT JOIN LATERAL (
+        SELECT jsonb_build_object(
+                   'type', x.type, 'period', prev.period,
+                   'pending', coalesce((SELECT jsonb_object_agg(d.field,
+                                                d.pending_in_time + d.pending_overdue
+                                                ORDER BY d.field)
+                                        FROM dossier_rows d WHERE d.report_id = prev.id),
+                                       '{}'::jsonb)) AS doc
+        FROM report_types t
+        CROSS JOIN LATERAL (
+            SELECT r2.id, r2.period
+            FROM reports r2 JOIN periods p2 ON p2.type_code = r2.report_type
+                                           AND p2.period = r2.period
+            WHERE r2.unit_code = x.unit AND r2.report_type = x.type AND r2.status = 'accepted'
+              AND r2.period <> x.period
+              AND p2.cutoff_end = coalesce((SELECT p3.cutoff_start FROM periods p3
+                                            WHERE p3.type_code = x.type
+                                              AND p3.period = x.period),
+                                           cchc_period_cutoff_start(x.period, t.cutoff_rule)) - 1
+            ORDER BY p2.cutoff_start DESC, r2.period, r2.revision DESC, r2.id DESC
+            LIMIT 1) prev
+        WHERE r.id IS NULL AND t.code = x.type AND t.content_kind = 'periodic'
+          AND x.period <> '') pv ON true
+    ORDER BY x.ord
+$$;
+
+-- ---- the batch's store ----------------------------------------------------------------------------
+--
+-- A row of the batch through the store (cchc_sb.state):
+--
+--   state       event                                          next
+--   ----------  ---------------------------------------------  -----------
+--   (input)     the same message earlier in the batch          dup_of set: answered as that one
+--   (input)     the same message already stored               stored_dup: answered from the row
+--   (input)     validation found errors                        rejected
+--   (input)     no errors, revision not newer than the stored  rejected (E007)
+--               one or an earlier one of the batch (under the
+--               key's lock)
+--   (input)     no errors, newer                               accepted
+--   accepted    a later revision of the key in the batch       superseded (by it)
+
+CREATE FUNCTION cchc_store_batch(p jsonb)
+RETURNS TABLE (ord integer, id bigint, duplicate boolean, status text, findings jsonb,
+               same_payload boolean)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    n integer;
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS cchc_sb (
+        ord integer, unit text, epoch bigint, msg_id bigint, type text, kind text,
+        period text, revision integer, subject text, sent_at timestamptz, sealed_at timestamptz,
+        payload bytea, body jsonb, status text, findings jsonb, cutoff_start date,
+        cutoff_end date, due date, received_at timestamptz, sealed_trusted_at timestamptz,
+        skew bigint, id bigint, dup_of integer, stored_dup boolean DEFAULT false,
+        same boolean DEFAULT true, k text, k_hash integer) ON COMMIT DELETE ROWS;
+    -- Per report key with a revision accepted in this batch.
+    CREATE TEMP TABLE IF NOT EXISTS cchc_sk (
+        k text, type text, unit text, period text, subject text, kind text,
+        first_ord integer, last_ord integer, last_id bigint, earlier boolean,
+        chain_first timestamptz, v_at timestamptz, basis text, exp_id bigint, exp_was text,
+        exp_status text, exp_due date) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS cchc_sn (
+        o bigserial, kind text, unit_code text, about text, dedup_key text, text_vi text,
+        text_en text, facts jsonb, created_at timestamptz) ON COMMIT DELETE ROWS;
+    TRUNCATE cchc_sb, cchc_sk, cchc_sn;
+
+    INSERT INTO cchc_sb (ord, unit, epoch, msg_id, type, kind, period, revision, subject, sent_at,
+                         sealed_at, payload, body, status, findings, cutoff_start, cutoff_end,
+                         due, received_at, sealed_trusted_at, skew, k, k_hash)
+    SELECT x.ord, x.unit, x.epoch, x.msg_id, x.type, x.kind, x.period, x.revision, x.subject,
+           to_timestamp(x.sent_at / 1000.0),
+           CASE WHEN x.sealed_at > 0 THEN to_timestamp(x.sealed_at / 1000.0) END,
+           decode(x.payload, 'base64'), x.body, x.status, coalesce(x.findings, '[]'::jsonb),
+           x.cutoff_start, x.cutoff_end, x.due, to_timestamp(x.received_at / 1000.0),
+           to_timestamp(x.sealed_trusted_at / 1000.0), x.skew,
+           x.type || '|' || x.unit || '|' || x.period || '|' || x.subject,
+           hashtext(x.type || '|' || x.unit || '|' || x.period || '|' || x.subject)
+    FROM jsonb_to_recordset(p) AS x(ord integer, unit text, epoch bigint, msg_id bigint,
+                                    type text, kind text, period text, revision integer,
+                                    subject text, sent_at bigint, sealed_at bigint, payload text,
+                                    body jsonb, status text, findings jsonb, cutoff_start date,
+                                    cutoff_end date, due date, received_at bigint,
+                                    sealed_trusted_at bigint, skew bigint);
+
+    -- The agent's clock as its last message of the batch showed it.
+    UPDATE unit_contacts c SET clock_skew_ms = s.skew, clock_checked_at = s.received_at
+    FROM (SELECT DISTINCT ON (b.unit) b.unit, b.skew, b.received_at FROM cchc_sb b
+          WHERE b.skew IS NOT NULL ORDER BY b.unit, b.ord DESC) s
+    WHERE c.unit_code = s.unit
+      AND (c.clock_checked_at IS NULL OR c.clock_checked_at <= s.received_at);
+
+    -- The same message twice in the batch: the later copy is answered as the first.
+    UPDATE cchc_sb b SET dup_of = f.first
+    FROM (SELECT b2.unit, b2.epoch, b2.msg_id, min(b2.ord) AS first FROM cchc_sb b2
+          GROUP BY b2.unit, b2.epoch, b2.msg_id HAVING count(*) > 1) f
+    WHERE b.unit = f.unit AND b.epoch = f.epoch AND b.msg_id = f.msg_id AND b.ord <> f.first;
+    -- Stored before: answered from the stored row.
+    UPDATE cchc_sb b SET stored_dup = true, id = r.id, status = r.status, findings = r.findings,
+                         same = r.payload = b.payload
+    FROM reports r
+    WHERE b.dup_of IS NULL AND r.unit_code = b.unit AND r.agent_epoch = b.epoch
+      AND r.msg_id = b.msg_id;
+
+    -- E007 under a lock on each report key (type, unit, period, subject),
+    -- taken in one order by every server so that two batches cannot deadlock
+    -- on them. A revision must be newer than every stored one and every
+    -- earlier one of the batch (a refused one never is the highest).
+    PERFORM pg_advisory_xact_lock(1667458162, l.k_hash)  -- 'cchr', as cchc_store_report
+    FROM (SELECT DISTINCT b.k_hash FROM cchc_sb b
+          WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          ORDER BY b.k_hash) l;
+    WITH cand AS (
+        SELECT b.ord, b.revision, b.k,
+               max(b.revision) OVER (PARTITION BY b.k ORDER BY b.ord
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prior
+        FROM cchc_sb b
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'),
+    stored AS (
+        SELECT kk.k, max(r.revision) AS m
+        FROM (SELECT DISTINCT b.k, b.type, b.unit, b.period, b.subject FROM cchc_sb b
+              WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted') kk
+        JOIN reports r ON r.report_type = kk.type AND r.unit_code = kk.unit
+                      AND r.period = kk.period AND r.subject = kk.subject
+                      AND r.status IN ('accepted', 'superseded')
+        GROUP BY kk.k)
+    UPDATE cchc_sb b
+    SET status = 'rejected',
+        findings = b.findings || jsonb_build_array(jsonb_build_object(
+            'code', 'E007', 'path', '$.revision',
+            'message_vi', format('Đã có bản báo cáo số %s: bản sửa đổi phải ghi revision '
+                                 'lớn hơn (ví dụ %s).', t.m, t.m + 1),
+            'message_en', format('Revision %s is already stored: a new version needs a '
+                                 'higher revision (e.g. %s).', t.m, t.m + 1)))
+    FROM (SELECT c.ord, greatest(s.m, c.prior) AS m FROM cand c LEFT JOIN stored s ON s.k = c.k
+          WHERE c.revision <= greatest(s.m, c.prior)) t
+    WHERE b.ord = t.ord;
+
+    -- The rows. A message another server stored meanwhile conflicts: it is
+    -- then answered from that row.
+    WITH ins AS (
+        INSERT INTO reports (unit_code, agent_epoch, msg_id, report_type, content_kind, period,
+                             revision, subject, sent_at, sealed_at, payload, body, status,
+                             findings, received_at, first_received_at)
+        SELECT b.unit, b.epoch, b.msg_id, b.type, b.kind, b.period, b.revision, b.subject,
+               b.sent_at, b.sealed_at, b.payload, b.body, b.status, b.findings, b.received_at,
+               CASE WHEN b.status = 'accepted' THEN b.received_at END
+        FROM cchc_sb b WHERE b.dup_of IS NULL AND NOT b.stored_dup ORDER BY b.ord
+        ON CONFLICT (unit_code, agent_epoch, msg_id) DO NOTHING
+        RETURNING reports.id, reports.unit_code, reports.agent_epoch, reports.msg_id)
+    UPDATE cchc_sb b SET id = ins.id
+    FROM ins
+    WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.unit = ins.unit_code
+      AND b.epoch = ins.agent_epoch AND b.msg_id = ins.msg_id;
+    UPDATE cchc_sb b SET stored_dup = true, id = r.id, status = r.status, findings = r.findings,
+                         same = r.payload = b.payload
+    FROM reports r
+    WHERE b.dup_of IS NULL AND b.id IS NULL AND r.unit_code = b.unit AND r.agent_epoch = b.epoch
+      AND r.msg_id = b.msg_id;
+
+    -- ---- the accepted revisions, per report key ------------------------------------
+    INSERT INTO cchc_sk (k, type, unit, period, subject, kind, first_ord, last_ord)
+    SELECT b.k, min(b.type), min(b.unit), min(b.period), min(b.subject), min(b.kind),
+           min(b.ord), max(b.ord)
+    FROM cchc_sb b
+    WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+    GROUP BY b.k;
+    GET DIAGNOSTICS n = ROW_COUNT;
+
+    IF n > 0 THEN
+        UPDATE cchc_sk s SET last_id = b.id FROM cchc_sb b WHERE b.ord = s.last_ord;
+        -- Timeliness stays that of the first accepted revision of the chain.
+        UPDATE cchc_sk s
+        SET earlier = e.first IS NOT NULL,
+            chain_first = coalesce(e.first, b.received_at)
+        FROM cchc_sb b,
+             (SELECT s2.k, (SELECT min(coalesce(r.first_received_at, r.received_at))
+                            FROM reports r
+                            WHERE r.report_type = s2.type AND r.unit_code = s2.unit
+                              AND r.period = s2.period AND r.subject = s2.subject
+                              AND r.status = 'accepted'
+                              AND NOT EXISTS (SELECT 1 FROM cchc_sb b2 WHERE b2.id = r.id))
+                           AS first
+              FROM cchc_sk s2) e
+        WHERE e.k = s.k AND b.ord = s.first_ord;
+        -- The stored accepted revision, and every accepted revision of the
+        -- batch but the last, are superseded by the next one.
+        UPDATE reports r SET status = 'superseded', superseded_by = f.id
+        FROM cchc_sk s JOIN cchc_sb f ON f.ord = s.first_ord
+        WHERE r.report_type = s.type AND r.unit_code = s.unit AND r.period = s.period
+          AND r.subject = s.subject AND r.status = 'accepted'
+          AND NOT EXISTS (SELECT 1 FROM cchc_sb b2 WHERE b2.id = r.id);
+        UPDATE reports r SET status = 'superseded', superseded_by = c.next_id
+        FROM (SELECT b.id, lead(b.id) OVER (PARTITION BY b.k ORDER BY b.ord) AS next_id
+              FROM cchc_sb b
+              WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted') c
+        WHERE r.id = c.id AND c.next_id IS NOT NULL;
+        UPDATE reports r SET first_received_at = s.chain_first
+        FROM cchc_sb b JOIN cchc_sk s ON s.k = b.k
+        WHERE r.id = b.id AND b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          AND r.first_received_at IS DISTINCT FROM s.chain_first;
+
+        -- ---- the parts of every accepted revision -------------------------------------
+        INSERT INTO dossier_rows (report_id, field, carried_over, new_online, new_direct_postal,
+                                  resolved_early, resolved_on_time, resolved_late,
+                                  pending_in_time, pending_overdue, comment)
+        SELECT b.id, d->>'field', (d->>'carried_over')::bigint, (d->>'new_online')::bigint,
+               (d->>'new_direct_postal')::bigint, (d->>'resolved_early')::bigint,
+               (d->>'resolved_on_time')::bigint, (d->>'resolved_late')::bigint,
+               (d->>'pending_in_time')::bigint, (d->>'pending_overdue')::bigint,
+               coalesce(d->>'comment', '')
+        FROM cchc_sb b, jsonb_array_elements(coalesce(b.body->'dossiers', '[]'::jsonb)) d
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          AND b.kind = 'periodic';
+        INSERT INTO overdue_dossiers (report_id, seq, code, field, procedure, received, due,
+                                      resolved, cause, remedy, apology_number, apology_date,
+                                      apology_new_due)
+        SELECT b.id, o.seq, coalesce(o.d->>'code', ''), coalesce(o.d->>'field', ''),
+               coalesce(o.d->>'procedure', ''), cchc_try_date(o.d->>'received'),
+               cchc_try_date(o.d->>'due'), cchc_try_date(o.d->>'resolved'),
+               coalesce(o.d->>'cause', ''), coalesce(o.d->>'remedy', ''),
+               nullif(o.d->'apology'->>'number', ''), cchc_try_date(o.d->'apology'->>'date'),
+               cchc_try_date(o.d->'apology'->>'new_due')
+        FROM cchc_sb b,
+             jsonb_array_elements(coalesce(b.body->'overdue_dossiers', '[]'::jsonb))
+                 WITH ORDINALITY AS o(d, seq)
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          AND b.kind = 'periodic';
+        -- The window and due date the server computed; a corrected one replaces them.
+        INSERT INTO periods AS p (type_code, period, cutoff_start, cutoff_end, due)
+        SELECT DISTINCT ON (b.type, b.period) b.type, b.period, b.cutoff_start, b.cutoff_end,
+               b.due
+        FROM cchc_sb b
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          AND b.kind = 'periodic' AND b.period <> '' AND b.cutoff_start IS NOT NULL
+          AND b.cutoff_end IS NOT NULL
+          AND EXISTS (SELECT 1 FROM report_types x WHERE x.code = b.type)
+        ORDER BY b.type, b.period, b.ord DESC
+        ON CONFLICT (type_code, period) DO UPDATE
+            SET cutoff_start = EXCLUDED.cutoff_start, cutoff_end = EXCLUDED.cutoff_end,
+                due = coalesce(EXCLUDED.due, p.due)
+            WHERE (p.cutoff_start, p.cutoff_end, p.due)
+                  IS DISTINCT FROM (EXCLUDED.cutoff_start, EXCLUDED.cutoff_end,
+                                    coalesce(EXCLUDED.due, p.due));
+        INSERT INTO remediation_items (report_id, finding_no, status, actions, evidence, cause,
+                                       plan, expected_by)
+        SELECT b.id, (x->>'finding')::integer, x->>'status', coalesce(x->>'actions', ''),
+               ARRAY(SELECT jsonb_array_elements_text(coalesce(x->'evidence', '[]'::jsonb))),
+               coalesce(x->>'cause', ''), coalesce(x->>'plan', ''),
+               cchc_try_date(x->>'expected_by')
+        FROM cchc_sb b, jsonb_array_elements(coalesce(b.body->'items', '[]'::jsonb)) x
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          AND b.kind = 'remediation';
+        -- A finding's status follows the latest accepted remediation report.
+        UPDATE inspection_findings f SET status = ri.status
+        FROM cchc_sk s
+        JOIN inspections i ON i.code = s.subject AND i.unit_code = s.unit
+        JOIN remediation_items ri ON ri.report_id = s.last_id
+        WHERE s.kind = 'remediation' AND f.inspection_id = i.id AND f.no = ri.finding_no
+          AND f.status IS DISTINCT FROM ri.status;
+        UPDATE inspections i SET status = 'remediation_received'
+        FROM cchc_sk s
+        WHERE s.kind = 'remediation' AND i.code = s.subject AND i.unit_code = s.unit
+          AND i.status NOT IN ('remediation_received', 'closed');
+        INSERT INTO task_progress (report_id, task_code, status, percent, result, evidence)
+        SELECT b.id, coalesce(b.body->>'task', b.subject), b.body->>'status',
+               (b.body->>'percent')::integer, coalesce(b.body->>'result', ''),
+               ARRAY(SELECT jsonb_array_elements_text(coalesce(b.body->'evidence',
+                                                               '[]'::jsonb)))
+        FROM cchc_sb b
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          AND b.kind = 'task_progress';
+
+        -- ---- the expectations they meet (cchc_store_report's rule) ----------------------
+        -- Locked in one order. The date judged on is the chain's first receipt,
+        -- or the sealing of its first revision when the type allows it, that
+        -- revision is in this batch (no earlier one), the server trusted the
+        -- agent's clock, and the sealing is not after the receipt.
+        UPDATE cchc_sk s
+        SET exp_id = e.id, exp_was = e.status, exp_due = e.due,
+            basis = CASE WHEN NOT s.earlier AND f.sealed_trusted_at IS NOT NULL
+                               AND f.sealed_trusted_at <= s.chain_first
+                               AND t.timeliness_basis = 'sealed'
+                          THEN 'sealed' ELSE 'received' END,
+            v_at = CASE WHEN NOT s.earlier AND f.sealed_trusted_at IS NOT NULL
+                              AND f.sealed_trusted_at <= s.chain_first
+                              AND t.timeliness_basis = 'sealed'
+                         THEN f.sealed_trusted_at ELSE s.chain_first END
+        FROM (SELECT x.* FROM expectations x
+              JOIN cchc_sk s2 ON x.type_code = s2.type AND x.unit_code = s2.unit
+                             AND x.period = s2.period AND x.subject = s2.subject
+              ORDER BY x.id FOR UPDATE OF x) e,
+             cchc_sb f, report_types t
+        WHERE e.type_code = s.type AND e.unit_code = s.unit AND e.period = s.period
+          AND e.subject = s.subject AND f.ord = s.first_ord AND t.code = s.type;
+        UPDATE expectations e
+        SET status = CASE WHEN cchc_vn_date(s.v_at) <= e.due + e.grace_days THEN 'on_time'
+                          ELSE 'late' END,
+            report_id = s.last_id, met_at = s.v_at, basis = s.basis, updated_at = now()
+        FROM cchc_sk s
+        WHERE e.id = s.exp_id AND s.exp_was IN ('expected', 'overdue');
+        UPDATE expectations e SET report_id = s.last_id, updated_at = now()
+        FROM cchc_sk s
+        WHERE e.id = s.exp_id AND e.status IN ('on_time', 'late')
+          AND s.exp_was IN ('on_time', 'late');
+        UPDATE cchc_sk s SET exp_status = e.status FROM expectations e WHERE e.id = s.exp_id;
+    END IF;
+
+    -- ---- the receipts, in the batch's order -----------------------------------------------
+    -- report.accepted and report.rejected per new row; report.resolved to the
+    -- unit and Home Affairs when an overdue obligation is met (texts as 007).
+    INSERT INTO cchc_sn (kind, unit_code, about, dedup_key, text_vi, text_en, facts, created_at)
+    SELECT z.kind, z.unit_code, z.about, z.dedup_key, z.text_vi, z.text_en, z.facts, z.created_at
+    FROM (
+        SELECT b.ord, 0 AS sub, 'report.rejected' AS kind, b.unit AS unit_code, b.unit AS about,
+               'report.rejected:' || b.id AS dedup_key,
+               format('Báo cáo %s %s (lần %s) bị từ chối: %s.', b.type, w.what, b.revision,
+                      coalesce(c.codes, '')) AS text_vi,
+               format('Report %s %s (revision %s) was rejected: %s.', b.type, w.what,
+                      b.revision, coalesce(c.codes, '')) AS text_en,
+               jsonb_build_object('type', b.type, 'period', b.period, 'subject', b.subject,
+                                  'unit', b.unit, 'report_id', b.id, 'status', 'rejected',
+                                  'errors', coalesce(c.errors, '[]'::jsonb)) AS facts,
+               b.received_at AS created_at
+        FROM cchc_sb b
+        CROSS JOIN LATERAL (SELECT cchc_sched_what(b.period, b.subject) AS what) w
+        CROSS JOIN LATERAL (SELECT string_agg(DISTINCT f->>'code', ', ') AS codes,
+                                   jsonb_agg(f) AS errors
+                            FROM jsonb_array_elements(b.findings) f
+                            WHERE f->>'code' LIKE 'E%') c
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'rejected'
+        UNION ALL
+        SELECT b.ord, 0, 'report.accepted', b.unit, b.unit, 'report.accepted:' || b.id,
+               format('Đã nhận báo cáo %s %s (lần %s) của %s%s.', b.type, w.what, b.revision,
+                      coalesce(u.name, b.unit),
+                      CASE s.exp_status WHEN 'on_time' THEN ': đúng hạn'
+                                        WHEN 'late' THEN ': chậm hạn (hạn ' || cchc_ymd(s.exp_due)
+                                                         || ')'
+                                        ELSE '' END),
+               format('Report %s %s (revision %s) of %s accepted%s.', b.type, w.what, b.revision,
+                      b.unit,
+                      CASE s.exp_status WHEN 'on_time' THEN ', on time'
+                                        WHEN 'late' THEN ', late (due ' || cchc_ymd(s.exp_due)
+                                                         || ')'
+                                        ELSE '' END),
+               jsonb_strip_nulls(jsonb_build_object(
+                   'type', b.type, 'period', b.period, 'subject', b.subject, 'unit', b.unit,
+                   'report_id', b.id, 'revision', b.revision, 'due', cchc_ymd(s.exp_due),
+                   'status', s.exp_status,
+                   'on_time', CASE s.exp_status WHEN 'on_time' THEN true
+                                                WHEN 'late' THEN false END)),
+               b.received_at
+        FROM cchc_sb b
+        JOIN cchc_sk s ON s.k = b.k
+        LEFT JOIN units u ON u.code = b.unit
+        CROSS JOIN LATERAL (SELECT cchc_sched_what(b.period, b.subject) AS what) w
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+        UNION ALL
+        SELECT f.ord, g.o, 'report.resolved', g.target, s.unit,
+               'report.resolved:' || s.exp_id || ':' || g.target,
+               format('%s đã nộp báo cáo %s %s (hạn %s, %s).', coalesce(u.name, s.unit),
+                      s.type, cchc_sched_what(s.period, s.subject), cchc_ymd(s.exp_due),
+                      CASE s.exp_status WHEN 'on_time' THEN 'đúng hạn theo thời điểm niêm phong'
+                                        ELSE 'chậm hạn' END),
+               format('%s has submitted %s %s (due %s, %s).', s.unit, s.type,
+                      cchc_sched_what(s.period, s.subject), cchc_ymd(s.exp_due),
+                      CASE s.exp_status WHEN 'on_time' THEN 'on time by its sealed time'
+                                        ELSE 'late' END),
+               jsonb_build_object('type', s.type, 'period', s.period, 'subject', s.subject,
+                                  'unit', s.unit, 'due', cchc_ymd(s.exp_due),
+                                  'status', s.exp_status, 'report_id', s.last_id,
+                                  'expectation', s.exp_id),
+               f.received_at
+        FROM cchc_sk s
+        JOIN cchc_sb f ON f.ord = s.last_ord
+        LEFT JOIN units u ON u.code = s.unit
+        CROSS JOIN LATERAL (VALUES (1, s.unit), (2, '@home_affairs')) g(o, target)
+        WHERE s.exp_was = 'overdue'
+          AND NOT EXISTS (SELECT 1 FROM notifications x
+                          WHERE x.dedup_key = 'report.resolved:' || s.exp_id || ':' || g.target)
+    ) z
+    ORDER BY z.ord, z.sub;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    -- Numbered at once, in that order (the counter is held to the commit).
+    IF n > 0 THEN
+        WITH c AS (UPDATE notification_counter SET last_seq = last_seq + n WHERE id = 1
+                   RETURNING last_seq - n AS base)
+        INSERT INTO notifications (seq, kind, unit_code, about, dedup_key, text_vi, text_en,
+                                   facts, created_at)
+        SELECT c.base + row_number() OVER (ORDER BY s.o), s.kind, s.unit_code, s.about,
+               s.dedup_key, s.text_vi, s.text_en, s.facts, s.created_at
+        FROM cchc_sn s, c;
+    END IF;
+
+    RETURN QUERY
+    SELECT b.ord, coalesce(b.id, d.id), b.stored_dup OR b.dup_of IS NOT NULL,
+           coalesce(d.status, b.status), coalesce(d.findings, b.findings),
+           CASE WHEN b.dup_of IS NOT NULL THEN b.payload = d.payload ELSE b.same END
+    FROM cchc_sb b LEFT JOIN cchc_sb d ON d.ord = b.dup_of
+    ORDER BY b.ord;
+END $$;
+
+-- ---- NOTIFY cchc_meta names the unit -------------------------------------------------------
+-- As 002 and 011, but the payload is "<table>" or "<table>:<unit>" when the
+-- row is about one unit; the server then refreshes only that unit's
+-- metadata and tells only its agent.
+CREATE OR REPLACE FUNCTION cchc_audit() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    b jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    a jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    r jsonb := coalesce(a, b);
+    unit text;
+BEGIN
+    IF TG_OP = 'UPDATE' AND (b - 'last_seen') = (a - 'last_seen') THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO audit_log (table_name, op, before, after) VALUES (TG_TABLE_NAME, TG_OP, b, a);
+    unit := CASE TG_TABLE_NAME
+        WHEN 'units' THEN r->>'code'
+        WHEN 'inspections' THEN r->>'unit_code'
+        WHEN 'inspection_findings' THEN (SELECT i.unit_code FROM inspections i
+                                         WHERE i.id = (r->>'inspection_id')::bigint)
+        WHEN 'agent_keys' THEN r->>'unit_code'
+        WHEN 'silences' THEN r->>'unit_code'
+        WHEN 'period_reopenings' THEN r->>'unit_code'
+        END;
+    -- A unit's row moving between units (an inspection re-assigned) concerns both.
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME IN ('inspections', 'agent_keys')
+       AND b->>'unit_code' IS DISTINCT FROM a->>'unit_code' THEN
+        PERFORM pg_notify('cchc_meta', TG_TABLE_NAME || ':' || (b->>'unit_code'));
+    END IF;
+    PERFORM pg_notify('cchc_meta', TG_TABLE_NAME || coalesce(':' || unit, ''));
+    RETURN NULL;
+END $$;
+
+REVOKE EXECUTE ON FUNCTION cchc_batch_context(jsonb), cchc_store_batch(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cchc_revision_json(text, text, text, text) TO cchc_viewer;
