@@ -120,6 +120,11 @@ int cli_db_sorted_has(const PGresult *r, int col, const char *s);
 /* 0 if the unit exists, else -1 after saying so (or why it could not tell). */
 int cli_db_unit_known(cli_ctx_t *ctx, const char *unit);
 
+/* The --out directory of a command that writes files (key issue and rotate,
+ * subscriber add): made with mode 0755 (less the umask) when it does not
+ * exist; its parent must. 0, or -1 after saying why. */
+int cli_db_make_dir(const char *dir);
+
 /* An operator's text from the command line, for a column of at most max_chars
  * characters: valid UTF-8, normalised to NFC, 1 to max_chars characters, no
  * control character. The NFC copy (caller frees), or NULL after saying what is

@@ -44,9 +44,10 @@ static void s_usage(FILE *f)
           "key add     registers the CURVE public key of a unit's agent (the agent's NAME.pub\n"
           "            file: 40 Z85 characters). The server accepts the agent at once.\n"
           "key issue   makes a key pair for UNIT, registers it and writes a ready agent\n"
-          "            bundle in DIR: agent.ini, agent.pub, agent.key (0600), server.pub\n"
-          "            (a copy of --server-key). Defaults: admin.ini [server] public_key and\n"
-          "            endpoint; without them the endpoint is " S_DEFAULT_ENDPOINT "\n"
+          "            bundle in DIR (made, 0755, if it does not exist): agent.ini, agent.pub,\n"
+          "            agent.key (0600), server.pub (a copy of --server-key). Defaults:\n"
+          "            admin.ini [server] public_key and endpoint; without them the endpoint\n"
+          "            is " S_DEFAULT_ENDPOINT "\n"
           "key rotate  issues a new bundle as key issue does; the unit's other active keys\n"
           "            keep working for --overlap-hours (default 72; 0: refused at once).\n"
           "key revoke  the server refuses the key from now on, on open connections too:\n"
@@ -275,10 +276,8 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
         if (!r)
             goto out;
     }
-    if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "cchc: could not create %s: %s\n", o->out, strerror(errno));
+    if (cli_db_make_dir(o->out) != 0)
         goto out;
-    }
     size_t ilen = strlen(unit) + strlen(endpoint) + 64;
     char *ini = cchc_calloc(1, ilen);
     snprintf(ini, ilen, "[agent]\nunit = %s\n[server]\nendpoint = %s\n", unit, endpoint);
