@@ -4,6 +4,7 @@
 # "12/TB-UBND ngày 05/6/2024", ngày 05/06/2024, ngày 2024-06-05, or
 # --conclusion-number with --conclusion-date) and stores the number whole;
 # anything else exits 2 naming the accepted forms, and nothing is stored.
+# `audit --help` lists, and `audit --table` takes, every audited table.
 . "$(dirname "$0")/lib.sh"
 db_start; server_setup
 
@@ -72,3 +73,30 @@ bad "either --conclusion or --conclusion-number" --conclusion "12/TB-UBND/2024-0
 cchc inspection --help | grep -q -- "--conclusion '12/TB-UBND ngày 05/6/2024'" \
   || fail "inspection --help does not show the forms"
 pass "a conclusion in no accepted form, a day that does not exist, an empty number or one holding 'ngày' exit 2 naming the forms"
+
+# ---- audit: --help and --table come from one list, every audited table -----------------
+# Audited: the tables with the cchc_audit trigger, and expectations, whose rows
+# cchc_exempt() writes itself (migration 012).
+audited=$(sql "select string_agg(distinct c.relname, ' ' order by c.relname) from pg_trigger t
+               join pg_class c on c.oid = t.tgrelid
+               where not t.tgisinternal and t.tgfoid = 'cchc_audit'::regproc")
+audited="$audited expectations"
+cchc silence add --unit xa-van-son --until 2099-12-31 --reason "Thử nhật ký" >/dev/null
+"$CCHC_BIN/cchc-server" --keygen "$T/sub" >/dev/null
+cchc subscriber add ux-bot --topics deadline. --key "$T/sub.pub" >/dev/null
+helped=$(cchc audit --help | sed -n '/only that table:/,/--json/p' | sed 's/.*only that table://; /--json/d' \
+         | tr ',\n' '  ' | tr -s ' ')
+[ -n "$helped" ] || fail "audit --help lists no table"
+for t in $audited $(sql "select distinct table_name from audit_log"); do
+  echo " $helped " | grep -q " $t " || fail "audit --help leaves out $t: $helped"
+  cchc audit --table "$t" >/dev/null 2>"$T/err" || fail "audit --table $t refused: $(cat "$T/err")"
+done
+for t in $helped; do
+  echo " $audited " | grep -q " $t " || fail "audit --help lists $t, which is not audited"
+done
+cchc audit --table silences | grep -q "silences.*INSERT" || fail "audit --table silences shows no row"
+rc=0; cchc audit --table reports >/dev/null 2>"$T/err" || rc=$?
+[ $rc = 2 ] || fail "audit --table reports exited $rc, not 2"
+grep -q "^cchc: --table 'reports' is not an audited table; the audited tables: units, agent_keys, .*period_reopenings, expectations$" \
+  "$T/err" || fail "audit --table reports: $(head -1 "$T/err")"
+pass "audit --help lists, and --table takes, every audited table ($(echo $audited | wc -w)); another is refused naming them"
