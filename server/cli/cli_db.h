@@ -56,6 +56,8 @@ int cli_dossiers_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_remediation_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_tasks_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_agents_run(cli_ctx_t *ctx, int argc, char **argv);
+/* `cchc refusals` (cli_refusals.c): the principals the server refused (015). */
+int cli_refusals_run(cli_ctx_t *ctx, int argc, char **argv);
 /* `cchc summary` (cli_summary.c): the consolidated report, .xlsx or .html. */
 int cli_summary_run(cli_ctx_t *ctx, int argc, char **argv);
 /* `cchc watch`: the subscriber (the only command speaking ZeroMQ). */

@@ -97,6 +97,7 @@ static const s_command_t s_commands[] = {
     {"remediation", cli_remediation_run},
     {"tasks", cli_tasks_run},
     {"agents", cli_agents_run},
+    {"refusals", cli_refusals_run},
     {"summary", cli_summary_run},
     {"period", cli_period_run},
 };
@@ -163,6 +164,10 @@ static void s_usage(FILE *f)
           "                                register a notification subscriber and its key\n"
           "  subscriber list [--json]      list the subscribers\n"
           "  subscriber revoke NAME        refuse a subscriber's key from now on\n"
+          "  refusals [--since DAY] [--json|--csv]\n"
+          "                                what the server refused from known agents and\n"
+          "                                subscribers: another unit, a revoked or expired\n"
+          "                                key, a topic outside the grant; counted per minute\n"
           "\n"
           "figures (each takes --json or --csv; '<command> --help' lists its filters):\n"
           "  status [--period P] [--rates] who has reported, on time or late; the rates\n"

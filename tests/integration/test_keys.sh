@@ -156,5 +156,11 @@ kagent o1 submit "$T/ab3.json" >/dev/null 2>&1 || true
 kagent o1 run --drain --timeout 4 >>"$T/agent-o1.log" 2>&1 && fail "expired key was served"
 [ "$(count xa-an-ba)" = 2 ] || fail "a report on an expired key was stored"
 grep -q 'reason=expired' "$T/server.log" || fail "server did not log the expired key"
-pass "rotate with 0 hours overlap: the old key is refused"
+# Its handshakes (retried for 4 s) are one row of cchc refusals for the minute.
+"$CCHC_BIN/cchc" refusals --json | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["kind"] == "key_expired"]
+assert len(rows) == 1 and rows[0]["principal"] == "xa-an-ba" and rows[0]["message"] == "handshake" \
+    and rows[0]["count"] >= 1, rows' || fail "cchc refusals: $("$CCHC_BIN/cchc" refusals)"
+pass "rotate with 0 hours overlap: the old key is refused, and listed by cchc refusals"
 kill -0 "$SERVER_PID" || fail "server died"
