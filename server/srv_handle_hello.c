@@ -83,6 +83,8 @@ void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_env
     if (!peer->principal[0] || (env->unit && env->unit[0] && strcmp(env->unit, peer->principal))) {
         CCHC_LOG(CCHC_LOG_WARN, "unit_mismatch", "kind=hello unit=%s claimed=%s", unit,
                  srv_server_logstr(claimed, sizeof claimed, env->unit));
+        srv_refusals_record(srv_server_refusals(self), SRV_REFUSAL_UNIT_MISMATCH, peer->principal,
+                            peer->key_id, env->unit, "hello");
         return;
     }
     uint64_t depth = h ? h->queue_depth : 0, last_seq = h ? h->last_seq : 0;

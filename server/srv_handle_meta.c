@@ -128,6 +128,8 @@ void srv_handle_meta_request(srv_server_t *self, const srv_peer_t *peer, const c
     if (!peer->principal[0] || (env->unit && env->unit[0] && strcmp(env->unit, peer->principal))) {
         CCHC_LOG(CCHC_LOG_WARN, "unit_mismatch", "kind=meta_request unit=%s claimed=%s", unit,
                  srv_server_logstr(claimed, sizeof claimed, env->unit));
+        srv_refusals_record(srv_server_refusals(self), SRV_REFUSAL_UNIT_MISMATCH, peer->principal,
+                            peer->key_id, env->unit, "meta_request");
         return;
     }
     srv_db_t *db = srv_server_db(self);

@@ -574,6 +574,9 @@ void srv_handle_report(srv_server_t *self, const srv_peer_t *peer, const cchc_en
                  "unit=%s envelope_unit=%s report_unit=%s msg_id=%" PRIu64, unit,
                  srv_server_logstr(a, sizeof a, env_unit), srv_server_logstr(b, sizeof b, rep_unit),
                  env->msg_id);
+        srv_refusals_record(srv_server_refusals(self), SRV_REFUSAL_UNIT_MISMATCH, peer->principal,
+                            peer->key_id, strcmp(env_unit, peer->principal) ? env_unit : rep_unit,
+                            "report");
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH, detail, NULL);
         free(detail);

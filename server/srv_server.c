@@ -20,6 +20,13 @@
  * committed notifications, tells srv_notify. A cchc_meta change asks it for
  * a tick soon; the first signal stops it, and the loop joins it on exit.
  *
+ * Refusals: what an authenticated principal sends and may not (another
+ * unit's report, a message on a key revoked or expired since its handshake,
+ * a topic outside a subscriber's grant, a body its kind of principal may not
+ * send) is answered, logged, and counted per minute in the table refusals
+ * by srv_refusals, for `cchc refusals`; so is a handshake on an expired key
+ * (srv_zap tells us).
+ *
  * Notifications (srv_notify): pushes to agents and subscribers, replays.
  * New rows are looked for every SRV_NOTIFY_POLL_MS, after a report is acked
  * (its batch committed) and when the scheduler says a tick committed. The
@@ -90,6 +97,7 @@ struct srv_server {
     srv_counters_t logged; /* as of the last stats line */
     srv_notify_stats_t logged_notify;
     srv_sched_t *sched; /* deadlines and reminders (srv_sched.c) */
+    srv_refusals_t *refusals;
 };
 
 /* The handler can only reach a global; set before it is installed. */
@@ -204,6 +212,14 @@ static void s_on_connect(void *arg)
     srv_batch_on_connect(self->batch);
 }
 
+/* A handshake on an expired key: its principal is refused (srv_zap). */
+static void s_on_key_expired(void *arg, const char *principal, const char *key_id)
+{
+    srv_server_t *self = arg;
+    srv_refusals_record(self->refusals, SRV_REFUSAL_KEY_EXPIRED, principal, key_id, NULL,
+                        "handshake");
+}
+
 /* ---- construction ------------------------------------------------------------ */
 
 static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, size_t errlen)
@@ -304,6 +320,7 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     self->db = srv_db_new(cfg->conninfo, &hooks);
     srv_db_set_query_timeout(self->db, cfg->query_timeout_ms);
     srv_report_prepare(self->db);
+    self->refusals = srv_refusals_new(self->db, (size_t)cfg->max_pending);
     self->batch = srv_batch_new(self, self->db, cfg);
     if (srv_db_connect(self->db, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not connect to PostgreSQL within %d s: %s",
@@ -325,6 +342,7 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     self->zap = srv_zap_new(self->ctx, err, errlen);
     if (!self->zap)
         goto fail;
+    srv_zap_on_expired(self->zap, s_on_key_expired, self);
     PGresult *r = PQexec(conn, SRV_ZAP_KEYS_SQL);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && srv_zap_load(self->zap, r) == 0;
     if (!ok)
@@ -367,6 +385,7 @@ void srv_server_destroy(srv_server_t **self_p)
     srv_notify_destroy(&self->notify);
     srv_zap_destroy(&self->zap);
     srv_sched_destroy(&self->sched);
+    srv_refusals_destroy(&self->refusals);
     srv_db_destroy(&self->db);
     srv_peers_destroy(&self->peers);
     srv_map_destroy(&self->contacts);
@@ -410,6 +429,11 @@ srv_batch_t *srv_server_batch(srv_server_t *self)
 srv_notify_t *srv_server_notify(srv_server_t *self)
 {
     return self->notify;
+}
+
+srv_refusals_t *srv_server_refusals(srv_server_t *self)
+{
+    return self->refusals;
 }
 
 srv_map_t *srv_server_contacts(srv_server_t *self)
@@ -538,9 +562,14 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
     /* The handshake was fine, but the key may have been revoked or have
      * expired since: the connection stays open, its messages do not count. */
     if (!key_ok) {
+        int expired =
+            srv_zap_key_state(self->zap, peer->key_id, cchc_clock_now_ms()) == SRV_ZAP_KEY_EXPIRED;
         self->counters.refused_revoked++;
-        CCHC_LOG(CCHC_LOG_WARN, "key_refused", "unit=%s msg_id=%llu reason=revoked_or_expired",
-                 unit, (unsigned long long)env->msg_id);
+        CCHC_LOG(CCHC_LOG_WARN, "key_refused", "unit=%s msg_id=%llu reason=%s", unit,
+                 (unsigned long long)env->msg_id, expired ? "expired" : "revoked");
+        srv_refusals_record(
+            self->refusals, expired ? SRV_REFUSAL_KEY_EXPIRED : SRV_REFUSAL_KEY_REVOKED,
+            peer->principal, peer->key_id, NULL, srv_refusals_body_name(env->body_case));
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
                         "key revoked: ask the district for a new key", NULL);
@@ -556,6 +585,8 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
     if (!allowed) {
         self->counters.refused_principal++;
         CCHC_LOG(CCHC_LOG_WARN, "not_allowed", "principal=%s body=%d", unit, (int)env->body_case);
+        srv_refusals_record(self->refusals, SRV_REFUSAL_NOT_ALLOWED, peer->principal, peer->key_id,
+                            NULL, srv_refusals_body_name(env->body_case));
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, "not allowed for this principal",
                         NULL);
@@ -625,16 +656,22 @@ void srv_handle_replay(srv_server_t *self, const srv_peer_t *peer, const cchc_en
     }
     int rc = srv_notify_replay(self->notify, peer->rid, peer->rid_len, peer->principal,
                                peer->key_id, env->replay, own, n_own);
-    if (rc == CCHC_EINVAL)
+    if (rc == CCHC_EINVAL) {
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_INVALID, "too many or too long topics", NULL);
-    else if (rc == CCHC_EPERM)
+    } else if (rc == CCHC_EPERM) {
+        /* srv_notify logged which topic; the operators get it too. */
+        int i = srv_notify_topic_outside((const char *const *)env->replay->topics,
+                                         env->replay->n_topics, own, n_own);
+        srv_refusals_record(self->refusals, SRV_REFUSAL_TOPIC_OUTSIDE, peer->principal,
+                            peer->key_id, i >= 0 ? env->replay->topics[i] : NULL, "replay");
         srv_server_nack(
             self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
             "a topic outside this subscriber's topics: see `cchc subscriber list`", NULL);
-    else if (rc != 0)
+    } else if (rc != 0) {
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
                         "replay not possible now, retry later", NULL);
+    }
 }
 
 static void s_read_router(srv_server_t *self)
@@ -777,6 +814,7 @@ static void s_on_timers(srv_server_t *self, int64_t now)
             CCHC_LOG(CCHC_LOG_DEBUG, "peers_pruned", "gone=%zu left=%zu", gone,
                      srv_peers_count(self->peers));
     }
+    srv_refusals_on_timer(self->refusals, now);
     if (now >= self->stats_due_ms) {
         self->stats_due_ms = now + S_STATS_EVERY_MS;
         if (memcmp(&self->logged, &self->counters, sizeof self->counters) != 0 ||
@@ -821,13 +859,14 @@ int srv_server_run(srv_server_t *self)
             items[n++] = (zmq_pollitem_t){.fd = srv_sched_fd(self->sched), .events = ZMQ_POLLIN};
         }
         int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
-        int64_t mine[6] = {draining ? deadline : -1,
+        int64_t mine[7] = {draining ? deadline : -1,
                            self->meta_due_ms,
                            self->prune_due_ms,
                            self->stats_due_ms,
                            srv_batch_next_timer(self->batch),
-                           draining ? -1 : srv_notify_next_timer(self->notify)};
-        for (int k = 0; k < 6; k++)
+                           draining ? -1 : srv_notify_next_timer(self->notify),
+                           srv_refusals_next_timer(self->refusals)};
+        for (int k = 0; k < 7; k++)
             if (mine[k] >= 0 && (next < 0 || mine[k] < next))
                 next = mine[k];
         long timeout = next < 0 ? -1 : next <= now ? 0 : (long)(next - now);
@@ -851,6 +890,8 @@ int srv_server_run(srv_server_t *self)
                          srv_batch_pending(self->batch), (long long)self->grace_ms);
                 srv_batch_drain(self->batch);
                 srv_sched_stop(self->sched);
+                /* The counts held go out with the rest of the drain. */
+                srv_refusals_flush(self->refusals);
             }
         }
         if (i_db >= 0 && items[i_db].revents)

@@ -14,6 +14,7 @@
 #include "srv_map.h"
 #include "srv_notify.h"
 #include "srv_peers.h"
+#include "srv_refusals.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,8 @@ srv_peers_t *srv_server_peers(srv_server_t *self);
 srv_batch_t *srv_server_batch(srv_server_t *self);
 /* Notification delivery (srv_notify). */
 srv_notify_t *srv_server_notify(srv_server_t *self);
+/* The refused principals' counts (srv_refusals), borrowed. */
+srv_refusals_t *srv_server_refusals(srv_server_t *self);
 /* Per unit code: monotonic ms when its contact row was last written. */
 srv_map_t *srv_server_contacts(srv_server_t *self);
 /* max_pending: also the bound on other database work queued. */

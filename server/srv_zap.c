@@ -39,6 +39,8 @@ struct srv_zap {
     size_t nkeys;
     unsigned long long accepted, refused;
     uint64_t gen; /* loads so far */
+    srv_zap_expired_fn *on_expired;
+    void *on_expired_arg;
 };
 
 static int s_entry_cmp(const void *a, const void *b)
@@ -198,15 +200,26 @@ static int s_expired(const s_entry_t *e, int64_t now_ms)
     return e->expires_ms != 0 && now_ms >= e->expires_ms;
 }
 
-int srv_zap_key_valid(const srv_zap_t *zap, const char *key_id, int64_t now_ms)
+srv_zap_key_state_t srv_zap_key_state(const srv_zap_t *zap, const char *key_id, int64_t now_ms)
 {
     if (!key_id || !key_id[0])
-        return 0;
+        return SRV_ZAP_KEY_GONE;
     /* Linear: a district has hundreds of keys, and a message costs more. */
     for (size_t i = 0; i < zap->nkeys; i++)
         if (strcmp(zap->keys[i].id, key_id) == 0)
-            return !s_expired(&zap->keys[i], now_ms);
-    return 0;
+            return s_expired(&zap->keys[i], now_ms) ? SRV_ZAP_KEY_EXPIRED : SRV_ZAP_KEY_VALID;
+    return SRV_ZAP_KEY_GONE;
+}
+
+int srv_zap_key_valid(const srv_zap_t *zap, const char *key_id, int64_t now_ms)
+{
+    return srv_zap_key_state(zap, key_id, now_ms) == SRV_ZAP_KEY_VALID;
+}
+
+void srv_zap_on_expired(srv_zap_t *zap, srv_zap_expired_fn *fn, void *arg)
+{
+    zap->on_expired = fn;
+    zap->on_expired_arg = arg;
 }
 
 void srv_zap_enforce_domain(void *sock)
@@ -332,6 +345,8 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
                  addr, domain);
         s_reply(zap, &f[1], "400", "key expired", "", NULL);
         zap->refused++;
+        if (zap->on_expired)
+            zap->on_expired(zap->on_expired_arg, e->unit, e->id);
         return;
     }
     if (!e) {

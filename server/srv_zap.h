@@ -62,6 +62,21 @@ int srv_zap_subscriber(const srv_zap_t *zap, const char *principal, const char *
  * revoked nor removed) and not expired at now_ms. NULL key_id: false. */
 int srv_zap_key_valid(const srv_zap_t *zap, const char *key_id, int64_t now_ms);
 
+/* What srv_zap_key_valid decides, and why a key is not valid. */
+typedef enum {
+    SRV_ZAP_KEY_VALID,
+    SRV_ZAP_KEY_EXPIRED, /* in the cache, expired at now_ms */
+    SRV_ZAP_KEY_GONE,    /* revoked or removed since the handshake (or NULL) */
+} srv_zap_key_state_t;
+srv_zap_key_state_t srv_zap_key_state(const srv_zap_t *zap, const char *key_id, int64_t now_ms);
+
+/* Called for a handshake refused because its key expired: the key's
+ * principal and SRV_ZAP_KEY_ID_PROP id (borrowed for the call). A key that is
+ * not in the cache (unknown, revoked) names no principal and is not told.
+ * fn NULL: nobody is told. */
+typedef void srv_zap_expired_fn(void *arg, const char *principal, const char *key_id);
+void srv_zap_on_expired(srv_zap_t *zap, srv_zap_expired_fn *fn, void *arg);
+
 /* Sets ZMQ_ZAP_ENFORCE_DOMAIN (a draft option of libzmq 4.3) on sock, before
  * its bind: a ZAP domain we do not serve is refused rather than let in. A
  * libzmq without it logs a warning; the handler refuses other domains anyway. */

@@ -1,10 +1,12 @@
 /* cli_audit.c: `cchc audit`, the changes operators made, from audit_log.
  *
- * Triggers of migration 002 record every insert, update and delete of the
- * operators' tables with the database login and the row before and after;
- * the log is append-only. This command only reads it, oldest first. The text
- * table is compact: the row's key, and for an update only the columns that
- * changed (old -> new); --json gives the whole rows. */
+ * The trigger function cchc_audit() (migration 002) records every insert,
+ * update and delete of the operators' tables with the database login and the
+ * row before and after; 002, 005 and 014 attach it to the tables, and
+ * cchc_exempt() (012) writes the rows of expectations itself. The log is
+ * append-only. This command only reads it, oldest first. The text table is
+ * compact: the row's key, and for an update only the columns that changed
+ * (old -> new); --json gives the whole rows. */
 #include "cli_db.h"
 #include "cchc_mem.h"
 #include "cchc_period.h"
@@ -13,11 +15,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every table whose changes land in audit_log: those with the cchc_audit
+ * trigger, and expectations (cchc_exempt). The one list that --help prints
+ * and --table accepts; test_operator_ux checks it against the triggers. */
 static const char *const s_tables[] = {
-    "units",         "agent_keys",   "report_types",        "type_assignments", "periods",
-    "calendar_days", "inspections",  "inspection_findings", "plan_tasks",       "silences",
-    "subscribers",   "expectations", "period_reopenings"};
+    "units",         "agent_keys",        "report_types",        "type_assignments", "periods",
+    "calendar_days", "inspections",       "inspection_findings", "plan_tasks",       "silences",
+    "subscribers",   "period_reopenings", "expectations"};
 #define S_NTABLES (sizeof s_tables / sizeof s_tables[0])
+
+/* Writes s_tables as a comma-separated list, lines broken before `width`
+ * columns and indented by `indent` after the first. */
+static void s_tables_print(FILE *f, size_t col, size_t indent, size_t width)
+{
+    for (size_t i = 0; i < S_NTABLES; i++) {
+        size_t w = strlen(s_tables[i]) + (i + 1 < S_NTABLES ? 1 : 0);
+        if (i > 0 && col + 1 + w > width) {
+            fprintf(f, "\n%*s", (int)indent, "");
+            col = indent;
+        } else if (i > 0) {
+            fputc(' ', f);
+            col++;
+        }
+        fprintf(f, "%s%s", s_tables[i], i + 1 < S_NTABLES ? "," : "");
+        col += w;
+    }
+}
 
 /* The filter shared by both outputs: $1 a day (from 00:00 Vietnam time), $2 a table. */
 #define S_WHERE                                                                                    \
@@ -56,10 +79,10 @@ static void s_usage(FILE *f)
           "Shows the changes made to the operators' tables, oldest first: when, by which\n"
           "database login, the table, the operation, the row and what changed.\n"
           "  --since DAY    only changes from that day on (Vietnam time)\n"
-          "  --table TABLE  only that table: units, agent_keys, report_types,\n"
-          "                 type_assignments, periods, period_reopenings, calendar_days,\n"
-          "                 inspections, inspection_findings, plan_tasks, silences,\n"
-          "                 subscribers, expectations\n"
+          "  --table TABLE  only that table: ",
+          f);
+    s_tables_print(f, 33, 17, 80);
+    fputs("\n"
           "  --json         a JSON array with the whole rows before and after\n",
           f);
 }
@@ -87,7 +110,10 @@ static int s_on_opt(int c, const char *optarg, void *arg)
             if (strcmp(optarg, s_tables[i]) == 0)
                 o->table = optarg;
         if (!o->table) {
-            fprintf(stderr, "cchc: --table '%s' is not an audited table\n", optarg);
+            fprintf(stderr,
+                    "cchc: --table '%s' is not an audited table; the audited tables: ", optarg);
+            s_tables_print(stderr, 80, 0, 100000);
+            fputc('\n', stderr);
             return CLI_EXIT_USAGE;
         }
     }

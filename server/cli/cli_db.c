@@ -13,9 +13,11 @@
 #include "srv_migrate.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <utf8proc.h>
 
@@ -251,6 +253,22 @@ int cli_db_unit_known(cli_ctx_t *ctx, const char *unit)
     PQclear(r);
     if (!known) {
         fprintf(stderr, "cchc: unknown unit '%s': 'cchc unit list' shows the units\n", unit);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_db_make_dir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0755) == 0)
+        return 0;
+    if (errno != EEXIST) {
+        fprintf(stderr, "cchc: could not create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "cchc: %s exists and is not a directory: give another --out\n", dir);
         return -1;
     }
     return 0;

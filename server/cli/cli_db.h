@@ -56,6 +56,8 @@ int cli_dossiers_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_remediation_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_tasks_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_agents_run(cli_ctx_t *ctx, int argc, char **argv);
+/* `cchc refusals` (cli_refusals.c): the principals the server refused (015). */
+int cli_refusals_run(cli_ctx_t *ctx, int argc, char **argv);
 /* `cchc summary` (cli_summary.c): the consolidated report, .xlsx or .html. */
 int cli_summary_run(cli_ctx_t *ctx, int argc, char **argv);
 /* `cchc watch`: the subscriber (the only command speaking ZeroMQ). */
@@ -119,6 +121,11 @@ PGresult *cli_db_unit_codes(cli_ctx_t *ctx);
 int cli_db_sorted_has(const PGresult *r, int col, const char *s);
 /* 0 if the unit exists, else -1 after saying so (or why it could not tell). */
 int cli_db_unit_known(cli_ctx_t *ctx, const char *unit);
+
+/* The --out directory of a command that writes files (key issue and rotate,
+ * subscriber add): made with mode 0755 (less the umask) when it does not
+ * exist; its parent must. 0, or -1 after saying why. */
+int cli_db_make_dir(const char *dir);
 
 /* An operator's text from the command line, for a column of at most max_chars
  * characters: valid UTF-8, normalised to NFC, 1 to max_chars characters, no

@@ -163,6 +163,15 @@ static int s_on_opt(int c, const char *v, void *arg)
     case 'o':
         o->out = v;
         return 0;
+    case 'S': {
+        cchc_day_t day;
+        if (cchc_day_parse(v, &day) != 0) {
+            fprintf(stderr, "cchc: --since '%s' is not a valid date of the form YYYY-MM-DD\n", v);
+            return CLI_EXIT_USAGE;
+        }
+        o->since = v;
+        return 0;
+    }
     case 'j':
         p->json = 1;
         return 0;
@@ -192,6 +201,7 @@ int cli_fig_parse(const cli_fig_spec_t *spec, int argc, char **argv, cli_fig_opt
         {"json", no_argument, NULL, 'j'},
         {"csv", no_argument, NULL, 'c'},
         {"out", required_argument, NULL, 'o'},
+        {"since", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -213,6 +223,7 @@ int cli_fig_parse(const cli_fig_spec_t *spec, int argc, char **argv, cli_fig_opt
         {'r', CLI_FIG_RATES, "--rates"},
         {'F', CLI_FIG_FINDINGS, "--findings"},
         {'o', CLI_FIG_OUT, "--out"},
+        {'S', CLI_FIG_SINCE, "--since"},
     };
     memset(o, 0, sizeof *o);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

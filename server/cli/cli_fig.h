@@ -24,6 +24,7 @@ enum {
     CLI_FIG_RATES = 1u << 10,     /* --rates */
     CLI_FIG_FINDINGS = 1u << 11,  /* --findings */
     CLI_FIG_OUT = 1u << 12,       /* --out FILE */
+    CLI_FIG_SINCE = 1u << 13,     /* --since YYYY-MM-DD: from 00:00 that day, Vietnam time */
 };
 
 typedef struct {
@@ -37,7 +38,8 @@ typedef struct {
 typedef struct {
     /* NULL when not given; period, type, field, dimension and index are
      * normalised (upper case) into the buffers below. */
-    const char *period, *type, *unit, *field, *dimension, *index, *status, *inspection, *by, *out;
+    const char *period, *type, *unit, *field, *dimension, *index, *status, *inspection, *by, *out,
+        *since;
     int all, rates, findings;
     cli_fmt_t fmt;
     char period_buf[72], type_buf[40], field_buf[72], dimension_buf[8], index_buf[8];

@@ -30,24 +30,36 @@
 #define S_TEAM_MAX 500
 #define S_FINDING_MAX 4000
 #define S_NUMBER_MAX 100
+#define S_QUOTE_(x) #x
+#define S_QUOTE(x) S_QUOTE_(x)
 #define S_DEFAULT_RULE "wd_after_event:15"
 
 typedef struct {
-    const char *team, *date, *conclusion, *due, *code, *unit;
+    const char *team, *date, *conclusion, *conclusion_number, *conclusion_date, *due, *code, *unit;
     int json;
 } s_opts_t;
 
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] inspection add UNIT --team TEXT --date YYYY-MM-DD\n"
-          "                 --conclusion NUMBER/YYYY-MM-DD [--due YYYY-MM-DD] [--code CODE]\n"
+          "                 (--conclusion NUMBER/YYYY-MM-DD | --conclusion 'NUMBER ngày D/M/YYYY'\n"
+          "                  | --conclusion-number NUMBER --conclusion-date DATE)\n"
+          "                 [--due YYYY-MM-DD] [--code CODE]\n"
           "       cchc [-c admin.ini] inspection show CODE [--json]\n"
           "       cchc [-c admin.ini] inspection list [--unit UNIT] [--json]\n"
           "       cchc [-c admin.ini] finding add INSPECTION_CODE TEXT\n"
           "\n"
           "inspection add   records an inspection of UNIT by a team (name and decision) on\n"
-          "                 a date, with its conclusion notice: its number and date,\n"
-          "                 split at the last '/' (12/TB-UBND/2024-05-15) or a space.\n"
+          "                 a date, with its conclusion notice (thông báo kết luận): its\n"
+          "                 number and date, in one of the forms officers write:\n"
+          "                   --conclusion 12/TB-UBND/2024-06-05\n"
+          "                   --conclusion '12/TB-UBND ngày 05/6/2024'   (or ngày 05/06/2024,\n"
+          "                                 ngày 2024-06-05; 'ngay' and a space before a\n"
+          "                                 YYYY-MM-DD date are read too)\n"
+          "                   --conclusion-number 12/TB-UBND --conclusion-date 2024-06-05\n"
+          "                                 (the date also as 05/6/2024)\n"
+          "                 The number has no space and not the word 'ngày'; the date must\n"
+          "                 exist. Anything else is refused (exit 2), never stored cut.\n"
           "                 The remediation is due --due, or by default the KHAC_PHUC\n"
           "                 type's rule (15 working days after the conclusion). The code\n"
           "                 is --code, or KT-<year>-<NN>. Prints the code and the due date.\n"
@@ -70,6 +82,12 @@ static int s_on_opt(int c, const char *optarg, void *arg)
         break;
     case 'C':
         o->conclusion = optarg;
+        break;
+    case 'N':
+        o->conclusion_number = optarg;
+        break;
+    case 'A':
+        o->conclusion_date = optarg;
         break;
     case 'D':
         o->due = optarg;
@@ -100,26 +118,195 @@ static int s_code_ok(const char *s)
     return 1;
 }
 
-/* "12/TB-UBND/2024-05-15" or "12/TB-UBND 2024-05-15": the date follows the
- * last '/' or space, since numbers contain '/'. number: a copy (caller frees). */
-static int s_parse_conclusion(const char *text, char **number, cchc_day_t *day)
+/* ---- the conclusion notice: its number and date ------------------------------------- */
+
+/* What officers write, as the help and every refusal list it. */
+#define S_CONCLUSION_FORMS                                                                         \
+    "12/TB-UBND/2024-06-05 or 12/TB-UBND ngày 05/6/2024 (also ngày 05/06/2024, ngày "           \
+    "2024-06-05), or give --conclusion-number 12/TB-UBND --conclusion-date 2024-06-05"
+
+/* A date as officers write it: YYYY-MM-DD, or D/M/YYYY with one or two
+ * digits for the day and the month. 0 with *day set, 1 when it has one of
+ * these shapes but is no day of the calendar (2024-02-30, 31/6/2024), -1 when
+ * it has neither shape. */
+static int s_parse_date(const char *s, cchc_day_t *day)
 {
-    const char *slash = strrchr(text, '/'), *space = strrchr(text, ' ');
-    const char *sep = slash > space ? slash : space;
-    if (!sep || cchc_day_parse(sep + 1, day) != 0) {
-        fprintf(stderr,
-                "cchc: --conclusion '%s' must be NUMBER/YYYY-MM-DD, "
-                "such as 12/TB-UBND/2024-05-15\n",
-                text);
+    char iso[16];
+    size_t d = strspn(s, "0123456789");
+    if (d == 4 && strlen(s) == 10 && s[4] == '-' && strspn(s + 5, "0123456789") == 2 &&
+        s[7] == '-' && strspn(s + 8, "0123456789") == 2) {
+        snprintf(iso, sizeof iso, "%s", s);
+    } else if (d >= 1 && d <= 2 && s[d] == '/') {
+        const char *m = s + d + 1;
+        size_t md = strspn(m, "0123456789");
+        if (md < 1 || md > 2 || m[md] != '/' || strspn(m + md + 1, "0123456789") != 4 ||
+            m[md + 5] != '\0')
+            return -1;
+        snprintf(iso, sizeof iso, "%.4s-%02d-%02d", m + md + 1, atoi(m), atoi(s));
+    } else {
         return -1;
     }
-    size_t len = (size_t)(sep - text);
-    while (len && text[len - 1] == ' ')
-        len--;
-    char *raw = cchc_strndup(text, len);
-    *number = cli_db_text_arg("the conclusion's number", raw, S_NUMBER_MAX);
-    free(raw);
-    return *number ? 0 : -1;
+    return cchc_day_parse(iso, day) == 0 ? 0 : 1;
+}
+
+/* The word "ngày" (or "ngay", any case) at s, NFC: its length, else 0. */
+static size_t s_ngay_at(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if ((p[0] | 0x20) != 'n' || (p[1] | 0x20) != 'g')
+        return 0;
+    if ((p[2] | 0x20) == 'a' && (p[3] | 0x20) == 'y')
+        return 4;
+    /* à is C3 A0, À is C3 80 */
+    if (p[2] == 0xC3 && (p[3] == 0xA0 || p[3] == 0x80) && (p[4] | 0x20) == 'y')
+        return 5;
+    return 0;
+}
+
+/* The first "ngày" in s standing as a word (space or an end on both sides),
+ * or NULL; *len gets its length. */
+static const char *s_ngay_word(const char *s, size_t *len)
+{
+    for (const char *p = s; *p; p++) {
+        size_t n = s_ngay_at(p);
+        if (n && (p == s || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) {
+            *len = n;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* A copy of s[0..n) without the spaces around it. */
+static char *s_trimmed(const char *s, size_t n)
+{
+    while (n && *s == ' ')
+        s++, n--;
+    while (n && s[n - 1] == ' ')
+        n--;
+    return cchc_strndup(s, n);
+}
+
+/* The conclusion's number as it is stored: no space, at least one digit, no
+ * "ngày", not a date, not starting or ending with a separator. 0, or -1 after
+ * saying what is wrong (`shown` is what the operator gave). */
+static int s_number_ok(const char *number, const char *shown)
+{
+    const char *why = NULL;
+    cchc_day_t day;
+    size_t n = strlen(number), chars = 0;
+    int ngay = 0;
+    for (size_t i = 0; i < n; i++) {
+        chars += ((unsigned char)number[i] & 0xC0) != 0x80;
+        ngay = ngay || s_ngay_at(number + i);
+    }
+    if (ngay)
+        why = "must not contain 'ngày': the date goes after it, or in --conclusion-date";
+    else if (n == 0)
+        why = "is empty: write it before the date";
+    else if (chars > S_NUMBER_MAX)
+        why = "is longer than " S_QUOTE(S_NUMBER_MAX) " characters";
+    else if (strpbrk(number, " \t"))
+        why = "must not contain a space: write it as on the notice, such as 12/TB-UBND";
+    else if (!strpbrk(number, "0123456789"))
+        why = "has no digit: write it as on the notice, such as 12/TB-UBND";
+    else if (s_parse_date(number, &day) >= 0)
+        why = "is a date, not a number";
+    else if (strchr("/-.", number[0]) || strchr("/-.", number[n - 1]))
+        why = "must not begin or end with '/', '-' or '.'";
+    if (!why)
+        return 0;
+    fprintf(stderr, "cchc: the conclusion's number in '%s' %s; accepted: " S_CONCLUSION_FORMS "\n",
+            shown, why);
+    return -1;
+}
+
+/* Says that text's date `date` is wrong (-1: not a date, 1: no such day). */
+static void s_bad_date(const char *shown, const char *date, int how)
+{
+    if (how > 0)
+        fprintf(stderr, "cchc: the conclusion's date '%s' in '%s' does not exist\n", date, shown);
+    else
+        fprintf(stderr,
+                "cchc: '%s' is not a conclusion cchc can read: write " S_CONCLUSION_FORMS "\n",
+                shown);
+}
+
+/* --conclusion: the notice's number and date in one of the forms of
+ * S_CONCLUSION_FORMS, read on its NFC form, so "ngày" typed decomposed is
+ * found too. The date comes after " ngày " (ISO or D/M/YYYY), else after the
+ * last '/' or space (ISO only: 12/TB-UBND/05/06/2024 is ambiguous). Nothing
+ * else is guessed: a number that would be cut or carry the date's words is
+ * refused rather than stored. number: the caller's to free. 0 or -1. */
+static int s_parse_conclusion(const char *text, char **number, cchc_day_t *day)
+{
+    char *nfc = cli_db_text_arg("--conclusion", text, S_NUMBER_MAX + 40);
+    if (!nfc)
+        return -1;
+    char *num = NULL, *date = NULL;
+    int rc = -1, how = -1;
+    size_t wlen = 0;
+    const char *w = s_ngay_word(nfc, &wlen);
+    if (w) {
+        num = s_trimmed(nfc, (size_t)(w - nfc));
+        date = s_trimmed(w + wlen, strlen(w + wlen));
+        how = s_parse_date(date, day);
+    } else {
+        const char *slash = strrchr(nfc, '/'), *space = strrchr(nfc, ' ');
+        const char *sep = slash > space ? slash : space;
+        if (sep) {
+            date = s_trimmed(sep + 1, strlen(sep + 1));
+            num = s_trimmed(nfc, (size_t)(sep - nfc));
+            /* D/M/YYYY after a '/' or a space is no form: it would be cut. */
+            how =
+                strchr(date, '/') || strspn(date, "0123456789") != 4 ? -1 : s_parse_date(date, day);
+        }
+    }
+    if (how != 0) {
+        s_bad_date(nfc, date ? date : "", how);
+        goto out;
+    }
+    if (s_number_ok(num, nfc) != 0)
+        goto out;
+    *number = num;
+    num = NULL;
+    rc = 0;
+out:
+    free(num);
+    free(date);
+    free(nfc);
+    return rc;
+}
+
+/* --conclusion-number and --conclusion-date, given apart. 0 or -1. */
+static int s_conclusion_parts(const char *number_arg, const char *date_arg, char **number,
+                              cchc_day_t *day)
+{
+    if (number_arg[strspn(number_arg, " ")] == '\0')
+        return s_number_ok("", number_arg);
+    char *num = cli_db_text_arg("--conclusion-number", number_arg, S_NUMBER_MAX);
+    if (!num) {
+        fprintf(stderr, "cchc: accepted: " S_CONCLUSION_FORMS "\n");
+        return -1;
+    }
+    char *trimmed = s_trimmed(num, strlen(num));
+    free(num);
+    int how = s_parse_date(date_arg, day);
+    if (how != 0) {
+        fprintf(stderr,
+                how > 0 ? "cchc: --conclusion-date '%s' does not exist\n"
+                        : "cchc: --conclusion-date '%s' is not a date: write 2024-06-05 or "
+                          "05/6/2024\n",
+                date_arg);
+        free(trimmed);
+        return -1;
+    }
+    if (s_number_ok(trimmed, number_arg) != 0) {
+        free(trimmed);
+        return -1;
+    }
+    *number = trimmed;
+    return 0;
 }
 
 /* The date of an option: 0, or -1 after naming the option. */
@@ -198,9 +385,21 @@ static int s_add(cli_ctx_t *ctx, const s_opts_t *o)
     cchc_day_t on, concluded, due;
     int rc = CLI_EXIT_USAGE, days = -1;
 
-    if (!o->team || !o->date || !o->conclusion) {
-        fprintf(stderr, "cchc: inspection add needs --team, --date and --conclusion\n");
+    int parts = o->conclusion_number || o->conclusion_date;
+    if (!o->team || !o->date || (!o->conclusion && !parts)) {
+        fprintf(stderr, "cchc: inspection add needs --team, --date and --conclusion (or "
+                        "--conclusion-number with --conclusion-date)\n");
         s_usage(stderr);
+        goto out;
+    }
+    if (o->conclusion && parts) {
+        fprintf(stderr, "cchc: give either --conclusion or --conclusion-number with "
+                        "--conclusion-date, not both\n");
+        goto out;
+    }
+    if (parts && (!o->conclusion_number || !o->conclusion_date)) {
+        fprintf(stderr, "cchc: --conclusion-number and --conclusion-date go together: give "
+                        "both, or --conclusion alone\n");
         goto out;
     }
     if (o->code && !s_code_ok(o->code)) {
@@ -212,13 +411,17 @@ static int s_add(cli_ctx_t *ctx, const s_opts_t *o)
     }
     if (!(team = cli_db_text_arg("--team", o->team, S_TEAM_MAX)) ||
         s_day_opt("--date", o->date, &on) != 0 ||
-        s_parse_conclusion(o->conclusion, &number, &concluded) != 0 ||
+        (o->conclusion ? s_parse_conclusion(o->conclusion, &number, &concluded)
+                       : s_conclusion_parts(o->conclusion_number, o->conclusion_date, &number,
+                                            &concluded)) != 0 ||
         (o->due && s_day_opt("--due", o->due, &due) != 0))
         goto out;
     rc = CLI_EXIT_FAIL;
     if (concluded < on) {
+        char concluded_s[16];
+        cchc_day_format(concluded, concluded_s, sizeof concluded_s);
         fprintf(stderr, "cchc: the conclusion (%s) cannot come before the inspection (%s)\n",
-                o->conclusion, o->date);
+                concluded_s, o->date);
         goto out;
     }
     if (cli_db_connect(ctx, 1) != 0 || cli_db_unit_known(ctx, o->unit) != 0)
@@ -437,6 +640,8 @@ static int s_run(cli_ctx_t *ctx, int argc, char **argv, int finding)
         {"team", required_argument, NULL, 't'},
         {"date", required_argument, NULL, 'd'},
         {"conclusion", required_argument, NULL, 'C'},
+        {"conclusion-number", required_argument, NULL, 'N'},
+        {"conclusion-date", required_argument, NULL, 'A'},
         {"due", required_argument, NULL, 'D'},
         {"code", required_argument, NULL, 'k'},
         {"unit", required_argument, NULL, 'u'},
@@ -451,7 +656,8 @@ static int s_run(cli_ctx_t *ctx, int argc, char **argv, int finding)
     if (rc >= 0)
         return rc;
     const char *verb = argv[1];
-    int add_opts = o.team || o.date || o.conclusion || o.due || o.code;
+    int add_opts = o.team || o.date || o.conclusion || o.conclusion_number || o.conclusion_date ||
+                   o.due || o.code;
     if (finding && strcmp(verb, "add") == 0 && nargs == 2 && !add_opts && !o.unit && !o.json)
         return s_finding_add(ctx, args[0], args[1]);
     if (finding) {

@@ -26,7 +26,7 @@
 #define S_MAX_OVERLAP_HOURS (24 * 365)
 
 typedef struct {
-    const char *out, *endpoint, *server_key, *unit;
+    const char *out, *endpoint, *server_key, *unit, *id;
     long overlap_hours;
     int json;
 } s_opts_t;
@@ -38,19 +38,27 @@ static void s_usage(FILE *f)
           "                 [--endpoint tcp://HOST:PORT]\n"
           "       cchc [-c admin.ini] key rotate UNIT --out DIR [--server-key FILE]\n"
           "                 [--overlap-hours N] [--endpoint tcp://HOST:PORT]\n"
-          "       cchc [-c admin.ini] key revoke KEY|UNIT\n"
+          "       cchc [-c admin.ini] key revoke ID|KEY|UNIT | --id ID | --unit UNIT\n"
           "       cchc [-c admin.ini] key list [--unit U] [--json]\n"
           "\n"
           "key add     registers the CURVE public key of a unit's agent (the agent's NAME.pub\n"
           "            file: 40 Z85 characters). The server accepts the agent at once.\n"
           "key issue   makes a key pair for UNIT, registers it and writes a ready agent\n"
-          "            bundle in DIR: agent.ini, agent.pub, agent.key (0600), server.pub\n"
-          "            (a copy of --server-key). Defaults: admin.ini [server] public_key and\n"
-          "            endpoint; without them the endpoint is " S_DEFAULT_ENDPOINT "\n"
+          "            bundle in DIR (made, 0755, if it does not exist): agent.ini, agent.pub,\n"
+          "            agent.key (0600), server.pub (a copy of --server-key). Defaults:\n"
+          "            admin.ini [server] public_key and endpoint; without them the endpoint\n"
+          "            is " S_DEFAULT_ENDPOINT "\n"
           "key rotate  issues a new bundle as key issue does; the unit's other active keys\n"
           "            keep working for --overlap-hours (default 72; 0: refused at once).\n"
-          "key revoke  KEY (40 characters, or a unique prefix of 8 or more) or UNIT (all\n"
-          "            its active keys): the server refuses them, open connections too.\n"
+          "key revoke  the server refuses the key from now on, on open connections too:\n"
+          "              ID    the number in the first column of 'cchc key list' (simplest);\n"
+          "              KEY   the key or a unique prefix of 8 or more of its characters, as\n"
+          "                    key list prints it (the '...' may stay); quote it, since Z85\n"
+          "                    holds < > * { } & $ # and the like, and put -- before one\n"
+          "                    that begins with '-';\n"
+          "              UNIT  every active key of the unit.\n"
+          "            Digits that are both a key's id and a unit's code are refused: say\n"
+          "            --id ID or --unit UNIT.\n"
           "key list    every key: id, unit, prefix, created, state.\n",
           f);
 }
@@ -142,6 +150,9 @@ static int s_on_opt(int c, const char *optarg, void *arg)
         break;
     case 'u':
         o->unit = optarg;
+        break;
+    case 'i':
+        o->id = optarg;
         break;
     case 'O':
         errno = 0;
@@ -265,10 +276,8 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
         if (!r)
             goto out;
     }
-    if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "cchc: could not create %s: %s\n", o->out, strerror(errno));
+    if (cli_db_make_dir(o->out) != 0)
         goto out;
-    }
     size_t ilen = strlen(unit) + strlen(endpoint) + 64;
     char *ini = cchc_calloc(1, ilen);
     snprintf(ini, ilen, "[agent]\nunit = %s\n[server]\nendpoint = %s\n", unit, endpoint);
@@ -317,50 +326,167 @@ out:
     return rc;
 }
 
-static int s_revoke(cli_ctx_t *ctx, const char *what)
+/* Prints and logs the keys an UPDATE ... RETURNING left(public_key, 8), unit_code revoked. */
+static void s_revoked_print(const PGresult *r)
 {
+    for (int i = 0; i < PQntuples(r); i++) {
+        printf("key %s... of %s revoked\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        CCHC_LOG(CCHC_LOG_INFO, "key_revoked", "unit=%s key=%s", PQgetvalue(r, i, 1),
+                 PQgetvalue(r, i, 0));
+    }
+}
+
+/* True when s is an id as `key list` prints it: 1 to 18 digits. */
+static int s_is_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return n >= 1 && n <= 18 && s[n] == '\0';
+}
+
+/* Looks up key id in the open transaction: 1 found (*revoked set, unit and
+ * prefix copied), 0 none, -1 after saying why. */
+static int s_key_by_id(cli_ctx_t *ctx, const char *id, int *revoked, char *unit, size_t ulen,
+                       char *prefix, size_t plen)
+{
+    const char *params[1] = {id};
+    PGresult *r = cli_db_query(ctx, "could not look the key up",
+                               "SELECT revoked_at IS NOT NULL, unit_code, left(public_key, 8) "
+                               "FROM agent_keys WHERE id = $1::bigint",
+                               1, params, PGRES_TUPLES_OK);
+    if (!r)
+        return -1;
+    int found = PQntuples(r) == 1;
+    if (found) {
+        *revoked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        snprintf(unit, ulen, "%s", PQgetvalue(r, 0, 1));
+        snprintf(prefix, plen, "%s", PQgetvalue(r, 0, 2));
+    }
+    PQclear(r);
+    return found;
+}
+
+/* 1 when a unit has code code, 0 when none, -1 after saying why. */
+static int s_unit_exists(cli_ctx_t *ctx, const char *code)
+{
+    const char *params[1] = {code};
+    PGresult *r = cli_db_query(ctx, "could not look the unit up",
+                               "SELECT 1 FROM units WHERE code = $1", 1, params, PGRES_TUPLES_OK);
+    if (!r)
+        return -1;
+    int found = PQntuples(r) == 1;
+    PQclear(r);
+    return found;
+}
+
+/* Revokes key id (the first column of `key list`), in the open transaction.
+ * Returns the UPDATE's result (caller clears; no row: already revoked). */
+static PGresult *s_revoke_id(cli_ctx_t *ctx, const char *id)
+{
+    const char *params[1] = {id};
+    return cli_db_query(ctx, "could not revoke the key",
+                        "UPDATE agent_keys SET revoked_at = now() "
+                        "WHERE id = $1::bigint AND revoked_at IS NULL "
+                        "RETURNING left(public_key, 8), unit_code",
+                        1, params, PGRES_TUPLES_OK);
+}
+
+/* `key revoke ID|KEY|UNIT`, `key revoke --id ID`, `key revoke --unit UNIT`.
+ *
+ * The argument is tried, in this order, as the id `key list` prints (digits
+ * only), as a key or a unique prefix of 8 or more of its characters (the
+ * "..." that `key list` prints after the prefix may stay), then as a unit
+ * (all its active keys). Digits that are both a key's id and a unit's code
+ * are refused as ambiguous: --id or --unit says which. */
+static int s_revoke(cli_ctx_t *ctx, const char *arg, const s_opts_t *o)
+{
+    const char *what = o->id ? o->id : o->unit ? o->unit : arg;
     size_t len = strlen(what);
+    if (o->id && !s_is_id(o->id)) {
+        fprintf(stderr,
+                "cchc: --id '%s' is not a key id: give the number in the first column of "
+                "'cchc key list'\n",
+                o->id);
+        return CLI_EXIT_USAGE;
+    }
     if (!cchc_wire_text_ok(what, len)) {
-        fprintf(stderr, "cchc: no key or unit '%s'\n", what);
+        fprintf(stderr, "cchc: no key or unit '%s': see 'cchc key list'\n", what);
         return CLI_EXIT_FAIL;
     }
+    /* A prefix copied from `key list` ends with "...". */
+    char key[CCHC_KEY_Z85_LEN + 1] = "";
+    if (!o->id && !o->unit && len >= 8 + 3 && len - 3 <= CCHC_KEY_Z85_LEN &&
+        strcmp(what + len - 3, "...") == 0)
+        snprintf(key, sizeof key, "%.*s", (int)(len - 3), what);
+    else if (!o->id && !o->unit && len <= CCHC_KEY_Z85_LEN)
+        snprintf(key, sizeof key, "%s", what);
     if (cli_db_connect(ctx, 1) != 0 || cli_db_begin(ctx) != 0)
         return CLI_EXIT_FAIL;
     int rc = CLI_EXIT_FAIL;
-    const char *params[1] = {what};
     PGresult *r = NULL;
-    /* A key prefix of 8 or more characters first (unique among all keys),
-     * else a unit's active keys. */
-    if (len >= 8 && len <= CCHC_KEY_Z85_LEN) {
+
+    if (o->id || (!o->unit && s_is_id(what))) {
+        int revoked = 0;
+        char unit[128] = "", prefix[16] = "";
+        int found = s_key_by_id(ctx, what, &revoked, unit, sizeof unit, prefix, sizeof prefix);
+        if (found < 0)
+            goto out;
+        int unit_too = found && !o->id ? s_unit_exists(ctx, what) : 0;
+        if (unit_too < 0)
+            goto out;
+        if (unit_too) {
+            fprintf(stderr,
+                    "cchc: '%s' is both the id of key %s... (unit '%s') and a unit's code: say "
+                    "'cchc key revoke --id %s' for the key or 'cchc key revoke --unit %s' for "
+                    "the unit's keys\n",
+                    what, prefix, unit, what, what);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+        if (found && revoked) {
+            fprintf(stderr, "cchc: key %s (%s... of unit '%s') is already revoked\n", what, prefix,
+                    unit);
+            goto out;
+        }
+        if (found) {
+            if (!(r = s_revoke_id(ctx, what)))
+                goto out;
+        } else if (o->id) {
+            fprintf(stderr, "cchc: no key with id %s: 'cchc key list' shows the ids\n", what);
+            goto out;
+        }
+    }
+    /* A key prefix of 8 or more characters (unique among all keys), else a
+     * unit's active keys. */
+    size_t klen = strlen(key);
+    if (!r && klen >= 8) {
+        const char *kparams[1] = {key};
         r = cli_db_query(ctx, "could not look the key up",
                          "SELECT id, revoked_at IS NOT NULL FROM agent_keys "
                          "WHERE left(public_key, length($1)) = $1",
-                         1, params, PGRES_TUPLES_OK);
+                         1, kparams, PGRES_TUPLES_OK);
         if (!r)
             goto out;
         if (PQntuples(r) > 1) {
-            fprintf(stderr, "cchc: key prefix '%s' matches %d keys: give more characters\n", what,
-                    PQntuples(r));
+            fprintf(stderr,
+                    "cchc: key prefix '%s' matches %d keys: give the id from 'cchc key list' "
+                    "instead\n",
+                    key, PQntuples(r));
             goto out;
         }
         if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), "t") == 0) {
-            fprintf(stderr, "cchc: key %s... is already revoked\n", what);
+            fprintf(stderr, "cchc: key %s (%s...) is already revoked\n", PQgetvalue(r, 0, 0), key);
             goto out;
         }
-        int found = PQntuples(r) == 1;
+        char id[24] = "";
+        if (PQntuples(r) == 1)
+            snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
         PQclear(r);
         r = NULL;
-        if (found) {
-            r = cli_db_query(ctx, "could not revoke the key",
-                             "UPDATE agent_keys SET revoked_at = now() "
-                             "WHERE left(public_key, length($1)) = $1 AND revoked_at IS NULL "
-                             "RETURNING left(public_key, 8), unit_code",
-                             1, params, PGRES_TUPLES_OK);
-            if (!r)
-                goto out;
-        }
+        if (id[0] && !(r = s_revoke_id(ctx, id)))
+            goto out;
     }
-    if (!r)
+    const char *params[1] = {what};
+    if (!r && !o->id)
         r = cli_db_query(ctx, "could not revoke the unit's keys",
                          "UPDATE agent_keys SET revoked_at = now() "
                          "WHERE unit_code = $1 AND revoked_at IS NULL "
@@ -369,17 +495,20 @@ static int s_revoke(cli_ctx_t *ctx, const char *what)
     if (!r)
         goto out;
     if (PQntuples(r) == 0) {
-        fprintf(stderr, "cchc: no active key or unit '%s': see 'cchc key list'\n", what);
+        if (o->unit)
+            fprintf(stderr, "cchc: unit '%s' has no active key: see 'cchc key list --unit %s'\n",
+                    what, what);
+        else
+            fprintf(stderr,
+                    "cchc: no key id, active key or unit '%s': give the id in the first column "
+                    "of 'cchc key list'\n",
+                    what);
         goto out;
     }
     if (cli_db_exec(ctx, "could not notify the server", "NOTIFY cchc_keys", 0, NULL) != 0 ||
         cli_db_commit(ctx) != 0)
         goto out;
-    for (int i = 0; i < PQntuples(r); i++) {
-        printf("key %s... of %s revoked\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-        CCHC_LOG(CCHC_LOG_INFO, "key_revoked", "unit=%s key=%s", PQgetvalue(r, i, 1),
-                 PQgetvalue(r, i, 0));
-    }
+    s_revoked_print(r);
     rc = CLI_EXIT_OK;
 out:
     PQclear(r);
@@ -439,10 +568,15 @@ static int s_list(cli_ctx_t *ctx, const s_opts_t *o)
 int cli_key_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},           {"out", required_argument, NULL, 'o'},
-        {"endpoint", required_argument, NULL, 'e'}, {"server-key", required_argument, NULL, 's'},
-        {"unit", required_argument, NULL, 'u'},     {"overlap-hours", required_argument, NULL, 'O'},
-        {"json", no_argument, NULL, 'j'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {"out", required_argument, NULL, 'o'},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"server-key", required_argument, NULL, 's'},
+        {"unit", required_argument, NULL, 'u'},
+        {"overlap-hours", required_argument, NULL, 'O'},
+        {"json", no_argument, NULL, 'j'},
+        {"id", required_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
     };
     if (argc < 2) {
         fprintf(stderr, "cchc: key needs a subcommand: add, issue, rotate, revoke, list\n");
@@ -456,19 +590,29 @@ int cli_key_run(cli_ctx_t *ctx, int argc, char **argv)
     if (rc >= 0)
         return rc;
     const char *verb = argv[1];
+    int revoke = strcmp(verb, "revoke") == 0;
     int want = strcmp(verb, "add") == 0 ? 2 : strcmp(verb, "list") == 0 ? 0 : 1;
     if (strcmp(verb, "add") != 0 && strcmp(verb, "issue") != 0 && strcmp(verb, "rotate") != 0 &&
-        strcmp(verb, "revoke") != 0 && strcmp(verb, "list") != 0) {
+        !revoke && strcmp(verb, "list") != 0) {
         fprintf(stderr, "cchc: unknown subcommand 'key %s'\n", verb);
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (nargs != want) {
+    if (o.id && !revoke) {
+        fprintf(stderr, "cchc: --id is for 'key revoke'\n");
+        s_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    /* key revoke takes one of ID|KEY|UNIT, --id ID and --unit UNIT. */
+    if (revoke && (o.id || o.unit))
+        want = 0;
+    if (nargs != want || (revoke && o.id && o.unit)) {
         fprintf(stderr, "cchc: key %s needs %s\n", verb,
-                want == 2                     ? "UNIT and PUBLIC_KEY_FILE"
-                : want == 0                   ? "no argument"
-                : strcmp(verb, "revoke") == 0 ? "KEY or UNIT"
-                                              : "UNIT");
+                want == 2   ? "UNIT and PUBLIC_KEY_FILE"
+                : revoke    ? "one of ID (the first column of 'cchc key list'), KEY or UNIT, "
+                              "--id ID and --unit UNIT"
+                : want == 0 ? "no argument"
+                            : "UNIT");
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -479,6 +623,6 @@ int cli_key_run(cli_ctx_t *ctx, int argc, char **argv)
     if (strcmp(verb, "rotate") == 0)
         return s_issue(ctx, args[0], &o, 1);
     if (strcmp(verb, "revoke") == 0)
-        return s_revoke(ctx, args[0]);
+        return s_revoke(ctx, nargs ? args[0] : NULL, &o);
     return s_list(ctx, &o);
 }

@@ -97,6 +97,7 @@ static const s_command_t s_commands[] = {
     {"remediation", cli_remediation_run},
     {"tasks", cli_tasks_run},
     {"agents", cli_agents_run},
+    {"refusals", cli_refusals_run},
     {"summary", cli_summary_run},
     {"period", cli_period_run},
 };
@@ -117,7 +118,8 @@ static void s_usage(FILE *f)
           "                                make, register and write an agent's key bundle\n"
           "  key rotate UNIT --out DIR [--server-key FILE] [--overlap-hours N]\n"
           "                                a new bundle; the old keys expire after N hours\n"
-          "  key revoke KEY|UNIT           refuse a key (or a unit's keys) from now on\n"
+          "  key revoke ID|KEY|UNIT        refuse a key (its id in 'key list', or the key) or a\n"
+          "                                unit's keys from now on; also --id ID, --unit UNIT\n"
           "  key list [--unit U] [--json]  list the agents' keys and their state\n"
           "  report list [--unit U] [--type T] [--period P] [--status S] [--limit N] [--json]\n"
           "                                list the newest reports received\n"
@@ -130,7 +132,8 @@ static void s_usage(FILE *f)
           "  plan import FILE.csv          add or update the plan's tasks (all or nothing)\n"
           "  plan list [--json]            list the plan's tasks\n"
           "  inspection add UNIT --team TEXT --date DAY --conclusion NUMBER/DAY\n"
-          "                 [--due DAY] [--code CODE]\n"
+          "                 [--due DAY] [--code CODE]   (or --conclusion 'NUMBER ngày D/M/YYYY',\n"
+          "                 or --conclusion-number NUMBER --conclusion-date DAY)\n"
           "                                record an inspection and its remediation due date\n"
           "  inspection show CODE [--json] an inspection, its findings and remediation reports\n"
           "  inspection list [--unit U] [--json]\n"
@@ -161,6 +164,10 @@ static void s_usage(FILE *f)
           "                                register a notification subscriber and its key\n"
           "  subscriber list [--json]      list the subscribers\n"
           "  subscriber revoke NAME        refuse a subscriber's key from now on\n"
+          "  refusals [--since DAY] [--json|--csv]\n"
+          "                                what the server refused from known agents and\n"
+          "                                subscribers: another unit, a revoked or expired\n"
+          "                                key, a topic outside the grant; counted per minute\n"
           "\n"
           "figures (each takes --json or --csv; '<command> --help' lists its filters):\n"
           "  status [--period P] [--rates] who has reported, on time or late; the rates\n"

@@ -9,7 +9,8 @@
  * records every change; revoking only sets revoked_at, names stay taken.
  *
  * Without --key, --out DIR makes the key pair here (DIR/NAME.pub and
- * DIR/NAME.key, 0600): the files are written inside the transaction and
+ * DIR/NAME.key, 0600; DIR is made when missing, as by key issue): the files
+ * are written inside the transaction and
  * removed again if it does not commit, so a key file never names a subscriber
  * the database does not know. */
 #include "cli_db.h"
@@ -45,7 +46,8 @@ static void s_usage(FILE *f)
           "                   with a letter or digit; prefixes: a-z, 0-9, '.', '_', '@', '-'.\n"
           "                   --key registers an existing public key (NAME.pub, 40 Z85\n"
           "                   characters); --out DIR makes a pair DIR/NAME.pub, DIR/NAME.key\n"
-          "                   (give the .key to the subscriber only) and prints the paths.\n"
+          "                   (give the .key to the subscriber only) and prints the paths;\n"
+          "                   DIR is made (0755) if it does not exist, as by key issue.\n"
           "subscriber list    every subscriber, its topics and whether it is revoked.\n"
           "subscriber revoke  the server refuses the subscriber's key from now on.\n",
           f);
@@ -179,6 +181,8 @@ static int s_add(cli_ctx_t *ctx, const char *name, const s_opts_t *o)
         goto out;
     }
     if (o->out) {
+        if (cli_db_make_dir(o->out) != 0)
+            goto out;
         if (cchc_keys_write_pair(prefix, pub, sec, err, sizeof err) != 0) {
             fprintf(stderr, "cchc: %s\n", err);
             goto out;

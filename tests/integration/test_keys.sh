@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Key lifecycle: `cchc key issue` makes a bundle an agent uses at once; a
-# revoked key is refused on a connection that is already open; `key rotate`
+# revoked key is refused on a connection that is already open; `key revoke`
+# takes the id `key list` prints, or the prefix as printed; `key rotate`
 # keeps the old key working for the overlap, and with 0 hours refuses it.
 . "$(dirname "$0")/lib.sh"
 db_start; server_setup; server_start
@@ -60,9 +61,12 @@ PIDS+=("$AGENT_PID")
 sleep 2
 kill -0 "$AGENT_PID" || fail "agent daemon exited"
 before=$(count xa-van-son)
-prefix=$(head -c 8 "$T/b1/agent.pub")
-out=$("$CCHC_BIN/cchc" key revoke "$prefix")
-echo "$out" | grep -q "revoked" || fail "key revoke: $out"
+# The id is what `key list` prints first; the Z85 prefix may hold < * { and the like.
+id=$("$CCHC_BIN/cchc" key list --unit xa-van-son | awk 'NR == 2 { print $1 }')
+[[ "$id" =~ ^[0-9]+$ ]] || fail "key list's first column is '$id', not an id"
+out=$("$CCHC_BIN/cchc" key revoke "$id") || fail "key revoke $id (the id key list printed) failed"
+echo "$out" | grep -qxF "key $(head -c 8 "$T/b1/agent.pub")... of xa-van-son revoked" \
+  || fail "key revoke $id: $out"
 for _ in $(seq 1 50); do
   grep -q 'event=keys_loaded count=0' "$T/server.log" && break
   sleep 0.1
@@ -85,6 +89,44 @@ grep -q "key revoked" "$T/status-b1.txt" \
 "$CCHC_BIN/cchc" key list --unit xa-van-son | grep -q "revoked at" || fail "list: not revoked"
 "$CCHC_BIN/cchc" key revoke ZZZZZZZZZZ 2>/dev/null && fail "revoking an unknown key succeeded"
 pass "a revoked key is refused on its open connection; nothing stored"
+
+# ---- revoke takes what key list prints: the id, or the prefix with its "..." -------------
+set +e
+"$CCHC_BIN/cchc" key revoke "$id" >/dev/null 2>"$T/err"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "^cchc: key $id (.*) is already revoked" "$T/err" \
+  || fail "revoking id $id twice: rc=$rc $(cat "$T/err")"
+set +e
+"$CCHC_BIN/cchc" key revoke 999999 >/dev/null 2>"$T/err"; rc=$?
+"$CCHC_BIN/cchc" key revoke --id 12x >/dev/null 2>>"$T/err"; rc2=$?
+set -e
+[ $rc = 1 ] && grep -q "give the id in the first column of 'cchc key list'" "$T/err" \
+  || fail "unknown id: rc=$rc $(cat "$T/err")"
+[ $rc2 = 2 ] && grep -q "^cchc: --id '12x' is not a key id" "$T/err" || fail "--id 12x: rc=$rc2"
+"$CCHC_BIN/cchc" key issue xa-an-ba --out "$T/p1" --endpoint "$ENDPOINT" \
+  --server-key "$T/server.pub" >/dev/null
+printed=$("$CCHC_BIN/cchc" key list --unit xa-an-ba --json | python3 -c '
+import json,sys; print([k["key"] for k in json.load(sys.stdin) if k["state"] == "active"][0])')
+[ "$printed" = "$(head -c 8 "$T/p1/agent.pub")..." ] || fail "key list prints '$printed'"
+"$CCHC_BIN/cchc" key revoke -- "$printed" | grep -q "of xa-an-ba revoked" \
+  || fail "key revoke of the prefix as key list prints it ($printed)"
+"$CCHC_BIN/cchc" key issue xa-an-ba --out "$T/p2" --endpoint "$ENDPOINT" \
+  --server-key "$T/server.pub" >/dev/null
+"$CCHC_BIN/cchc" key revoke --unit xa-an-ba | grep -q "of xa-an-ba revoked" || fail "--unit"
+# Digits that are a key's id and a unit's code too: which one is meant is asked.
+"$CCHC_BIN/cchc" key issue xa-an-ba --out "$T/p3" --endpoint "$ENDPOINT" \
+  --server-key "$T/server.pub" >/dev/null
+id3=$(sql "select id from agent_keys where public_key = '$(cat "$T/p3/agent.pub")'")
+sql "insert into units (code, name, kind, valid_from) values ('$id3', 'Đơn vị số', 'other', '2020-01-01')"
+set +e
+"$CCHC_BIN/cchc" key revoke "$id3" >/dev/null 2>"$T/err"; rc=$?
+set -e
+[ $rc = 2 ] && grep -q "is both the id of key .* say 'cchc key revoke --id $id3'" "$T/err" \
+  || fail "ambiguous id/unit: rc=$rc $(cat "$T/err")"
+"$CCHC_BIN/cchc" key revoke --id "$id3" | grep -q "of xa-an-ba revoked" || fail "--id $id3"
+"$CCHC_BIN/cchc" key revoke --help | grep -q "ID    the number in the first column of 'cchc key list'" \
+  || fail "key --help does not say that revoke takes the id"
+pass "key revoke takes the id key list prints ($id), the prefix as printed, --unit; says what it takes"
 
 # ---- rotate: overlap keeps the old key; 0 hours refuses it -------------------------------
 "$CCHC_BIN/cchc" key issue xa-an-ba --out "$T/o1" --endpoint "$ENDPOINT" \
@@ -114,5 +156,11 @@ kagent o1 submit "$T/ab3.json" >/dev/null 2>&1 || true
 kagent o1 run --drain --timeout 4 >>"$T/agent-o1.log" 2>&1 && fail "expired key was served"
 [ "$(count xa-an-ba)" = 2 ] || fail "a report on an expired key was stored"
 grep -q 'reason=expired' "$T/server.log" || fail "server did not log the expired key"
-pass "rotate with 0 hours overlap: the old key is refused"
+# Its handshakes (retried for 4 s) are one row of cchc refusals for the minute.
+"$CCHC_BIN/cchc" refusals --json | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["kind"] == "key_expired"]
+assert len(rows) == 1 and rows[0]["principal"] == "xa-an-ba" and rows[0]["message"] == "handshake" \
+    and rows[0]["count"] >= 1, rows' || fail "cchc refusals: $("$CCHC_BIN/cchc" refusals)"
+pass "rotate with 0 hours overlap: the old key is refused, and listed by cchc refusals"
 kill -0 "$SERVER_PID" || fail "server died"

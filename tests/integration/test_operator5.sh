@@ -179,3 +179,23 @@ grep -q "already revoked" "$T/err" || fail "revoke twice message"
 expect_rc 1 cchc subscriber revoke khong-co
 [ "$(audits subscribers)" = $((s0 + 3)) ] || fail "subscribers audit rows: $(($(audits subscribers) - s0))"
 pass "subscriber add (--out, --key), list, revoke; refusals write nothing"
+
+# --out DIR need not exist: subscriber add makes it as key issue makes its bundle's.
+out=$(cchc subscriber add sms-gw --topics deadline. --out "$T/new-keys" 2>"$T/err") \
+  || fail "subscriber add --out a directory that does not exist: $(cat "$T/err")"
+echo "$out" | grep -q "$T/new-keys/sms-gw.key" || fail "subscriber add --out new dir: $out"
+[ -s "$T/new-keys/sms-gw.pub" ] && [ "$(stat -c %a "$T/new-keys/sms-gw.key")" = 600 ] \
+  || fail "key pair files in the new directory"
+cchc key issue xa-van-son --out "$T/new-bundle" --server-key "$T/server.pub" >/dev/null \
+  || fail "key issue --out a new directory"
+[ "$(stat -c %a "$T/new-keys")" = "$(stat -c %a "$T/new-bundle")" ] \
+  || fail "directory modes differ: $(stat -c %a "$T/new-keys") vs $(stat -c %a "$T/new-bundle")"
+n=$(sql "select count(*) from subscribers")
+expect_rc 1 cchc subscriber add sms-gw2 --topics deadline. --out "$T/missing/keys"
+sed 's/sms-gw2/X/' "$T/err" >"$T/err-sub"
+expect_rc 1 cchc key issue xa-van-son --out "$T/missing/keys" --server-key "$T/server.pub"
+cmp -s "$T/err-sub" "$T/err" || fail "messages differ: $(cat "$T/err-sub") / $(cat "$T/err")"
+grep -q "^cchc: could not create $T/missing/keys: No such file or directory$" "$T/err" \
+  || fail "missing parent message: $(cat "$T/err")"
+[ "$(sql "select count(*) from subscribers")" = "$n" ] || fail "a refused subscriber was stored"
+pass "subscriber add --out makes its directory as key issue does (mode $(stat -c %a "$T/new-keys"), same message)"

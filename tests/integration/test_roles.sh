@@ -2,7 +2,8 @@
 # Database roles (migrations 011, 012): a viewer reads and changes nothing, an
 # operator keeps the district's facts (audited under its own login) and may
 # not write the audit log or expectations directly, an admin also registers
-# agent keys. Every refusal exits 1 with "permission denied"
+# agent keys; the refusals the server records (015) are read by viewers and
+# written by nobody else. Every refusal exits 1 with "permission denied"
 # and leaves every table as it was.
 . "$(dirname "$0")/lib.sh"
 db_start; server_setup; district_setup
@@ -160,3 +161,17 @@ as a cchc key add xa-yen-dinh "$T/k2.pub" >/dev/null || fail "key add as admin"
           and db_user = 'a' and after->>'public_key' = '$(cat "$T/k2.pub")'")" = 1 ] \
   || fail "key add not audited as a"
 pass "an admin's key add works and is audited as a"
+
+# ---- refusals (migration 015): the server writes them, viewers read them ------------------
+sql "insert into refusals (minute, first_at, last_at, kind, principal, key_id, claimed, message, count)
+     values ('2024-06-20 02:00+00', '2024-06-20 02:00:05+00', '2024-06-20 02:00:40+00',
+             'unit_mismatch', 'xa-yen-dinh', 1, 'xa-an-ba', 'report', 3)"
+as v cchc refusals | grep -q "xa-yen-dinh.*xa-an-ba.*report *3$" || fail "refusals as viewer: $(as v cchc refusals 2>&1)"
+for who in o a; do
+  psql_refused $who "insert into refusals (minute, first_at, last_at, kind, principal, count)
+                     values (now(), now(), now(), 'not_allowed', 'x', 1)"
+  psql_refused $who "update refusals set count = 0"
+  psql_refused $who "delete from refusals"
+done
+[ "$(sql "select count(*) || ' ' || sum(count) from refusals")" = "1 3" ] || fail "refusals changed"
+pass "a viewer lists refusals; an operator or an admin cannot write, change or delete them"
