@@ -130,6 +130,17 @@ int64_t srv_map_add(srv_map_t *self, const void *key, size_t len, int64_t delta)
     return sum;
 }
 
+void srv_map_remove(srv_map_t *self, const void *key, size_t len)
+{
+    s_entry_t **link = s_find(self, key, len, s_hash(key, len));
+    if (*link) {
+        s_entry_t *e = *link;
+        *link = e->next;
+        free(e);
+        self->count--;
+    }
+}
+
 size_t srv_map_count(const srv_map_t *self)
 {
     return self->count;

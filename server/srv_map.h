@@ -2,8 +2,8 @@
  * times kept per peer or per unit (routing ids, unit codes).
  *
  * Chained, grown by doubling; a key is copied. Cost: O(1) expected per call.
- * Used by srv_batch (reports in flight per routing id) and srv_handle_hello
- * (when a unit's last contact was last written). */
+ * Used for counts (reports in flight per routing id), times (a unit's last
+ * contact written) and indexes into arrays (srv_peers, srv_notify's sessions). */
 #ifndef SRV_MAP_H
 #define SRV_MAP_H
 
@@ -22,6 +22,8 @@ void srv_map_set(srv_map_t *self, const void *key, size_t len, int64_t value);
 /* Adds delta to key's value (absent: 0) and returns the sum; a sum of 0
  * removes the key, so the map holds only non-zero counts. */
 int64_t srv_map_add(srv_map_t *self, const void *key, size_t len, int64_t delta);
+/* Forgets key; nothing happens when it is absent. */
+void srv_map_remove(srv_map_t *self, const void *key, size_t len);
 /* Keys held. */
 size_t srv_map_count(const srv_map_t *self);
 

@@ -163,10 +163,8 @@ int sn_send(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *pri
 
 s_session_t *sn_session_find(srv_notify_t *n, const uint8_t *rid, size_t rid_len)
 {
-    for (size_t i = 0; i < n->n_sessions; i++)
-        if (n->sessions[i].rid_len == rid_len && memcmp(n->sessions[i].rid, rid, rid_len) == 0)
-            return &n->sessions[i];
-    return NULL;
+    int64_t i = srv_map_get(n->by_rid, rid, rid_len, 0);
+    return i > 0 ? &n->sessions[i - 1] : NULL;
 }
 
 void sn_job_free(s_job_t *job);
@@ -178,14 +176,50 @@ s_session_t *sn_session_add(srv_notify_t *n, const uint8_t *rid, size_t rid_len,
         n->cap_sessions = n->cap_sessions ? 2 * n->cap_sessions : 64;
         n->sessions = cchc_realloc(n->sessions, n->cap_sessions * sizeof *n->sessions);
     }
-    s_session_t *s = &n->sessions[n->n_sessions++];
+    size_t i = n->n_sessions++;
+    s_session_t *s = &n->sessions[i];
     memset(s, 0, sizeof *s);
     s->rid = cchc_malloc(rid_len);
     memcpy(s->rid, rid, rid_len);
     s->rid_len = rid_len;
     s->unit = cchc_strdup(principal);
     s->gen = ++n->next_gen;
+    srv_map_set(n->by_rid, rid, rid_len, (int64_t)i + 1);
+    if (srv_notify_is_subscriber(principal)) {
+        if (n->n_subs == n->cap_subs) {
+            n->cap_subs = n->cap_subs ? 2 * n->cap_subs : 16;
+            n->subs = cchc_realloc(n->subs, n->cap_subs * sizeof *n->subs);
+        }
+        n->subs[n->n_subs++] = i;
+    } else {
+        srv_map_set(n->by_unit, principal, strlen(principal), (int64_t)i + 1);
+    }
     return s;
+}
+
+/* Session i leaves the indexes, or moves (to == i's new index). */
+static void s_reindex(srv_notify_t *n, size_t from, size_t to, int drop)
+{
+    s_session_t *s = &n->sessions[from];
+    int sub = srv_notify_is_subscriber(s->unit);
+    if (drop)
+        srv_map_remove(n->by_rid, s->rid, s->rid_len);
+    else
+        srv_map_set(n->by_rid, s->rid, s->rid_len, (int64_t)to + 1);
+    if (!sub && srv_map_get(n->by_unit, s->unit, strlen(s->unit), 0) == (int64_t)from + 1) {
+        if (drop)
+            srv_map_remove(n->by_unit, s->unit, strlen(s->unit));
+        else
+            srv_map_set(n->by_unit, s->unit, strlen(s->unit), (int64_t)to + 1);
+    }
+    for (size_t k = 0; sub && k < n->n_subs; k++)
+        if (n->subs[k] == from) {
+            if (drop)
+                n->subs[k] = n->subs[--n->n_subs];
+            else
+                n->subs[k] = to;
+            break;
+        }
 }
 
 void sn_session_drop(srv_notify_t *n, s_session_t *s)
@@ -194,6 +228,8 @@ void sn_session_drop(srv_notify_t *n, s_session_t *s)
     CCHC_LOG(CCHC_LOG_DEBUG, "notify_session_dropped", "unit=%s cursor=%" PRIu64,
              srv_server_logstr(unit, sizeof unit, s->unit), s->cursor);
     n->stats.dropped++;
+    size_t i = (size_t)(s - n->sessions), last = n->n_sessions - 1;
+    s_reindex(n, i, 0, 1);
     if (s->subscriber) {
         n->stats.sub_sessions--;
         sn_strv_free(s->want, s->n_want);
@@ -205,7 +241,11 @@ void sn_session_drop(srv_notify_t *n, s_session_t *s)
     }
     free(s->rid);
     free(s->unit);
-    *s = n->sessions[--n->n_sessions];
+    if (i != last) {
+        s_reindex(n, last, i, 0);
+        *s = n->sessions[last];
+    }
+    n->n_sessions--;
 }
 
 s_job_t *sn_job_new(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *principal)
@@ -422,27 +462,38 @@ static void s_acks_write(srv_notify_t *n)
 
 /* A live subscriber session takes the row: in its topics, key still good,
  * room under max_pending (else it turns to catching up from the table). */
+static void s_push_to(srv_notify_t *n, s_session_t *s, const char *topic, uint64_t seq,
+                      const uint8_t *buf, size_t len)
+{
+    if (s->replaying || seq <= s->cursor)
+        return;
+    if (s->subscriber && !sn_sub_takes(n, s, topic, seq))
+        return;
+    if (sn_send(n, s->rid, s->rid_len, s->unit, buf, len) != 0) {
+        sn_session_drop(n, s);
+        return;
+    }
+    s->cursor = seq;
+    if (s->subscriber)
+        sn_ua_push(s, seq);
+    n->stats.pushed++;
+}
+
+/* The row goes to the recipient unit's agent session (found by its unit) and
+ * to every subscriber session that takes it; agents' sessions are never
+ * walked. */
 static void s_push(srv_notify_t *n, const char *topic, const char *unit, uint64_t seq,
                    const uint8_t *buf, size_t len)
 {
-    for (size_t i = n->n_sessions; i-- > 0;) {
-        /* A callback run within a submit below may have dropped sessions
-         * (the connection lost there): the array may have shrunk. */
-        if (i >= n->n_sessions)
+    int64_t a = srv_map_get(n->by_unit, unit, strlen(unit), 0);
+    if (a > 0)
+        s_push_to(n, &n->sessions[a - 1], topic, seq, buf, len);
+    for (size_t k = n->n_subs; k-- > 0;) {
+        /* A send may drop a session (moving another into its slot): the
+         * list may have shrunk or changed below k. */
+        if (k >= n->n_subs)
             continue;
-        s_session_t *s = &n->sessions[i];
-        if (s->replaying || seq <= s->cursor)
-            continue;
-        if (s->subscriber ? !sn_sub_takes(n, s, topic, seq) : strcmp(s->unit, unit) != 0)
-            continue;
-        if (sn_send(n, s->rid, s->rid_len, s->unit, buf, len) != 0) {
-            sn_session_drop(n, s);
-            continue;
-        }
-        s->cursor = seq;
-        if (s->subscriber)
-            sn_ua_push(s, seq);
-        n->stats.pushed++;
+        s_push_to(n, &n->sessions[n->subs[k]], topic, seq, buf, len);
     }
 }
 
@@ -520,6 +571,8 @@ srv_notify_t *srv_notify_new(srv_server_t *server, size_t sub_max_pending)
     n->fetch_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_POLL_MS;
     n->ack_due_ms = -1;
     n->prune_due_ms = cchc_clock_mono_ms() + S_PRUNE_EVERY_MS;
+    n->by_rid = srv_map_new();
+    n->by_unit = srv_map_new();
     return n;
 }
 
@@ -532,6 +585,9 @@ void srv_notify_destroy(srv_notify_t **self_p)
     while (n->n_sessions)
         sn_session_drop(n, &n->sessions[n->n_sessions - 1]);
     free(n->sessions);
+    free(n->subs);
+    srv_map_destroy(&n->by_rid);
+    srv_map_destroy(&n->by_unit);
     for (size_t i = 0; i < n->n_acks; i++)
         free(n->acks[i].unit);
     free(n->acks);

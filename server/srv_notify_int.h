@@ -3,6 +3,7 @@
 #ifndef SRV_NOTIFY_INT_H
 #define SRV_NOTIFY_INT_H
 
+#include "srv_map.h"
 #include "srv_notify.h"
 
 #include <libpq-fe.h>
@@ -65,6 +66,12 @@ struct srv_notify {
     int64_t fetch_due_ms; /* monotonic: the next fetch (poll or kick) */
     s_session_t *sessions;
     size_t n_sessions, cap_sessions;
+    /* Indexes into sessions (index + 1): by routing id, and each unit's
+     * latest agent session; and the subscriber sessions' indexes, so that a
+     * row is pushed without walking every agent's session. */
+    srv_map_t *by_rid, *by_unit;
+    size_t *subs;
+    size_t n_subs, cap_subs;
     s_ack_t *acks; /* waiting to be written */
     size_t n_acks, cap_acks;
     int ack_inflight;

@@ -1,9 +1,13 @@
 /* srv_peers.c: the table of connected agents (see srv_peers.h).
  *
  * Owns an array of entries, each with a copy of the routing id and the unit
- * code. Order is not kept: removal moves the last entry into the hole. */
+ * code, and two indexes into it: routing id -> entry, unit -> its latest
+ * entry (index + 1 in srv_map). Order is not kept: removal moves the last
+ * entry into the hole and mends both indexes. Every call is O(1) expected,
+ * but pruning, which walks the table. */
 #include "srv_peers.h"
 #include "cchc_mem.h"
+#include "srv_map.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -19,18 +23,38 @@ typedef struct {
 struct srv_peers {
     s_entry_t *v;
     size_t n, cap;
+    srv_map_t *by_rid, *by_unit; /* index + 1 */
 };
 
 srv_peers_t *srv_peers_new(void)
 {
-    return cchc_calloc(1, sizeof(srv_peers_t));
+    srv_peers_t *self = cchc_calloc(1, sizeof(srv_peers_t));
+    self->by_rid = srv_map_new();
+    self->by_unit = srv_map_new();
+    return self;
+}
+
+static void s_unindex_unit(srv_peers_t *self, size_t i)
+{
+    const char *u = self->v[i].unit;
+    if (srv_map_get(self->by_unit, u, strlen(u), 0) == (int64_t)i + 1)
+        srv_map_remove(self->by_unit, u, strlen(u));
 }
 
 static void s_drop(srv_peers_t *self, size_t i)
 {
+    s_unindex_unit(self, i);
+    srv_map_remove(self->by_rid, self->v[i].rid, self->v[i].rid_len);
     free(self->v[i].rid);
     free(self->v[i].unit);
-    self->v[i] = self->v[--self->n];
+    size_t last = --self->n;
+    if (i == last)
+        return;
+    self->v[i] = self->v[last];
+    s_entry_t *e = &self->v[i];
+    srv_map_set(self->by_rid, e->rid, e->rid_len, (int64_t)i + 1);
+    if (srv_map_get(self->by_unit, e->unit, strlen(e->unit), 0) == (int64_t)last + 1)
+        srv_map_set(self->by_unit, e->unit, strlen(e->unit), (int64_t)i + 1);
 }
 
 void srv_peers_destroy(srv_peers_t **self_p)
@@ -42,16 +66,16 @@ void srv_peers_destroy(srv_peers_t **self_p)
     while (self->n)
         s_drop(self, self->n - 1);
     free(self->v);
+    srv_map_destroy(&self->by_rid);
+    srv_map_destroy(&self->by_unit);
     free(self);
     *self_p = NULL;
 }
 
 static size_t s_find(const srv_peers_t *self, const uint8_t *rid, size_t rid_len)
 {
-    for (size_t i = 0; i < self->n; i++)
-        if (self->v[i].rid_len == rid_len && memcmp(self->v[i].rid, rid, rid_len) == 0)
-            return i;
-    return self->n;
+    int64_t i = srv_map_get(self->by_rid, rid, rid_len, 0);
+    return i > 0 ? (size_t)i - 1 : self->n;
 }
 
 void srv_peers_touch(srv_peers_t *self, const uint8_t *rid, size_t rid_len, const char *unit,
@@ -68,11 +92,15 @@ void srv_peers_touch(srv_peers_t *self, const uint8_t *rid, size_t rid_len, cons
         memcpy(e->rid, rid, rid_len);
         e->rid_len = rid_len;
         e->unit = cchc_strdup(unit);
+        srv_map_set(self->by_rid, rid, rid_len, (int64_t)i + 1);
+        srv_map_set(self->by_unit, unit, strlen(unit), (int64_t)i + 1);
     } else if (strcmp(self->v[i].unit, unit) != 0) {
         /* A routing id is per connection and a connection has one key; this
          * only happens if libzmq reuses an id, and then the newest wins. */
+        s_unindex_unit(self, i);
         free(self->v[i].unit);
         self->v[i].unit = cchc_strdup(unit);
+        srv_map_set(self->by_unit, unit, strlen(unit), (int64_t)i + 1);
     }
     self->v[i].heard_ms = now_ms;
 }
@@ -94,6 +122,17 @@ size_t srv_peers_prune(srv_peers_t *self, int64_t now_ms)
         }
     }
     return dropped;
+}
+
+int srv_peers_of_unit(const srv_peers_t *self, const char *unit, const uint8_t **rid,
+                      size_t *rid_len)
+{
+    int64_t i = srv_map_get(self->by_unit, unit, strlen(unit), 0);
+    if (i <= 0)
+        return -1;
+    *rid = self->v[i - 1].rid;
+    *rid_len = self->v[i - 1].rid_len;
+    return 0;
 }
 
 size_t srv_peers_count(const srv_peers_t *self)

@@ -21,7 +21,7 @@ srv_peers_t *srv_peers_new(void);
 void srv_peers_destroy(srv_peers_t **self_p);
 
 /* Records a message from rid (unit copied), heard at now_ms (monotonic).
- * Cost: a linear search; a district has a few dozen agents. */
+ * Cost: a hash lookup, whatever the number of agents. */
 void srv_peers_touch(srv_peers_t *self, const uint8_t *rid, size_t rid_len, const char *unit,
                      int64_t now_ms);
 /* Forgets rid; nothing happens when it is not known. */
@@ -30,6 +30,10 @@ void srv_peers_remove(srv_peers_t *self, const uint8_t *rid, size_t rid_len);
 size_t srv_peers_prune(srv_peers_t *self, int64_t now_ms);
 
 size_t srv_peers_count(const srv_peers_t *self);
+/* The routing id (borrowed until the table next changes) of unit's latest
+ * connection. 0, or -1 when none is known. */
+int srv_peers_of_unit(const srv_peers_t *self, const char *unit, const uint8_t **rid,
+                      size_t *rid_len);
 /* The i-th peer (i < count), borrowed until the table next changes. */
 void srv_peers_get(const srv_peers_t *self, size_t i, const uint8_t **rid, size_t *rid_len,
                    const char **unit);
