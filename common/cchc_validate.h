@@ -69,6 +69,10 @@ cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, 
 void cchc_vctx_set_key_unit(cchc_vctx_t *self, const char *unit);
 /* "Today" as a civil date (E005, E006). Not set: those rules are skipped. */
 void cchc_vctx_set_today(cchc_vctx_t *self, cchc_day_t today);
+/* The cut-off rule and due rule of a type of the document: 0 with both,
+ * 1 when the type has no due rule (only *cutoff), -1 when it is unknown. */
+int cchc_vctx_type_rules(const cchc_vctx_t *self, const char *type, cchc_cutoff_t *cutoff,
+                         cchc_due_rule_t *due);
 /* The calendar of the document (borrowed, lives as long as the context). */
 const cchc_calendar_t *cchc_vctx_calendar(const cchc_vctx_t *self);
 

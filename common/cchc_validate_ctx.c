@@ -371,6 +371,22 @@ cchc_vctx_t *cchc_vctx_new(const json_t *doc, char *err, size_t errlen)
     return c;
 }
 
+int cchc_vctx_type_rules(const cchc_vctx_t *self, const char *type, cchc_cutoff_t *cutoff,
+                         cchc_due_rule_t *due)
+{
+    for (size_t i = 0; type && i < self->n_types; i++) {
+        const s_type_t *t = &self->types[i];
+        if (!t->code || strcmp(t->code, type) != 0)
+            continue;
+        *cutoff = t->cutoff;
+        if (!t->has_due)
+            return 1;
+        *due = t->due;
+        return 0;
+    }
+    return -1;
+}
+
 cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, char *err,
                                   size_t errlen)
 {

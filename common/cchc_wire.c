@@ -394,3 +394,43 @@ int cchc_wire_nack_is_transient(Cchc__V1__NackReason r)
 {
     return r == CCHC__V1__NACK_REASON__NACK_BUSY;
 }
+
+int cchc_wire_report_bytes(const uint8_t *frame, size_t len, size_t *off, size_t *n)
+{
+    const uint8_t *p = frame, *end = frame + len;
+    size_t found = 0;
+    while (p < end) {
+        uint64_t tag, v;
+        if (s_varint(&p, end, &tag) != 0)
+            return CCHC_EINVAL;
+        switch (tag & 7) {
+        case 0:
+            if (s_varint(&p, end, &v) != 0)
+                return CCHC_EINVAL;
+            break;
+        case 1:
+            if (end - p < 8)
+                return CCHC_EINVAL;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return CCHC_EINVAL;
+            p += 4;
+            break;
+        case 2:
+            if (s_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p))
+                return CCHC_EINVAL;
+            if ((tag >> 3) == CCHC__V1__ENVELOPE__BODY_REPORT) {
+                *off = (size_t)(p - frame);
+                *n = (size_t)v;
+                found++;
+            }
+            p += v;
+            break;
+        default:
+            return CCHC_EINVAL;
+        }
+    }
+    return found == 1 ? CCHC_OK : CCHC_EINVAL;
+}

@@ -56,6 +56,12 @@ int cchc_wire_pack_report(const Cchc__V1__Report *r, uint8_t **buf_p, size_t *le
 int cchc_wire_unpack_report(const uint8_t *buf, size_t len, size_t max_len, Cchc__V1__Report **out,
                             char *err, size_t errlen);
 
+/* Where the Report of an envelope frame lies in it (the bytes of field
+ * `report`, as sent): *off and *n. 0, or CCHC_EINVAL when the frame has no
+ * report, or more than one (protobuf merges repeated submessages: the bytes
+ * of one would not be the report decoded), or is not well formed. */
+int cchc_wire_report_bytes(const uint8_t *frame, size_t len, size_t *off, size_t *n);
+
 /* Appends the findings of a decoded Ack or Nack to f. */
 void cchc_wire_findings_append(cchc_findings_t *f, Cchc__V1__Finding *const *v, size_t n);
 
