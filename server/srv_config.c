@@ -34,6 +34,9 @@ const cchc_cfg_entry_t srv_config_table[] = {
             sub_max_pending,
             "notifications pushed to a subscriber and not yet acked; past it, it catches up "
             "from the table as it acks"),
+    S_ENTRY("server", "io_threads", CCHC_CFG_INT, "1", 1, 16, io_threads,
+            "libzmq I/O threads (CURVE and framing): one handles about ten thousand quiet "
+            "agents; more for a storm of connections on a machine with cores to spare"),
     S_ENTRY("server", "heartbeat_ivl_ms", CCHC_CFG_INT, "10000", 100, 600000, heartbeat_ivl_ms,
             "ZMTP heartbeat interval"),
     S_ENTRY("server", "heartbeat_timeout_ms", CCHC_CFG_INT, "30000", 300, 600000,

@@ -23,6 +23,7 @@ typedef struct {
     int64_t max_pending;          /* [server] max_pending: unanswered reports, all peers */
     int64_t peer_max_inflight;    /* [server] peer_max_inflight: per routing id */
     int64_t sub_max_pending;      /* [server] subscriber_max_pending: unacked pushes */
+    int64_t io_threads;           /* [server] io_threads: ZMQ_IO_THREADS */
     int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
     int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
     char *conninfo;               /* [database] conninfo, "" = PG* environment */

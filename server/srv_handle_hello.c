@@ -13,7 +13,7 @@
  * starts the replay of the unit's notifications after it (srv_notify_hello). */
 #include "cchc_clock.h"
 #include "cchc_log.h"
-#include "srv_server.h"
+#include "srv_handle.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,48 +46,47 @@ static void s_on_written(srv_db_t *db, int rc, const PGresult *res, void *arg)
         return;
     char msg[300];
     CCHC_LOG(CCHC_LOG_WARN, "contact_failed", "err=%s",
-             srv_server_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
+             srv_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
 }
 
 /* Queues one contact write unless other database work is backed up
  * (reports come first). 0 when queued. */
-static int s_write(srv_server_t *self, const char *sql, int n, const char *const *params)
+static int s_write(srv_handlers_t *h, const char *sql, int n, const char *const *params)
 {
-    srv_db_t *db = srv_server_db(self);
-    if (srv_db_pending(db) >= srv_server_max_pending(self))
+    if (srv_db_pending(h->db) >= h->max_pending)
         return -1;
-    return srv_db_submit(db, sql, n, params, NULL, NULL, s_on_written, NULL);
+    return srv_db_submit(h->db, sql, n, params, NULL, NULL, s_on_written, NULL);
 }
 
-void srv_handle_contact(srv_server_t *self, const char *unit, int64_t now_ms)
+void srv_handle_contact(srv_handlers_t *h, const char *unit, int64_t now_ms)
 {
-    srv_map_t *seen = srv_server_contacts(self);
+    srv_map_t *seen = h->contacts;
     int64_t last = srv_map_get(seen, unit, strlen(unit), INT64_MIN);
     if (last != INT64_MIN && now_ms - last < SRV_CONTACT_EVERY_MS)
         return;
     char now_s[24];
     snprintf(now_s, sizeof now_s, "%" PRId64, cchc_clock_now_ms());
     const char *params[2] = {unit, now_s};
-    if (s_write(self, S_TOUCH_SQL, 2, params) == 0)
+    if (s_write(h, S_TOUCH_SQL, 2, params) == 0)
         srv_map_set(seen, unit, strlen(unit), now_ms);
 }
 
-void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env)
+void srv_handle_hello(srv_handlers_t *h, const srv_peer_t *peer, const cchc_envelope_t *env)
 {
-    const Cchc__V1__Hello *h = env->hello;
+    const Cchc__V1__Hello *hello = env->hello;
     char unit[100], version[100], claimed[100];
-    srv_server_counters(self)->hellos++;
-    srv_server_logstr(unit, sizeof unit, peer->principal);
-    srv_server_logstr(version, sizeof version, h && h->agent_version ? h->agent_version : "");
+    srv_router_counters(h->router)->hellos++;
+    srv_logstr(unit, sizeof unit, peer->principal);
+    srv_logstr(version, sizeof version, hello && hello->agent_version ? hello->agent_version : "");
     /* An empty unit in a Hello is tolerated; another unit's code is not. */
     if (!peer->principal[0] || (env->unit && env->unit[0] && strcmp(env->unit, peer->principal))) {
         CCHC_LOG(CCHC_LOG_WARN, "unit_mismatch", "kind=hello unit=%s claimed=%s", unit,
-                 srv_server_logstr(claimed, sizeof claimed, env->unit));
-        srv_refusals_record(srv_server_refusals(self), SRV_REFUSAL_UNIT_MISMATCH, peer->principal,
+                 srv_logstr(claimed, sizeof claimed, env->unit));
+        srv_refusals_record(h->refusals, SRV_REFUSAL_UNIT_MISMATCH, peer->principal,
                             peer->key_id, env->unit, "hello");
         return;
     }
-    uint64_t depth = h ? h->queue_depth : 0, last_seq = h ? h->last_seq : 0;
+    uint64_t depth = hello ? hello->queue_depth : 0, last_seq = hello ? hello->last_seq : 0;
     CCHC_LOG(CCHC_LOG_INFO, "hello", "unit=%s version=%s queue_depth=%" PRIu64, unit, version,
              depth);
     /* bigint columns: clamp what a uint64 could hold beyond them. */
@@ -95,7 +94,7 @@ void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_env
     snprintf(depth_s, sizeof depth_s, "%" PRIu64, depth > INT64_MAX ? (uint64_t)INT64_MAX : depth);
     snprintf(seq_s, sizeof seq_s, "%" PRIu64,
              last_seq > INT64_MAX ? (uint64_t)INT64_MAX : last_seq);
-    const char *agent_version = h && h->agent_version ? h->agent_version : "";
+    const char *agent_version = hello && hello->agent_version ? hello->agent_version : "";
     /* The agent's clock against ours, kept for the sealed-time basis. */
     char skew_s[24], now_s[24];
     int64_t now_ms = cchc_clock_now_ms();
@@ -105,8 +104,8 @@ void srv_handle_hello(srv_server_t *self, const srv_peer_t *peer, const cchc_env
     snprintf(now_s, sizeof now_s, "%" PRId64, now_ms);
     const char *params[6] = {peer->principal,          agent_version, depth_s, seq_s,
                              has_skew ? skew_s : NULL, now_s};
-    if (s_write(self, S_HELLO_SQL, 6, params) != 0)
+    if (s_write(h, S_HELLO_SQL, 6, params) != 0)
         CCHC_LOG(CCHC_LOG_DEBUG, "contact_skipped", "unit=%s reason=db_busy_or_down", unit);
     /* Send it what it has missed, then keep it live (srv_notify). */
-    srv_notify_hello(srv_server_notify(self), peer->rid, peer->rid_len, peer->principal, last_seq);
+    srv_notify_hello(h->notify, peer->rid, peer->rid_len, peer->principal, last_seq);
 }

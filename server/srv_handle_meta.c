@@ -1,48 +1,33 @@
 /* srv_handle_meta.c: MetaRequest (an agent asks for its unit's metadata) and
- * MetaChanged (the server tells agents to ask again).
+ * MetaChanged (the server tells an agent to ask again).
  *
- * The metadata is one JSON document made by the database
- * (cchc_unit_metadata in sql/003_functions.sql), the same document
- * validation reads as its context. Its version is the 64-bit FNV-1a hash of
- * its text, so the server keeps no state per agent: an agent that sends the
- * version it holds is told "unchanged". Owns, per request in flight, an
+ * The metadata is one JSON document (cchc_unit_metadata in SQL), the same
+ * document validation reads as its context, kept per unit by srv_units and
+ * versioned by the hash of its text: an agent that sends the version it
+ * holds is told "unchanged". A request is answered from the kept document,
+ * or once srv_units has read it. Owns, per request waiting for a read, an
  * s_pending_t (the peer's routing id and what to echo); nothing else. */
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
-#include "srv_server.h"
+#include "srv_handle.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_META_SQL "SELECT cchc_unit_metadata($1)::text"
-
 typedef struct {
-    srv_server_t *server;
-    char *unit;
+    srv_handlers_t *h;
     uint64_t epoch, msg_id, version;
+    char unit[64 + 1];
     size_t rid_len;
     uint8_t rid[];
 } s_pending_t;
 
-/* FNV-1a, 64 bits: stable across builds and machines, which a version an
- * agent keeps across upgrades needs. 0 means "I have nothing", so it is
- * never a version. */
-static uint64_t s_version(const char *text, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)text[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h ? h : 1;
-}
-
-/* Packs an envelope from the server to unit and sends it. 0, CCHC_ETOOBIG
- * (not sent, logged), or what cchc_wire_encode / srv_server_send return. */
-static int s_send(srv_server_t *self, const srv_peer_t *peer, Cchc__V1__Envelope *env)
+/* Packs an envelope from the server to peer and sends it. 0, CCHC_ETOOBIG
+ * (not sent, logged), or what cchc_wire_encode / srv_router_send return. */
+static int s_send(srv_handlers_t *h, const srv_peer_t *peer, Cchc__V1__Envelope *env)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -53,134 +38,124 @@ static int s_send(srv_server_t *self, const srv_peer_t *peer, Cchc__V1__Envelope
     int rc = cchc_wire_encode(env, &buf, &len);
     if (rc != 0) {
         CCHC_LOG(CCHC_LOG_ERROR, "meta_pack", "unit=%s body=%d err=%s",
-                 srv_server_logstr(unit, sizeof unit, peer->principal), (int)env->body_case,
+                 srv_logstr(unit, sizeof unit, peer->principal), (int)env->body_case,
                  cchc_strerror(rc));
         return rc;
     }
-    if (len > srv_server_max_frame(self)) {
+    if (len > srv_router_max_frame(h->router)) {
         /* The agent keeps what it has and asks again later; a district's
          * document is a few tens of kilobytes, so this is a configuration
          * error worth an operator's attention. */
         CCHC_LOG(CCHC_LOG_ERROR, "meta_too_big", "unit=%s bytes=%zu max_frame=%zu",
-                 srv_server_logstr(unit, sizeof unit, peer->principal), len,
-                 srv_server_max_frame(self));
+                 srv_logstr(unit, sizeof unit, peer->principal), len,
+                 srv_router_max_frame(h->router));
         free(buf);
         return CCHC_ETOOBIG;
     }
-    rc = srv_server_send(self, peer, buf, len);
+    rc = srv_router_send(h->router, peer, buf, len);
     free(buf);
     return rc;
 }
 
-static void s_on_meta(srv_db_t *db, int rc, const PGresult *res, void *arg)
+/* Answers from the unit's kept document. */
+static void s_answer(srv_handlers_t *h, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
+                     uint64_t have)
 {
-    s_pending_t *p = arg;
-    srv_server_t *self = p->server;
-    srv_counters_t *c = srv_server_counters(self);
-    srv_peer_t peer = {.rid = p->rid, .rid_len = p->rid_len, .principal = p->unit};
-    char unit[100], msg[300];
-    srv_server_logstr(unit, sizeof unit, p->unit);
-    if (rc != 0) {
-        /* No answer: the agent asks again on its next sync. */
-        CCHC_LOG(CCHC_LOG_DEBUG, "meta_skipped", "unit=%s reason=db_lost", unit);
-        goto out;
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        CCHC_LOG(CCHC_LOG_ERROR, "meta_query", "unit=%s err=%s", unit,
-                 srv_server_logstr(msg, sizeof msg,
-                                   PQresultStatus(res) == PGRES_TUPLES_OK
-                                       ? "cchc_unit_metadata returned no document"
-                                       : PQresultErrorMessage(res)));
-        goto out;
-    }
-    const char *doc = PQgetvalue(res, 0, 0);
+    srv_counters_t *c = srv_router_counters(h->router);
+    char unit[100];
+    size_t len = 0;
+    uint64_t version = 0;
+    const char *doc = srv_units_doc(h->units, peer->principal, &len, &version);
+    if (!doc)
+        return; /* changed again meanwhile: the agent hears MetaChanged and asks again */
     Cchc__V1__Meta meta = CCHC__V1__META__INIT;
-    meta.version = s_version(doc, (size_t)PQgetlength(res, 0, 0));
-    meta.unchanged = meta.version == p->version;
+    meta.version = version;
+    meta.unchanged = version == have;
     meta.document = meta.unchanged ? "" : (char *)doc;
     Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
-    env.agent_epoch = p->epoch;
-    env.msg_id = p->msg_id;
+    env.agent_epoch = epoch;
+    env.msg_id = msg_id;
     env.body_case = CCHC__V1__ENVELOPE__BODY_META;
     env.meta = &meta;
-    if (s_send(self, &peer, &env) == 0) {
+    if (s_send(h, peer, &env) == 0) {
         if (meta.unchanged)
             c->meta_unchanged++;
         else
             c->meta_sent++;
-        CCHC_LOG(CCHC_LOG_INFO, "meta_sent", "unit=%s version=%016" PRIx64 " unchanged=%d bytes=%d",
-                 unit, meta.version, (int)meta.unchanged,
-                 meta.unchanged ? 0 : PQgetlength(res, 0, 0));
+        CCHC_LOG(CCHC_LOG_DEBUG, "meta_sent",
+                 "unit=%s version=%016" PRIx64 " unchanged=%d bytes=%zu",
+                 srv_logstr(unit, sizeof unit, peer->principal), version, (int)meta.unchanged,
+                 meta.unchanged ? 0 : len);
     }
-out:
-    free(p->unit);
+}
+
+static void s_on_doc(void *arg, const char *unit, int ok)
+{
+    s_pending_t *p = arg;
+    if (ok) {
+        srv_peer_t peer = {.rid = p->rid, .rid_len = p->rid_len, .principal = p->unit};
+        s_answer(p->h, &peer, p->epoch, p->msg_id, p->version);
+    } else {
+        /* No answer: the agent asks again on its next sync. */
+        CCHC_LOG(CCHC_LOG_DEBUG, "meta_skipped", "unit=%s reason=db_lost", unit);
+    }
     free(p);
 }
 
-void srv_handle_meta_request(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env)
+void srv_handle_meta_request(srv_handlers_t *h, const srv_peer_t *peer,
+                             const cchc_envelope_t *env)
 {
     char unit[100], claimed[100];
-    srv_server_counters(self)->meta_requests++;
-    srv_server_logstr(unit, sizeof unit, peer->principal);
+    srv_router_counters(h->router)->meta_requests++;
+    srv_logstr(unit, sizeof unit, peer->principal);
     /* The key decides whose metadata is sent; as in a Hello, an empty unit
      * is tolerated and another unit's code is not. No answer is defined for
      * a refusal: the agent's sync simply does not complete. */
     if (!peer->principal[0] || (env->unit && env->unit[0] && strcmp(env->unit, peer->principal))) {
         CCHC_LOG(CCHC_LOG_WARN, "unit_mismatch", "kind=meta_request unit=%s claimed=%s", unit,
-                 srv_server_logstr(claimed, sizeof claimed, env->unit));
-        srv_refusals_record(srv_server_refusals(self), SRV_REFUSAL_UNIT_MISMATCH, peer->principal,
-                            peer->key_id, env->unit, "meta_request");
+                 srv_logstr(claimed, sizeof claimed, env->unit));
+        srv_refusals_record(h->refusals, SRV_REFUSAL_UNIT_MISMATCH, peer->principal, peer->key_id,
+                            env->unit, "meta_request");
         return;
     }
-    srv_db_t *db = srv_server_db(self);
-    if (!srv_db_ready(db) || srv_db_pending(db) >= srv_server_max_pending(self)) {
-        CCHC_LOG(CCHC_LOG_DEBUG, "meta_skipped", "unit=%s reason=%s", unit,
-                 srv_db_ready(db) ? "queue_full" : "db_down");
+    if (strlen(peer->principal) > 64)
+        return; /* no unit code is that long: CHECK of units.code */
+    uint64_t have = env->meta_request ? env->meta_request->version : 0;
+    size_t len;
+    uint64_t version;
+    if (srv_units_doc(h->units, peer->principal, &len, &version)) {
+        s_answer(h, peer, env->agent_epoch, env->msg_id, have);
         return;
     }
-    s_pending_t *p = cchc_malloc(sizeof *p + peer->rid_len);
-    p->server = self;
-    p->unit = cchc_strdup(peer->principal);
+    s_pending_t *p = cchc_calloc(1, sizeof *p + peer->rid_len);
+    p->h = h;
     p->epoch = env->agent_epoch;
     p->msg_id = env->msg_id;
-    p->version = env->meta_request ? env->meta_request->version : 0;
+    p->version = have;
+    snprintf(p->unit, sizeof p->unit, "%s", peer->principal);
     p->rid_len = peer->rid_len;
     memcpy(p->rid, peer->rid, peer->rid_len);
-    const char *params[1] = {peer->principal};
-    if (srv_db_submit(db, S_META_SQL, 1, params, NULL, NULL, s_on_meta, p) != 0) {
-        free(p->unit);
-        free(p);
-    }
+    srv_units_want(h->units, peer->principal, s_on_doc, p);
 }
 
-void srv_handle_meta_broadcast(srv_server_t *self)
+void srv_handle_meta_changed(srv_handlers_t *h, const char *unit)
 {
-    srv_peers_t *peers = srv_server_peers(self);
-    size_t sent = 0, peers_before = srv_peers_count(peers);
-    /* A failed send may remove its peer (srv_server_send), which moves the
-     * last entry into its place: walk from the end so none is skipped. */
-    for (size_t i = srv_peers_count(peers); i-- > 0;) {
-        if (i >= srv_peers_count(peers))
-            continue;
-        const uint8_t *rid;
-        size_t rid_len;
-        const char *unit;
-        srv_peers_get(peers, i, &rid, &rid_len, &unit);
-        /* Copies: the entry may go while we send. */
-        uint8_t rid_copy[256];
-        char unit_copy[64 + 1];
-        if (rid_len > sizeof rid_copy || strlen(unit) >= sizeof unit_copy)
-            continue; /* a routing id is at most 255 bytes; a unit code 63 */
-        memcpy(rid_copy, rid, rid_len);
-        memcpy(unit_copy, unit, strlen(unit) + 1);
-        srv_peer_t peer = {.rid = rid_copy, .rid_len = rid_len, .principal = unit_copy};
-        Cchc__V1__MetaChanged changed = CCHC__V1__META_CHANGED__INIT;
-        Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
-        env.body_case = CCHC__V1__ENVELOPE__BODY_META_CHANGED;
-        env.meta_changed = &changed;
-        if (s_send(self, &peer, &env) == 0)
-            sent++;
-    }
-    srv_server_counters(self)->meta_changed += sent;
-    CCHC_LOG(CCHC_LOG_INFO, "meta_changed", "peers=%zu sent=%zu", peers_before, sent);
+    const uint8_t *rid;
+    size_t rid_len;
+    if (srv_peers_of_unit(h->peers, unit, &rid, &rid_len) != 0)
+        return;
+    /* Copies: a failed send may take the peer out of the table. */
+    uint8_t rid_copy[256];
+    char unit_copy[64 + 1];
+    if (rid_len > sizeof rid_copy || strlen(unit) >= sizeof unit_copy)
+        return;
+    memcpy(rid_copy, rid, rid_len);
+    memcpy(unit_copy, unit, strlen(unit) + 1);
+    srv_peer_t peer = {.rid = rid_copy, .rid_len = rid_len, .principal = unit_copy};
+    Cchc__V1__MetaChanged changed = CCHC__V1__META_CHANGED__INIT;
+    Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+    env.body_case = CCHC__V1__ENVELOPE__BODY_META_CHANGED;
+    env.meta_changed = &changed;
+    if (s_send(h, &peer, &env) == 0)
+        srv_router_counters(h->router)->meta_changed++;
 }

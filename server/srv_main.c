@@ -10,6 +10,7 @@
 #include "cchc_clock.h"
 #include "srv_config.h"
 #include "srv_sched.h"
+#include "srv_router.h"
 #include "srv_server.h"
 
 #include <getopt.h>
@@ -177,7 +178,7 @@ int main(int argc, char **argv)
     int rc = S_EXIT_RUNTIME;
     if (!server) {
         char msg[1100];
-        CCHC_LOG(CCHC_LOG_ERROR, "start_failed", "err=%s", srv_server_logstr(msg, sizeof msg, err));
+        CCHC_LOG(CCHC_LOG_ERROR, "start_failed", "err=%s", srv_logstr(msg, sizeof msg, err));
     } else if (srv_server_run(server) == 0) {
         rc = S_EXIT_OK;
     }

@@ -41,7 +41,10 @@
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
-#include "srv_server.h"
+#include "srv_db.h"
+#include "srv_peers.h"
+#include "srv_router.h"
+#include "srv_zap.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -108,7 +111,7 @@ char *sn_pg_array(const char *const *v, size_t n)
 void sn_log_db_error(const char *event, int rc, const PGresult *res)
 {
     char msg[300];
-    srv_server_logstr(msg, sizeof msg, rc == 0 ? PQresultErrorMessage(res) : cchc_strerror(rc));
+    srv_logstr(msg, sizeof msg, rc == 0 ? PQresultErrorMessage(res) : cchc_strerror(rc));
     CCHC_LOG(CCHC_LOG_WARN, event, "err=%s", msg);
 }
 
@@ -138,7 +141,7 @@ int sn_pack_row(srv_notify_t *n, const PGresult *r, int row, int col0, uint64_t 
     *topic_p = no.topic;
     *unit_p = no.unit;
     int rc = cchc_wire_encode(&env, buf_p, len_p);
-    if (rc == CCHC_OK && *len_p > srv_server_max_frame(n->server)) {
+    if (rc == CCHC_OK && *len_p > srv_router_max_frame(n->router)) {
         free(*buf_p);
         *buf_p = NULL;
         rc = CCHC_ETOOBIG;
@@ -156,7 +159,7 @@ int sn_send(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *pri
             const uint8_t *buf, size_t len)
 {
     srv_peer_t peer = {.rid = rid, .rid_len = rid_len, .principal = principal};
-    return srv_server_send(n->server, &peer, buf, len);
+    return srv_router_send(n->router, &peer, buf, len);
 }
 
 /* ---- sessions ---------------------------------------------------------------------- */
@@ -226,7 +229,7 @@ void sn_session_drop(srv_notify_t *n, s_session_t *s)
 {
     char unit[100];
     CCHC_LOG(CCHC_LOG_DEBUG, "notify_session_dropped", "unit=%s cursor=%" PRIu64,
-             srv_server_logstr(unit, sizeof unit, s->unit), s->cursor);
+             srv_logstr(unit, sizeof unit, s->unit), s->cursor);
     n->stats.dropped++;
     size_t i = (size_t)(s - n->sessions), last = n->n_sessions - 1;
     s_reindex(n, i, 0, 1);
@@ -282,7 +285,7 @@ static int s_agent_fetch(s_job_t *job)
     sn_u64_text(since, job->since);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
     const char *params[3] = {since, limit, job->principal};
-    return srv_db_submit(srv_server_db(job->n->server), S_UNIT_SQL, 3, params, NULL, NULL,
+    return srv_db_submit(job->n->db, S_UNIT_SQL, 3, params, NULL, NULL,
                          s_on_agent_rows, job);
 }
 
@@ -332,7 +335,7 @@ static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg
         s->replaying = 0;
         char unit[100];
         CCHC_LOG(CCHC_LOG_DEBUG, "notify_replay_done", "unit=%s cursor=%" PRIu64,
-                 srv_server_logstr(unit, sizeof unit, s->unit), s->cursor);
+                 srv_logstr(unit, sizeof unit, s->unit), s->cursor);
     }
     sn_job_free(job);
 }
@@ -441,7 +444,7 @@ static void s_acks_write(srv_notify_t *n)
     s_job_t *job = sn_job_new(n, NULL, 0, NULL);
     job->acks = n->acks;
     job->n_acks = n->n_acks;
-    if (srv_db_submit(srv_server_db(n->server), S_ACK_SQL, 2, params, NULL, NULL, s_on_acks_written,
+    if (srv_db_submit(n->db, S_ACK_SQL, 2, params, NULL, NULL, s_on_acks_written,
                       job) == 0) {
         n->acks = NULL;
         n->n_acks = n->cap_acks = 0;
@@ -536,7 +539,7 @@ static void s_fetch(srv_notify_t *n)
     sn_u64_text(since, n->last_published);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
     const char *params[2] = {since, limit};
-    if (srv_db_submit(srv_server_db(n->server), S_FETCH_SQL, 2, params, NULL, NULL, s_on_rows, n) ==
+    if (srv_db_submit(n->db, S_FETCH_SQL, 2, params, NULL, NULL, s_on_rows, n) ==
         0)
         n->fetch_inflight = 1;
 }
@@ -562,10 +565,13 @@ void srv_notify_on_connect(srv_notify_t *n)
 
 /* ---- life ----------------------------------------------------------------------------- */
 
-srv_notify_t *srv_notify_new(srv_server_t *server, size_t sub_max_pending)
+srv_notify_t *srv_notify_new(srv_router_t *router, srv_db_t *db, srv_zap_t *zap,
+                             size_t sub_max_pending)
 {
     srv_notify_t *n = cchc_calloc(1, sizeof *n);
-    n->server = server;
+    n->router = router;
+    n->db = db;
+    n->zap = zap;
     n->sub_max_pending =
         sub_max_pending < 2 * SRV_NOTIFY_BATCH ? 2 * SRV_NOTIFY_BATCH : sub_max_pending;
     n->fetch_due_ms = cchc_clock_mono_ms() + SRV_NOTIFY_POLL_MS;

@@ -61,8 +61,9 @@
 #define SRV_NOTIFY_SUB_PREFIX "sub:"
 
 typedef struct srv_notify srv_notify_t;
-typedef struct srv_server srv_server_t;
+typedef struct srv_router srv_router_t;
 typedef struct srv_db srv_db_t;
+typedef struct srv_zap srv_zap_t;
 
 /* What the module did since start (logged with the server's stats). */
 typedef struct {
@@ -80,8 +81,10 @@ typedef struct {
     unsigned long long sub_sessions; /* subscriber sessions open now */
 } srv_notify_stats_t;
 
-/* sub_max_pending: pushed rows a subscriber may leave unacknowledged. */
-srv_notify_t *srv_notify_new(srv_server_t *server, size_t sub_max_pending);
+/* router (pushes, answers), db and zap (subscribers' keys) are borrowed;
+ * sub_max_pending: pushed rows a subscriber may leave unacknowledged. */
+srv_notify_t *srv_notify_new(srv_router_t *router, srv_db_t *db, srv_zap_t *zap,
+                             size_t sub_max_pending);
 /* Frees sessions and pending acks. Jobs on the database must have been
  * failed first (srv_db_abandon). */
 void srv_notify_destroy(srv_notify_t **self_p);

@@ -5,6 +5,7 @@
 
 #include "srv_map.h"
 #include "srv_notify.h"
+#include "srv_router.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -58,7 +59,9 @@ struct s_job {
 };
 
 struct srv_notify {
-    srv_server_t *server;
+    srv_router_t *router; /* borrowed: pushes and answers */
+    srv_db_t *db;
+    srv_zap_t *zap; /* subscribers' keys and grants */
     size_t sub_max_pending;
     uint64_t last_published;
     int started;

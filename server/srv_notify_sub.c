@@ -6,7 +6,10 @@
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
-#include "srv_server.h"
+#include "srv_db.h"
+#include "srv_peers.h"
+#include "srv_router.h"
+#include "srv_zap.h"
 #include "srv_zap.h"
 
 #include <inttypes.h>
@@ -109,7 +112,7 @@ static int s_sub_fetch(s_job_t *job)
     sn_u64_text(end, job->window_end);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
     const char *params[5] = {since, limit, job->want, job->own, end};
-    return srv_db_submit(srv_server_db(job->n->server), S_SUB_SQL, 5, params, NULL, NULL,
+    return srv_db_submit(job->n->db, S_SUB_SQL, 5, params, NULL, NULL,
                          s_on_sub_rows, job);
 }
 
@@ -118,7 +121,7 @@ static int s_sub_fetch(s_job_t *job)
 static void s_sub_end(srv_notify_t *n, s_session_t *s, Cchc__V1__NackReason reason, const char *why)
 {
     srv_peer_t peer = {.rid = s->rid, .rid_len = s->rid_len, .principal = s->unit};
-    srv_server_nack(n->server, &peer, 0, 0, reason, why, NULL);
+    srv_router_nack(n->router, &peer, 0, 0, reason, why, NULL);
     sn_session_drop(n, s);
 }
 
@@ -150,13 +153,13 @@ static s_session_t *s_job_session(s_job_t *job)
  * was opened with; otherwise the session is ended (with a Nack) and 0. */
 static int s_sub_grant_ok(srv_notify_t *n, s_session_t *s)
 {
-    srv_zap_t *zap = srv_server_zap(n->server);
+    srv_zap_t *zap = n->zap;
     /* The cache is unchanged since the last check: so are the key (a
      * subscriber's never expires) and the topics. A push costs no lookup. */
     if (s->zap_gen == srv_zap_generation(zap))
         return 1;
     char who[100];
-    srv_server_logstr(who, sizeof who, s->unit);
+    srv_logstr(who, sizeof who, s->unit);
     if (!srv_zap_key_valid(zap, s->key_id, cchc_clock_now_ms())) {
         CCHC_LOG(CCHC_LOG_WARN, "subscriber_revoked", "subscriber=%s key=%s", who, s->key_id);
         n->stats.revoked++;
@@ -218,7 +221,7 @@ static void s_on_sub_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
         return;
     }
     char who[100];
-    srv_server_logstr(who, sizeof who, job->principal);
+    srv_logstr(who, sizeof who, job->principal);
     if (rc != 0 || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S_NCOLS + 1 ||
         PQntuples(res) < 1) {
         /* No ReplayEnd: a one-shot subscriber asks again after its
@@ -349,7 +352,7 @@ static int s_sub_follow(srv_notify_t *n, const uint8_t *rid, size_t rid_len, con
         s->parked = NULL;
         s->replaying = 0;
     }
-    s->zap_gen = srv_zap_generation(srv_server_zap(n->server));
+    s->zap_gen = srv_zap_generation(n->zap);
     sn_strv_free(s->want, s->n_want);
     sn_strv_free(s->own, s->n_own);
     free(s->key_id);
@@ -377,14 +380,14 @@ int srv_notify_replay(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const
         if (strlen(req->topics[i]) > SRV_NOTIFY_MAX_TOPIC_LEN)
             return CCHC_EINVAL;
     char who[100];
-    srv_server_logstr(who, sizeof who, principal);
+    srv_logstr(who, sizeof who, principal);
     int outside =
         srv_notify_topic_outside((const char *const *)req->topics, req->n_topics, own, n_own);
     if (outside >= 0) {
         char topic[SRV_NOTIFY_MAX_TOPIC_LEN + 10];
         n->stats.refused_topic++;
         CCHC_LOG(CCHC_LOG_WARN, "topic_refused", "subscriber=%s topic=%s", who,
-                 srv_server_logstr(topic, sizeof topic, req->topics[outside]));
+                 srv_logstr(topic, sizeof topic, req->topics[outside]));
         return CCHC_EPERM;
     }
     CCHC_LOG(CCHC_LOG_INFO, "notify_replay", "subscriber=%s since=%" PRIu64 " topics=%zu follow=%d",
@@ -421,7 +424,7 @@ int sn_sub_takes(srv_notify_t *n, s_session_t *s, const char *topic, uint64_t se
     n->stats.lagging++;
     CCHC_LOG(CCHC_LOG_WARN, "subscriber_lagging",
              "subscriber=%s unacked=%zu max_pending=%zu seq=%" PRIu64 " action=catch_up",
-             srv_server_logstr(who, sizeof who, s->unit), s->ua_len, n->sub_max_pending, seq);
+             srv_logstr(who, sizeof who, s->unit), s->ua_len, n->sub_max_pending, seq);
     if (s_sub_start(n, s, s->cursor) != 0)
         s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_BUSY,
                   "notifications interrupted (database): ask Replay again");

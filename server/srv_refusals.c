@@ -24,7 +24,7 @@
 #include "cchc_log.h"
 #include "cchc_mem.h"
 #include "cchc_wire.h"
-#include "srv_server.h"
+#include "srv_router.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -137,7 +137,7 @@ static void s_on_written(srv_db_t *db, int rc, const PGresult *res, void *arg)
         return;
     char msg[300];
     CCHC_LOG(CCHC_LOG_WARN, "refusal_write_failed", "err=%s",
-             srv_server_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
+             srv_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
 }
 
 /* Queues the write of e's held count. 0 when queued (nothing held any more),

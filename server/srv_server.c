@@ -1,53 +1,47 @@
 /* srv_server.c: the server object and its single zmq_poll loop.
  *
- * Owns the zmq context, the ROUTER agents talk to, the ZAP handler (srv_zap),
- * the database connection (srv_db), the counters and the self-pipe that
- * SIGTERM/SIGINT write to. One thread does everything but the scheduler's
- * ticks: a poll waits on the ROUTER, the ZAP socket, the PostgreSQL socket (a
- * raw fd, re-read every turn since a reconnect changes it), the self-pipe and
- * the scheduler's answer pipe, with a timeout taken
- * from the next timer (reconnect backoff, metadata announcement, peer
- * pruning, shutdown deadline).
+ * Owns the zmq context, the router (the ROUTER agents talk to), the ZAP
+ * handler (srv_zap), the database connection (srv_db), the units' metadata
+ * (srv_units), the batch, notification delivery, the peer table, the
+ * counters' log line and the self-pipe that SIGTERM/SIGINT write to. One
+ * thread does everything but the scheduler's ticks: a poll waits on the
+ * ROUTER, the ZAP socket, the PostgreSQL socket (a raw fd, re-read every turn
+ * since a reconnect changes it), the self-pipe and the scheduler's answer
+ * pipe, with a timeout taken from the next timer (reconnect backoff, batch,
+ * metadata reads, notification fetch, peer pruning, shutdown deadline).
+ *
+ * Each frame is decoded once here (s_dispatch), its principal checked, and
+ * handed to the handler of its kind (srv_handle_<kind>.c) with
+ * srv_handlers_t, the parts a handler may use. Parts report back through
+ * hooks set here: the router's gone peers leave the peer table; a committed
+ * batch and a scheduler tick make notify look for new rows; a unit whose
+ * metadata document changed is sent MetaChanged.
  *
  * Metadata: the database NOTIFYs cchc_meta when an operator changes what
- * agents sync. Notifications are gathered for SRV_SERVER_META_COALESCE_MS,
- * then every agent in the peer table (srv_peers) is sent one MetaChanged.
- * After a reconnect the same is done, since notifications sent while we
- * were away are lost.
+ * agents sync, naming the unit when the change is about one; srv_units reads
+ * again the documents concerned of connected agents and tells us which
+ * really changed. After a reconnect every document is read again, since
+ * notifications sent while we were away are lost.
  *
  * The scheduler (srv_sched) ticks in a thread of its own on its own
- * connection; the loop polls the pipe it answers on and, when a tick
- * committed notifications, tells srv_notify. A cchc_meta change asks it for
- * a tick soon; the first signal stops it, and the loop joins it on exit.
+ * connection; the loop polls the pipe it answers on. A cchc_meta change asks
+ * it for a tick soon; the first signal stops it, and the loop joins it on exit.
  *
- * Refusals: what an authenticated principal sends and may not (another
- * unit's report, a message on a key revoked or expired since its handshake,
- * a topic outside a subscriber's grant, a body its kind of principal may not
- * send) is answered, logged, and counted per minute in the table refusals
- * by srv_refusals, for `cchc refusals`; so is a handshake on an expired key
- * (srv_zap tells us).
- *
- * Notifications (srv_notify): pushes to agents and subscribers, replays.
- * New rows are looked for every SRV_NOTIFY_POLL_MS, after a report is acked
- * (its batch committed) and when the scheduler says a tick committed. The
- * principal decides what a message may be: a subscriber ("sub:<name>") may
- * only send Replay, an agent anything but Replay; the rest is answered
- * NACK_UNSUPPORTED and counted (refused_principal).
- *
- * Reports go to the batch (srv_batch: group commit); everything else that
- * needs the database is a segment of its own on the same connection, run
- * between the batch's segments.
+ * The principal decides what a message may be: a subscriber ("sub:<name>")
+ * may only send Replay and NotificationAck, an agent anything but Replay; the
+ * rest is answered NACK_UNSUPPORTED and counted (refused_principal).
  *
  * Shutdown: the first signal stops reading the ROUTER; the loop goes on
  * until every report taken is answered and every database job finished, or
  * shutdown_grace_ms pass (a second signal cuts the wait short). What is left
  * is answered NACK_BUSY, so agents keep it and resend. */
 #include "srv_server.h"
-#include "srv_batch.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
+#include "srv_batch.h"
+#include "srv_handle.h"
 #include "srv_migrate.h"
 #include "srv_sched.h"
 #include "srv_zap.h"
@@ -71,33 +65,29 @@
 #define S_READ_BATCH 256
 /* How often the counters are logged (when they changed). */
 #define S_STATS_EVERY_MS 60000
-/* Frames up to this much over max_frame still reach us, to be answered and
- * counted; libzmq drops a connection that sends a larger one. */
-#define S_OVERSIZE_SLACK 65536
 
 struct srv_server {
     void *ctx;
-    void *router;
+    srv_router_t *router;
     srv_zap_t *zap;
     srv_db_t *db;
     srv_notify_t *notify;
+    srv_units_t *units;
     char *endpoint;
-    size_t max_frame;
     int64_t grace_ms;
     srv_config_t cfg; /* the numbers only: its strings are not kept */
     srv_batch_t *batch;
     srv_map_t *contacts;
+    srv_refusals_t *refusals;
     int wake[2]; /* self-pipe: the signal handler writes, the loop reads */
     int reload_inflight, reload_again;
     srv_peers_t *peers;
-    int64_t meta_due_ms;  /* monotonic; -1 when no announcement is waiting */
     int64_t prune_due_ms; /* monotonic */
     int64_t stats_due_ms; /* monotonic */
-    srv_counters_t counters;
     srv_counters_t logged; /* as of the last stats line */
     srv_notify_stats_t logged_notify;
     srv_sched_t *sched; /* deadlines and reminders (srv_sched.c) */
-    srv_refusals_t *refusals;
+    srv_handlers_t h;   /* what the handlers get */
 };
 
 /* The handler can only reach a global; set before it is installed. */
@@ -113,40 +103,6 @@ static void s_on_signal(int sig)
     errno = saved;
 }
 
-const char *srv_server_logstr(char *buf, size_t len, const char *s)
-{
-    assert(len >= 8);
-    s = s ? s : "";
-    int plain = *s != '\0';
-    for (const char *p = s; *p && plain; p++)
-        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                strchr("._:/@+-,*", *p) != NULL;
-    if (plain && strlen(s) < len) {
-        memcpy(buf, s, strlen(s) + 1);
-        return buf;
-    }
-    size_t o = 0;
-    buf[o++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (o + 9 > len) { /* room for \xNN, "...", the quote and NUL */
-            memcpy(buf + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (*p == '"' || *p == '\\') {
-            buf[o++] = '\\';
-            buf[o++] = (char)*p;
-        } else if (*p < 0x20 || *p == 0x7f) {
-            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
-        } else {
-            buf[o++] = (char)*p;
-        }
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
-    return buf;
-}
-
 /* ---- key cache reloads ------------------------------------------------------ */
 
 static void s_reload_keys(srv_server_t *self);
@@ -158,7 +114,7 @@ static void s_on_keys(srv_db_t *db, int rc, const PGresult *res, void *arg)
     if (rc == 0 && srv_zap_load(self->zap, res) != 0) {
         char msg[300];
         CCHC_LOG(CCHC_LOG_ERROR, "keys_reload", "err=%s",
-                 srv_server_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
+                 srv_logstr(msg, sizeof msg, PQresultErrorMessage(res)));
     }
     if (self->reload_again) {
         self->reload_again = 0;
@@ -179,34 +135,36 @@ static void s_reload_keys(srv_server_t *self)
         self->reload_inflight = 1;
 }
 
-/* The first change starts the wait; later ones ride along. */
-static void s_meta_schedule(srv_server_t *self)
+/* NOTIFY cchc_meta's payload: "<table>" or "<table>:<unit>". */
+static void s_meta_changed(srv_server_t *self, const char *extra)
 {
-    if (self->meta_due_ms < 0)
-        self->meta_due_ms = cchc_clock_mono_ms() + SRV_SERVER_META_COALESCE_MS;
+    const char *colon = extra ? strchr(extra, ':') : NULL;
+    srv_units_changed(self->units, colon && colon[1] ? colon + 1 : NULL);
 }
 
 static void s_on_notify(const char *channel, const char *extra, void *arg)
 {
+    srv_server_t *self = arg;
     char what[100];
     CCHC_LOG(CCHC_LOG_DEBUG, "db_notify", "channel=%s extra=%s", channel,
-             srv_server_logstr(what, sizeof what, extra));
-    if (strcmp(channel, S_KEYS_CHANNEL) == 0)
-        s_reload_keys(arg);
-    else if (strcmp(channel, S_META_CHANNEL) == 0)
-        s_meta_schedule(arg), srv_sched_kick(((srv_server_t *)arg)->sched);
-    /* Subscribers have no trigger of their own: a change to them comes as
-     * cchc_keys (the CLI) or cchc_meta. */
-    if (strcmp(channel, S_META_CHANNEL) == 0)
-        s_reload_keys(arg);
+             srv_logstr(what, sizeof what, extra));
+    if (strcmp(channel, S_KEYS_CHANNEL) == 0) {
+        s_reload_keys(self);
+    } else if (strcmp(channel, S_META_CHANNEL) == 0) {
+        s_meta_changed(self, extra);
+        srv_sched_kick(self->sched);
+        /* Subscribers have no trigger of their own: a change to them comes
+         * as cchc_keys (the CLI) or cchc_meta. */
+        s_reload_keys(self);
+    }
 }
 
 static void s_on_connect(void *arg)
 {
     srv_server_t *self = arg;
-    self->counters.db_reconnects++;
+    srv_router_counters(self->router)->db_reconnects++;
     s_reload_keys(self);
-    s_meta_schedule(self);
+    srv_units_on_connect(self->units);
     if (self->notify)
         srv_notify_on_connect(self->notify);
     srv_batch_on_connect(self->batch);
@@ -220,63 +178,41 @@ static void s_on_key_expired(void *arg, const char *principal, const char *key_i
                         "handshake");
 }
 
-/* ---- construction ------------------------------------------------------------ */
+/* ---- the parts' hooks ---------------------------------------------------------------------- */
 
-static int s_router_open(srv_server_t *self, const char *secret_z85, char *err, size_t errlen)
+static void s_on_gone(void *arg, const uint8_t *rid, size_t len)
 {
-    int one = 1, backlog = 4096, linger = 2000;
-    /* TTL travels in the PING in tenths of a second, 16 bits: it must stay
-     * under 65 s. */
-    int hb_ivl = (int)self->cfg.heartbeat_ivl_ms, hb_timeout = (int)self->cfg.heartbeat_timeout_ms;
-    int hb_ttl = 2 * hb_timeout < 60000 ? 2 * hb_timeout : 60000;
-    /* Per peer: room for an answer to every report it may have in flight,
-     * and more, so that answers are never dropped by the queue. */
-    int sndhwm = 2 * (int)self->cfg.peer_max_inflight + 1000;
-    int64_t maxmsg = (int64_t)self->max_frame + S_OVERSIZE_SLACK;
-    self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
-    if (!self->router) {
-        snprintf(err, errlen, "could not create ROUTER socket: %s", zmq_strerror(zmq_errno()));
-        return CCHC_EIO;
-    }
-    /* The Z85 key as text, NUL included: libzmq decodes a 41-byte value. */
-    struct {
-        int opt;
-        const void *val;
-        size_t len;
-        const char *name;
-    } opts[] = {
-        {ZMQ_CURVE_SERVER, &one, sizeof one, "ZMQ_CURVE_SERVER"},
-        {ZMQ_CURVE_SECRETKEY, secret_z85, strlen(secret_z85) + 1, "ZMQ_CURVE_SECRETKEY"},
-        {ZMQ_ZAP_DOMAIN, SRV_ZAP_DOMAIN, strlen(SRV_ZAP_DOMAIN), "ZMQ_ZAP_DOMAIN"},
-        {ZMQ_ROUTER_MANDATORY, &one, sizeof one, "ZMQ_ROUTER_MANDATORY"},
-        {ZMQ_SNDHWM, &sndhwm, sizeof sndhwm, "ZMQ_SNDHWM"},
-        {ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "ZMQ_MAXMSGSIZE"},
-        {ZMQ_BACKLOG, &backlog, sizeof backlog, "ZMQ_BACKLOG"},
-        {ZMQ_LINGER, &linger, sizeof linger, "ZMQ_LINGER"},
-        {ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl, "ZMQ_HEARTBEAT_IVL"},
-        {ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout, "ZMQ_HEARTBEAT_TIMEOUT"},
-        {ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl, "ZMQ_HEARTBEAT_TTL"},
-    };
-    srv_zap_enforce_domain(self->router);
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-        if (zmq_setsockopt(self->router, opts[i].opt, opts[i].val, opts[i].len) != 0) {
-            snprintf(err, errlen, "could not set %s: %s", opts[i].name, zmq_strerror(zmq_errno()));
-            return CCHC_EIO;
-        }
-    }
-    if (zmq_bind(self->router, self->endpoint) != 0) {
-        snprintf(err, errlen, "could not bind %s: %s", self->endpoint, zmq_strerror(zmq_errno()));
-        return CCHC_EIO;
-    }
-    return CCHC_OK;
+    srv_peers_remove(((srv_server_t *)arg)->peers, rid, len);
 }
+
+/* A batch committed: it wrote receipts. */
+static void s_on_commit(void *arg)
+{
+    srv_server_t *self = arg;
+    if (self->notify)
+        srv_notify_kick(self->notify);
+}
+
+static int s_is_connected(void *arg, const char *unit)
+{
+    const uint8_t *rid;
+    size_t len;
+    return srv_peers_of_unit(((srv_server_t *)arg)->peers, unit, &rid, &len) == 0;
+}
+
+static void s_on_unit_changed(void *arg, const char *unit)
+{
+    srv_handle_meta_changed(&((srv_server_t *)arg)->h, unit);
+}
+
+/* ---- construction ------------------------------------------------------------ */
 
 /* Notification delivery and the last seq to publish after; the scheduler
  * tells it when a tick committed notifications. */
 static int s_notify_open(srv_server_t *self, const srv_config_t *cfg, char *err, size_t errlen)
 {
     /* A subscriber's unacked pushes, and a replay segment on top, must fit
-     * in the ROUTER's queue for it (s_router_open's SNDHWM): past that,
+     * in the ROUTER's queue for it (srv_router's SNDHWM): past that,
      * sends fail and the session is dropped instead of catching up. */
     size_t hwm = 2 * (size_t)cfg->peer_max_inflight + 1000, pending = (size_t)cfg->sub_max_pending;
     if (pending + SRV_NOTIFY_BATCH > hwm) {
@@ -286,7 +222,8 @@ static int s_notify_open(srv_server_t *self, const srv_config_t *cfg, char *err,
                  "2 * peer_max_inflight + 1000, less a replay segment\"",
                  (long long)cfg->sub_max_pending, pending);
     }
-    self->notify = srv_notify_new(self, pending);
+    self->notify = srv_notify_new(self->router, self->db, self->zap, pending);
+    self->h.notify = self->notify;
     srv_sched_on_committed(srv_notify_committed, self->notify);
     return srv_notify_start(self->notify, srv_db_conn(self->db), err, errlen);
 }
@@ -297,19 +234,23 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     char msg[512] = "";
     srv_server_t *self = cchc_calloc(1, sizeof *self);
     self->endpoint = cchc_strdup(cfg->endpoint);
-    self->max_frame = (size_t)cfg->max_frame;
     self->grace_ms = cfg->shutdown_grace_ms;
     self->cfg = *cfg;
     self->cfg.endpoint = self->cfg.public_key = self->cfg.secret_key = self->cfg.conninfo = NULL;
     self->contacts = srv_map_new();
     self->wake[0] = self->wake[1] = -1;
     self->peers = srv_peers_new();
-    self->meta_due_ms = -1;
     self->prune_due_ms = cchc_clock_mono_ms() + S_PRUNE_EVERY_MS;
     self->stats_due_ms = cchc_clock_mono_ms() + S_STATS_EVERY_MS;
     self->ctx = zmq_ctx_new();
     if (!self->ctx) {
         snprintf(err, errlen, "could not create zmq context: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    if (zmq_ctx_set(self->ctx, ZMQ_IO_THREADS, (int)cfg->io_threads) != 0 ||
+        zmq_ctx_set(self->ctx, ZMQ_MAX_SOCKETS, 1024) != 0) {
+        snprintf(err, errlen, "could not set the zmq context's options: %s",
+                 zmq_strerror(zmq_errno()));
         goto fail;
     }
     static const char *const channels[] = {S_KEYS_CHANNEL, S_META_CHANNEL, NULL};
@@ -319,9 +260,11 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
                             .arg = self};
     self->db = srv_db_new(cfg->conninfo, &hooks);
     srv_db_set_query_timeout(self->db, cfg->query_timeout_ms);
-    srv_report_prepare(self->db);
+    srv_batch_prepare(self->db);
     self->refusals = srv_refusals_new(self->db, (size_t)cfg->max_pending);
-    self->batch = srv_batch_new(self, self->db, cfg);
+    srv_units_hooks_t uh = {
+        .is_connected = s_is_connected, .on_changed = s_on_unit_changed, .arg = self};
+    self->units = srv_units_new(self->db, &uh);
     if (srv_db_connect(self->db, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not connect to PostgreSQL within %d s: %s",
                  SRV_SERVER_DB_START_MS / 1000, msg);
@@ -350,6 +293,21 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     PQclear(r);
     if (!ok)
         goto fail;
+    if (!(self->router = srv_router_new(self->ctx, cfg, secret_z85, err, errlen)))
+        goto fail;
+    srv_router_on_gone(self->router, s_on_gone, self);
+    srv_batch_hooks_t bh = {.on_commit = s_on_commit, .arg = self};
+    self->batch = srv_batch_new(self->router, self->db, self->units, cfg, &bh);
+    self->h = (srv_handlers_t){.router = self->router,
+                               .db = self->db,
+                               .batch = self->batch,
+                               .units = self->units,
+                               .zap = self->zap,
+                               .refusals = self->refusals,
+                               .peers = self->peers,
+                               .contacts = self->contacts,
+                               .max_pending = (size_t)cfg->max_pending,
+                               .max_clock_skew_ms = cfg->max_clock_skew_ms};
     if (s_notify_open(self, cfg, err, errlen) != 0)
         goto fail;
     if (srv_sched_start(self->sched, err, errlen) != 0)
@@ -358,8 +316,6 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
         snprintf(err, errlen, "could not make the database connection nonblocking: %s", msg);
         goto fail;
     }
-    if (s_router_open(self, secret_z85, err, errlen) != 0)
-        goto fail;
     return self;
 fail:
     srv_server_destroy(&self);
@@ -378,11 +334,11 @@ void srv_server_destroy(srv_server_t **self_p)
     srv_batch_destroy(&self->batch);
     if (self->db)
         srv_db_abandon(self->db);
-    if (self->router)
-        zmq_close(self->router);
+    srv_units_destroy(&self->units);
     if (self->notify)
         srv_sched_on_committed(NULL, NULL);
     srv_notify_destroy(&self->notify);
+    srv_router_destroy(&self->router);
     srv_zap_destroy(&self->zap);
     srv_sched_destroy(&self->sched);
     srv_refusals_destroy(&self->refusals);
@@ -399,153 +355,33 @@ void srv_server_destroy(srv_server_t **self_p)
     *self_p = NULL;
 }
 
-/* ---- answers ------------------------------------------------------------------ */
-
-srv_zap_t *srv_server_zap(srv_server_t *self)
-{
-    return self->zap;
-}
-
-srv_db_t *srv_server_db(srv_server_t *self)
-{
-    return self->db;
-}
-
-srv_counters_t *srv_server_counters(srv_server_t *self)
-{
-    return &self->counters;
-}
-
-srv_peers_t *srv_server_peers(srv_server_t *self)
-{
-    return self->peers;
-}
-
-srv_batch_t *srv_server_batch(srv_server_t *self)
-{
-    return self->batch;
-}
-
-srv_notify_t *srv_server_notify(srv_server_t *self)
-{
-    return self->notify;
-}
-
-srv_refusals_t *srv_server_refusals(srv_server_t *self)
-{
-    return self->refusals;
-}
-
-srv_map_t *srv_server_contacts(srv_server_t *self)
-{
-    return self->contacts;
-}
-
-size_t srv_server_max_pending(const srv_server_t *self)
-{
-    return (size_t)self->cfg.max_pending;
-}
-
-size_t srv_server_max_frame(const srv_server_t *self)
-{
-    return self->max_frame;
-}
-
-int srv_server_send(srv_server_t *self, const srv_peer_t *peer, const uint8_t *buf, size_t len)
-{
-    if (self->router &&
-        zmq_send(self->router, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-        zmq_send(self->router, buf, len, ZMQ_DONTWAIT) >= 0)
-        return CCHC_OK;
-    int err = self->router ? zmq_errno() : 0;
-    char unit[100];
-    self->counters.send_failed++;
-    CCHC_LOG(CCHC_LOG_WARN, "send_failed", "unit=%s err=\"%s\"",
-             srv_server_logstr(unit, sizeof unit, peer->principal),
-             err ? zmq_strerror(err) : "socket closed");
-    /* The connection is gone (ROUTER_MANDATORY says so); a reconnect comes
-     * with a new routing id and is recorded by its first message. */
-    if (err == EHOSTUNREACH)
-        srv_peers_remove(self->peers, peer->rid, peer->rid_len);
-    return CCHC_EAGAIN;
-}
-
-void srv_server_ack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
-                    int64_t report_id, int duplicate, const cchc_findings_t *warnings)
-{
-    cchc_findings_t none = CCHC_FINDINGS_INIT;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (cchc_wire_pack_ack(peer->principal, epoch, msg_id, report_id, duplicate,
-                           warnings ? warnings : &none, &buf, &len) != 0) {
-        CCHC_LOG(CCHC_LOG_ERROR, "pack_ack", "msg_id=%llu", (unsigned long long)msg_id);
-        return;
-    }
-    if (srv_server_send(self, peer, buf, len) == 0)
-        self->counters.acked++;
-    free(buf);
-    /* Its batch committed: it may have made notifications. */
-    if (self->notify)
-        srv_notify_kick(self->notify);
-}
-
-void srv_server_nack(srv_server_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
-                     Cchc__V1__NackReason reason, const char *detail,
-                     const cchc_findings_t *findings)
-{
-    srv_counters_t *c = &self->counters;
-    unsigned long long *count[] = {
-        [CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH] = &c->nack_unit_mismatch,
-        [CCHC__V1__NACK_REASON__NACK_INVALID] = &c->nack_invalid,
-        [CCHC__V1__NACK_REASON__NACK_UNSUPPORTED] = &c->nack_unsupported,
-        [CCHC__V1__NACK_REASON__NACK_MALFORMED] = &c->nack_malformed,
-        [CCHC__V1__NACK_REASON__NACK_BUSY] = &c->nack_busy,
-    };
-    if ((size_t)reason < sizeof count / sizeof count[0] && count[reason])
-        (*count[reason])++;
-    cchc_findings_t none = CCHC_FINDINGS_INIT;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = cchc_wire_pack_nack(peer->principal, epoch, msg_id, reason, detail ? detail : "",
-                                 findings ? findings : &none, &buf, &len);
-    if (rc != 0) {
-        /* The detail may quote the peer's bytes; the reason alone still tells
-         * the agent what to do with the message. */
-        rc = cchc_wire_pack_nack(peer->principal, epoch, msg_id, reason, "", &none, &buf, &len);
-    }
-    if (rc != 0) {
-        CCHC_LOG(CCHC_LOG_ERROR, "pack_nack", "msg_id=%llu err=%s", (unsigned long long)msg_id,
-                 cchc_strerror(rc));
-        return;
-    }
-    srv_server_send(self, peer, buf, len);
-    free(buf);
-}
-
 /* ---- the loop ------------------------------------------------------------------- */
 
-/* One message from an agent: decode it, refuse what cannot be trusted, and
+/* One message from a peer: decode it once, refuse what cannot be trusted, and
  * pass the rest to its handler. Never trusts, never asserts on, input. */
 static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t *data, size_t len,
                        size_t extra_frames, int key_ok)
 {
     char why[256] = "", unit[100];
-    srv_server_logstr(unit, sizeof unit, peer->principal);
-    self->counters.received++;
+    srv_router_t *router = self->router;
+    srv_counters_t *c = srv_router_counters(router);
+    size_t max_frame = srv_router_max_frame(router);
+    srv_logstr(unit, sizeof unit, peer->principal);
+    c->received++;
     if (extra_frames) {
         snprintf(why, sizeof why, "one frame per message expected, got %zu", extra_frames + 1);
         CCHC_LOG(CCHC_LOG_WARN, "malformed", "unit=%s bytes=%zu err=\"%s\"", unit, len, why);
-        srv_server_nack(self, peer, 0, 0, CCHC__V1__NACK_REASON__NACK_MALFORMED, why, NULL);
+        srv_router_nack(router, peer, 0, 0, CCHC__V1__NACK_REASON__NACK_MALFORMED, why, NULL);
         return;
     }
     cchc_envelope_t *env = NULL;
-    if (len > self->max_frame)
-        self->counters.refused_oversize++;
-    int rc = cchc_wire_decode(data, len, self->max_frame, &env, why, sizeof why);
+    if (len > max_frame)
+        c->refused_oversize++;
+    int rc = cchc_wire_decode(data, len, max_frame, &env, why, sizeof why);
     if (rc == CCHC_EUNSUPPORTED && env) {
         CCHC_LOG(CCHC_LOG_WARN, "unsupported", "unit=%s msg_id=%llu err=\"%s\"", unit,
                  (unsigned long long)env->msg_id, why);
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+        srv_router_nack(router, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, why, NULL);
         cchc_wire_free(&env);
         return;
@@ -554,7 +390,7 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
         /* Nothing in the frame can be trusted, not even its msg_id. */
         CCHC_LOG(CCHC_LOG_WARN, "malformed", "unit=%s bytes=%zu code=%s err=\"%s\"", unit, len,
                  cchc_strerror(rc), why);
-        srv_server_nack(self, peer, 0, 0, CCHC__V1__NACK_REASON__NACK_MALFORMED,
+        srv_router_nack(router, peer, 0, 0, CCHC__V1__NACK_REASON__NACK_MALFORMED,
                         why[0] ? why : cchc_strerror(rc), NULL);
         cchc_wire_free(&env);
         return;
@@ -564,13 +400,13 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
     if (!key_ok) {
         int expired =
             srv_zap_key_state(self->zap, peer->key_id, cchc_clock_now_ms()) == SRV_ZAP_KEY_EXPIRED;
-        self->counters.refused_revoked++;
+        c->refused_revoked++;
         CCHC_LOG(CCHC_LOG_WARN, "key_refused", "unit=%s msg_id=%llu reason=%s", unit,
                  (unsigned long long)env->msg_id, expired ? "expired" : "revoked");
         srv_refusals_record(
             self->refusals, expired ? SRV_REFUSAL_KEY_EXPIRED : SRV_REFUSAL_KEY_REVOKED,
             peer->principal, peer->key_id, NULL, srv_refusals_body_name(env->body_case));
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+        srv_router_nack(router, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
                         "key revoked: ask the district for a new key", NULL);
         cchc_wire_free(&env);
@@ -583,31 +419,32 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
                                    env->body_case == CCHC__V1__ENVELOPE__BODY_NOTIFICATION_ACK
                              : env->body_case != CCHC__V1__ENVELOPE__BODY_REPLAY;
     if (!allowed) {
-        self->counters.refused_principal++;
+        c->refused_principal++;
         CCHC_LOG(CCHC_LOG_WARN, "not_allowed", "principal=%s body=%d", unit, (int)env->body_case);
         srv_refusals_record(self->refusals, SRV_REFUSAL_NOT_ALLOWED, peer->principal, peer->key_id,
                             NULL, srv_refusals_body_name(env->body_case));
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+        srv_router_nack(router, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, "not allowed for this principal",
                         NULL);
         cchc_wire_free(&env);
         return;
     }
+    srv_handlers_t *h = &self->h;
     switch (env->body_case) {
     case CCHC__V1__ENVELOPE__BODY_HELLO:
-        srv_handle_hello(self, peer, env);
+        srv_handle_hello(h, peer, env);
         break;
     case CCHC__V1__ENVELOPE__BODY_NOTIFICATION_ACK:
-        srv_handle_notification_ack(self, peer, env);
+        srv_handle_notification_ack(h, peer, env);
         break;
     case CCHC__V1__ENVELOPE__BODY_REPLAY:
-        srv_handle_replay(self, peer, env);
+        srv_handle_replay(h, peer, env);
         break;
     case CCHC__V1__ENVELOPE__BODY_REPORT:
-        srv_handle_report(self, peer, env);
+        srv_handle_report(h, peer, &env, data, len); /* may keep env */
         break;
     case CCHC__V1__ENVELOPE__BODY_META_REQUEST:
-        srv_handle_meta_request(self, peer, env);
+        srv_handle_meta_request(h, peer, env);
         break;
     case CCHC__V1__ENVELOPE__BODY_ACK:
     case CCHC__V1__ENVELOPE__BODY_NACK:
@@ -617,69 +454,25 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
     case CCHC__V1__ENVELOPE__BODY_REPLAY_END:
         /* An answer (or an announcement, which only the server makes) is
          * never answered, so two confused peers cannot loop. */
-        self->counters.ignored++;
+        c->ignored++;
         CCHC_LOG(CCHC_LOG_DEBUG, "ignored", "unit=%s body=%d", unit, (int)env->body_case);
         break;
     default:
         CCHC_LOG(CCHC_LOG_WARN, "unsupported", "unit=%s body=%d", unit, (int)env->body_case);
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
+        srv_router_nack(router, peer, env->agent_epoch, env->msg_id,
                         CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, "unknown message body", NULL);
         break;
     }
     cchc_wire_free(&env);
 }
 
-void srv_handle_notification_ack(srv_server_t *self, const srv_peer_t *peer,
-                                 const cchc_envelope_t *env)
-{
-    if (!peer->principal[0])
-        return;
-    if (srv_notify_is_subscriber(peer->principal)) {
-        srv_notify_sub_ack(self->notify, peer->rid, peer->rid_len, env->notification_ack->seq);
-        return;
-    }
-    srv_notify_ack(self->notify, peer->rid, peer->rid_len, peer->principal,
-                   env->notification_ack->seq);
-}
-
-void srv_handle_replay(srv_server_t *self, const srv_peer_t *peer, const cchc_envelope_t *env)
-{
-    const char *const *own = NULL;
-    size_t n_own = 0;
-    /* Revocation does not close a connection: ask the cache every time. */
-    if (!srv_zap_subscriber(self->zap, peer->principal, &own, &n_own)) {
-        self->counters.refused_principal++;
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
-                        CCHC__V1__NACK_REASON__NACK_UNSUPPORTED, "not allowed for this principal",
-                        NULL);
-        return;
-    }
-    int rc = srv_notify_replay(self->notify, peer->rid, peer->rid_len, peer->principal,
-                               peer->key_id, env->replay, own, n_own);
-    if (rc == CCHC_EINVAL) {
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
-                        CCHC__V1__NACK_REASON__NACK_INVALID, "too many or too long topics", NULL);
-    } else if (rc == CCHC_EPERM) {
-        /* srv_notify logged which topic; the operators get it too. */
-        int i = srv_notify_topic_outside((const char *const *)env->replay->topics,
-                                         env->replay->n_topics, own, n_own);
-        srv_refusals_record(self->refusals, SRV_REFUSAL_TOPIC_OUTSIDE, peer->principal,
-                            peer->key_id, i >= 0 ? env->replay->topics[i] : NULL, "replay");
-        srv_server_nack(
-            self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_INVALID,
-            "a topic outside this subscriber's topics: see `cchc subscriber list`", NULL);
-    } else if (rc != 0) {
-        srv_server_nack(self, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_BUSY,
-                        "replay not possible now, retry later", NULL);
-    }
-}
-
 static void s_read_router(srv_server_t *self)
 {
+    void *router = srv_router_socket(self->router);
     for (int i = 0; i < S_READ_BATCH; i++) {
         zmq_msg_t rid, msg;
         zmq_msg_init(&rid);
-        if (zmq_msg_recv(&rid, self->router, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv(&rid, router, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&rid);
             if (zmq_errno() != EAGAIN && zmq_errno() != EINTR)
                 CCHC_LOG(CCHC_LOG_ERROR, "recv", "err=\"%s\"", zmq_strerror(zmq_errno()));
@@ -688,7 +481,7 @@ static void s_read_router(srv_server_t *self)
         zmq_msg_init(&msg);
         /* A ROUTER always prefixes the routing id; the rest of a multipart
          * message is already queued, so these reads do not wait. */
-        if (!zmq_msg_more(&rid) || zmq_msg_recv(&msg, self->router, 0) < 0) {
+        if (!zmq_msg_more(&rid) || zmq_msg_recv(&msg, router, 0) < 0) {
             zmq_msg_close(&msg);
             zmq_msg_close(&rid);
             continue;
@@ -698,7 +491,7 @@ static void s_read_router(srv_server_t *self)
         while (more) {
             zmq_msg_t x;
             zmq_msg_init(&x);
-            more = zmq_msg_recv(&x, self->router, 0) >= 0 && zmq_msg_more(&x);
+            more = zmq_msg_recv(&x, router, 0) >= 0 && zmq_msg_more(&x);
             zmq_msg_close(&x);
             extra++;
         }
@@ -716,7 +509,7 @@ static void s_read_router(srv_server_t *self)
         if (key_ok && !srv_notify_is_subscriber(peer.principal)) {
             int64_t now = cchc_clock_mono_ms();
             srv_peers_touch(self->peers, peer.rid, peer.rid_len, peer.principal, now);
-            srv_handle_contact(self, peer.principal, now);
+            srv_handle_contact(&self->h, peer.principal, now);
         }
         s_dispatch(self, &peer, zmq_msg_data(&msg), zmq_msg_size(&msg), extra,
                    key_ok || !peer.principal[0]);
@@ -768,7 +561,7 @@ static int s_drain_wake(srv_server_t *self)
 
 static void s_log_counters(srv_server_t *self)
 {
-    const srv_counters_t *c = &self->counters;
+    const srv_counters_t *c = srv_router_counters(self->router);
     unsigned long long zap_ok = 0, zap_refused = 0;
     srv_zap_stats(self->zap, &zap_ok, &zap_refused);
     const srv_notify_stats_t *ns = srv_notify_stats(self->notify);
@@ -803,10 +596,7 @@ static void s_log_counters(srv_server_t *self)
 /* The server's own timers, after the database's. */
 static void s_on_timers(srv_server_t *self, int64_t now)
 {
-    if (self->meta_due_ms >= 0 && now >= self->meta_due_ms) {
-        self->meta_due_ms = -1;
-        srv_handle_meta_broadcast(self);
-    }
+    srv_units_on_timer(self->units, now);
     if (now >= self->prune_due_ms) {
         self->prune_due_ms = now + S_PRUNE_EVERY_MS;
         size_t gone = srv_peers_prune(self->peers, now);
@@ -817,7 +607,7 @@ static void s_on_timers(srv_server_t *self, int64_t now)
     srv_refusals_on_timer(self->refusals, now);
     if (now >= self->stats_due_ms) {
         self->stats_due_ms = now + S_STATS_EVERY_MS;
-        if (memcmp(&self->logged, &self->counters, sizeof self->counters) != 0 ||
+        if (memcmp(&self->logged, srv_router_counters(self->router), sizeof self->logged) != 0 ||
             memcmp(&self->logged_notify, srv_notify_stats(self->notify),
                    sizeof self->logged_notify) != 0)
             s_log_counters(self);
@@ -832,8 +622,9 @@ int srv_server_run(srv_server_t *self)
     /* Only now: a supervisor (or a test) that waits for this line may signal
      * at once, and a SIGINT before the handler would be lost (a background
      * job of a non-interactive shell starts with SIGINT ignored). */
-    CCHC_LOG(CCHC_LOG_INFO, "listening", "endpoint=%s max_frame=%zu keys=%zu", self->endpoint,
-             self->max_frame, srv_zap_count(self->zap));
+    CCHC_LOG(CCHC_LOG_INFO, "listening", "endpoint=%s max_frame=%zu keys=%zu io_threads=%lld",
+             self->endpoint, srv_router_max_frame(self->router), srv_zap_count(self->zap),
+             (long long)self->cfg.io_threads);
     int rc = CCHC_OK, draining = 0;
     int64_t deadline = -1;
     unsigned long long acked_before = 0;
@@ -845,7 +636,8 @@ int srv_server_run(srv_server_t *self)
         items[n++] = (zmq_pollitem_t){.socket = srv_zap_socket(self->zap), .events = ZMQ_POLLIN};
         if (!draining) {
             i_router = n;
-            items[n++] = (zmq_pollitem_t){.socket = self->router, .events = ZMQ_POLLIN};
+            items[n++] =
+                (zmq_pollitem_t){.socket = srv_router_socket(self->router), .events = ZMQ_POLLIN};
         }
         int fd;
         short events;
@@ -860,7 +652,7 @@ int srv_server_run(srv_server_t *self)
         }
         int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
         int64_t mine[7] = {draining ? deadline : -1,
-                           self->meta_due_ms,
+                           srv_units_next_timer(self->units),
                            self->prune_due_ms,
                            self->stats_due_ms,
                            srv_batch_next_timer(self->batch),
@@ -885,7 +677,7 @@ int srv_server_run(srv_server_t *self)
             } else {
                 draining = 1;
                 deadline = cchc_clock_mono_ms() + self->grace_ms;
-                acked_before = self->counters.acked;
+                acked_before = srv_router_counters(self->router)->acked;
                 CCHC_LOG(CCHC_LOG_INFO, "draining", "pending=%zu grace_ms=%lld",
                          srv_batch_pending(self->batch), (long long)self->grace_ms);
                 srv_batch_drain(self->batch);
@@ -919,7 +711,8 @@ int srv_server_run(srv_server_t *self)
     srv_sched_join(self->sched);
     if (rc == CCHC_OK)
         CCHC_LOG(CCHC_LOG_INFO, "shutdown", "acked=%llu drained=%llu abandoned=%zu",
-                 self->counters.acked, self->counters.acked - acked_before, abandoned);
+                 srv_router_counters(self->router)->acked,
+                 srv_router_counters(self->router)->acked - acked_before, abandoned);
     s_log_counters(self);
     s_signals(self, 0, old);
     return rc;

@@ -47,6 +47,7 @@ static int s_sh(const bench_env_t *e, const char *fmt, ...)
     vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
     va_end(ap);
     int rc = system(cmd);
+    (void)0;
     if (rc != 0)
         fprintf(stderr, "bench: command failed (%d): %s\n", rc, cmd + n);
     return rc == 0 ? 0 : -1;
@@ -159,8 +160,8 @@ int bench_env_start(bench_env_t *e, const char *server_ini_extra)
     if (s_sh(e,
              ". \"$CCHC_SRC/deploy/pgcluster.sh\"; D=$(pgc_pick_dir '%s/pg' cchc-bench-pg); "
              "echo \"$D\" >'%s/pgdir'; pgc_create \"$D\"; "
-             "PGC_FSYNC=on PGC_OPTS='%s' pgc_start \"$D\"",
-             e->dir, e->dir, S_PG_OPTS) != 0)
+             "PGC_FSYNC=on PGC_OPTS='%s %s' pgc_start \"$D\"",
+             e->dir, e->dir, S_PG_OPTS, getenv("BENCH_PG_OPTS") ? getenv("BENCH_PG_OPTS") : "") != 0)
         return -1;
     char pgdir[256] = "", path[600];
     snprintf(path, sizeof path, "%s/pgdir", e->dir);
