@@ -30,29 +30,17 @@
 
 -- ---- helpers ------------------------------------------------------------------------------------
 
--- The entry of "revisions" for the latest accepted revision of a report, as
--- cchc_unit_metadata (014) writes it; NULL when none is stored.
-CREATE FUNCTION cchc_revision_json(p_type text, p_unit text, p_period text, p_subject text)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
-               'type', r.report_type, 'period', r.period, 'subject', r.subject,
-               'revision', r.revision,
-               'locked', EXISTS (SELECT 1 FROM periods p
-                                 WHERE p.type_code = r.report_type AND p.period = r.period
-                                   AND p.locked_at IS NOT NULL),
-               'first_received', cchc_ymd(cchc_vn_date(coalesce(r.first_received_at,
-                                                                r.received_at))))
-           || coalesce((SELECT jsonb_build_object('reopened_until', cchc_ymd(max(o.until)))
-                        FROM period_reopenings o
-                        WHERE o.type_code = r.report_type AND o.period = r.period
-                          AND (o.unit_code IS NULL OR o.unit_code = p_unit)
-                          AND o.ended_at IS NULL
-                        HAVING count(*) > 0), '{}'::jsonb)
-    FROM reports r
-    WHERE r.report_type = p_type AND r.unit_code = p_unit AND r.period = p_period
-      AND r.subject = p_subject AND r.status = 'accepted'
-    ORDER BY r.revision DESC, r.id DESC
-    LIMIT 1
+-- cchc_ymd and cchc_dmy (003, 006) were declared IMMUTABLE around to_char,
+-- which is only STABLE: PostgreSQL then runs them as functions of their own,
+-- a call each, instead of inlining to_char, and the batch calls them a few
+-- times per report. Same result, declared as what they are.
+CREATE OR REPLACE FUNCTION cchc_ymd(d date) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT to_char(d, 'YYYY-MM-DD')
+$$;
+CREATE OR REPLACE FUNCTION cchc_dmy(d date) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT to_char(d, 'DD/MM/YYYY')
 $$;
 
 -- ---- the batch's context ------------------------------------------------------------------------
@@ -74,8 +62,30 @@ LANGUAGE sql STABLE AS $$
     LEFT JOIN reports r ON r.unit_code = x.unit AND r.agent_epoch = x.epoch
                        AND r.msg_id = x.msg_id
     LEFT JOIN units u ON u.code = x.unit
-    LEFT JOIN LATERAL (SELECT cchc_revision_json(x.type, x.unit, x.period, x.subject) AS doc
-                       WHERE r.id IS NULL) rv ON true
+    -- The entry of "revisions" for the latest accepted revision of the
+    -- report, as cchc_unit_metadata (014) writes it.
+    LEFT JOIN LATERAL (
+        SELECT jsonb_build_object(
+                   'type', s.report_type, 'period', s.period, 'subject', s.subject,
+                   'revision', s.revision,
+                   'locked', EXISTS (SELECT 1 FROM periods p
+                                     WHERE p.type_code = s.report_type AND p.period = s.period
+                                       AND p.locked_at IS NOT NULL),
+                   'first_received', to_char(cchc_vn_date(coalesce(s.first_received_at,
+                                                                   s.received_at)),
+                                             'YYYY-MM-DD'))
+               || coalesce((SELECT jsonb_build_object('reopened_until',
+                                                      to_char(max(o.until), 'YYYY-MM-DD'))
+                            FROM period_reopenings o
+                            WHERE o.type_code = s.report_type AND o.period = s.period
+                              AND (o.unit_code IS NULL OR o.unit_code = x.unit)
+                              AND o.ended_at IS NULL
+                            HAVING count(*) > 0), '{}'::jsonb) AS doc
+        FROM reports s
+        WHERE r.id IS NULL AND s.report_type = x.type AND s.unit_code = x.unit
+          AND s.period = x.period AND s.subject = x.subject AND s.status = 'accepted'
+        ORDER BY s.revision DESC, s.id DESC
+        LIMIT 1) rv ON true
     -- W015: as cchc_report_context (003): the accepted report of the period
     -- whose window ends the day before this one starts, the shortest window.
     LEFT JOIN LATERAL (
@@ -106,18 +116,22 @@ $$;
 
 -- ---- the batch's store ----------------------------------------------------------------------------
 --
--- A row of the batch through the store (cchc_sb.state):
+-- A row of the batch through the store (cchc_sb.status and its flags):
 --
 --   state       event                                          next
 --   ----------  ---------------------------------------------  -----------
 --   (input)     the same message earlier in the batch          dup_of set: answered as that one
---   (input)     the same message already stored               stored_dup: answered from the row
+--   (input)     the same message already stored (looked for    stored_dup: answered from the row
+--               under the key's lock)
 --   (input)     validation found errors                        rejected
 --   (input)     no errors, revision not newer than the stored  rejected (E007)
 --               one or an earlier one of the batch (under the
 --               key's lock)
 --   (input)     no errors, newer                               accepted
---   accepted    a later revision of the key in the batch       superseded (by it)
+--   accepted    a later revision of the key in the batch       written superseded (by it),
+--                                                              answered accepted
+--   (stored)    the key's first accepted revision in the       superseded (by it)
+--               batch
 
 CREATE FUNCTION cchc_store_batch(p jsonb)
 RETURNS TABLE (ord integer, id bigint, duplicate boolean, status text, findings jsonb,
@@ -137,6 +151,7 @@ BEGIN
     -- Per report key with a revision accepted in this batch.
     CREATE TEMP TABLE IF NOT EXISTS cchc_sk (
         k text, type text, unit text, period text, subject text, kind text,
+        stored_max integer, stored_first timestamptz,
         first_ord integer, last_ord integer, last_id bigint, earlier boolean,
         chain_first timestamptz, v_at timestamptz, basis text, exp_id bigint, exp_was text,
         exp_status text, exp_due date) ON COMMIT DELETE ROWS;
@@ -147,7 +162,7 @@ BEGIN
 
     INSERT INTO cchc_sb (ord, unit, epoch, msg_id, type, kind, period, revision, subject, sent_at,
                          sealed_at, payload, body, status, findings, cutoff_start, cutoff_end,
-                         due, received_at, sealed_trusted_at, skew, k, k_hash)
+                         due, received_at, sealed_trusted_at, skew, k, k_hash, id)
     SELECT x.ord, x.unit, x.epoch, x.msg_id, x.type, x.kind, x.period, x.revision, x.subject,
            to_timestamp(x.sent_at / 1000.0),
            CASE WHEN x.sealed_at > 0 THEN to_timestamp(x.sealed_at / 1000.0) END,
@@ -155,13 +170,15 @@ BEGIN
            x.cutoff_start, x.cutoff_end, x.due, to_timestamp(x.received_at / 1000.0),
            to_timestamp(x.sealed_trusted_at / 1000.0), x.skew,
            x.type || '|' || x.unit || '|' || x.period || '|' || x.subject,
-           hashtext(x.type || '|' || x.unit || '|' || x.period || '|' || x.subject)
+           hashtext(x.type || '|' || x.unit || '|' || x.period || '|' || x.subject),
+           nextval(pg_get_serial_sequence('reports', 'id'))
     FROM jsonb_to_recordset(p) AS x(ord integer, unit text, epoch bigint, msg_id bigint,
                                     type text, kind text, period text, revision integer,
                                     subject text, sent_at bigint, sealed_at bigint, payload text,
                                     body jsonb, status text, findings jsonb, cutoff_start date,
                                     cutoff_end date, due date, received_at bigint,
-                                    sealed_trusted_at bigint, skew bigint);
+                                    sealed_trusted_at bigint, skew bigint)
+    ORDER BY x.ord;
 
     -- The agent's clock as its last message of the batch showed it.
     UPDATE unit_contacts c SET clock_skew_ms = s.skew, clock_checked_at = s.received_at
@@ -175,6 +192,15 @@ BEGIN
     FROM (SELECT b2.unit, b2.epoch, b2.msg_id, min(b2.ord) AS first FROM cchc_sb b2
           GROUP BY b2.unit, b2.epoch, b2.msg_id HAVING count(*) > 1) f
     WHERE b.unit = f.unit AND b.epoch = f.epoch AND b.msg_id = f.msg_id AND b.ord <> f.first;
+    -- E007 under a lock on each report key (type, unit, period, subject),
+    -- taken in one order by every server so that two batches cannot deadlock
+    -- on them. Under it, a message another server stored meanwhile is seen
+    -- as stored (its key is its report's), and the revisions stored for the
+    -- key are final.
+    PERFORM pg_advisory_xact_lock(1667458162, l.k_hash)  -- 'cchr', as cchc_store_report
+    FROM (SELECT DISTINCT b.k_hash FROM cchc_sb b
+          WHERE b.dup_of IS NULL AND b.status = 'accepted'
+          ORDER BY b.k_hash) l;
     -- Stored before: answered from the stored row.
     UPDATE cchc_sb b SET stored_dup = true, id = r.id, status = r.status, findings = r.findings,
                          same = r.payload = b.payload
@@ -182,28 +208,24 @@ BEGIN
     WHERE b.dup_of IS NULL AND r.unit_code = b.unit AND r.agent_epoch = b.epoch
       AND r.msg_id = b.msg_id;
 
-    -- E007 under a lock on each report key (type, unit, period, subject),
-    -- taken in one order by every server so that two batches cannot deadlock
-    -- on them. A revision must be newer than every stored one and every
-    -- earlier one of the batch (a refused one never is the highest).
-    PERFORM pg_advisory_xact_lock(1667458162, l.k_hash)  -- 'cchr', as cchc_store_report
-    FROM (SELECT DISTINCT b.k_hash FROM cchc_sb b
+    -- Per key: the highest stored revision and the first receipt of its
+    -- chain. The highest stored revision is the accepted one (a revision is
+    -- superseded only by a higher one, accepted), so the partial index
+    -- reports_key (accepted rows) answers, one probe per key.
+    INSERT INTO cchc_sk (k, type, unit, period, subject, kind, stored_max, stored_first)
+    SELECT g.k, g.type, g.unit, g.period, g.subject, g.kind, st.m, st.first
+    FROM (SELECT b.k, min(b.type) AS type, min(b.unit) AS unit, min(b.period) AS period,
+                 min(b.subject) AS subject, min(b.kind) AS kind
+          FROM cchc_sb b
           WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
-          ORDER BY b.k_hash) l;
-    WITH cand AS (
-        SELECT b.ord, b.revision, b.k,
-               max(b.revision) OVER (PARTITION BY b.k ORDER BY b.ord
-                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prior
-        FROM cchc_sb b
-        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'),
-    stored AS (
-        SELECT kk.k, max(r.revision) AS m
-        FROM (SELECT DISTINCT b.k, b.type, b.unit, b.period, b.subject FROM cchc_sb b
-              WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted') kk
-        JOIN reports r ON r.report_type = kk.type AND r.unit_code = kk.unit
-                      AND r.period = kk.period AND r.subject = kk.subject
-                      AND r.status IN ('accepted', 'superseded')
-        GROUP BY kk.k)
+          GROUP BY b.k) g
+    CROSS JOIN LATERAL (
+        SELECT max(r.revision) AS m, min(coalesce(r.first_received_at, r.received_at)) AS first
+        FROM reports r
+        WHERE r.report_type = g.type AND r.unit_code = g.unit AND r.period = g.period
+          AND r.subject = g.subject AND r.status = 'accepted') st;
+    -- A revision must be newer than every stored one and every earlier one
+    -- of the batch (a refused one never is the highest).
     UPDATE cchc_sb b
     SET status = 'rejected',
         findings = b.findings || jsonb_build_array(jsonb_build_object(
@@ -212,73 +234,60 @@ BEGIN
                                  'lớn hơn (ví dụ %s).', t.m, t.m + 1),
             'message_en', format('Revision %s is already stored: a new version needs a '
                                  'higher revision (e.g. %s).', t.m, t.m + 1)))
-    FROM (SELECT c.ord, greatest(s.m, c.prior) AS m FROM cand c LEFT JOIN stored s ON s.k = c.k
-          WHERE c.revision <= greatest(s.m, c.prior)) t
+    FROM (SELECT c.ord, greatest(s.stored_max, c.prior) AS m
+          FROM (SELECT b2.ord, b2.revision, b2.k,
+                       max(b2.revision) OVER (PARTITION BY b2.k ORDER BY b2.ord
+                                              ROWS BETWEEN UNBOUNDED PRECEDING
+                                                       AND 1 PRECEDING) AS prior
+                FROM cchc_sb b2
+                WHERE b2.dup_of IS NULL AND NOT b2.stored_dup AND b2.status = 'accepted') c
+          JOIN cchc_sk s ON s.k = c.k
+          WHERE c.revision <= greatest(s.stored_max, c.prior)) t
     WHERE b.ord = t.ord;
+    -- The accepted revisions per key; a key left with none is dropped. The
+    -- timeliness of a chain stays that of its first accepted revision.
+    UPDATE cchc_sk s
+    SET first_ord = a.first_ord, last_ord = a.last_ord, earlier = s.stored_first IS NOT NULL,
+        chain_first = coalesce(s.stored_first, f.received_at)
+    FROM (SELECT b.k, min(b.ord) AS first_ord, max(b.ord) AS last_ord FROM cchc_sb b
+          WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          GROUP BY b.k) a
+    JOIN cchc_sb f ON f.ord = a.first_ord
+    WHERE a.k = s.k;
+    DELETE FROM cchc_sk s WHERE s.first_ord IS NULL;
 
-    -- The rows. A message another server stored meanwhile conflicts: it is
-    -- then answered from that row.
-    WITH ins AS (
-        INSERT INTO reports (unit_code, agent_epoch, msg_id, report_type, content_kind, period,
-                             revision, subject, sent_at, sealed_at, payload, body, status,
-                             findings, received_at, first_received_at)
-        SELECT b.unit, b.epoch, b.msg_id, b.type, b.kind, b.period, b.revision, b.subject,
-               b.sent_at, b.sealed_at, b.payload, b.body, b.status, b.findings, b.received_at,
-               CASE WHEN b.status = 'accepted' THEN b.received_at END
-        FROM cchc_sb b WHERE b.dup_of IS NULL AND NOT b.stored_dup ORDER BY b.ord
-        ON CONFLICT (unit_code, agent_epoch, msg_id) DO NOTHING
-        RETURNING reports.id, reports.unit_code, reports.agent_epoch, reports.msg_id)
-    UPDATE cchc_sb b SET id = ins.id
-    FROM ins
-    WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.unit = ins.unit_code
-      AND b.epoch = ins.agent_epoch AND b.msg_id = ins.msg_id;
-    UPDATE cchc_sb b SET stored_dup = true, id = r.id, status = r.status, findings = r.findings,
-                         same = r.payload = b.payload
-    FROM reports r
-    WHERE b.dup_of IS NULL AND b.id IS NULL AND r.unit_code = b.unit AND r.agent_epoch = b.epoch
-      AND r.msg_id = b.msg_id;
-
-    -- ---- the accepted revisions, per report key ------------------------------------
-    INSERT INTO cchc_sk (k, type, unit, period, subject, kind, first_ord, last_ord)
-    SELECT b.k, min(b.type), min(b.unit), min(b.period), min(b.subject), min(b.kind),
-           min(b.ord), max(b.ord)
+    -- The rows, numbered as the batch was loaded (in its order), so that a
+    -- revision superseded within the batch is written superseded, by the
+    -- next one (the foreign key is checked at the statement's end), and never
+    -- updated after. A message another server is storing meanwhile (only a
+    -- refused one can be: the others were looked for under their key's lock)
+    -- fails the insert on the unique key; the server sends the batch again
+    -- and it is then answered from that row.
+    INSERT INTO reports (id, unit_code, agent_epoch, msg_id, report_type, content_kind, period,
+                         revision, subject, sent_at, sealed_at, payload, body, status, findings,
+                         received_at, first_received_at, superseded_by)
+    SELECT b.id, b.unit, b.epoch, b.msg_id, b.type, b.kind, b.period, b.revision, b.subject,
+           b.sent_at, b.sealed_at, b.payload, b.body,
+           CASE WHEN nx.next_id IS NOT NULL THEN 'superseded' ELSE b.status END,
+           b.findings, b.received_at, s.chain_first, nx.next_id
     FROM cchc_sb b
-    WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
-    GROUP BY b.k;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    LEFT JOIN cchc_sk s ON s.k = b.k AND b.status = 'accepted'
+    LEFT JOIN (SELECT b2.ord, lead(b2.id) OVER (PARTITION BY b2.k ORDER BY b2.ord) AS next_id
+               FROM cchc_sb b2
+               WHERE b2.dup_of IS NULL AND NOT b2.stored_dup AND b2.status = 'accepted') nx
+           ON nx.ord = b.ord
+    WHERE b.dup_of IS NULL AND NOT b.stored_dup
+    ORDER BY b.ord;
 
+    SELECT count(*) INTO n FROM cchc_sk;
     IF n > 0 THEN
         UPDATE cchc_sk s SET last_id = b.id FROM cchc_sb b WHERE b.ord = s.last_ord;
-        -- Timeliness stays that of the first accepted revision of the chain.
-        UPDATE cchc_sk s
-        SET earlier = e.first IS NOT NULL,
-            chain_first = coalesce(e.first, b.received_at)
-        FROM cchc_sb b,
-             (SELECT s2.k, (SELECT min(coalesce(r.first_received_at, r.received_at))
-                            FROM reports r
-                            WHERE r.report_type = s2.type AND r.unit_code = s2.unit
-                              AND r.period = s2.period AND r.subject = s2.subject
-                              AND r.status = 'accepted'
-                              AND NOT EXISTS (SELECT 1 FROM cchc_sb b2 WHERE b2.id = r.id))
-                           AS first
-              FROM cchc_sk s2) e
-        WHERE e.k = s.k AND b.ord = s.first_ord;
-        -- The stored accepted revision, and every accepted revision of the
-        -- batch but the last, are superseded by the next one.
+        -- The stored accepted revision is superseded by the batch's first.
         UPDATE reports r SET status = 'superseded', superseded_by = f.id
         FROM cchc_sk s JOIN cchc_sb f ON f.ord = s.first_ord
-        WHERE r.report_type = s.type AND r.unit_code = s.unit AND r.period = s.period
-          AND r.subject = s.subject AND r.status = 'accepted'
-          AND NOT EXISTS (SELECT 1 FROM cchc_sb b2 WHERE b2.id = r.id);
-        UPDATE reports r SET status = 'superseded', superseded_by = c.next_id
-        FROM (SELECT b.id, lead(b.id) OVER (PARTITION BY b.k ORDER BY b.ord) AS next_id
-              FROM cchc_sb b
-              WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted') c
-        WHERE r.id = c.id AND c.next_id IS NOT NULL;
-        UPDATE reports r SET first_received_at = s.chain_first
-        FROM cchc_sb b JOIN cchc_sk s ON s.k = b.k
-        WHERE r.id = b.id AND b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
-          AND r.first_received_at IS DISTINCT FROM s.chain_first;
+        WHERE s.earlier AND r.report_type = s.type AND r.unit_code = s.unit
+          AND r.period = s.period AND r.subject = s.subject AND r.status = 'accepted'
+          AND r.id <> s.last_id;
 
         -- ---- the parts of every accepted revision -------------------------------------
         INSERT INTO dossier_rows (report_id, field, carried_over, new_online, new_direct_postal,
@@ -515,4 +524,3 @@ BEGIN
 END $$;
 
 REVOKE EXECUTE ON FUNCTION cchc_batch_context(jsonb), cchc_store_batch(jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cchc_revision_json(text, text, text, text) TO cchc_viewer;
