@@ -47,7 +47,6 @@ static int s_sh(const bench_env_t *e, const char *fmt, ...)
     vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
     va_end(ap);
     int rc = system(cmd);
-    (void)0;
     if (rc != 0)
         fprintf(stderr, "bench: command failed (%d): %s\n", rc, cmd + n);
     return rc == 0 ? 0 : -1;
