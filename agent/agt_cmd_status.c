@@ -1,8 +1,10 @@
 /* agt_cmd_status.c: `cchc-agent status [--json]`.
  *
  * Owns the officer's view of the outbox: how many reports wait, were
- * delivered (with the server's warnings) or were refused (with every finding,
- * so the officer knows what to fix), when the server was last heard from, the
+ * delivered (with the server's warnings), were refused (with every finding,
+ * so the officer knows what to fix) or superseded (an older revision the
+ * server refused only because a newer one is stored: listed apart, nothing
+ * to fix), when the server was last heard from, the
  * last error, the outbox caps (queued against [agent] max_outbox_reports and
  * max_outbox_bytes) and the window, and which version of the district's
  * metadata is stored and when it was last synced, and how many notifications
@@ -72,9 +74,9 @@ static int s_print_queued(const agt_outbox_row_t *row, void *arg)
     const agt_status_ctx_t *ctx = arg;
     char age[32];
     s_format_age(ctx->now - row->created_at, age, sizeof age);
-    printf("  id=%" PRId64 "  %s  %s  chờ %s  đã gửi %" PRId64 " lần (attempts)\n", row->id,
-           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")), age,
-           row->attempts);
+    printf("  id=%" PRId64 "  %s  %s  lần %" PRId64 "  chờ %s  đã gửi %" PRId64 " lần (attempts)\n",
+           row->id, s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
+           row->revision, age, row->attempts);
     return 0;
 }
 
@@ -93,13 +95,32 @@ static void s_print_row_findings(const char *text)
     json_decref(arr);
 }
 
+/* "  id=N  TYPE  PERIOD|SUBJECT  lần R  tệp FILE" */
+static void s_print_row_head(const agt_outbox_row_t *row)
+{
+    printf("  id=%" PRId64 "  %s  %s  lần %" PRId64 "  tệp %s\n", row->id,
+           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")), row->revision,
+           s_or(row->source, "-"));
+}
+
 static int s_print_refused(const agt_outbox_row_t *row, void *arg)
 {
     (void)arg;
-    printf("  id=%" PRId64 "  %s  %s  tệp %s\n    lý do (reason): %s\n", row->id,
-           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
-           s_or(row->source, "-"), s_or(row->reason, "-"));
+    s_print_row_head(row);
+    printf("    lý do (reason): %s\n", s_or(row->reason, "-"));
     s_print_row_findings(row->findings);
+    return 0;
+}
+
+/* A superseded row: what is stored instead; its E007 would read as a fix. */
+static int s_print_superseded(const agt_outbox_row_t *row, void *arg)
+{
+    (void)arg;
+    const char *reason = s_or(row->reason, "");
+    if (strncmp(reason, "SUPERSEDED: ", 12) == 0)
+        reason += 12;
+    s_print_row_head(row);
+    printf("    %s\n", s_or(reason, "đã có bản mới hơn được nhận (a newer revision is stored)"));
     return 0;
 }
 
@@ -166,6 +187,7 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     json_object_set_new(o, "queued", json_integer(c->queued));
     json_object_set_new(o, "delivered", json_integer(c->delivered));
     json_object_set_new(o, "refused", json_integer(c->refused));
+    json_object_set_new(o, "superseded", json_integer(c->superseded));
     json_object_set_new(o, "max_outbox_reports", json_integer(cfg->max_outbox_reports));
     json_object_set_new(o, "queued_bytes", json_integer(c->queued_bytes));
     json_object_set_new(o, "max_outbox_bytes", json_integer(cfg->max_outbox_bytes));
@@ -207,8 +229,9 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
         s_format_age(now - c->oldest_queued_at, age, sizeof age);
         printf("; báo cáo cũ nhất đã chờ %s (oldest waiting)", age);
     }
-    printf("\nĐã gửi (delivered): %" PRId64 "\nBị từ chối (refused): %" PRId64 "\n", c->delivered,
-           c->refused);
+    printf("\nĐã gửi (delivered): %" PRId64 "\nBị từ chối (refused): %" PRId64
+           "\nBản cũ đã được thay (superseded): %" PRId64 "\n",
+           c->delivered, c->refused, c->superseded);
     printf("Giới hạn hàng đợi (outbox caps): %" PRId64 "/%" PRId64 " báo cáo (reports), %" PRId64
            "/%" PRId64 " byte (bytes)%s\n",
            c->queued, cfg->max_outbox_reports, c->queued_bytes, cfg->max_outbox_bytes,
@@ -249,6 +272,11 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     if (rc == CCHC_OK && c->refused) {
         printf("\nBáo cáo bị từ chối, cần sửa rồi nộp lại (refused: fix and submit again):\n");
         rc = agt_outbox_list(outbox, AGT_OUTBOX_REFUSED, 0, -1, s_print_refused, &ctx);
+    }
+    if (rc == CCHC_OK && c->superseded) {
+        printf("\nBản cũ không cần gửi lại, vì đã có bản mới hơn được nhận; không cần làm gì "
+               "(superseded: a newer revision is stored; nothing to fix):\n");
+        rc = agt_outbox_list(outbox, AGT_OUTBOX_SUPERSEDED, 0, -1, s_print_superseded, &ctx);
     }
     if (rc == CCHC_OK && c->delivered) {
         printf("\nBáo cáo đã gửi gần nhất (last %d delivered):\n", S_DELIVERED_SHOWN);

@@ -1,10 +1,11 @@
 /* agt_link.c: DEALER socket, socket monitor, window and resend (see agt_link.h).
  *
  * Owns the ZeroMQ context and sockets and the window (agt_window): the ids
- * of the oldest queued rows, at most [agent] window of them and window_bytes
- * of payload (one report always), each with the time it is due to be
- * (re)sent. Payloads stay in the outbox and are read when sent, so a big
- * window costs a few bytes per report, not a report per report.
+ * of the oldest heads of the queue (per report key, the lowest revision; one
+ * row of a key in flight at most, so revisions go in order, one at a time),
+ * at most [agent] window of them and window_bytes of payload (one report
+ * always), each with the time it is due to be (re)sent. Payloads stay in the outbox and are read
+ * when sent, so a big window costs a few bytes per report, not a report per report.
  *
  * When a report is sent or resent:
  *   - on HANDSHAKE_SUCCEEDED (every (re)connect, including after a heartbeat
@@ -22,7 +23,9 @@
  * NotificationAck goes from here, at most one per 200 ms, after Hello and
  * MetaRequest), which also runs [agent] on_alert from this loop.
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
- * always safe; an answer for an id not in the window is a late duplicate. */
+ * always safe; an answer for an id not in the window is a late duplicate.
+ * A refusal whose only error is E007 while a newer revision is stored marks
+ * the row superseded, not refused: the officer has nothing to fix. */
 #include "agt_link.h"
 #include "agt_link_socket.h"
 #include "agt_notify.h"
@@ -321,6 +324,54 @@ static void s_handle_ack(agt_link_t *self, const Cchc__V1__Ack *ack)
     agt_window_remove(self->win, f);
 }
 
+/* When a refusal's only errors are E007: the revision the server says it
+ * stores ("Revision N is already stored", the wording of cchc_validate.c and
+ * of cchc_store_report), or 0 when no finding names it. -1 when the refusal
+ * has another error, or none. */
+static int64_t s_e007_only(const Cchc__V1__Nack *nack)
+{
+    int64_t stored = -1;
+    for (size_t i = 0; i < nack->n_findings; i++) {
+        const Cchc__V1__Finding *x = nack->findings[i];
+        long long n = 0;
+        if (!x || !x->code || x->code[0] != 'E')
+            continue;
+        if (strcmp(x->code, "E007") != 0)
+            return -1;
+        if (stored < 0)
+            stored = 0;
+        if (x->message_en && sscanf(x->message_en, "Revision %lld is already stored", &n) == 1 &&
+            n > stored)
+            stored = n;
+    }
+    return stored;
+}
+
+/* An older revision refused only because a newer one is stored: nothing for
+ * the officer to fix. Marks the row superseded and returns 1; 0 when the
+ * refusal is anything else (the same revision sent again is still to fix). */
+static int s_superseded(agt_link_t *self, agt_flight_t *f, const Cchc__V1__Nack *nack,
+                        const char *findings)
+{
+    int64_t stored = nack->reason == CCHC__V1__NACK_REASON__NACK_INVALID ? s_e007_only(nack) : -1;
+    int newer = 0;
+    if (stored < 0 || agt_outbox_newer_stored(self->outbox, f->id, stored, &newer) != CCHC_OK ||
+        !newer)
+        return 0;
+    char *reason = stored > 0 ? cchc_asprintf("SUPERSEDED: đã có bản lần %" PRId64
+                                              " được nhận (revision %" PRId64 " is stored)",
+                                              stored, stored)
+                              : cchc_strdup("SUPERSEDED: đã có bản mới hơn được nhận (a newer "
+                                            "revision is stored)");
+    int rc = agt_outbox_mark_superseded(self->outbox, f->id, reason, findings);
+    free(reason);
+    if (rc != CCHC_OK && rc != CCHC_ENOTFOUND)
+        return 1; /* logged; the row stays in the window and is resent */
+    CCHC_LOG(CCHC_LOG_INFO, "superseded", "id=%" PRId64 " stored_revision=%" PRId64, f->id, stored);
+    agt_window_remove(self->win, f);
+    return 1;
+}
+
 static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
 {
     agt_flight_t *f = s_answered(self, nack->agent_epoch, nack->msg_id, "nack");
@@ -335,6 +386,10 @@ static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
     }
     size_t n = 0;
     char *findings = s_findings_text(nack->findings, nack->n_findings, &n);
+    if (s_superseded(self, f, nack, findings)) {
+        free(findings);
+        return;
+    }
     char *reason = nack->detail && *nack->detail ? cchc_asprintf("%s: %s", name, nack->detail)
                                                  : cchc_strdup(name);
     int rc = agt_outbox_mark_refused(self->outbox, f->id, reason, findings);
