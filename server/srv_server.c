@@ -536,14 +536,16 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
         return;
     }
     /* The handshake was fine, but the key may have been revoked or have
-     * expired since: the connection stays open, its messages do not count. */
+     * expired since: the connection stays open, its messages do not count.
+     * KEY_REVOKED tells an agent to keep the report for its next key; the
+     * detail tells an older peer, which does not know the reason, in both
+     * languages. */
     if (!key_ok) {
         self->counters.refused_revoked++;
         CCHC_LOG(CCHC_LOG_WARN, "key_refused", "unit=%s msg_id=%llu reason=revoked_or_expired",
                  unit, (unsigned long long)env->msg_id);
         srv_server_nack(self, peer, env->agent_epoch, env->msg_id,
-                        CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
-                        "key revoked: ask the district for a new key", NULL);
+                        CCHC__V1__NACK_REASON__NACK_KEY_REVOKED, SRV_KEY_REVOKED_DETAIL, NULL);
         cchc_wire_free(&env);
         return;
     }

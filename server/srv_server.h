@@ -101,6 +101,13 @@ size_t srv_server_max_pending(const srv_server_t *self);
 /* The largest frame we send or receive, bytes. */
 size_t srv_server_max_frame(const srv_server_t *self);
 
+/* The detail of NACK_KEY_REVOKED: what happened and what to do, in
+ * Vietnamese and English, for the peers older than that reason too. */
+#define SRV_KEY_REVOKED_DETAIL                                                                     \
+    "Khoá đã bị thu hồi hoặc hết hạn, máy chủ không nhận tin này: "            \
+    "đề nghị Phòng Nội vụ cấp khoá mới (key revoked or expired, "                   \
+    "nothing was stored: ask the district for a new key)"
+
 /* Sends one frame to a peer without blocking. A peer that is gone or slow
  * is logged and counted, not fatal: the agent resends. A peer that is gone
  * (EHOSTUNREACH) leaves the peer table. 0 or CCHC_EAGAIN. */
