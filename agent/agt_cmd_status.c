@@ -2,9 +2,10 @@
  *
  * Owns the officer's view of the outbox: how many reports wait, were
  * delivered (with the server's warnings), were refused (with every finding,
- * so the officer knows what to fix) or superseded (an older revision the
+ * so the officer knows what to fix), superseded (an older revision the
  * server refused only because a newer one is stored: listed apart, nothing
- * to fix), when the server was last heard from, the
+ * to fix) or held (refused for this agent's key: they go out again once the
+ * district's new key is installed), when the server was last heard from, the
  * last error, the outbox caps (queued against [agent] max_outbox_reports and
  * max_outbox_bytes) and the window, and which version of the district's
  * metadata is stored and when it was last synced, and how many notifications
@@ -112,6 +113,13 @@ static int s_print_refused(const agt_outbox_row_t *row, void *arg)
     return 0;
 }
 
+static int s_print_held(const agt_outbox_row_t *row, void *arg)
+{
+    (void)arg;
+    s_print_row_head(row);
+    return 0;
+}
+
 /* A superseded row: what is stored instead; its E007 would read as a fix. */
 static int s_print_superseded(const agt_outbox_row_t *row, void *arg)
 {
@@ -188,6 +196,7 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     json_object_set_new(o, "delivered", json_integer(c->delivered));
     json_object_set_new(o, "refused", json_integer(c->refused));
     json_object_set_new(o, "superseded", json_integer(c->superseded));
+    json_object_set_new(o, "held", json_integer(c->held));
     json_object_set_new(o, "max_outbox_reports", json_integer(cfg->max_outbox_reports));
     json_object_set_new(o, "queued_bytes", json_integer(c->queued_bytes));
     json_object_set_new(o, "max_outbox_bytes", json_integer(cfg->max_outbox_bytes));
@@ -230,8 +239,8 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
         printf("; báo cáo cũ nhất đã chờ %s (oldest waiting)", age);
     }
     printf("\nĐã gửi (delivered): %" PRId64 "\nBị từ chối (refused): %" PRId64
-           "\nBản cũ đã được thay (superseded): %" PRId64 "\n",
-           c->delivered, c->refused, c->superseded);
+           "\nBản cũ đã được thay (superseded): %" PRId64 "\nChờ khoá mới (held): %" PRId64 "\n",
+           c->delivered, c->refused, c->superseded, c->held);
     printf("Giới hạn hàng đợi (outbox caps): %" PRId64 "/%" PRId64 " báo cáo (reports), %" PRId64
            "/%" PRId64 " byte (bytes)%s\n",
            c->queued, cfg->max_outbox_reports, c->queued_bytes, cfg->max_outbox_bytes,
@@ -272,6 +281,16 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     if (rc == CCHC_OK && c->refused) {
         printf("\nBáo cáo bị từ chối, cần sửa rồi nộp lại (refused: fix and submit again):\n");
         rc = agt_outbox_list(outbox, AGT_OUTBOX_REFUSED, 0, -1, s_print_refused, &ctx);
+    }
+    if (rc == CCHC_OK && c->held) {
+        printf("\nBáo cáo chờ khoá mới: khoá của máy trạm đã bị thu hồi hoặc hết hạn nên máy chủ "
+               "chưa nhận các báo cáo này. Đề nghị Phòng Nội vụ cấp khoá mới (cchc key rotate "
+               "hoặc cchc key issue), chép agent.key và agent.pub của bộ khoá mới vào máy trạm "
+               "rồi khởi động lại cchc-agent: các báo cáo này sẽ tự gửi lại, không cần nhập lại.\n"
+               "(held: this agent's key was refused, key revoked or expired; install the new "
+               "agent.key and agent.pub from the district and restart the agent: these reports "
+               "go out again by themselves)\n");
+        rc = agt_outbox_list(outbox, AGT_OUTBOX_HELD, 0, -1, s_print_held, &ctx);
     }
     if (rc == CCHC_OK && c->superseded) {
         printf("\nBản cũ không cần gửi lại, vì đã có bản mới hơn được nhận; không cần làm gì "

@@ -25,7 +25,10 @@
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
  * always safe; an answer for an id not in the window is a late duplicate.
  * A refusal whose only error is E007 while a newer revision is stored marks
- * the row superseded, not refused: the officer has nothing to fix. */
+ * the row superseded, not refused: the officer has nothing to fix. A
+ * KEY_REVOKED (the key was revoked or expired on an open connection) marks
+ * it held: at a start with another key (the officer installed the district's
+ * new one) held rows are queued again (agt_outbox_key_changed). */
 #include "agt_link.h"
 #include "agt_link_socket.h"
 #include "agt_notify.h"
@@ -66,6 +69,7 @@ struct agt_link_t {
     int64_t next_hello;
     int64_t reconnect_at; /* monotonic ms of our own reconnect, INT64_MAX if none */
     unsigned hs_failures; /* handshakes failed in a row */
+    int key_refused;      /* a KEY_REVOKED came on this connection (said once) */
     agt_window_t *win;    /* reports in flight */
 };
 
@@ -372,12 +376,57 @@ static int s_superseded(agt_link_t *self, agt_flight_t *f, const Cchc__V1__Nack 
     return 1;
 }
 
+/* The server refused this agent's key on an open connection (revoked or
+ * expired since the handshake): said once per connection, in the log and in
+ * status, with what the officer does about it. */
+static void s_key_refused(agt_link_t *self)
+{
+    char when[32];
+    if (self->key_refused)
+        return;
+    self->key_refused = 1;
+    CCHC_LOG(CCHC_LOG_ERROR, "key_revoked",
+             "public_key=\"%s\" hint=\"the district revoked this agent's key or it expired: "
+             "install the new agent.key and agent.pub and restart; held reports go out then\"",
+             self->cfg->public_key);
+    cchc_clock_format_utc(cchc_clock_now_ms(), when, sizeof when);
+    char *text = cchc_asprintf(
+        "%s key_revoked: máy chủ từ chối khoá của máy trạm (đã bị thu hồi hoặc hết hạn); đề nghị "
+        "Phòng Nội vụ cấp khoá mới, chép agent.key và agent.pub mới vào máy trạm rồi khởi động "
+        "lại cchc-agent (the server refused this agent's key: key revoked or expired; install "
+        "the district's new key and restart the agent)",
+        when);
+    (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, text);
+    free(text);
+}
+
+/* A report refused for this agent's key is kept, held, for the next key
+ * (agt_outbox_key_changed requeues it at a start with another key). */
+static void s_hold(agt_link_t *self, agt_flight_t *f, const Cchc__V1__Nack *nack)
+{
+    char *reason =
+        cchc_asprintf("KEY_REVOKED: %s", nack->detail && *nack->detail ? nack->detail : "");
+    int rc = agt_outbox_mark_held(self->outbox, f->id, reason);
+    free(reason);
+    if (rc != CCHC_OK && rc != CCHC_ENOTFOUND)
+        return; /* logged; it stays in the window and is resent */
+    CCHC_LOG(CCHC_LOG_WARN, "held", "id=%" PRId64 " reason=KEY_REVOKED", f->id);
+    agt_window_remove(self->win, f);
+}
+
 static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
 {
+    /* Hello and MetaRequest are refused too (msg_id 0): the key is the news. */
+    if (nack->reason == CCHC__V1__NACK_REASON__NACK_KEY_REVOKED)
+        s_key_refused(self);
     agt_flight_t *f = s_answered(self, nack->agent_epoch, nack->msg_id, "nack");
     if (!f)
         return;
     const char *name = cchc_wire_nack_reason_name(nack->reason);
+    if (nack->reason == CCHC__V1__NACK_REASON__NACK_KEY_REVOKED) {
+        s_hold(self, f, nack);
+        return;
+    }
     if (cchc_wire_nack_is_transient(nack->reason)) {
         int64_t delay = agt_window_busy(self->win, f, cchc_clock_mono_ms());
         CCHC_LOG(CCHC_LOG_INFO, "nack_transient", "id=%" PRId64 " reason=%s retry_in_ms=%" PRId64,
@@ -509,6 +558,7 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         self->connected = 1;
         self->hs_failures = 0;
+        self->key_refused = 0;
         self->reconnect_at = INT64_MAX;
         CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint,
                  agt_window_len(self->win));
@@ -589,6 +639,19 @@ static void s_monitor_drain(agt_link_t *self)
     }
 }
 
+/* A start with a key other than the last one's: the reports held for the old
+ * key go back to the queue (the officer installed the district's new key). */
+static void s_key_check(agt_outbox_t *outbox, const char *pub)
+{
+    int changed = 0;
+    int64_t requeued = 0;
+    if (agt_outbox_key_changed(outbox, pub, &changed, &requeued) != CCHC_OK)
+        return; /* logged by the outbox; held rows wait for the next start */
+    if (changed)
+        CCHC_LOG(requeued ? CCHC_LOG_WARN : CCHC_LOG_INFO, "key_changed",
+                 "public_key=\"%.8s...\" requeued=%" PRId64, pub, requeued);
+}
+
 agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *err, size_t errlen)
 {
     char server_pub[CCHC_KEY_Z85_LEN + 1], pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1];
@@ -598,6 +661,7 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
     self = cchc_calloc(1, sizeof *self);
     self->cfg = cfg;
     self->outbox = outbox;
+    s_key_check(outbox, pub);
     self->epoch = agt_outbox_epoch(outbox);
     self->sync = agt_sync_new(outbox);
     self->notify = agt_notify_new(cfg, outbox);

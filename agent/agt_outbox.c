@@ -97,9 +97,10 @@ static const char s_schema_v3[] =
  * constraint, so the table is rebuilt: same columns, same ids, and the
  * AUTOINCREMENT counter carried over (the server keys reports on
  * (epoch, id): an id must never be used twice). Rows an older agent refused
- * for a revoked key become held; rows it refused only with E007 while a newer
- * revision of theirs was delivered become superseded. The partial index
- * finds the head of each report key among the queued rows. */
+ * for a revoked key (UNIT_MISMATCH from an older server, or the reason it did
+ * not know, KEY_REVOKED, with its detail from a newer one) become held; rows it refused only with
+ * E007 while a newer revision of theirs was delivered become superseded. The partial index finds
+ * the head of each report key among the queued rows. */
 static const char s_schema_v4[] =
     "CREATE TABLE outbox_v4 ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -128,7 +129,8 @@ static const char s_schema_v4[] =
     "CREATE INDEX outbox_queued_key ON outbox (report_type, unit, period, subject, revision, id)"
     " WHERE state = 'queued';"
     "UPDATE outbox SET state = 'held'"
-    " WHERE state = 'refused' AND reason LIKE 'UNIT_MISMATCH: key revoked%';"
+    " WHERE state = 'refused' AND (reason LIKE 'UNIT_MISMATCH: key revoked%'"
+    " OR reason LIKE 'UNSPECIFIED: %(key revoked or expired%');"
     "UPDATE outbox SET state = 'superseded'"
     " WHERE state = 'refused' AND json_valid(findings)"
     " AND EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(outbox.findings)"

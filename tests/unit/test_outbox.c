@@ -337,7 +337,9 @@ static void test_migrate_v3(void **state)
             " (5, 1, 'refused', 'CCHC_DK', '2024Q1', 1, x'01', 1, 'UNIT_MISMATCH: key revoked:"
             " ask the district for a new key', NULL),"
             " (6, 1, 'refused', 'CCHC_DK', '2024Q1', 1, x'01', 1, 'INVALID', 'not json'),"
-            " (7, 1, 'queued', 'CCHC_DK', '2024Q3', 1, x'01', 1, NULL, NULL);"
+            " (7, 1, 'queued', 'CCHC_DK', '2024Q3', 1, x'01', 1, NULL, NULL),"
+            " (8, 1, 'refused', 'NV_KH', NULL, 1, x'01', 1, 'UNSPECIFIED: Khoá đã bị thu hồi"
+            " hoặc hết hạn (key revoked or expired, nothing was stored)', NULL);"
             "UPDATE sqlite_sequence SET seq = 9 WHERE name = 'outbox';"
             "PRAGMA user_version = 3;",
             NULL, NULL, NULL),
@@ -350,13 +352,14 @@ static void test_migrate_v3(void **state)
     assert_int_equal(agt_outbox_counts(o, &c), CCHC_OK);
     assert_int_equal(c.queued, 2);
     assert_int_equal(c.superseded, 1);
-    assert_int_equal(c.held, 1);
+    assert_int_equal(c.held, 2);
     assert_int_equal(c.refused, 3);
     agt_outbox_destroy(&o);
     s_pragma("PRAGMA user_version", "4");
     s_pragma("SELECT group_concat(id || ':' || state) FROM (SELECT id, state FROM outbox"
              " ORDER BY id)",
-             "1:superseded,2:delivered,3:refused,4:refused,5:held,6:refused,7:queued,10:queued");
+             "1:superseded,2:delivered,3:refused,4:refused,5:held,6:refused,7:queued,8:held,"
+             "10:queued");
     s_pragma("SELECT count(*) FROM sqlite_master WHERE name IN ('outbox_queued_key',"
              " 'outbox_state_id_bytes', 'outbox_v4')",
              "2");
