@@ -57,6 +57,11 @@
 #define S_RECV_PER_PASS 1000
 #define S_RECONNECT_BASE_MS 1000
 #define S_RECONNECT_CAP_MS 60000
+/* Unreachable: recorded in the outbox at the first failed attempt (or after
+ * this long without a connection, for a link that never answers), then at
+ * most every S_UNREACHABLE_SAVE_MS while attempts go on, and at exit. */
+#define S_UNREACHABLE_AFTER_MS 10000
+#define S_UNREACHABLE_SAVE_MS 30000
 
 struct agt_link_t {
     const agt_config_t *cfg; /* borrowed */
@@ -70,7 +75,14 @@ struct agt_link_t {
     int64_t reconnect_at; /* monotonic ms of our own reconnect, INT64_MAX if none */
     unsigned hs_failures; /* handshakes failed in a row */
     int key_refused;      /* a KEY_REVOKED came on this connection (said once) */
-    agt_window_t *win;    /* reports in flight */
+    /* While not connected: since when (wall and monotonic ms), the attempts
+     * to connect since, the last one (wall ms), whether one failed, and what
+     * was last saved in the outbox (saved_at -1: nothing this time). */
+    int64_t down_since, down_mono, last_attempt, saved_at;
+    uint64_t attempts, saved_attempts;
+    int attempt_open, attempt_failed;
+    int cleared_once;  /* the outbox's record was cleared on a connection of this run */
+    agt_window_t *win; /* reports in flight */
 };
 
 /* Five minutes, or resend_timeout_ms when the configuration asks for longer. */
@@ -551,6 +563,65 @@ static void s_handshake_failed(agt_link_t *self, uint16_t event, uint32_t value,
     free(text);
 }
 
+/* ---- unreachable: since when, what was tried ------------------------------------ */
+
+/* The link is down from now (start, or a lost connection). */
+static void s_down(agt_link_t *self, int64_t mono)
+{
+    self->down_since = cchc_clock_now_ms();
+    self->down_mono = mono;
+    self->attempts = 0;
+    self->last_attempt = 0;
+    self->attempt_open = 0;
+    self->attempt_failed = 0;
+}
+
+/* Writes what status shows while the server cannot be reached: once the
+ * first attempt failed (or S_UNREACHABLE_AFTER_MS passed with none
+ * answering), then only when attempts went on and S_UNREACHABLE_SAVE_MS
+ * passed, and at exit (final), so a reconnect loop costs a write per half
+ * minute at most, not one per attempt. */
+static void s_unreachable_save(agt_link_t *self, int64_t now, int final)
+{
+    if (self->connected || self->down_mono == 0)
+        return;
+    if (self->saved_at < 0 && !self->attempt_failed && !final &&
+        now - self->down_mono < S_UNREACHABLE_AFTER_MS)
+        return;
+    if (self->saved_at < 0 && final && !self->attempt_failed && self->attempts == 0)
+        return; /* stopped before trying anything */
+    if (self->saved_at >= 0 && (self->attempts == self->saved_attempts ||
+                                (!final && now - self->saved_at < S_UNREACHABLE_SAVE_MS)))
+        return;
+    json_t *o =
+        json_pack("{s:I, s:s, s:I, s:I}", "since_ms", (json_int_t)self->down_since, "endpoint",
+                  self->cfg->server_endpoint, "attempts", (json_int_t)self->attempts,
+                  "last_attempt_ms", (json_int_t)self->last_attempt);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (text && agt_outbox_state_set(self->outbox, AGT_OUTBOX_UNREACHABLE, text) == CCHC_OK) {
+        CCHC_LOG(self->saved_at < 0 ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "unreachable_saved",
+                 "endpoint=%s since_ms=%" PRId64 " attempts=%" PRIu64 " down_ms=%" PRId64,
+                 self->cfg->server_endpoint, self->down_since, self->attempts,
+                 now - self->down_mono);
+        self->saved_at = now;
+        self->saved_attempts = self->attempts;
+    }
+    free(text);
+}
+
+/* When s_unreachable_save has something to write next; INT64_MAX if not. */
+static int64_t s_unreachable_due(const agt_link_t *self)
+{
+    if (self->connected || self->down_mono == 0)
+        return INT64_MAX;
+    if (self->saved_at < 0)
+        return self->attempt_failed ? 0 : self->down_mono + S_UNREACHABLE_AFTER_MS;
+    if (self->attempts == self->saved_attempts)
+        return INT64_MAX;
+    return self->saved_at + S_UNREACHABLE_SAVE_MS;
+}
+
 static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const char *endpoint)
 {
     int64_t now = cchc_clock_mono_ms();
@@ -559,6 +630,13 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         self->connected = 1;
         self->hs_failures = 0;
         self->key_refused = 0;
+        /* Cleared once per run (an earlier run may have left one), then
+         * only when this run wrote one. */
+        if (self->saved_at >= 0 || !self->cleared_once)
+            (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_UNREACHABLE, NULL);
+        self->cleared_once = 1;
+        self->saved_at = -1;
+        self->down_mono = 0;
         self->reconnect_at = INT64_MAX;
         CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint,
                  agt_window_len(self->win));
@@ -573,7 +651,10 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_DISCONNECTED:
         CCHC_LOG(self->connected ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "disconnected", "endpoint=%s",
                  endpoint);
+        if (self->connected)
+            s_down(self, now);
         self->connected = 0;
+        self->attempt_open = 0;
         agt_sync_disconnected(self->sync);
         agt_notify_disconnected(self->notify);
         break;
@@ -581,6 +662,8 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         self->connected = 0;
+        self->attempt_failed = 1;
+        self->attempt_open = 0;
         agt_sync_disconnected(self->sync);
         agt_notify_disconnected(self->notify);
         s_handshake_failed(self, event, value, endpoint);
@@ -596,6 +679,18 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         self->reconnect_at = INT64_MAX;
         CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
                  endpoint);
+        /* An attempt starts with CONNECT_DELAYED (a connect in progress) or
+         * at once CONNECTED; CONNECT_RETRIED follows one that failed. */
+        if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+            self->attempt_failed = 1;
+            self->attempt_open = 0;
+        } else if (!self->attempt_open) {
+            self->attempt_open = event == ZMQ_EVENT_CONNECT_DELAYED;
+            self->attempts++;
+            self->last_attempt = cchc_clock_now_ms();
+        } else {
+            self->attempt_open = 0; /* CONNECTED after DELAYED: the same attempt */
+        }
         break;
     default:
         CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
@@ -666,6 +761,7 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
     self->sync = agt_sync_new(outbox);
     self->notify = agt_notify_new(cfg, outbox);
     self->reconnect_at = INT64_MAX;
+    self->saved_at = -1;
     self->win = agt_window_new((size_t)cfg->window, cfg->window_bytes,
                                self->epoch ^ (uint64_t)cchc_clock_mono_ms());
     self->ctx = zmq_ctx_new();
@@ -725,7 +821,18 @@ static void s_reconnect(agt_link_t *self)
              self->hs_failures);
 }
 
+static int s_loop(agt_link_t *self, const agt_link_opts_t *opts);
+
 int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
+{
+    if (!self->connected && self->down_mono == 0)
+        s_down(self, cchc_clock_mono_ms());
+    int rc = s_loop(self, opts);
+    s_unreachable_save(self, cchc_clock_mono_ms(), 1);
+    return rc;
+}
+
+static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
 {
     int64_t start = cchc_clock_mono_ms();
     int64_t deadline = opts->timeout_ms > 0 ? start + opts->timeout_ms : INT64_MAX;
@@ -751,12 +858,16 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
         }
         if (now >= self->reconnect_at)
             s_reconnect(self);
+        if (now >= s_unreachable_due(self))
+            s_unreachable_save(self, now, 0);
         agt_notify_tick(self->notify, now);
         int blocked = s_send_due(self, now);
         int64_t wake = next_poll < deadline ? next_poll : deadline;
         int64_t alert = agt_notify_wake(self->notify, now);
         wake = alert < wake ? alert : wake;
         wake = self->reconnect_at < wake ? self->reconnect_at : wake;
+        int64_t save = s_unreachable_due(self);
+        wake = save < wake ? save : wake;
         if (self->connected) {
             wake = self->next_hello < wake ? self->next_hello : wake;
             wake = agt_sync_due(self->sync) < wake ? agt_sync_due(self->sync) : wake;

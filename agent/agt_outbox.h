@@ -23,6 +23,10 @@ typedef struct agt_outbox_t agt_outbox_t;
 /* Keys of the small state table. */
 #define AGT_OUTBOX_LAST_CONTACT "last_contact_ms"
 #define AGT_OUTBOX_LAST_ERROR "last_error"
+/* While no connection works: a JSON object {"since_ms", "endpoint",
+ * "attempts", "last_attempt_ms"} (agt_link writes it, status reads it);
+ * absent once connected. */
+#define AGT_OUTBOX_UNREACHABLE "unreachable"
 /* The public key (Z85) the daemon last ran with (agt_outbox_key_changed). */
 #define AGT_OUTBOX_AGENT_KEY "agent_public_key"
 
