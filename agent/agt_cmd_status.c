@@ -309,7 +309,7 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
                meta->version, when, age);
     } else {
         printf("Dữ liệu của huyện (district metadata): chưa đồng bộ (never synced); chạy "
-               "`cchc-agent run` khi có mạng\n");
+               "`cchc-agent sync` khi có mạng\n");
     }
     printf("Thông báo đã nhận (notifications): %" PRId64 ", số thứ tự cuối (last seq) %" PRId64
            "; xem `cchc-agent notifications`\n",

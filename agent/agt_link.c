@@ -19,7 +19,9 @@
  *   - after a transient Nack (BUSY), on a backoff of its own: 1 s doubling to
  *     30 s, plus jitter; the rest of the window goes on meanwhile.
  * Hello{agent_version, queue_depth, last_seq} also goes every [agent]
- * hello_interval_ms. A Notification is stored and acked by agt_notify (the
+ * hello_interval_ms. `run --drain` ends once nothing is queued and one
+ * metadata sync was answered; `sync` (sync_once) sends no report and ends
+ * at the first metadata answer. A Notification is stored and acked by agt_notify (the
  * NotificationAck goes from here, at most one per 200 ms, after Hello and
  * MetaRequest), which also runs [agent] on_alert from this loop.
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
@@ -75,6 +77,8 @@ struct agt_link_t {
     int64_t reconnect_at; /* monotonic ms of our own reconnect, INT64_MAX if none */
     unsigned hs_failures; /* handshakes failed in a row */
     int key_refused;      /* a KEY_REVOKED came on this connection (said once) */
+    int no_reports;       /* sync_once: the window is neither filled nor sent */
+    agt_link_seen_t seen; /* for agt_link_seen */
     /* While not connected: since when (wall and monotonic ms), the attempts
      * to connect since, the last one (wall ms), whether one failed, and what
      * was last saved in the outbox (saved_at -1: nothing this time). */
@@ -269,7 +273,7 @@ static int s_send_due(agt_link_t *self, int64_t now)
         agt_notify_acked(self->notify, seq, now);
     }
     size_t i = 0;
-    while (i < agt_window_len(self->win)) {
+    while (!self->no_reports && i < agt_window_len(self->win)) {
         agt_flight_t *f = agt_window_at(self->win, i);
         if (f->due > now) {
             i++;
@@ -394,6 +398,7 @@ static int s_superseded(agt_link_t *self, agt_flight_t *f, const Cchc__V1__Nack 
 static void s_key_refused(agt_link_t *self)
 {
     char when[32];
+    self->seen.key_revoked = 1;
     if (self->key_refused)
         return;
     self->key_refused = 1;
@@ -628,6 +633,7 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     switch (event) {
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         self->connected = 1;
+        self->seen.connected = 1;
         self->hs_failures = 0;
         self->key_refused = 0;
         /* Cleared once per run (an earlier run may have left one), then
@@ -662,6 +668,7 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         self->connected = 0;
+        self->seen.handshake_failed = 1;
         self->attempt_failed = 1;
         self->attempt_open = 0;
         agt_sync_disconnected(self->sync);
@@ -827,9 +834,17 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
 {
     if (!self->connected && self->down_mono == 0)
         s_down(self, cchc_clock_mono_ms());
+    self->no_reports = opts->sync_once;
     int rc = s_loop(self, opts);
     s_unreachable_save(self, cchc_clock_mono_ms(), 1);
     return rc;
+}
+
+void agt_link_seen(const agt_link_t *self, agt_link_seen_t *out)
+{
+    *out = self->seen;
+    out->attempts = self->attempts;
+    out->sync = agt_sync_outcome(self->sync);
 }
 
 static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
@@ -848,12 +863,20 @@ static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
         int64_t now = cchc_clock_mono_ms();
         if (now >= deadline)
             return AGT_LINK_TIMED_OUT;
+        /* One metadata answer this run, or the key refused: nothing more to
+         * wait for on that side. */
+        int synced = agt_sync_outcome(self->sync) != AGT_SYNC_NONE;
+        if (opts->sync_once && synced)
+            return AGT_LINK_SYNCED;
+        if (opts->sync_once && self->seen.key_revoked)
+            return AGT_LINK_KEY_REVOKED;
         if (now >= next_poll) {
-            (void)agt_window_fill(self->win, self->outbox, now);
+            if (!self->no_reports)
+                (void)agt_window_fill(self->win, self->outbox, now);
             next_poll = now + S_OUTBOX_POLL_MS;
             int64_t queued = 1;
-            if (opts->drain && agt_outbox_queued_count(self->outbox, &queued) == CCHC_OK &&
-                queued == 0)
+            if (opts->drain && (synced || self->seen.key_revoked) &&
+                agt_outbox_queued_count(self->outbox, &queued) == CCHC_OK && queued == 0)
                 return AGT_LINK_DRAINED;
         }
         if (now >= self->reconnect_at)
@@ -889,7 +912,7 @@ static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
         if (items[1].revents & ZMQ_POLLIN)
             s_monitor_drain(self);
         /* Answers free slots in the window (and may have emptied the queue a
-         * drain waits for): look at the outbox again at once. */
+         * drain waits for, or be the Meta it waits for): look again at once. */
         if ((items[0].revents & ZMQ_POLLIN) && s_recv_all(self) > 0)
             next_poll = cchc_clock_mono_ms();
     }
