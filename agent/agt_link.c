@@ -4,8 +4,9 @@
  * of the oldest heads of the queue (per report key, the lowest revision; one
  * row of a key in flight at most, so revisions go in order, one at a time),
  * at most [agent] window of them and window_bytes of payload (one report
- * always), each with the time it is due to be (re)sent. Payloads stay in the outbox and are read
- * when sent, so a big window costs a few bytes per report, not a report per report.
+ * always), each with the time it is due to be (re)sent. Payloads stay in the
+ * outbox and are read when sent, so a big window costs a few bytes per
+ * report, not a report per report.
  *
  * When a report is sent or resent:
  *   - on HANDSHAKE_SUCCEEDED (every (re)connect, including after a heartbeat
@@ -21,9 +22,12 @@
  * Hello{agent_version, queue_depth, last_seq} also goes every [agent]
  * hello_interval_ms. `run --drain` ends once nothing is queued and one
  * metadata sync was answered; `sync` (sync_once) sends no report and ends
- * at the first metadata answer. A Notification is stored and acked by agt_notify (the
- * NotificationAck goes from here, at most one per 200 ms, after Hello and
- * MetaRequest), which also runs [agent] on_alert from this loop.
+ * at the first metadata answer. A Notification is stored and acked by
+ * agt_notify (the NotificationAck goes from here, at most one per 200 ms,
+ * after Hello and MetaRequest), which also runs [agent] on_alert from this
+ * loop. While no connection works, since when, the endpoint and the attempts
+ * are recorded for status (s_unreachable_save: a write per half minute at
+ * most).
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
  * always safe; an answer for an id not in the window is a late duplicate.
  * A refusal whose only error is E007 while a newer revision is stored marks
@@ -590,11 +594,11 @@ static void s_unreachable_save(agt_link_t *self, int64_t now, int final)
 {
     if (self->connected || self->down_mono == 0)
         return;
-    if (self->saved_at < 0 && !self->attempt_failed && !final &&
+    /* Unreachable is a failed attempt, or that long without an answer; a run
+     * stopped sooner, with nothing failed, knows nothing yet. */
+    if (self->saved_at < 0 && !self->attempt_failed &&
         now - self->down_mono < S_UNREACHABLE_AFTER_MS)
         return;
-    if (self->saved_at < 0 && final && !self->attempt_failed && self->attempts == 0)
-        return; /* stopped before trying anything */
     if (self->saved_at >= 0 && (self->attempts == self->saved_attempts ||
                                 (!final && now - self->saved_at < S_UNREACHABLE_SAVE_MS)))
         return;
