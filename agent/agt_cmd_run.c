@@ -1,7 +1,9 @@
 /* agt_cmd_run.c: `cchc-agent run [--drain] [--timeout SEC]`, the daemon.
  *
- * Owns the process side of the daemon: options, signals, and the lifetime of
- * the outbox and the link; agt_link does the work. SIGTERM and SIGINT end it
+ * Owns the process side of the daemon: options, signals (and the two helpers
+ * `sync` shares: agt_cmd_signals, agt_cmd_parse_seconds), and the lifetime of
+ * the outbox and the link; agt_link does the work. `--drain` ends once
+ * nothing is queued and the district's metadata was synced once. SIGTERM and SIGINT end it
  * promptly with 0: every report is already on disk, and whatever was in flight
  * is resent by the next run. */
 #include "agt_config.h"
@@ -26,7 +28,7 @@ static void s_on_signal(int sig)
 }
 
 /* No SA_RESTART: the signal interrupts zmq_poll, so the loop sees it at once. */
-static void s_install_signals(void)
+volatile sig_atomic_t *agt_cmd_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -34,9 +36,10 @@ static void s_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    return &s_stop;
 }
 
-static int s_parse_seconds(const char *text, int64_t *ms_out)
+int agt_cmd_parse_seconds(const char *text, int64_t *ms_out)
 {
     char *end = NULL;
     double sec = text ? strtod(text, &end) : 0;
@@ -44,6 +47,13 @@ static int s_parse_seconds(const char *text, int64_t *ms_out)
         return CCHC_EINVAL;
     *ms_out = (int64_t)(sec * 1000.0 + 0.5);
     return *ms_out > 0 ? CCHC_OK : CCHC_EINVAL;
+}
+
+/* Queued rows, -1 when the outbox cannot tell. */
+static int64_t s_queued(agt_outbox_t *outbox)
+{
+    int64_t n = -1;
+    return agt_outbox_queued_count(outbox, &n) == CCHC_OK ? n : -1;
 }
 
 int agt_cmd_run(const agt_config_t *cfg, int argc, char **argv)
@@ -63,7 +73,7 @@ int agt_cmd_run(const agt_config_t *cfg, int argc, char **argv)
             fprintf(stderr, "run: tùy chọn không hợp lệ \"%s\" (unknown option)\n", argv[i]);
             return AGT_EXIT_USAGE;
         }
-        if (s_parse_seconds(value, &opts.timeout_ms) != CCHC_OK) {
+        if (agt_cmd_parse_seconds(value, &opts.timeout_ms) != CCHC_OK) {
             fprintf(stderr, "run: --timeout cần một số giây lớn hơn 0 (--timeout takes a number "
                             "of seconds above 0)\n");
             return AGT_EXIT_USAGE;
@@ -88,7 +98,7 @@ int agt_cmd_run(const agt_config_t *cfg, int argc, char **argv)
         code = AGT_EXIT_USAGE;
         goto out;
     }
-    s_install_signals();
+    (void)agt_cmd_signals();
     int rc = agt_link_run(link, &opts);
     switch (rc) {
     case AGT_LINK_STOPPED:
@@ -102,9 +112,12 @@ int agt_cmd_run(const agt_config_t *cfg, int argc, char **argv)
     case AGT_LINK_TIMED_OUT:
         CCHC_LOG(opts.drain ? CCHC_LOG_WARN : CCHC_LOG_INFO, "stop", "why=timeout drain=%d",
                  opts.drain);
-        if (opts.drain)
+        if (opts.drain && s_queued(outbox) > 0)
             fprintf(stderr, "Hết thời gian chờ mà vẫn còn báo cáo chưa gửi được; xem "
                             "`cchc-agent status`.\n(timed out with reports still queued)\n");
+        else if (opts.drain)
+            fprintf(stderr, "Hết thời gian chờ mà chưa đồng bộ được dữ liệu của huyện; xem "
+                            "`cchc-agent status`.\n(timed out before the metadata sync)\n");
         code = opts.drain ? AGT_EXIT_TIMEOUT : AGT_EXIT_OK;
         break;
     default:

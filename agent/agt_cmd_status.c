@@ -1,10 +1,14 @@
 /* agt_cmd_status.c: `cchc-agent status [--json]`.
  *
  * Owns the officer's view of the outbox: how many reports wait, were
- * delivered (with the server's warnings) or were refused (with every finding,
- * so the officer knows what to fix), when the server was last heard from, the
- * last error, the outbox caps (queued against [agent] max_outbox_reports and
- * max_outbox_bytes) and the window, and which version of the district's
+ * delivered (with the server's warnings), were refused (with every finding,
+ * so the officer knows what to fix), superseded (an older revision the
+ * server refused only because a newer one is stored: listed apart, nothing
+ * to fix) or held (refused for this agent's key: they go out again once the
+ * district's new key is installed), when the server was last heard from, the
+ * last error and, while the server cannot be reached, since when and what
+ * the daemon tried (endpoint, attempts, the last one), the outbox caps (queued against [agent]
+ * max_outbox_reports and max_outbox_bytes) and the window, and which version of the district's
  * metadata is stored and when it was last synced, and how many notifications
  * arrived (the last sequence number). Times are
  * shown in Vietnam's civil time (UTC+7, no DST), whatever the host's zone. */
@@ -27,6 +31,13 @@ typedef struct {
     int64_t now;
     json_t *reports; /* --json only */
 } agt_status_ctx_t;
+
+/* What the daemon recorded of the link: last contact, last error, and
+ * while the server could not be reached, since when and what was tried. */
+typedef struct {
+    char *last_contact, *last_error;
+    json_t *unreachable; /* the AGT_OUTBOX_UNREACHABLE object, or NULL */
+} agt_status_link_t;
 
 /* What status shows of the metadata sync and the notifications. */
 typedef struct {
@@ -72,9 +83,9 @@ static int s_print_queued(const agt_outbox_row_t *row, void *arg)
     const agt_status_ctx_t *ctx = arg;
     char age[32];
     s_format_age(ctx->now - row->created_at, age, sizeof age);
-    printf("  id=%" PRId64 "  %s  %s  chờ %s  đã gửi %" PRId64 " lần (attempts)\n", row->id,
-           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")), age,
-           row->attempts);
+    printf("  id=%" PRId64 "  %s  %s  lần %" PRId64 "  chờ %s  đã gửi %" PRId64 " lần (attempts)\n",
+           row->id, s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
+           row->revision, age, row->attempts);
     return 0;
 }
 
@@ -93,13 +104,39 @@ static void s_print_row_findings(const char *text)
     json_decref(arr);
 }
 
+/* "  id=N  TYPE  PERIOD|SUBJECT  lần R  tệp FILE" */
+static void s_print_row_head(const agt_outbox_row_t *row)
+{
+    printf("  id=%" PRId64 "  %s  %s  lần %" PRId64 "  tệp %s\n", row->id,
+           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")), row->revision,
+           s_or(row->source, "-"));
+}
+
 static int s_print_refused(const agt_outbox_row_t *row, void *arg)
 {
     (void)arg;
-    printf("  id=%" PRId64 "  %s  %s  tệp %s\n    lý do (reason): %s\n", row->id,
-           s_or(row->report_type, "-"), s_or(row->period, s_or(row->subject, "-")),
-           s_or(row->source, "-"), s_or(row->reason, "-"));
+    s_print_row_head(row);
+    printf("    lý do (reason): %s\n", s_or(row->reason, "-"));
     s_print_row_findings(row->findings);
+    return 0;
+}
+
+static int s_print_held(const agt_outbox_row_t *row, void *arg)
+{
+    (void)arg;
+    s_print_row_head(row);
+    return 0;
+}
+
+/* A superseded row: what is stored instead; its E007 would read as a fix. */
+static int s_print_superseded(const agt_outbox_row_t *row, void *arg)
+{
+    (void)arg;
+    const char *reason = s_or(row->reason, "");
+    if (strncmp(reason, "SUPERSEDED: ", 12) == 0)
+        reason += 12;
+    s_print_row_head(row);
+    printf("    %s\n", s_or(reason, "đã có bản mới hơn được nhận (a newer revision is stored)"));
     return 0;
 }
 
@@ -154,8 +191,7 @@ static int s_json_row(const agt_outbox_row_t *row, void *arg)
 }
 
 static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt_outbox_counts_t *c,
-                        int64_t now, const char *last_contact, const char *last_error,
-                        const agt_status_meta_t *meta)
+                        int64_t now, const agt_status_link_t *link, const agt_status_meta_t *meta)
 {
     char epoch[24];
     agt_status_ctx_t ctx = {.now = now, .reports = json_array()};
@@ -166,6 +202,8 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     json_object_set_new(o, "queued", json_integer(c->queued));
     json_object_set_new(o, "delivered", json_integer(c->delivered));
     json_object_set_new(o, "refused", json_integer(c->refused));
+    json_object_set_new(o, "superseded", json_integer(c->superseded));
+    json_object_set_new(o, "held", json_integer(c->held));
     json_object_set_new(o, "max_outbox_reports", json_integer(cfg->max_outbox_reports));
     json_object_set_new(o, "queued_bytes", json_integer(c->queued_bytes));
     json_object_set_new(o, "max_outbox_bytes", json_integer(cfg->max_outbox_bytes));
@@ -174,8 +212,10 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     json_object_set_new(o, "oldest_queued_age_s",
                         c->queued ? json_integer((now - c->oldest_queued_at) / 1000) : json_null());
     json_object_set_new(o, "last_contact_ms",
-                        last_contact ? json_integer(strtoll(last_contact, NULL, 10)) : json_null());
-    json_object_set_new(o, "last_error", s_text_or_null(last_error));
+                        link->last_contact ? json_integer(strtoll(link->last_contact, NULL, 10))
+                                           : json_null());
+    json_object_set_new(o, "last_error", s_text_or_null(link->last_error));
+    json_object_set(o, "unreachable", link->unreachable ? link->unreachable : json_null());
     /* Flat, like inspections --json and tasks --json. */
     json_object_set_new(o, "metadata_version",
                         meta->synced ? json_sprintf("%016" PRIx64, meta->version) : json_null());
@@ -193,9 +233,34 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     return rc;
 }
 
+/* "Kết nối: chưa kết nối được máy chủ E từ T (age); đã thử kết nối N lần, lần
+ * cuối lúc T2", when the daemon recorded that no connection works. */
+static void s_print_unreachable(const json_t *u, int64_t now)
+{
+    char since[48], last[48], age[32];
+    if (!u)
+        return;
+    const char *ep = s_or(json_string_value(json_object_get(u, "endpoint")), "-");
+    int64_t since_ms = json_integer_value(json_object_get(u, "since_ms"));
+    int64_t last_ms = json_integer_value(json_object_get(u, "last_attempt_ms"));
+    int64_t attempts = json_integer_value(json_object_get(u, "attempts"));
+    cchc_clock_format_local(since_ms, since, sizeof since);
+    s_format_age(now - since_ms, age, sizeof age);
+    printf("Kết nối (connection): chưa kết nối được máy chủ %s từ %s (%s trước); ", ep, since, age);
+    if (attempts > 0) {
+        cchc_clock_format_local(last_ms, last, sizeof last);
+        printf("đã thử kết nối %" PRId64 " lần, lần cuối lúc %s", attempts, last);
+    } else {
+        printf("đang thử kết nối, chưa có trả lời");
+    }
+    printf(". Kiểm tra mạng, máy chủ huyện và [server] endpoint trong agent.ini.\n"
+           "(not connected to %s since %s: %" PRId64 " attempts; check the network, the server "
+           "and [server] endpoint)\n",
+           ep, since, attempts);
+}
+
 static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt_outbox_counts_t *c,
-                        int64_t now, const char *last_contact, const char *last_error,
-                        const agt_status_meta_t *meta)
+                        int64_t now, const agt_status_link_t *link, const agt_status_meta_t *meta)
 {
     char age[32], when[48];
     agt_status_ctx_t ctx = {.now = now};
@@ -207,8 +272,9 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
         s_format_age(now - c->oldest_queued_at, age, sizeof age);
         printf("; báo cáo cũ nhất đã chờ %s (oldest waiting)", age);
     }
-    printf("\nĐã gửi (delivered): %" PRId64 "\nBị từ chối (refused): %" PRId64 "\n", c->delivered,
-           c->refused);
+    printf("\nĐã gửi (delivered): %" PRId64 "\nBị từ chối (refused): %" PRId64
+           "\nBản cũ đã được thay (superseded): %" PRId64 "\nChờ khoá mới (held): %" PRId64 "\n",
+           c->delivered, c->refused, c->superseded, c->held);
     printf("Giới hạn hàng đợi (outbox caps): %" PRId64 "/%" PRId64 " báo cáo (reports), %" PRId64
            "/%" PRId64 " byte (bytes)%s\n",
            c->queued, cfg->max_outbox_reports, c->queued_bytes, cfg->max_outbox_bytes,
@@ -218,15 +284,23 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     printf("Cửa sổ gửi (window): tối đa %" PRId64 " báo cáo và %" PRId64
            " byte đang gửi cùng lúc (in flight at most)\n",
            cfg->window, cfg->window_bytes);
-    if (last_contact) {
-        int64_t ms = strtoll(last_contact, NULL, 10);
+    if (link->last_contact) {
+        int64_t ms = strtoll(link->last_contact, NULL, 10);
         cchc_clock_format_local(ms, when, sizeof when);
         s_format_age(now - ms, age, sizeof age);
         printf("Liên lạc gần nhất với máy chủ (last contact): %s, %s trước\n", when, age);
     } else {
         printf("Liên lạc gần nhất với máy chủ (last contact): chưa có (never)\n");
     }
-    printf("Lỗi gần nhất (last error): %s\n", s_or(last_error, "không có (none)"));
+    s_print_unreachable(link->unreachable, now);
+    if (link->last_error)
+        printf("Lỗi gần nhất (last error): %s\n", link->last_error);
+    else if (link->unreachable)
+        printf("Lỗi gần nhất (last error): không kết nối được máy chủ %s (could not reach the "
+               "server)\n",
+               s_or(json_string_value(json_object_get(link->unreachable, "endpoint")), "-"));
+    else
+        printf("Lỗi gần nhất (last error): không có (none)\n");
     if (meta->synced) {
         cchc_clock_format_local(meta->synced_at, when, sizeof when);
         s_format_age(now - meta->synced_at, age, sizeof age);
@@ -235,7 +309,7 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
                meta->version, when, age);
     } else {
         printf("Dữ liệu của huyện (district metadata): chưa đồng bộ (never synced); chạy "
-               "`cchc-agent run` khi có mạng\n");
+               "`cchc-agent sync` khi có mạng\n");
     }
     printf("Thông báo đã nhận (notifications): %" PRId64 ", số thứ tự cuối (last seq) %" PRId64
            "; xem `cchc-agent notifications`\n",
@@ -249,6 +323,21 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     if (rc == CCHC_OK && c->refused) {
         printf("\nBáo cáo bị từ chối, cần sửa rồi nộp lại (refused: fix and submit again):\n");
         rc = agt_outbox_list(outbox, AGT_OUTBOX_REFUSED, 0, -1, s_print_refused, &ctx);
+    }
+    if (rc == CCHC_OK && c->held) {
+        printf("\nBáo cáo chờ khoá mới: khoá của máy trạm đã bị thu hồi hoặc hết hạn nên máy chủ "
+               "chưa nhận các báo cáo này. Đề nghị Phòng Nội vụ cấp khoá mới (cchc key rotate "
+               "hoặc cchc key issue), chép agent.key và agent.pub của bộ khoá mới vào máy trạm "
+               "rồi khởi động lại cchc-agent: các báo cáo này sẽ tự gửi lại, không cần nhập lại.\n"
+               "(held: this agent's key was refused, key revoked or expired; install the new "
+               "agent.key and agent.pub from the district and restart the agent: these reports "
+               "go out again by themselves)\n");
+        rc = agt_outbox_list(outbox, AGT_OUTBOX_HELD, 0, -1, s_print_held, &ctx);
+    }
+    if (rc == CCHC_OK && c->superseded) {
+        printf("\nBản cũ không cần gửi lại, vì đã có bản mới hơn được nhận; không cần làm gì "
+               "(superseded: a newer revision is stored; nothing to fix):\n");
+        rc = agt_outbox_list(outbox, AGT_OUTBOX_SUPERSEDED, 0, -1, s_print_superseded, &ctx);
     }
     if (rc == CCHC_OK && c->delivered) {
         printf("\nBáo cáo đã gửi gần nhất (last %d delivered):\n", S_DELIVERED_SHOWN);
@@ -269,7 +358,8 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
             return AGT_EXIT_USAGE;
         }
     }
-    char err[512] = "", *last_contact = NULL, *last_error = NULL;
+    char err[512] = "", *unreachable = NULL;
+    agt_status_link_t link = {0};
     agt_outbox_counts_t counts;
     int code = AGT_EXIT_FAILED;
     agt_outbox_t *outbox = agt_outbox_new(cfg->outbox, err, sizeof err);
@@ -280,9 +370,18 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
     }
     int rc = agt_outbox_counts(outbox, &counts);
     if (rc == CCHC_OK)
-        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_CONTACT, &last_contact);
+        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_CONTACT, &link.last_contact);
     if (rc == CCHC_OK)
-        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_ERROR, &last_error);
+        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_ERROR, &link.last_error);
+    if (rc == CCHC_OK)
+        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_UNREACHABLE, &unreachable);
+    if (unreachable) {
+        link.unreachable = json_loads(unreachable, 0, NULL);
+        if (!json_is_object(link.unreachable)) {
+            json_decref(link.unreachable);
+            link.unreachable = NULL;
+        }
+    }
     agt_status_meta_t meta = {0};
     if (rc == CCHC_OK) {
         rc = agt_outbox_meta_load(outbox, &meta.version, NULL, &meta.synced_at);
@@ -294,16 +393,18 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
         rc = agt_outbox_notif_stats(outbox, &meta.notifications, &meta.last_seq);
     if (rc == CCHC_OK) {
         int64_t now = cchc_clock_now_ms();
-        rc = json ? s_print_json(outbox, cfg, &counts, now, last_contact, last_error, &meta)
-                  : s_print_text(outbox, cfg, &counts, now, last_contact, last_error, &meta);
+        rc = json ? s_print_json(outbox, cfg, &counts, now, &link, &meta)
+                  : s_print_text(outbox, cfg, &counts, now, &link, &meta);
     }
     if (rc == CCHC_OK)
         code = AGT_EXIT_OK;
     else
         fprintf(stderr, "Không đọc được hàng đợi gửi %s (%s)\n(could not read the outbox)\n",
                 agt_outbox_path(outbox), cchc_strerror(rc));
-    free(last_error);
-    free(last_contact);
+    json_decref(link.unreachable);
+    free(unreachable);
+    free(link.last_error);
+    free(link.last_contact);
     agt_outbox_destroy(&outbox);
     return code;
 }

@@ -166,9 +166,9 @@ static void s_context_load(agt_submit_t *self)
         if (rc == CCHC_OK &&
             agt_sync_parse(text, strlen(text), &self->doc, err, sizeof err) != CCHC_OK) {
             fprintf(stderr,
-                    "Dữ liệu của huyện đã lưu không đọc được (%s); chạy `cchc-agent run` để đồng "
-                    "bộ lại.\n(the stored district data does not parse: %s; run `cchc-agent run` "
-                    "to sync again)\n",
+                    "Dữ liệu của huyện đã lưu không đọc được (%s); chạy `cchc-agent sync` để "
+                    "đồng bộ lại.\n(the stored district data does not parse: %s; run `cchc-agent "
+                    "sync` to sync again)\n",
                     err, err);
             rc = CCHC_EINVAL;
         }
@@ -194,7 +194,7 @@ static void s_context_load(agt_submit_t *self)
         printf("Lưu ý: máy trạm chưa đồng bộ dữ liệu của huyện (loại báo cáo, kỳ, lịch làm việc, "
                "cuộc kiểm tra, nhiệm vụ), nên mới kiểm tra cấu trúc và các quy tắc không cần dữ "
                "liệu đó; máy chủ huyện sẽ kiểm tra phần còn lại khi nhận báo cáo. Chạy "
-               "`cchc-agent run` khi có mạng để đồng bộ.\n"
+               "`cchc-agent sync` khi có mạng để đồng bộ.\n"
                "(note: the district's data was never synced, so only the structure and the "
                "self-contained rules were checked; the server will check the rest)\n");
     else if (rc != CCHC_OK)

@@ -9,6 +9,7 @@
 
 #include "cchc_config.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,13 @@ int agt_cmd_inspections(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_tasks(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_notifications(const agt_config_t *cfg, int argc, char **argv);
 int agt_cmd_deadlines(const agt_config_t *cfg, int argc, char **argv);
+int agt_cmd_sync(const agt_config_t *cfg, int argc, char **argv);
+
+/* For the commands that run the link (run, sync): installs the SIGTERM and
+ * SIGINT handlers and returns the flag they set (agt_link_opts_t.stop); and
+ * reads "--timeout SEC" (a number of seconds above 0) into ms. */
+volatile sig_atomic_t *agt_cmd_signals(void);
+int agt_cmd_parse_seconds(const char *text, int64_t *ms_out);
 
 /* Exit codes, shared by main and the commands. */
 enum {

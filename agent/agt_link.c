@@ -1,10 +1,12 @@
 /* agt_link.c: DEALER socket, socket monitor, window and resend (see agt_link.h).
  *
  * Owns the ZeroMQ context and sockets and the window (agt_window): the ids
- * of the oldest queued rows, at most [agent] window of them and window_bytes
- * of payload (one report always), each with the time it is due to be
- * (re)sent. Payloads stay in the outbox and are read when sent, so a big
- * window costs a few bytes per report, not a report per report.
+ * of the oldest heads of the queue (per report key, the lowest revision; one
+ * row of a key in flight at most, so revisions go in order, one at a time),
+ * at most [agent] window of them and window_bytes of payload (one report
+ * always), each with the time it is due to be (re)sent. Payloads stay in the
+ * outbox and are read when sent, so a big window costs a few bytes per
+ * report, not a report per report.
  *
  * When a report is sent or resent:
  *   - on HANDSHAKE_SUCCEEDED (every (re)connect, including after a heartbeat
@@ -18,11 +20,21 @@
  *   - after a transient Nack (BUSY), on a backoff of its own: 1 s doubling to
  *     30 s, plus jitter; the rest of the window goes on meanwhile.
  * Hello{agent_version, queue_depth, last_seq} also goes every [agent]
- * hello_interval_ms. A Notification is stored and acked by agt_notify (the
- * NotificationAck goes from here, at most one per 200 ms, after Hello and
- * MetaRequest), which also runs [agent] on_alert from this loop.
+ * hello_interval_ms. `run --drain` ends once nothing is queued and one
+ * metadata sync was answered; `sync` (sync_once) sends no report and ends
+ * at the first metadata answer. A Notification is stored and acked by
+ * agt_notify (the NotificationAck goes from here, at most one per 200 ms,
+ * after Hello and MetaRequest), which also runs [agent] on_alert from this
+ * loop. While no connection works, since when, the endpoint and the attempts
+ * are recorded for status (s_unreachable_save: a write per half minute at
+ * most).
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
- * always safe; an answer for an id not in the window is a late duplicate. */
+ * always safe; an answer for an id not in the window is a late duplicate.
+ * A refusal whose only error is E007 while a newer revision is stored marks
+ * the row superseded, not refused: the officer has nothing to fix. A
+ * KEY_REVOKED (the key was revoked or expired on an open connection) marks
+ * it held: at a start with another key (the officer installed the district's
+ * new one) held rows are queued again (agt_outbox_key_changed). */
 #include "agt_link.h"
 #include "agt_link_socket.h"
 #include "agt_notify.h"
@@ -51,6 +63,11 @@
 #define S_RECV_PER_PASS 1000
 #define S_RECONNECT_BASE_MS 1000
 #define S_RECONNECT_CAP_MS 60000
+/* Unreachable: recorded in the outbox at the first failed attempt (or after
+ * this long without a connection, for a link that never answers), then at
+ * most every S_UNREACHABLE_SAVE_MS while attempts go on, and at exit. */
+#define S_UNREACHABLE_AFTER_MS 10000
+#define S_UNREACHABLE_SAVE_MS 30000
 
 struct agt_link_t {
     const agt_config_t *cfg; /* borrowed */
@@ -63,7 +80,17 @@ struct agt_link_t {
     int64_t next_hello;
     int64_t reconnect_at; /* monotonic ms of our own reconnect, INT64_MAX if none */
     unsigned hs_failures; /* handshakes failed in a row */
-    agt_window_t *win;    /* reports in flight */
+    int key_refused;      /* a KEY_REVOKED came on this connection (said once) */
+    int no_reports;       /* sync_once: the window is neither filled nor sent */
+    agt_link_seen_t seen; /* for agt_link_seen */
+    /* While not connected: since when (wall and monotonic ms), the attempts
+     * to connect since, the last one (wall ms), whether one failed, and what
+     * was last saved in the outbox (saved_at -1: nothing this time). */
+    int64_t down_since, down_mono, last_attempt, saved_at;
+    uint64_t attempts, saved_attempts;
+    int attempt_open, attempt_failed;
+    int cleared_once;  /* the outbox's record was cleared on a connection of this run */
+    agt_window_t *win; /* reports in flight */
 };
 
 /* Five minutes, or resend_timeout_ms when the configuration asks for longer. */
@@ -250,7 +277,7 @@ static int s_send_due(agt_link_t *self, int64_t now)
         agt_notify_acked(self->notify, seq, now);
     }
     size_t i = 0;
-    while (i < agt_window_len(self->win)) {
+    while (!self->no_reports && i < agt_window_len(self->win)) {
         agt_flight_t *f = agt_window_at(self->win, i);
         if (f->due > now) {
             i++;
@@ -321,12 +348,106 @@ static void s_handle_ack(agt_link_t *self, const Cchc__V1__Ack *ack)
     agt_window_remove(self->win, f);
 }
 
+/* When a refusal's only errors are E007: the revision the server says it
+ * stores ("Revision N is already stored", the wording of cchc_validate.c and
+ * of cchc_store_report), or 0 when no finding names it. -1 when the refusal
+ * has another error, or none. */
+static int64_t s_e007_only(const Cchc__V1__Nack *nack)
+{
+    int64_t stored = -1;
+    for (size_t i = 0; i < nack->n_findings; i++) {
+        const Cchc__V1__Finding *x = nack->findings[i];
+        long long n = 0;
+        if (!x || !x->code || x->code[0] != 'E')
+            continue;
+        if (strcmp(x->code, "E007") != 0)
+            return -1;
+        if (stored < 0)
+            stored = 0;
+        if (x->message_en && sscanf(x->message_en, "Revision %lld is already stored", &n) == 1 &&
+            n > stored)
+            stored = n;
+    }
+    return stored;
+}
+
+/* An older revision refused only because a newer one is stored: nothing for
+ * the officer to fix. Marks the row superseded and returns 1; 0 when the
+ * refusal is anything else (the same revision sent again is still to fix). */
+static int s_superseded(agt_link_t *self, agt_flight_t *f, const Cchc__V1__Nack *nack,
+                        const char *findings)
+{
+    int64_t stored = nack->reason == CCHC__V1__NACK_REASON__NACK_INVALID ? s_e007_only(nack) : -1;
+    int newer = 0;
+    if (stored < 0 || agt_outbox_newer_stored(self->outbox, f->id, stored, &newer) != CCHC_OK ||
+        !newer)
+        return 0;
+    char *reason = stored > 0 ? cchc_asprintf("SUPERSEDED: đã có bản lần %" PRId64
+                                              " được nhận (revision %" PRId64 " is stored)",
+                                              stored, stored)
+                              : cchc_strdup("SUPERSEDED: đã có bản mới hơn được nhận (a newer "
+                                            "revision is stored)");
+    int rc = agt_outbox_mark_superseded(self->outbox, f->id, reason, findings);
+    free(reason);
+    if (rc != CCHC_OK && rc != CCHC_ENOTFOUND)
+        return 1; /* logged; the row stays in the window and is resent */
+    CCHC_LOG(CCHC_LOG_INFO, "superseded", "id=%" PRId64 " stored_revision=%" PRId64, f->id, stored);
+    agt_window_remove(self->win, f);
+    return 1;
+}
+
+/* The server refused this agent's key on an open connection (revoked or
+ * expired since the handshake): said once per connection, in the log and in
+ * status, with what the officer does about it. */
+static void s_key_refused(agt_link_t *self)
+{
+    char when[32];
+    self->seen.key_revoked = 1;
+    if (self->key_refused)
+        return;
+    self->key_refused = 1;
+    CCHC_LOG(CCHC_LOG_ERROR, "key_revoked",
+             "public_key=\"%s\" hint=\"the district revoked this agent's key or it expired: "
+             "install the new agent.key and agent.pub and restart; held reports go out then\"",
+             self->cfg->public_key);
+    cchc_clock_format_utc(cchc_clock_now_ms(), when, sizeof when);
+    char *text = cchc_asprintf(
+        "%s key_revoked: máy chủ từ chối khoá của máy trạm (đã bị thu hồi hoặc hết hạn); đề nghị "
+        "Phòng Nội vụ cấp khoá mới, chép agent.key và agent.pub mới vào máy trạm rồi khởi động "
+        "lại cchc-agent (the server refused this agent's key: key revoked or expired; install "
+        "the district's new key and restart the agent)",
+        when);
+    (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, text);
+    free(text);
+}
+
+/* A report refused for this agent's key is kept, held, for the next key
+ * (agt_outbox_key_changed requeues it at a start with another key). */
+static void s_hold(agt_link_t *self, agt_flight_t *f, const Cchc__V1__Nack *nack)
+{
+    char *reason =
+        cchc_asprintf("KEY_REVOKED: %s", nack->detail && *nack->detail ? nack->detail : "");
+    int rc = agt_outbox_mark_held(self->outbox, f->id, reason);
+    free(reason);
+    if (rc != CCHC_OK && rc != CCHC_ENOTFOUND)
+        return; /* logged; it stays in the window and is resent */
+    CCHC_LOG(CCHC_LOG_WARN, "held", "id=%" PRId64 " reason=KEY_REVOKED", f->id);
+    agt_window_remove(self->win, f);
+}
+
 static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
 {
+    /* Hello and MetaRequest are refused too (msg_id 0): the key is the news. */
+    if (nack->reason == CCHC__V1__NACK_REASON__NACK_KEY_REVOKED)
+        s_key_refused(self);
     agt_flight_t *f = s_answered(self, nack->agent_epoch, nack->msg_id, "nack");
     if (!f)
         return;
     const char *name = cchc_wire_nack_reason_name(nack->reason);
+    if (nack->reason == CCHC__V1__NACK_REASON__NACK_KEY_REVOKED) {
+        s_hold(self, f, nack);
+        return;
+    }
     if (cchc_wire_nack_is_transient(nack->reason)) {
         int64_t delay = agt_window_busy(self->win, f, cchc_clock_mono_ms());
         CCHC_LOG(CCHC_LOG_INFO, "nack_transient", "id=%" PRId64 " reason=%s retry_in_ms=%" PRId64,
@@ -335,6 +456,10 @@ static void s_handle_nack(agt_link_t *self, const Cchc__V1__Nack *nack)
     }
     size_t n = 0;
     char *findings = s_findings_text(nack->findings, nack->n_findings, &n);
+    if (s_superseded(self, f, nack, findings)) {
+        free(findings);
+        return;
+    }
     char *reason = nack->detail && *nack->detail ? cchc_asprintf("%s: %s", name, nack->detail)
                                                  : cchc_strdup(name);
     int rc = agt_outbox_mark_refused(self->outbox, f->id, reason, findings);
@@ -447,13 +572,81 @@ static void s_handshake_failed(agt_link_t *self, uint16_t event, uint32_t value,
     free(text);
 }
 
+/* ---- unreachable: since when, what was tried ------------------------------------ */
+
+/* The link is down from now (start, or a lost connection). */
+static void s_down(agt_link_t *self, int64_t mono)
+{
+    self->down_since = cchc_clock_now_ms();
+    self->down_mono = mono;
+    self->attempts = 0;
+    self->last_attempt = 0;
+    self->attempt_open = 0;
+    self->attempt_failed = 0;
+}
+
+/* Writes what status shows while the server cannot be reached: once the
+ * first attempt failed (or S_UNREACHABLE_AFTER_MS passed with none
+ * answering), then only when attempts went on and S_UNREACHABLE_SAVE_MS
+ * passed, and at exit (final), so a reconnect loop costs a write per half
+ * minute at most, not one per attempt. */
+static void s_unreachable_save(agt_link_t *self, int64_t now, int final)
+{
+    if (self->connected || self->down_mono == 0)
+        return;
+    /* Unreachable is a failed attempt, or that long without an answer; a run
+     * stopped sooner, with nothing failed, knows nothing yet. */
+    if (self->saved_at < 0 && !self->attempt_failed &&
+        now - self->down_mono < S_UNREACHABLE_AFTER_MS)
+        return;
+    if (self->saved_at >= 0 && (self->attempts == self->saved_attempts ||
+                                (!final && now - self->saved_at < S_UNREACHABLE_SAVE_MS)))
+        return;
+    json_t *o =
+        json_pack("{s:I, s:s, s:I, s:I}", "since_ms", (json_int_t)self->down_since, "endpoint",
+                  self->cfg->server_endpoint, "attempts", (json_int_t)self->attempts,
+                  "last_attempt_ms", (json_int_t)self->last_attempt);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (text && agt_outbox_state_set(self->outbox, AGT_OUTBOX_UNREACHABLE, text) == CCHC_OK) {
+        CCHC_LOG(self->saved_at < 0 ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "unreachable_saved",
+                 "endpoint=%s since_ms=%" PRId64 " attempts=%" PRIu64 " down_ms=%" PRId64,
+                 self->cfg->server_endpoint, self->down_since, self->attempts,
+                 now - self->down_mono);
+        self->saved_at = now;
+        self->saved_attempts = self->attempts;
+    }
+    free(text);
+}
+
+/* When s_unreachable_save has something to write next; INT64_MAX if not. */
+static int64_t s_unreachable_due(const agt_link_t *self)
+{
+    if (self->connected || self->down_mono == 0)
+        return INT64_MAX;
+    if (self->saved_at < 0)
+        return self->attempt_failed ? 0 : self->down_mono + S_UNREACHABLE_AFTER_MS;
+    if (self->attempts == self->saved_attempts)
+        return INT64_MAX;
+    return self->saved_at + S_UNREACHABLE_SAVE_MS;
+}
+
 static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const char *endpoint)
 {
     int64_t now = cchc_clock_mono_ms();
     switch (event) {
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         self->connected = 1;
+        self->seen.connected = 1;
         self->hs_failures = 0;
+        self->key_refused = 0;
+        /* Cleared once per run (an earlier run may have left one), then
+         * only when this run wrote one. */
+        if (self->saved_at >= 0 || !self->cleared_once)
+            (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_UNREACHABLE, NULL);
+        self->cleared_once = 1;
+        self->saved_at = -1;
+        self->down_mono = 0;
         self->reconnect_at = INT64_MAX;
         CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint,
                  agt_window_len(self->win));
@@ -468,7 +661,10 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_DISCONNECTED:
         CCHC_LOG(self->connected ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "disconnected", "endpoint=%s",
                  endpoint);
+        if (self->connected)
+            s_down(self, now);
         self->connected = 0;
+        self->attempt_open = 0;
         agt_sync_disconnected(self->sync);
         agt_notify_disconnected(self->notify);
         break;
@@ -476,6 +672,9 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         self->connected = 0;
+        self->seen.handshake_failed = 1;
+        self->attempt_failed = 1;
+        self->attempt_open = 0;
         agt_sync_disconnected(self->sync);
         agt_notify_disconnected(self->notify);
         s_handshake_failed(self, event, value, endpoint);
@@ -491,6 +690,18 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         self->reconnect_at = INT64_MAX;
         CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
                  endpoint);
+        /* An attempt starts with CONNECT_DELAYED (a connect in progress) or
+         * at once CONNECTED; CONNECT_RETRIED follows one that failed. */
+        if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+            self->attempt_failed = 1;
+            self->attempt_open = 0;
+        } else if (!self->attempt_open) {
+            self->attempt_open = event == ZMQ_EVENT_CONNECT_DELAYED;
+            self->attempts++;
+            self->last_attempt = cchc_clock_now_ms();
+        } else {
+            self->attempt_open = 0; /* CONNECTED after DELAYED: the same attempt */
+        }
         break;
     default:
         CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
@@ -534,6 +745,19 @@ static void s_monitor_drain(agt_link_t *self)
     }
 }
 
+/* A start with a key other than the last one's: the reports held for the old
+ * key go back to the queue (the officer installed the district's new key). */
+static void s_key_check(agt_outbox_t *outbox, const char *pub)
+{
+    int changed = 0;
+    int64_t requeued = 0;
+    if (agt_outbox_key_changed(outbox, pub, &changed, &requeued) != CCHC_OK)
+        return; /* logged by the outbox; held rows wait for the next start */
+    if (changed)
+        CCHC_LOG(requeued ? CCHC_LOG_WARN : CCHC_LOG_INFO, "key_changed",
+                 "public_key=\"%.8s...\" requeued=%" PRId64, pub, requeued);
+}
+
 agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *err, size_t errlen)
 {
     char server_pub[CCHC_KEY_Z85_LEN + 1], pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1];
@@ -543,10 +767,12 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
     self = cchc_calloc(1, sizeof *self);
     self->cfg = cfg;
     self->outbox = outbox;
+    s_key_check(outbox, pub);
     self->epoch = agt_outbox_epoch(outbox);
     self->sync = agt_sync_new(outbox);
     self->notify = agt_notify_new(cfg, outbox);
     self->reconnect_at = INT64_MAX;
+    self->saved_at = -1;
     self->win = agt_window_new((size_t)cfg->window, cfg->window_bytes,
                                self->epoch ^ (uint64_t)cchc_clock_mono_ms());
     self->ctx = zmq_ctx_new();
@@ -606,7 +832,26 @@ static void s_reconnect(agt_link_t *self)
              self->hs_failures);
 }
 
+static int s_loop(agt_link_t *self, const agt_link_opts_t *opts);
+
 int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
+{
+    if (!self->connected && self->down_mono == 0)
+        s_down(self, cchc_clock_mono_ms());
+    self->no_reports = opts->sync_once;
+    int rc = s_loop(self, opts);
+    s_unreachable_save(self, cchc_clock_mono_ms(), 1);
+    return rc;
+}
+
+void agt_link_seen(const agt_link_t *self, agt_link_seen_t *out)
+{
+    *out = self->seen;
+    out->attempts = self->attempts;
+    out->sync = agt_sync_outcome(self->sync);
+}
+
+static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
 {
     int64_t start = cchc_clock_mono_ms();
     int64_t deadline = opts->timeout_ms > 0 ? start + opts->timeout_ms : INT64_MAX;
@@ -622,22 +867,34 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
         int64_t now = cchc_clock_mono_ms();
         if (now >= deadline)
             return AGT_LINK_TIMED_OUT;
+        /* One metadata answer this run, or the key refused: nothing more to
+         * wait for on that side. */
+        int synced = agt_sync_outcome(self->sync) != AGT_SYNC_NONE;
+        if (opts->sync_once && synced)
+            return AGT_LINK_SYNCED;
+        if (opts->sync_once && self->seen.key_revoked)
+            return AGT_LINK_KEY_REVOKED;
         if (now >= next_poll) {
-            (void)agt_window_fill(self->win, self->outbox, now);
+            if (!self->no_reports)
+                (void)agt_window_fill(self->win, self->outbox, now);
             next_poll = now + S_OUTBOX_POLL_MS;
             int64_t queued = 1;
-            if (opts->drain && agt_outbox_queued_count(self->outbox, &queued) == CCHC_OK &&
-                queued == 0)
+            if (opts->drain && (synced || self->seen.key_revoked) &&
+                agt_outbox_queued_count(self->outbox, &queued) == CCHC_OK && queued == 0)
                 return AGT_LINK_DRAINED;
         }
         if (now >= self->reconnect_at)
             s_reconnect(self);
+        if (now >= s_unreachable_due(self))
+            s_unreachable_save(self, now, 0);
         agt_notify_tick(self->notify, now);
         int blocked = s_send_due(self, now);
         int64_t wake = next_poll < deadline ? next_poll : deadline;
         int64_t alert = agt_notify_wake(self->notify, now);
         wake = alert < wake ? alert : wake;
         wake = self->reconnect_at < wake ? self->reconnect_at : wake;
+        int64_t save = s_unreachable_due(self);
+        wake = save < wake ? save : wake;
         if (self->connected) {
             wake = self->next_hello < wake ? self->next_hello : wake;
             wake = agt_sync_due(self->sync) < wake ? agt_sync_due(self->sync) : wake;
@@ -659,7 +916,7 @@ int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
         if (items[1].revents & ZMQ_POLLIN)
             s_monitor_drain(self);
         /* Answers free slots in the window (and may have emptied the queue a
-         * drain waits for): look at the outbox again at once. */
+         * drain waits for, or be the Meta it waits for): look again at once. */
         if ((items[0].revents & ZMQ_POLLIN) && s_recv_all(self) > 0)
             next_poll = cchc_clock_mono_ms();
     }

@@ -25,16 +25,29 @@ typedef struct agt_link_t agt_link_t;
 
 /* How agt_link_run ends; negative values are CCHC_E* codes. */
 enum {
-    AGT_LINK_STOPPED = 0,   /* *stop was set (SIGTERM, SIGINT) */
-    AGT_LINK_DRAINED = 1,   /* drain asked and no row is queued any more */
-    AGT_LINK_TIMED_OUT = 2, /* timeout_ms passed */
+    AGT_LINK_STOPPED = 0,     /* *stop was set (SIGTERM, SIGINT) */
+    AGT_LINK_DRAINED = 1,     /* drain asked, no row is queued and the metadata was synced */
+    AGT_LINK_TIMED_OUT = 2,   /* timeout_ms passed */
+    AGT_LINK_SYNCED = 3,      /* sync_once asked and the server answered the MetaRequest */
+    AGT_LINK_KEY_REVOKED = 4, /* sync_once asked and the server refused this agent's key */
 };
 
 typedef struct {
-    int drain;                   /* return as soon as no row is queued */
+    int drain;                   /* return once no row is queued and one metadata sync was
+                                    answered (or the server refused the key) */
+    int sync_once;               /* send no report; return once the metadata sync is answered */
     int64_t timeout_ms;          /* 0: no limit */
     volatile sig_atomic_t *stop; /* set by a signal handler; checked every loop */
 } agt_link_opts_t;
+
+/* What a run saw, for the commands that explain how it ended. */
+typedef struct {
+    int connected;        /* a handshake succeeded */
+    int handshake_failed; /* a handshake failed (the key, or the link mid-handshake) */
+    int key_revoked;      /* the server refused this agent's key on an open connection */
+    uint64_t attempts;    /* connection attempts while not connected (the last stretch) */
+    int sync;             /* AGT_SYNC_* of the last metadata answer */
+} agt_link_seen_t;
 
 /* Reads the key files, makes and connects the socket. cfg and outbox are
  * borrowed and must outlive the link. NULL on failure, with the reason (in
@@ -45,5 +58,7 @@ void agt_link_destroy(agt_link_t **self_p);
 
 /* Runs the loop until one of the ends above. */
 int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts);
+/* What the runs so far saw. */
+void agt_link_seen(const agt_link_t *self, agt_link_seen_t *out);
 
 #endif

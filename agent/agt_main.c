@@ -47,15 +47,28 @@ static const agt_command_t s_commands[] = {
     {"run", agt_cmd_run, "run [--drain] [--timeout SEC]",
      "    Chạy nền: gửi các báo cáo trong hàng đợi tới máy chủ huyện, gửi lại đến khi được\n"
      "    trả lời; đồng bộ dữ liệu của huyện (loại báo cáo, lịch, cuộc kiểm tra, nhiệm vụ).\n"
-     "    (the daemon: deliver queued reports, resend until answered; sync the district's data)\n"
-     "    --drain        dừng khi không còn báo cáo chờ gửi (exit 0 once nothing is queued)\n"
-     "    --timeout SEC  dừng sau SEC giây; với --drain mà chưa gửi hết thì mã thoát 3\n"
-     "                   (stop after SEC seconds; with --drain, exit 3 if still queued)\n"},
+     "    Các bản sửa đổi của một báo cáo được gửi lần lượt, theo số lần sửa đổi.\n"
+     "    (the daemon: deliver queued reports, resend until answered, the revisions of one\n"
+     "    report one at a time in revision order; sync the district's data)\n"
+     "    --drain        dừng khi không còn báo cáo chờ gửi và đã đồng bộ dữ liệu của huyện\n"
+     "                   một lần (exit 0 once nothing is queued and the metadata was synced)\n"
+     "    --timeout SEC  dừng sau SEC giây; với --drain mà chưa xong thì mã thoát 3\n"
+     "                   (stop after SEC seconds; with --drain, exit 3 if not done)\n"},
+    {"sync", agt_cmd_sync, "sync [--timeout SEC]",
+     "    Đồng bộ ngay dữ liệu của huyện (loại báo cáo, lịch làm việc, cuộc kiểm tra, nhiệm vụ,\n"
+     "    báo cáo đã nộp), in phiên bản và những gì thay đổi; không gửi báo cáo. Không đồng bộ\n"
+     "    được (không kết nối được, khoá bị từ chối, máy chủ không trả lời): mã thoát 1.\n"
+     "    (connect and sync the district's data now; print the version and what changed;\n"
+     "    sends no report; exit 1 when it cannot)\n"
+     "    --timeout SEC  chờ tối đa SEC giây (wait at most SEC seconds; default 30)\n"},
     {"status", agt_cmd_status, "status [--json]",
      "    Tình trạng hàng đợi: chờ gửi, đã gửi (kèm cảnh báo), bị từ chối (kèm lỗi cần sửa),\n"
-     "    liên lạc gần nhất, lỗi gần nhất, giới hạn hàng đợi và cửa sổ gửi, phiên bản dữ liệu\n"
-     "    của huyện và lần đồng bộ gần nhất. (queued, delivered and refused reports, last\n"
-     "    contact, last error, outbox caps and window, metadata sync)\n"
+     "    bản cũ đã có bản mới hơn (không cần sửa), chờ khoá mới (tự gửi lại khi cài khoá mới),\n"
+     "    liên lạc gần nhất, lỗi gần nhất, không kết nối được máy chủ từ lúc nào và đã thử gì,\n"
+     "    giới hạn hàng đợi và cửa sổ gửi, phiên bản dữ liệu của huyện và lần đồng bộ gần nhất.\n"
+     "    (queued, delivered, refused, superseded and held reports, last contact, last error,\n"
+     "    since when the server is unreachable and what was tried, outbox caps and window,\n"
+     "    metadata sync)\n"
      "    --json   một đối tượng JSON (one JSON object)\n"},
     {"inspections", agt_cmd_inspections, "inspections [--json]",
      "    Các cuộc kiểm tra chưa kết thúc của đơn vị và từng tồn tại cần khắc phục (từ dữ liệu\n"

@@ -2,27 +2,40 @@
  *
  * Owns the database handle, the schema (version in PRAGMA user_version), the
  * outbox epoch, the unit's synced metadata (one row, schema version 2), the
- * notifications table (schema version 3; its rows are agt_outbox_notif.c's) and
- * every prepared statement. Statements are prepared once at
- * open and then bound, stepped and reset; nothing else in the agent builds SQL.
+ * notifications table (schema version 3; its rows are agt_outbox_notif.c's), the
+ * states superseded and held (schema version 4) and every prepared statement. Statements are
+ * prepared once at open and then bound, stepped and reset; nothing else in the agent builds SQL.
  *
- * Row lifecycle. A row is born queued and leaves that state at most once; a
- * delivered or refused row is never sent again (the UPDATEs all say
+ * Row lifecycle. A row is born queued. Delivered, refused and superseded are
+ * final: a row in them is never sent again (the UPDATEs all say
  * "WHERE state = 'queued'", so a late duplicate answer changes nothing).
- *
- *   state      event                            next       function
- *   ---------  -------------------------------  ---------  --------------------------
- *   (none)     officer submits a valid report   queued     agt_outbox_insert(_capped)
- *   (none)     ... but the queue is at its cap  (none)     agt_outbox_insert_capped
- *   queued     sent or resent (window, timer)   queued     agt_outbox_mark_sent
- *   queued     Nack with a transient reason     queued     (none: agt_link backs off)
- *   queued     no answer before the timeout     queued     (none: agt_link resends)
- *   queued     Ack (epoch and msg_id match)     delivered  agt_outbox_mark_delivered
- *   queued     Nack with a permanent reason     refused    agt_outbox_mark_refused
- *   queued     payload cannot be sent at all    refused    agt_outbox_mark_refused
- *   delivered  (final: kept for status)         -          -
- *   refused    (final: shown with its reasons)  -          -
+ * Held is the one state a row comes back from: it waits for a new key.
+ * Only the head of a report key (the queued row of its type, unit, period
+ * and subject with the lowest revision) is offered for sending, so an older
+ * revision never overtakes a newer one on the wire (agt_window keeps one
+ * row of a key in flight at most). The table: */
+/* clang-format off */
+/*
+ *   state      event                                     next        function
+ *   ---------  ----------------------------------------  ----------  --------------------------
+ *   (none)     officer submits a valid report            queued      agt_outbox_insert(_capped)
+ *   (none)     ... but the queue is at its cap           (none)      agt_outbox_insert_capped
+ *   queued     head of its report key, window has room   queued      agt_outbox_queued_heads
+ *   queued     sent or resent (window, timer)            queued      agt_outbox_mark_sent
+ *   queued     Nack with a transient reason              queued      (none: agt_link backs off)
+ *   queued     no answer before the timeout              queued      (none: agt_link resends)
+ *   queued     Ack (epoch and msg_id match)              delivered   agt_outbox_mark_delivered
+ *   queued     Nack INVALID whose only error is E007     superseded  agt_outbox_mark_superseded
+ *              and a newer revision is stored
+ *   queued     Nack KEY_REVOKED (key revoked, expired)   held        agt_outbox_mark_held
+ *   queued     Nack with another permanent reason        refused     agt_outbox_mark_refused
+ *   queued     payload cannot be sent at all             refused     agt_outbox_mark_refused
+ *   held       the daemon starts with another key        queued      agt_outbox_key_changed
+ *   delivered  (final: kept for status)                  -           -
+ *   refused    (final: shown with its reasons, to fix)   -           -
+ *   superseded (final: shown apart, nothing to fix)      -           -
  */
+/* clang-format on */
 #include "agt_outbox.h"
 #include "agt_outbox_int.h"
 
@@ -40,7 +53,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define S_SCHEMA_VERSION 3
+#define S_SCHEMA_VERSION 4
 
 static const char s_schema_v1[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
@@ -80,6 +93,56 @@ static const char s_schema_v3[] =
     "DROP INDEX outbox_state_id;"
     "CREATE INDEX outbox_state_id_bytes ON outbox (state, id, payload_bytes);";
 
+/* Version 4: the states superseded and held. SQLite cannot change a CHECK
+ * constraint, so the table is rebuilt: same columns, same ids, and the
+ * AUTOINCREMENT counter carried over (the server keys reports on
+ * (epoch, id): an id must never be used twice). Rows an older agent refused
+ * for a revoked key (UNIT_MISMATCH from an older server, or the reason it did
+ * not know, KEY_REVOKED, with its detail from a newer one) become held; rows it refused only with
+ * E007 while a newer revision of theirs was delivered become superseded. The partial index finds
+ * the head of each report key among the queued rows. */
+static const char s_schema_v4[] =
+    "CREATE TABLE outbox_v4 ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " created_at INTEGER NOT NULL,"
+    " state TEXT NOT NULL"
+    "  CHECK (state IN ('queued','delivered','refused','superseded','held')),"
+    " report_type TEXT, unit TEXT, period TEXT, subject TEXT, revision INTEGER,"
+    " kind TEXT, source TEXT,"
+    " payload BLOB NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " last_sent_at INTEGER, delivered_at INTEGER, server_report_id INTEGER,"
+    " reason TEXT, findings TEXT, payload_bytes INTEGER);"
+    "INSERT INTO outbox_v4 (id, created_at, state, report_type, unit, period, subject, revision,"
+    " kind, source, payload, attempts, last_sent_at, delivered_at, server_report_id, reason,"
+    " findings, payload_bytes)"
+    " SELECT id, created_at, state, report_type, unit, period, subject, revision, kind, source,"
+    " payload, attempts, last_sent_at, delivered_at, server_report_id, reason, findings,"
+    " payload_bytes FROM outbox;"
+    "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v4', 0"
+    " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox_v4');"
+    "UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence"
+    " WHERE name = 'outbox'), 0)) WHERE name = 'outbox_v4';"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v4 RENAME TO outbox;"
+    "CREATE INDEX outbox_state_id_bytes ON outbox (state, id, payload_bytes);"
+    "CREATE INDEX outbox_queued_key ON outbox (report_type, unit, period, subject, revision, id)"
+    " WHERE state = 'queued';"
+    "UPDATE outbox SET state = 'held'"
+    " WHERE state = 'refused' AND (reason LIKE 'UNIT_MISMATCH: key revoked%'"
+    " OR reason LIKE 'UNSPECIFIED: %(key revoked or expired%');"
+    "UPDATE outbox SET state = 'superseded'"
+    " WHERE state = 'refused' AND json_valid(findings)"
+    " AND EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(outbox.findings)"
+    "  THEN outbox.findings ELSE '[]' END) f WHERE json_extract(f.value, '$.code') = 'E007')"
+    " AND NOT EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(outbox.findings)"
+    "  THEN outbox.findings ELSE '[]' END) f WHERE json_extract(f.value, '$.code') LIKE 'E%'"
+    "  AND json_extract(f.value, '$.code') <> 'E007')"
+    " AND EXISTS (SELECT 1 FROM outbox n WHERE n.state = 'delivered'"
+    "  AND n.report_type IS outbox.report_type AND n.unit IS outbox.unit"
+    "  AND n.period IS outbox.period AND n.subject IS outbox.subject"
+    "  AND n.revision > outbox.revision);";
+
 #define S_ROW_COLUMNS                                                                              \
     "id, created_at, state, report_type, unit, period, subject, kind, source, revision, "          \
     "attempts, last_sent_at, delivered_at, server_report_id, reason, findings"
@@ -87,7 +150,7 @@ static const char s_schema_v3[] =
 enum {
     ST_INSERT,
     ST_QUEUED_IDS,
-    ST_QUEUED_SIZES,
+    ST_QUEUED_HEADS,
     ST_QUEUED_SIZE,
     ST_BEGIN,
     ST_COMMIT,
@@ -98,6 +161,10 @@ enum {
     ST_MARK_SENT,
     ST_MARK_DELIVERED,
     ST_MARK_REFUSED,
+    ST_MARK_SUPERSEDED,
+    ST_MARK_HELD,
+    ST_NEWER_STORED,
+    ST_REQUEUE_HELD,
     ST_COUNTS,
     ST_LIST_ASC,
     ST_LIST_DESC,
@@ -115,8 +182,14 @@ static const char *const s_sql[ST_COUNT_] = {
                   " revision, kind, source, payload, payload_bytes) VALUES (?1, 'queued', ?2, ?3,"
                   " ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_QUEUED_IDS] = "SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT ?1",
-    [ST_QUEUED_SIZES] = "SELECT id, payload_bytes FROM outbox WHERE state = 'queued'"
-                        " ORDER BY id LIMIT ?1",
+    /* A queued row is a head when no queued row of its report key comes before
+     * it by (revision, id); the subquery is a lookup in outbox_queued_key. */
+    [ST_QUEUED_HEADS] =
+        "SELECT o.id, o.payload_bytes, o.report_type, o.unit, o.period, o.subject FROM outbox o"
+        " WHERE o.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox p"
+        " WHERE p.state = 'queued' AND p.report_type IS o.report_type AND p.unit IS o.unit"
+        " AND p.period IS o.period AND p.subject IS o.subject AND (p.revision < o.revision"
+        " OR (p.revision = o.revision AND p.id < o.id))) ORDER BY o.id LIMIT ?1",
     [ST_QUEUED_SIZE] = "SELECT count(*), coalesce(sum(payload_bytes), 0) FROM outbox"
                        " WHERE state = 'queued'",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -132,9 +205,19 @@ static const char *const s_sql[ST_COUNT_] = {
                           " WHERE id = ?1 AND state = 'queued'",
     [ST_MARK_REFUSED] = "UPDATE outbox SET state = 'refused', reason = ?2, findings = ?3"
                         " WHERE id = ?1 AND state = 'queued'",
+    [ST_MARK_SUPERSEDED] = "UPDATE outbox SET state = 'superseded', reason = ?2, findings = ?3"
+                           " WHERE id = ?1 AND state = 'queued'",
+    [ST_MARK_HELD] = "UPDATE outbox SET state = 'held', reason = ?2, findings = NULL"
+                     " WHERE id = ?1 AND state = 'queued'",
+    [ST_NEWER_STORED] =
+        "SELECT ?2 > o.revision OR EXISTS (SELECT 1 FROM outbox n WHERE n.state = 'delivered'"
+        " AND n.report_type IS o.report_type AND n.unit IS o.unit AND n.period IS o.period"
+        " AND n.subject IS o.subject AND n.revision > o.revision) FROM outbox o WHERE o.id = ?1",
+    [ST_REQUEUE_HELD] = "UPDATE outbox SET state = 'queued', reason = NULL WHERE state = 'held'",
     [ST_COUNTS] =
         "SELECT coalesce(sum(state = 'queued'), 0), coalesce(sum(state = 'delivered'), 0),"
-        " coalesce(sum(state = 'refused'), 0),"
+        " coalesce(sum(state = 'refused'), 0), coalesce(sum(state = 'superseded'), 0),"
+        " coalesce(sum(state = 'held'), 0),"
         " coalesce(min(CASE WHEN state = 'queued' THEN created_at END), 0),"
         " coalesce(sum(CASE WHEN state = 'queued' THEN payload_bytes END), 0) FROM outbox",
     [ST_LIST_ASC] = "SELECT " S_ROW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
@@ -327,6 +410,10 @@ static int s_migrate(agt_outbox_t *self, char *err, size_t errlen)
         rc = sqlite3_exec(self->db, s_schema_v3, NULL, NULL, NULL);
         version = 3;
     }
+    if (rc == SQLITE_OK && version == 3) {
+        rc = sqlite3_exec(self->db, s_schema_v4, NULL, NULL, NULL);
+        version = 4;
+    }
     if (rc == SQLITE_OK && from != version) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
@@ -455,20 +542,35 @@ int agt_outbox_queued_size(agt_outbox_t *self, agt_outbox_size_t *out)
     return s_queued_size(self, out);
 }
 
-int agt_outbox_queued_sizes(agt_outbox_t *self, int64_t *ids, int64_t *bytes, size_t max,
-                            size_t *n_out)
+/* FNV-1a over the four columns of a report key, each ended by a NUL (a NULL
+ * column by a 0x01 instead): equal keys give equal hashes. */
+static uint64_t s_key_hash(sqlite3_stmt *st, int first)
 {
-    sqlite3_stmt *st = self->st[ST_QUEUED_SIZES];
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int c = first; c < first + 4; c++) {
+        const unsigned char *t = sqlite3_column_text(st, c);
+        for (const unsigned char *p = t; p && *p; p++)
+            h = (h ^ *p) * 0x100000001b3ULL;
+        h = (h ^ (t ? 0x00 : 0x01)) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+int agt_outbox_queued_heads(agt_outbox_t *self, int64_t *ids, int64_t *bytes, uint64_t *keys,
+                            size_t max, size_t *n_out)
+{
+    sqlite3_stmt *st = self->st[ST_QUEUED_HEADS];
     size_t n = 0;
     int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
     if (rc == SQLITE_OK) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
             ids[n] = sqlite3_column_int64(st, 0);
-            bytes[n++] = sqlite3_column_int64(st, 1);
+            bytes[n] = sqlite3_column_int64(st, 1);
+            keys[n++] = s_key_hash(st, 2);
         }
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        rc = s_fail(self, "queued_sizes");
+        rc = s_fail(self, "queued_heads");
         s_done(st);
         return rc;
     }
@@ -596,15 +698,17 @@ int agt_outbox_queued_count(agt_outbox_t *self, int64_t *n_out)
 
 int agt_outbox_counts(agt_outbox_t *self, agt_outbox_counts_t *out)
 {
-    int64_t v[5];
-    int rc = s_ints(self, ST_COUNTS, "counts", v, 5);
+    int64_t v[7];
+    int rc = s_ints(self, ST_COUNTS, "counts", v, 7);
     if (rc != CCHC_OK)
         return rc;
     out->queued = v[0];
     out->delivered = v[1];
     out->refused = v[2];
-    out->oldest_queued_at = v[3];
-    out->queued_bytes = v[4];
+    out->superseded = v[3];
+    out->held = v[4];
+    out->oldest_queued_at = v[5];
+    out->queued_bytes = v[6];
     return CCHC_OK;
 }
 
@@ -684,6 +788,81 @@ int agt_outbox_mark_refused(agt_outbox_t *self, int64_t id, const char *reason,
     if (rc == SQLITE_OK)
         rc = s_bind_text(st, 3, findings);
     return s_update(self, st, rc, "mark_refused");
+}
+
+int agt_outbox_mark_superseded(agt_outbox_t *self, int64_t id, const char *reason,
+                               const char *findings)
+{
+    sqlite3_stmt *st = self->st[ST_MARK_SUPERSEDED];
+    int rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = s_bind_text(st, 2, reason);
+    if (rc == SQLITE_OK)
+        rc = s_bind_text(st, 3, findings);
+    return s_update(self, st, rc, "mark_superseded");
+}
+
+int agt_outbox_mark_held(agt_outbox_t *self, int64_t id, const char *reason)
+{
+    sqlite3_stmt *st = self->st[ST_MARK_HELD];
+    int rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = s_bind_text(st, 2, reason);
+    return s_update(self, st, rc, "mark_held");
+}
+
+int agt_outbox_newer_stored(agt_outbox_t *self, int64_t id, int64_t stored_revision, int *newer)
+{
+    sqlite3_stmt *st = self->st[ST_NEWER_STORED];
+    *newer = 0;
+    int rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, stored_revision);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *newer = sqlite3_column_int(st, 0) != 0;
+        rc = CCHC_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = CCHC_ENOTFOUND;
+    } else {
+        rc = s_fail(self, "newer_stored");
+    }
+    s_done(st);
+    return rc;
+}
+
+int agt_outbox_key_changed(agt_outbox_t *self, const char *public_key, int *changed,
+                           int64_t *requeued)
+{
+    char *was = NULL;
+    int differs = 0;
+    int64_t moved = 0;
+    int rc = s_exec(self, ST_BEGIN, "begin");
+    if (rc != CCHC_OK)
+        return rc;
+    rc = agt_outbox_state_get(self, AGT_OUTBOX_AGENT_KEY, &was);
+    differs = rc == CCHC_OK && (!was || strcmp(was, public_key) != 0);
+    if (differs) {
+        rc = s_exec(self, ST_REQUEUE_HELD, "requeue_held");
+        moved = rc == CCHC_OK ? sqlite3_changes(self->db) : 0;
+        self->known = 0;
+    }
+    if (differs && rc == CCHC_OK)
+        rc = agt_outbox_state_set(self, AGT_OUTBOX_AGENT_KEY, public_key);
+    if (rc == CCHC_OK)
+        rc = s_exec(self, ST_COMMIT, "commit");
+    if (rc != CCHC_OK && sqlite3_get_autocommit(self->db) == 0) {
+        (void)s_exec(self, ST_ROLLBACK, "rollback");
+        differs = 0;
+        moved = 0;
+    }
+    free(was);
+    if (changed)
+        *changed = differs;
+    if (requeued)
+        *requeued = moved;
+    return rc;
 }
 
 int agt_outbox_list(agt_outbox_t *self, const char *state, int newest_first, int64_t limit,

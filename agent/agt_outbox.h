@@ -17,10 +17,18 @@ typedef struct agt_outbox_t agt_outbox_t;
 #define AGT_OUTBOX_QUEUED "queued"
 #define AGT_OUTBOX_DELIVERED "delivered"
 #define AGT_OUTBOX_REFUSED "refused"
+#define AGT_OUTBOX_SUPERSEDED "superseded" /* refused only because a newer one is stored */
+#define AGT_OUTBOX_HELD "held"             /* refused for this agent's key: goes out again */
 
 /* Keys of the small state table. */
 #define AGT_OUTBOX_LAST_CONTACT "last_contact_ms"
 #define AGT_OUTBOX_LAST_ERROR "last_error"
+/* While no connection works: a JSON object {"since_ms", "endpoint",
+ * "attempts", "last_attempt_ms"} (agt_link writes it, status reads it);
+ * absent once connected. */
+#define AGT_OUTBOX_UNREACHABLE "unreachable"
+/* The public key (Z85) the daemon last ran with (agt_outbox_key_changed). */
+#define AGT_OUTBOX_AGENT_KEY "agent_public_key"
 
 /* What submit queues. Strings may be NULL or empty (stored as NULL). */
 typedef struct {
@@ -52,7 +60,7 @@ typedef struct {
 } agt_outbox_row_t;
 
 typedef struct {
-    int64_t queued, delivered, refused;
+    int64_t queued, delivered, refused, superseded, held;
     int64_t oldest_queued_at; /* created_at of the oldest queued row; 0 if none */
     int64_t queued_bytes;     /* payload bytes of the queued rows */
 } agt_outbox_counts_t;
@@ -69,7 +77,8 @@ typedef int (*agt_outbox_row_fn)(const agt_outbox_row_t *row, void *arg);
 /* Opens the outbox at path, creating the file, the schema and the epoch on
  * first use, and migrating an older agent's file in place (user_version 1:
  * adds the metadata table; 2: adds the notifications table and each row's
- * payload_bytes). NULL on failure, with the reason in err. */
+ * payload_bytes; 3: the states superseded and held, and the index of queued
+ * rows by report key). NULL on failure, with the reason in err. */
 agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen);
 /* Closes the outbox; accepts NULL and sets *self_p to NULL. */
 void agt_outbox_destroy(agt_outbox_t **self_p);
@@ -97,9 +106,14 @@ int agt_outbox_insert_capped(agt_outbox_t *self, const agt_outbox_entry_t *e, in
 int agt_outbox_queued_size(agt_outbox_t *self, agt_outbox_size_t *out);
 /* The ids of the oldest queued rows, ascending, at most max of them. */
 int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *n_out);
-/* The same, with each row's payload length in bytes[i]. */
-int agt_outbox_queued_sizes(agt_outbox_t *self, int64_t *ids, int64_t *bytes, size_t max,
-                            size_t *n_out);
+/* The heads of the queue: for each report key (type, unit, period, subject),
+ * the queued row with the lowest revision (then the lowest id), the only one
+ * of its key that may be sent now. At most max of them, by ascending id, with
+ * each one's payload length in bytes[i] and a hash of its report key in
+ * keys[i] (equal keys, equal hashes). Read from a partial index of the queued
+ * rows, so a long run of revisions of one report costs a lookup each. */
+int agt_outbox_queued_heads(agt_outbox_t *self, int64_t *ids, int64_t *bytes, uint64_t *keys,
+                            size_t max, size_t *n_out);
 /* Number of queued rows. */
 int agt_outbox_queued_count(agt_outbox_t *self, int64_t *n_out);
 /* The payload of a queued row into a new buffer (caller frees).
@@ -114,6 +128,22 @@ int agt_outbox_mark_delivered(agt_outbox_t *self, int64_t id, int64_t now_ms,
                               int64_t server_report_id, const char *findings);
 int agt_outbox_mark_refused(agt_outbox_t *self, int64_t id, const char *reason,
                             const char *findings);
+int agt_outbox_mark_superseded(agt_outbox_t *self, int64_t id, const char *reason,
+                               const char *findings);
+int agt_outbox_mark_held(agt_outbox_t *self, int64_t id, const char *reason);
+
+/* *newer = 1 when a newer revision than row id's is known to be stored:
+ * stored_revision (what the server said it holds; 0 if unknown) is higher
+ * than the row's, or a delivered row of the same report key has a higher
+ * revision. CCHC_ENOTFOUND when there is no row id. */
+int agt_outbox_newer_stored(agt_outbox_t *self, int64_t id, int64_t stored_revision, int *newer);
+
+/* The daemon's key at start: when public_key (Z85) is not the one it last
+ * ran with (or none was recorded), every held row is queued again and the
+ * key recorded, in one transaction. *changed (may be NULL) says whether it
+ * was another key, *requeued (may be NULL) how many rows went back. */
+int agt_outbox_key_changed(agt_outbox_t *self, const char *public_key, int *changed,
+                           int64_t *requeued);
 
 int agt_outbox_counts(agt_outbox_t *self, agt_outbox_counts_t *out);
 /* Calls fn for rows in state (NULL: every row), oldest first or newest first,

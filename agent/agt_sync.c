@@ -1,18 +1,20 @@
 /* agt_sync.c: metadata sync and the offline reads of it (see agt_sync.h).
  *
- * Owns the sync timer and the checks a document passes before it replaces the
- * stored one. The socket is agt_link's: this module only says when a
+ * Owns the sync timer, the outcome of the last answer (agt_sync_outcome: what
+ * `sync` and `run --drain` wait for) and the checks a document passes before
+ * it replaces the stored one. The socket is agt_link's: this module only says when a
  * MetaRequest is due and what to do with the answers.
  *
  *   state         event                            next          function
  *   ------------  -------------------------------  ------------  ------------------------
  *   offline       handshake succeeded              due now       agt_sync_connected
- *   due           MetaRequest sent (after Hello)   waiting       agt_sync_requested
+ *   due           MetaRequest sent (after Hello)   asked         agt_sync_requested
  *   due           socket full                      due shortly   agt_sync_defer
+ *   asked         30 s pass with no Meta           due           (agt_sync_due)
+ *   asked|waiting Meta unchanged                   waiting       agt_sync_handle_meta
+ *   asked|waiting Meta with a valid document       waiting       agt_sync_handle_meta
+ *   asked|waiting Meta with a bad document         waiting       (logged, old one kept)
  *   waiting       10 minutes pass                  due           (agt_sync_due)
- *   waiting       Meta unchanged                   waiting       agt_sync_handle_meta
- *   waiting       Meta with a valid document       waiting       agt_sync_handle_meta
- *   waiting       Meta with a bad document         waiting       (logged, old one kept)
  *   any online    MetaChanged                      due now       agt_sync_handle_changed
  *   any           disconnected                     offline       agt_sync_disconnected
  */
@@ -29,13 +31,21 @@
 #include <string.h>
 
 #define S_RESYNC_MS (10 * 60 * 1000)
+#define S_UNANSWERED_MS 30000
 
 struct agt_sync_t {
     agt_outbox_t *outbox; /* borrowed */
     uint64_t version;     /* stored; 0 when none */
     int64_t due;          /* monotonic ms, INT64_MAX while offline */
     int online;
+    int asked;   /* a request is out and unanswered */
+    int outcome; /* AGT_SYNC_*: the last answer of this run */
 };
+
+int agt_sync_outcome(const agt_sync_t *self)
+{
+    return self->outcome;
+}
 
 agt_sync_t *agt_sync_new(agt_outbox_t *outbox)
 {
@@ -75,12 +85,14 @@ void agt_sync_connected(agt_sync_t *self, int64_t now)
 void agt_sync_disconnected(agt_sync_t *self)
 {
     self->online = 0;
+    self->asked = 0;
     self->due = INT64_MAX;
 }
 
 void agt_sync_requested(agt_sync_t *self, int64_t now)
 {
-    self->due = now + S_RESYNC_MS;
+    self->asked = 1;
+    self->due = now + S_UNANSWERED_MS;
     CCHC_LOG(CCHC_LOG_DEBUG, "metadata_requested", "version=%016" PRIx64, self->version);
 }
 
@@ -118,7 +130,11 @@ int agt_sync_parse(const char *text, size_t len, json_t **doc_p, char *err, size
 void agt_sync_handle_meta(agt_sync_t *self, const Cchc__V1__Meta *meta)
 {
     int64_t now = cchc_clock_now_ms();
+    if (self->asked && self->online)
+        self->due = cchc_clock_mono_ms() + S_RESYNC_MS;
+    self->asked = 0;
     if (meta->unchanged) {
+        self->outcome = AGT_SYNC_UNCHANGED;
         int rc = agt_outbox_meta_touch(self->outbox, now);
         CCHC_LOG(CCHC_LOG_DEBUG, "metadata_unchanged", "version=%016" PRIx64 " stored=%d",
                  meta->version, rc == CCHC_OK);
@@ -132,11 +148,15 @@ void agt_sync_handle_meta(agt_sync_t *self, const Cchc__V1__Meta *meta)
         CCHC_LOG(CCHC_LOG_ERROR, "metadata_rejected",
                  "version=%016" PRIx64 " bytes=%zu kept=%016" PRIx64 " err=\"%s\"", meta->version,
                  len, self->version, err);
+        self->outcome = AGT_SYNC_REJECTED;
         return;
     }
     json_decref(doc);
-    if (agt_outbox_meta_save(self->outbox, meta->version, text, now) != CCHC_OK)
+    if (agt_outbox_meta_save(self->outbox, meta->version, text, now) != CCHC_OK) {
+        self->outcome = AGT_SYNC_FAILED;
         return; /* logged by the outbox; asked again in 10 minutes */
+    }
+    self->outcome = AGT_SYNC_SAVED;
     self->version = meta->version;
     CCHC_LOG(CCHC_LOG_INFO, "metadata_synced", "version=%016" PRIx64 " bytes=%zu", meta->version,
              len);
@@ -165,8 +185,8 @@ int agt_sync_load(const agt_config_t *cfg, json_t **doc_p, uint64_t *version, in
     int rc = agt_outbox_meta_load(outbox, version, &text, synced_at);
     if (rc == CCHC_OK && agt_sync_parse(text, strlen(text), doc_p, err, sizeof err) != CCHC_OK) {
         fprintf(stderr,
-                "Dữ liệu của huyện đã lưu không đọc được (%s); chạy `cchc-agent run` để đồng bộ "
-                "lại.\n(the stored district data does not parse: %s; run `cchc-agent run` to "
+                "Dữ liệu của huyện đã lưu không đọc được (%s); chạy `cchc-agent sync` để đồng "
+                "bộ lại.\n(the stored district data does not parse: %s; run `cchc-agent sync` to "
                 "sync again)\n",
                 err, err);
         rc = CCHC_EINVAL;
@@ -182,9 +202,9 @@ int agt_sync_load(const agt_config_t *cfg, json_t **doc_p, uint64_t *version, in
 void agt_sync_print_never_synced(FILE *f)
 {
     fprintf(f, "Chưa có dữ liệu của huyện (loại báo cáo, lịch làm việc, cuộc kiểm tra, nhiệm "
-               "vụ): máy trạm chưa đồng bộ lần nào. Hãy chạy `cchc-agent run` khi có kết nối "
+               "vụ): máy trạm chưa đồng bộ lần nào. Hãy chạy `cchc-agent sync` khi có kết nối "
                "mạng.\n"
-               "(the district's data was never synced: run `cchc-agent run` once connected)\n");
+               "(the district's data was never synced: run `cchc-agent sync` once connected)\n");
 }
 
 const char *agt_sync_str(const json_t *obj, const char *key, const char *dflt)

@@ -3,8 +3,9 @@
  * The server keeps, per unit, one JSON document (the report types the unit
  * must submit, the working-day calendar, its open inspections and its tasks:
  * the context document of cchc_validate.h). The daemon asks for it after every
- * handshake, every 10 minutes while connected and whenever the server says it
- * changed; the document is stored in the outbox (agt_outbox_meta_*) so that
+ * handshake, every 10 minutes while connected (30 s while a request is
+ * unanswered), whenever the server says it changed, and on demand
+ * (`cchc-agent sync`); the document is stored in the outbox (agt_outbox_meta_*) so that
  * submit, template, inspections and tasks work offline.
  *
  * Two halves: the sync state machine, driven by agt_link (which owns the
@@ -41,10 +42,20 @@ int64_t agt_sync_due(const agt_sync_t *self);
 void agt_sync_connected(agt_sync_t *self, int64_t now);
 /* The link lost the server: nothing is due until the next handshake. */
 void agt_sync_disconnected(agt_sync_t *self);
-/* A MetaRequest went out at now: the next one is due in 10 minutes. */
+/* A MetaRequest went out at now: the next one is due in 10 minutes, or in
+ * 30 s if this one is not answered (the server could not read its database). */
 void agt_sync_requested(agt_sync_t *self, int64_t now);
 /* The socket would not take the request: try again at `when`. */
 void agt_sync_defer(agt_sync_t *self, int64_t when);
+/* What the last Meta of this run did (AGT_SYNC_NONE before one came). */
+enum {
+    AGT_SYNC_NONE = 0,      /* no answer yet */
+    AGT_SYNC_SAVED = 1,     /* a new document was stored */
+    AGT_SYNC_UNCHANGED = 2, /* the server said the stored one is current */
+    AGT_SYNC_REJECTED = 3,  /* the document did not parse or validate: the old one stays */
+    AGT_SYNC_FAILED = 4,    /* the outbox could not store it */
+};
+int agt_sync_outcome(const agt_sync_t *self);
 /* Answers from the server. A document that does not parse or that validation
  * does not accept is logged and dropped; the stored one stays. */
 void agt_sync_handle_meta(agt_sync_t *self, const Cchc__V1__Meta *meta);

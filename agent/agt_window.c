@@ -8,7 +8,9 @@
  *
  *   event                      due becomes                           function
  *   -------------------------  ------------------------------------  -----------------------
- *   enters the window          now                                   agt_window_fill
+ *   enters the window (the     now                                   agt_window_fill
+ *   head of its report key,
+ *   none of its key in flight)
  *   sent or resent             now + resend_timeout * 2^resends      agt_window_sent
  *                              (capped) + jitter; resends++
  *   Nack BUSY (transient)      now + 1 s * 2^busy (cap 30 s)         agt_window_busy
@@ -38,6 +40,8 @@ struct agt_window_t {
     int64_t bytes;    /* sum of v[i].bytes */
     int64_t *ids;     /* scratch for the outbox read */
     int64_t *lengths; /* scratch for the outbox read */
+    uint64_t *keys;   /* scratch for the outbox read */
+    uint64_t *flying; /* scratch: the report keys in flight, sorted */
     uint64_t rng;
 };
 
@@ -50,6 +54,8 @@ agt_window_t *agt_window_new(size_t max_reports, int64_t max_bytes, uint64_t see
     self->v = cchc_calloc(max_reports, sizeof self->v[0]);
     self->ids = cchc_calloc(max_reports, sizeof self->ids[0]);
     self->lengths = cchc_calloc(max_reports, sizeof self->lengths[0]);
+    self->keys = cchc_calloc(max_reports, sizeof self->keys[0]);
+    self->flying = cchc_calloc(max_reports, sizeof self->flying[0]);
     self->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
     return self;
 }
@@ -59,6 +65,8 @@ void agt_window_destroy(agt_window_t **self_p)
     if (!self_p || !*self_p)
         return;
     agt_window_t *self = *self_p;
+    free(self->flying);
+    free(self->keys);
     free(self->lengths);
     free(self->ids);
     free(self->v);
@@ -97,13 +105,13 @@ agt_flight_t *agt_window_find(agt_window_t *self, int64_t id)
     return NULL;
 }
 
-static void s_add(agt_window_t *self, int64_t id, int64_t bytes, int64_t now)
+static void s_add(agt_window_t *self, int64_t id, int64_t bytes, uint64_t key, int64_t now)
 {
     size_t at = self->n;
     while (at > 0 && self->v[at - 1].id > id)
         at--;
     memmove(&self->v[at + 1], &self->v[at], (self->n - at) * sizeof self->v[0]);
-    self->v[at] = (agt_flight_t){.id = id, .bytes = bytes, .due = now};
+    self->v[at] = (agt_flight_t){.id = id, .key = key, .bytes = bytes, .due = now};
     self->n++;
     self->bytes += bytes;
     CCHC_LOG(CCHC_LOG_DEBUG, "window_add",
@@ -120,29 +128,46 @@ void agt_window_remove(agt_window_t *self, agt_flight_t *f)
     self->n--;
 }
 
-/* The window only ever holds the oldest queued rows (rows leave it in any
- * order, but enter it in id order), so reading max_reports of the oldest is
- * enough to see every candidate. A row that does not fit the bytes left stops
- * the fill: a smaller, younger row does not overtake it. */
+static int s_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Reads the oldest max_reports heads of the queue (one row per report key).
+ * Every entry is, or was when it entered, a head, and at most max_reports - n
+ * slots are free, so the read always holds enough candidates to fill them.
+ * A head whose key is in flight (its older revision, still unanswered, left
+ * the head to a revision submitted since with a lower number) waits. A row
+ * that does not fit the bytes left stops the fill: a smaller, younger row
+ * does not overtake it. */
 int agt_window_fill(agt_window_t *self, agt_outbox_t *outbox, int64_t now)
 {
-    size_t got = 0;
+    size_t got = 0, nflying = self->n;
     int added = 0;
     if (self->n >= self->max_reports)
         return 0;
-    int rc = agt_outbox_queued_sizes(outbox, self->ids, self->lengths, self->max_reports, &got);
+    int rc = agt_outbox_queued_heads(outbox, self->ids, self->lengths, self->keys,
+                                     self->max_reports, &got);
     if (rc != CCHC_OK)
         return rc;
+    for (size_t i = 0; i < nflying; i++)
+        self->flying[i] = self->v[i].key;
+    qsort(self->flying, nflying, sizeof self->flying[0], s_cmp_u64);
     for (size_t i = 0; i < got && self->n < self->max_reports; i++) {
         if (agt_window_find(self, self->ids[i]))
             continue;
+        if (bsearch(&self->keys[i], self->flying, nflying, sizeof self->flying[0], s_cmp_u64)) {
+            CCHC_LOG(CCHC_LOG_DEBUG, "window_key_in_flight", "id=%" PRId64, self->ids[i]);
+            continue;
+        }
         if (self->n > 0 && self->bytes + self->lengths[i] > self->max_bytes) {
             CCHC_LOG(CCHC_LOG_DEBUG, "window_full_bytes",
                      "id=%" PRId64 " bytes=%" PRId64 " in_flight_bytes=%" PRId64, self->ids[i],
                      self->lengths[i], self->bytes);
             break;
         }
-        s_add(self, self->ids[i], self->lengths[i], now);
+        s_add(self, self->ids[i], self->lengths[i], self->keys[i], now);
         added++;
     }
     return added;

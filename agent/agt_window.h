@@ -2,8 +2,13 @@
  *
  * Which queued rows are on the wire now, how many bytes they weigh, and when
  * each is due to be (re)sent. Bounded by [agent] window (reports) and
- * window_bytes (payload bytes), filled from the oldest queued rows, and never
- * so small that no report can be in flight. Payloads stay in the outbox. */
+ * window_bytes (payload bytes), filled from the oldest heads of the queue
+ * (agt_outbox_queued_heads: per report key, the lowest revision), never with
+ * two rows of one report key, and never so small that no report can be in
+ * flight. So the revisions of one report go one at a time, in revision order:
+ * the next is sent only once the server has answered the one before, and a
+ * resend (after a reconnect, a timeout or BUSY) cannot put an older revision
+ * behind a newer one. Payloads stay in the outbox. */
 #ifndef AGT_WINDOW_H
 #define AGT_WINDOW_H
 
@@ -14,6 +19,7 @@
 
 typedef struct {
     int64_t id;       /* outbox row id, the Envelope's msg_id */
+    uint64_t key;     /* hash of its report key (type, unit, period, subject) */
     int64_t bytes;    /* payload length, counted against window_bytes */
     int64_t due;      /* monotonic ms when it is (re)sent next */
     unsigned resends; /* sends on this connection, for the resend backoff */
@@ -38,9 +44,10 @@ agt_flight_t *agt_window_find(agt_window_t *self, int64_t id);
 /* Takes f (an entry of this window) out of it. */
 void agt_window_remove(agt_window_t *self, agt_flight_t *f);
 
-/* Adds the oldest queued rows not yet in flight, in id order, while both
- * limits allow; each is due at now. Returns how many were added, or a
- * negative CCHC_E* code when the outbox cannot be read (nothing changes). */
+/* Adds the oldest heads of the queue not yet in flight, in id order, while
+ * both limits allow, skipping a head whose report key has a row in flight
+ * already; each is due at now. Returns how many were added, or a negative
+ * CCHC_E* code when the outbox cannot be read (nothing changes). */
 int agt_window_fill(agt_window_t *self, agt_outbox_t *outbox, int64_t now);
 
 /* f was just sent at now: it is due again after the resend backoff,

@@ -14,8 +14,9 @@
  *   E001  key's unit == report unit (when the key is set)     $.unit
  *   E002  unit known and open on the cut-off end (or today)   $.unit
  *   E003  type known, same content kind, assigned (*)         $.type
- *   E004  period parses and is one of the type's (*);
- *         empty for remediation / task_progress               $.period
+ *   E004  a periodic report's period id parses; remediation
+ *         and task_progress have none; and the period is one
+ *         of the type's (*)                                   $.period
  *   E005  today >= the period's cut-off start (*)             $.period
  *   E006  stored revision not locked, not expired (*),
  *         unless reopened until today or later                $.period | subject
@@ -32,14 +33,18 @@
  *   E021  dates parse and are coherent                        the date
  *   E030  narrative results, shortcomings, causes, next_tasks $.narrative.<section>
  *   W031  document number N/BC-XXX, signer                    $.document.number | .signer
- *   E040  inspection known and of this unit                   $.inspection
+ *   E040  inspection known (*) and of this unit               $.inspection
  *   E041  every finding answered exactly once                 $.items | $.items[i].finding
  *   E042  a finding not remedied: cause, plan, expected_by    $.items[i].<member>
  *   W043  a remedied finding: actions and evidence            $.items[i].<member>
- *   E060  task known and assigned to this unit                $.task
+ *   E060  task known (*) and assigned to this unit            $.task
  *   E000  unknown item / task status                          $.items[i].status | $.status
  *
  *   (*) skipped when the context has no types: the agent has not synced yet.
+ *   Only what needs the district's data is skipped: E004's syntax, E007 and
+ *   the content rules run whatever the context holds. E040 and E060 say
+ *   "unknown" only with types (*), E002 only when the context has a "unit"
+ *   member, W015 only with a "previous" one.
  *   E008 (same message id, different content) is the server's, not here. */
 #include "cchc_validate_int.h"
 #include "cchc_err.h"
@@ -423,7 +428,35 @@ static int s_in_periods(const s_type_t *t, const char *code)
     return 0;
 }
 
-/* E003-E005 (only with types). */
+/* E004 as far as no district data is needed: a periodic report's period id
+ * parses (whatever the types say, "2024Q5" is no period), and a remediation
+ * or task_progress report has none. Returns 1 when it emitted. */
+static int s_rule_period_syntax(cchc_vrun_t *v)
+{
+    const cchc_report_t *r = v->r;
+    const char *kind = cchc_v_s(v->kind);
+    char a[96];
+    int periodic = strcmp(kind, "periodic") == 0;
+    if (periodic && !v->period_ok) {
+        S_EMIT(v, "E004", "$.period",
+               S_F("Kỳ báo cáo \"%s\" không đúng định dạng: ghi ví dụ \"2024Q1\", \"2024S1\", "
+                   "\"2024N9\", \"2024\" hoặc \"202406\".",
+                   cchc_v_show(r->period, a, sizeof a)),
+               S_F("Period \"%s\" is malformed: write e.g. \"2024Q1\", \"2024S1\", \"2024N9\", "
+                   "\"2024\" or \"202406\".",
+                   a));
+        return 1;
+    }
+    if (!periodic && v->kind && r->period && r->period[0]) {
+        S_EMIT(v, "E004", "$.period",
+               S_F("Báo cáo dạng \"%s\" không ghi kỳ báo cáo: xoá trường \"period\".", kind),
+               S_F("A %s report has no period: remove \"period\".", kind));
+        return 1;
+    }
+    return 0;
+}
+
+/* E003, E004 (syntax, then the type's periods) and E005: only with types. */
 static void s_rule_type_period(cchc_vrun_t *v)
 {
     const cchc_report_t *r = v->r;
@@ -455,25 +488,14 @@ static void s_rule_type_period(cchc_vrun_t *v)
     }
     /* E004 */
     int periodic = strcmp(kind, "periodic") == 0;
-    if (periodic && !v->period_ok) {
-        S_EMIT(v, "E004", "$.period",
-               S_F("Kỳ báo cáo \"%s\" không đúng định dạng: ghi ví dụ \"2024Q1\", \"2024S1\", "
-                   "\"2024N9\", \"2024\" hoặc \"202406\".",
-                   cchc_v_show(r->period, a, sizeof a)),
-               S_F("Period \"%s\" is malformed: write e.g. \"2024Q1\", \"2024S1\", \"2024N9\", "
-                   "\"2024\" or \"202406\".",
-                   a));
-    } else if (periodic && t && !s_in_periods(t, cchc_period_code(&v->period))) {
+    if (!s_rule_period_syntax(v) && periodic && t &&
+        !s_in_periods(t, cchc_period_code(&v->period))) {
         S_EMIT(v, "E004", "$.period",
                S_F("Kỳ báo cáo \"%s\" không thuộc các kỳ của loại báo cáo \"%s\": chọn đúng kỳ.",
                    cchc_v_show(r->period, a, sizeof a), cchc_v_show(r->type, b, sizeof b)),
                S_F("Period \"%s\" is not one of the periods of report type \"%s\": choose a valid "
                    "period.",
                    a, b));
-    } else if (!periodic && v->kind && r->period && r->period[0]) {
-        S_EMIT(v, "E004", "$.period",
-               S_F("Báo cáo dạng \"%s\" không ghi kỳ báo cáo: xoá trường \"period\".", kind),
-               S_F("A %s report has no period: remove \"period\".", kind));
     }
 
     /* E005 */
@@ -589,6 +611,8 @@ int cchc_validate(const cchc_report_t *r, const cchc_vctx_t *ctx, cchc_findings_
     s_rule_unit(&v);
     if (v.c->n_types > 0)
         s_rule_type_period(&v);
+    else
+        (void)s_rule_period_syntax(&v);
     s_rule_revision(&v, v.c->n_types > 0);
     if (!v.kind)
         S_EMIT(&v, "E000", "$",

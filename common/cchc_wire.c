@@ -385,6 +385,8 @@ const char *cchc_wire_nack_reason_name(Cchc__V1__NackReason r)
         return "BUSY";
     case CCHC__V1__NACK_REASON__NACK_UNKNOWN_UNIT:
         return "UNKNOWN_UNIT";
+    case CCHC__V1__NACK_REASON__NACK_KEY_REVOKED:
+        return "KEY_REVOKED";
     default:
         return "UNSPECIFIED";
     }

@@ -65,9 +65,12 @@ int cchc_wire_report_bytes(const uint8_t *frame, size_t len, size_t *off, size_t
 /* Appends the findings of a decoded Ack or Nack to f. */
 void cchc_wire_findings_append(cchc_findings_t *f, Cchc__V1__Finding *const *v, size_t n);
 
-/* Stable name of a Nack reason: "UNIT_MISMATCH", "BUSY", ... */
+/* Stable name of a Nack reason: "UNIT_MISMATCH", "BUSY", ...; "UNSPECIFIED"
+ * for a value this build does not know (a newer peer's). */
 const char *cchc_wire_nack_reason_name(Cchc__V1__NackReason r);
-/* True when an agent should keep the report and resend it later. */
+/* True when the same message may be sent again as it is, later (BUSY).
+ * Every other reason, an unknown one included, is permanent for that
+ * message as sent. */
 int cchc_wire_nack_is_transient(Cchc__V1__NackReason r);
 
 /* True when s[0..len) is valid UTF-8 without a NUL. */

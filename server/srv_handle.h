@@ -39,13 +39,6 @@ typedef struct {
     int64_t max_clock_skew_ms;
 } srv_handlers_t;
 
-/* The detail of NACK_KEY_REVOKED: what happened and what to do, in
- * Vietnamese and English, for the peers older than that reason too. */
-#define SRV_KEY_REVOKED_DETAIL                                                                     \
-    "Khoá đã bị thu hồi hoặc hết hạn, máy chủ không nhận tin này: "                                \
-    "đề nghị Phòng Nội vụ cấp khoá mới (key revoked or expired, "                                  \
-    "nothing was stored: ask the district for a new key)"
-
 /* One handler per message kind. env and peer are borrowed for the call. */
 void srv_handle_hello(srv_handlers_t *h, const srv_peer_t *peer, const cchc_envelope_t *env);
 /* A Report: frame/len are the received bytes (the stored payload is cut from

@@ -10,7 +10,6 @@
 #include "srv_peers.h"
 #include "srv_router.h"
 #include "srv_zap.h"
-#include "srv_zap.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -163,8 +162,7 @@ static int s_sub_grant_ok(srv_notify_t *n, s_session_t *s)
     if (!srv_zap_key_valid(zap, s->key_id, cchc_clock_now_ms())) {
         CCHC_LOG(CCHC_LOG_WARN, "subscriber_revoked", "subscriber=%s key=%s", who, s->key_id);
         n->stats.revoked++;
-        s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
-                  "key revoked: ask the district for a new key");
+        s_sub_end(n, s, CCHC__V1__NACK_REASON__NACK_KEY_REVOKED, SRV_KEY_REVOKED_DETAIL);
         return 0;
     }
     const char *const *own = NULL;

@@ -195,6 +195,7 @@ void srv_router_nack(srv_router_t *self, const srv_peer_t *peer, uint64_t epoch,
         [CCHC__V1__NACK_REASON__NACK_UNSUPPORTED] = &c->nack_unsupported,
         [CCHC__V1__NACK_REASON__NACK_MALFORMED] = &c->nack_malformed,
         [CCHC__V1__NACK_REASON__NACK_BUSY] = &c->nack_busy,
+        [CCHC__V1__NACK_REASON__NACK_KEY_REVOKED] = &c->nack_key_revoked,
     };
     if ((size_t)reason < sizeof count / sizeof count[0] && count[reason])
         (*count[reason])++;

@@ -34,6 +34,7 @@ typedef struct {
     unsigned long long nack_unsupported;
     unsigned long long nack_malformed;
     unsigned long long nack_busy;
+    unsigned long long nack_key_revoked;
     unsigned long long ignored;     /* Ack/Nack sent to us: answers are never answered */
     unsigned long long send_failed; /* peer gone or its queue full */
     unsigned long long meta_requests;
@@ -93,5 +94,12 @@ void srv_router_nack(srv_router_t *self, const srv_peer_t *peer, uint64_t epoch,
  * else quoted with quotes, backslashes and control bytes escaped; cut to
  * fit buf (at least 8 bytes). Returns buf. */
 const char *srv_logstr(char *buf, size_t len, const char *s);
+
+/* The detail of NACK_KEY_REVOKED: what happened and what to do, in
+ * Vietnamese and English, for the peers older than that reason too. */
+#define SRV_KEY_REVOKED_DETAIL                                                                     \
+    "Khoá đã bị thu hồi hoặc hết hạn, máy chủ không nhận tin này: "                                \
+    "đề nghị Phòng Nội vụ cấp khoá mới (key revoked or expired, "                                  \
+    "nothing was stored: ask the district for a new key)"
 
 #endif

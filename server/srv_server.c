@@ -396,7 +396,10 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
         return;
     }
     /* The handshake was fine, but the key may have been revoked or have
-     * expired since: the connection stays open, its messages do not count. */
+     * expired since: the connection stays open, its messages do not count.
+     * KEY_REVOKED tells an agent to keep the report for its next key; the
+     * detail tells an older peer, which does not know the reason, in both
+     * languages. */
     if (!key_ok) {
         int expired =
             srv_zap_key_state(self->zap, peer->key_id, cchc_clock_now_ms()) == SRV_ZAP_KEY_EXPIRED;
@@ -407,8 +410,7 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
             self->refusals, expired ? SRV_REFUSAL_KEY_EXPIRED : SRV_REFUSAL_KEY_REVOKED,
             peer->principal, peer->key_id, NULL, srv_refusals_body_name(env->body_case));
         srv_router_nack(router, peer, env->agent_epoch, env->msg_id,
-                        CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
-                        "key revoked: ask the district for a new key", NULL);
+                        CCHC__V1__NACK_REASON__NACK_KEY_REVOKED, SRV_KEY_REVOKED_DETAIL, NULL);
         cchc_wire_free(&env);
         return;
     }
@@ -568,7 +570,7 @@ static void s_log_counters(srv_server_t *self)
     CCHC_LOG(CCHC_LOG_INFO, "stats",
              "received=%llu hellos=%llu reports=%llu stored=%llu duplicates=%llu acked=%llu "
              "nack_unit_mismatch=%llu nack_invalid=%llu nack_unsupported=%llu "
-             "nack_malformed=%llu nack_busy=%llu ignored=%llu send_failed=%llu "
+             "nack_malformed=%llu nack_busy=%llu nack_key_revoked=%llu ignored=%llu send_failed=%llu "
              "accepted=%llu rejected=%llu meta_requests=%llu meta_sent=%llu "
              "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu "
              "refused_busy_pending=%llu refused_busy_peer=%llu refused_busy_db=%llu "
@@ -580,7 +582,7 @@ static void s_log_counters(srv_server_t *self)
              "notify_revoked=%llu subscribers=%llu notify_last_seq=%llu pending=%zu",
              c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
              c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
-             c->nack_busy, c->ignored, c->send_failed, c->accepted, c->rejected, c->meta_requests,
+             c->nack_busy, c->nack_key_revoked, c->ignored, c->send_failed, c->accepted, c->rejected, c->meta_requests,
              c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused,
              c->refused_busy_pending, c->refused_busy_peer, c->refused_busy_db, c->refused_oversize,
              c->batches, c->batch_rows, c->batch_splits, c->db_reconnects, c->resent_batches,

@@ -11,6 +11,8 @@
  *   HANDSHAKE_FAILED event=0xNNNN
  *   TIMEOUT
  * and exits 0 when it got --expect answers (or a handshake failure), 1 if not.
+ * --report may be given up to 8 times: the reports go back to back on one
+ * connection, with msg_ids --msg-id, --msg-id + 1, ... (each --repeat times).
  *
  * --fuzz N --seed S sends N frames made deterministically from S over one
  * connection, keeps at most S_FUZZ_WINDOW of them unanswered, counts the
@@ -33,7 +35,7 @@ static void s_usage(void)
 {
     fprintf(stderr,
             "usage: cchc-tclient --endpoint E --server-key FILE --key PREFIX [--unit U]\n"
-            "       [--report FILE.json [--text FIELD FILE] | --garbage N | --unknown-body |\n"
+            "       [--report FILE.json... [--text FIELD FILE] | --garbage N | --unknown-body |\n"
             "        --plain | --fuzz N --seed S --report FILE.json]\n"
             "       [--repeat N] [--epoch N] [--msg-id N] [--timeout MS]\n"
             "FIELD: narrative.results|shortcomings|causes|next_tasks|proposals, document.signer\n"
@@ -161,6 +163,8 @@ int main(int argc, char **argv)
 {
     const char *endpoint = NULL, *server_key_file = NULL, *key_prefix = NULL, *unit = "";
     const char *report_file = NULL, *text_field = NULL, *text_file = NULL;
+    const char *more_reports[7];
+    int n_more = 0;
     int garbage = 0, unknown_body = 0, plain = 0, repeat = 1, timeout = 5000;
     long fuzz = 0;
     unsigned long long epoch = 0x1234abcd5678ef90ULL, msg_id = 1, seed = 1;
@@ -175,8 +179,10 @@ int main(int argc, char **argv)
             key_prefix = argv[++i];
         else if (!strcmp(a, "--unit") && v)
             unit = argv[++i];
-        else if (!strcmp(a, "--report") && v)
+        else if (!strcmp(a, "--report") && v && !report_file)
             report_file = argv[++i];
+        else if (!strcmp(a, "--report") && v && n_more < 7)
+            more_reports[n_more++] = argv[++i];
         else if (!strcmp(a, "--text") && v && i + 2 < argc) {
             text_field = argv[++i];
             text_file = argv[++i];
@@ -203,7 +209,8 @@ int main(int argc, char **argv)
     }
     if (!endpoint || (!plain && (!server_key_file || !key_prefix)))
         s_usage();
-    if ((fuzz && (fuzz < 0 || !report_file || plain)) || (text_field && !report_file))
+    if ((fuzz && (fuzz < 0 || !report_file || plain)) || (text_field && !report_file) ||
+        (n_more && (fuzz || text_field)))
         s_usage();
 
     void *ctx = zmq_ctx_new();
@@ -308,8 +315,29 @@ int main(int argc, char **argv)
         repeat = 0; /* a Hello gets no answer: just see whether the handshake passes */
     }
 
-    for (int i = 0; i < (repeat ? repeat : 1); i++)
+    /* The other reports, each its own frame, msg_ids following. */
+    uint8_t *more_frames[7] = {NULL};
+    size_t more_lens[7] = {0};
+    for (int k = 0; k < n_more; k++) {
+        cchc_report_t *r = s_report_load(more_reports[k]);
+        Cchc__V1__Envelope env = CCHC__V1__ENVELOPE__INIT;
+        env.protocol_version = 1;
+        env.unit = (char *)(unit[0] ? unit : r->unit);
+        env.agent_epoch = epoch;
+        env.msg_id = msg_id + 1 + (unsigned long long)k;
+        env.sent_at_ms = cchc_clock_now_ms();
+        env.body_case = CCHC__V1__ENVELOPE__BODY_REPORT;
+        env.report = r;
+        if (cchc_wire_encode(&env, &more_frames[k], &more_lens[k]) != CCHC_OK)
+            return 2;
+        cchc_report_free(&r);
+    }
+    for (int i = 0; i < (repeat ? repeat : 1); i++) {
         zmq_send(sock, frame, flen, 0);
+        for (int k = 0; k < n_more; k++)
+            zmq_send(sock, more_frames[k], more_lens[k], 0);
+    }
+    repeat *= 1 + n_more;
 
     int answers = 0, rc = 1;
     int64_t deadline = cchc_clock_mono_ms() + timeout;
@@ -381,6 +409,8 @@ int main(int argc, char **argv)
         }
     }
     free(frame);
+    for (int k = 0; k < n_more; k++)
+        free(more_frames[k]);
     zmq_socket_monitor(sock, NULL, 0);
     linger = 0;
     zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger);

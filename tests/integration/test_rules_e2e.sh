@@ -51,8 +51,8 @@ agent vs run --drain --timeout 30 >>"$T/agent-vs.log" 2>&1 || fail "revision 2 n
   || fail "the first receipt time is not kept"
 pass "revision 2 supersedes revision 1 and keeps its receipt time"
 
-# Revisions 3, 2, 1 queued offline and delivered together (one batch, checked
-# against one context): only 3 stands; 2 and 1 are refused E007 by the store.
+# Revisions 3, 2, 1 queued offline: the agent sends them in revision order,
+# one at a time, so each is accepted and superseded by the next, and 3 stands.
 agent_setup ab xa-an-ba
 agent_sync ab
 report_for xa-an-ba periodic.json "$T/ab1.json"
@@ -60,8 +60,20 @@ sed 's/"revision": 1/"revision": 3/' "$T/ab1.json" >"$T/ab3.json"
 sed 's/"revision": 1/"revision": 2/' "$T/ab1.json" >"$T/ab2.json"
 agent ab submit "$T/ab3.json" "$T/ab2.json" "$T/ab1.json" >/dev/null || fail "submit 3 2 1"
 agent ab run --drain --timeout 30 >>"$T/agent-ab.log" 2>&1 || fail "3 2 1 not delivered"
+[ "$(sql "select string_agg(revision || ':' || status, ',' order by id) from reports
+          where unit_code = 'xa-an-ba'")" = "1:superseded,2:superseded,3:accepted" ] \
+  || fail "queued 3 2 1: $(sql "select revision, status from reports where unit_code = 'xa-an-ba' order by id")"
+pass "revisions queued out of order are delivered in revision order; the newest stands"
+
+# An older revision that reaches the server in the same batch as a newer one
+# (another client, all on one connection) is refused E007, by the context or
+# by the store under its lock.
+for r in 6 5 4; do sed "s/\"revision\": 1/\"revision\": $r/" "$T/ab1.json" >"$T/ab$r.json"; done
+out=$(tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/ab/agent" \
+  --report "$T/ab6.json" --report "$T/ab5.json" --report "$T/ab4.json" --msg-id 101) \
+  || fail "tclient 6 5 4: $out"
 [ "$(sql "select string_agg(revision || ':' || status, ',' order by msg_id) from reports
-          where unit_code = 'xa-an-ba'")" = "3:accepted,2:rejected,1:rejected" ] \
+          where unit_code = 'xa-an-ba' and msg_id > 100")" = "6:accepted,5:rejected,4:rejected" ] \
   || fail "out-of-order revisions: $(sql "select revision, status from reports where unit_code = 'xa-an-ba' order by msg_id")"
 [ "$(sql "select count(*) from reports where unit_code = 'xa-an-ba' and status = 'rejected'
           and findings @> '[{\"code\": \"E007\"}]'")" = 2 ] || fail "the refusals do not say E007"

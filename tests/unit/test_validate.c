@@ -166,6 +166,29 @@ static void test_e004_period(void **state)
     s_run(s_rep(j), c, &f);
     s_has(&f, "E004", "$.period");
     cchc_vctx_destroy(&c);
+
+    /* Before the first sync (no types) the period id's syntax still counts,
+     * and a report of another kind still has no period; only "one of the
+     * type's periods" needs the district's data. */
+    json_t *empty = json_object();
+    c = cchc_vctx_new(empty, NULL, 0);
+    json_decref(empty);
+    assert_non_null(c);
+    j = s_fixture("periodic.json");
+    json_object_set_new(j, "period", json_string("2024Q5"));
+    s_run(s_rep(j), c, &f);
+    s_has(&f, "E004", "$.period");
+    assert_int_equal(f.errors, 1);
+    j = s_fixture("periodic.json");
+    json_object_set_new(j, "period", json_string("2024Q2")); /* well formed: the server decides */
+    s_run(s_rep(j), c, &f);
+    assert_int_equal(f.errors, 0);
+    j = s_fixture("remediation.json");
+    json_object_set_new(j, "period", json_string("2024S1"));
+    s_run(s_rep(j), c, &f);
+    s_has(&f, "E004", "$.period");
+    assert_int_equal(f.errors, 1);
+    cchc_vctx_destroy(&c);
     cchc_findings_clear(&f);
 }
 

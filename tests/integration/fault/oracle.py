@@ -117,7 +117,8 @@ def cmd_check(argv):
     missing = sorted(e - s)
     extra = sorted(s - e)
     # The outbox's final state agrees with what the server stored: delivered
-    # = accepted (maybe superseded since), refused = rejected.
+    # = accepted (maybe superseded since), refused or superseded (refused by
+    # E007 alone under a newer revision) = rejected.
     mismatch = []
     wrong_rev = []
     for k, rev, status in stored:
@@ -127,7 +128,7 @@ def cmd_check(argv):
         if erev is not None and rev is not None and erev != rev:
             wrong_rev.append(k)
         ok = (state == "delivered" and status in ("accepted", "superseded")) or \
-             (state == "refused" and status == "rejected")
+             (state in ("refused", "superseded") and status == "rejected")
         if not ok and state != "queued":
             mismatch.append((k, state, status))
     status_counts = Counter(st for _, _, st in stored)
