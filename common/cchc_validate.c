@@ -115,6 +115,43 @@ static int s_is_space_cp(utf8proc_int32_t cp)
            utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS;
 }
 
+/* A lower bound of the characters of text in NFC between its first and last
+ * non-space ones, without normalising: its code points that no composition
+ * can merge into the one before (not marks, not Hangul jamo). *lt: the
+ * first non-space character is '<'. */
+static size_t s_chars_at_least(const char *text, int *lt)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
+    size_t n = 0, trailing = 0;
+    int seen = 0;
+    *lt = 0;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &cp);
+        if (k < 1)
+            return 0;
+        p += k;
+        if (s_is_space_cp(cp)) {
+            trailing += seen;
+            continue;
+        }
+        if (!seen)
+            *lt = cp == '<';
+        seen = 1;
+        utf8proc_category_t cat = cp < 0x80 ? UTF8PROC_CATEGORY_LL : utf8proc_category(cp);
+        int joins = cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+                    cat == UTF8PROC_CATEGORY_ME || (cp >= 0x1100 && cp <= 0x11ff) ||
+                    (cp >= 0xa960 && cp <= 0xa97f) || (cp >= 0xd7b0 && cp <= 0xd7ff);
+        n += trailing + !joins;
+        trailing = 0;
+    }
+    return n;
+}
+
+/* Texts of this many characters are long enough and cannot be one of the
+ * placeholders below (the longest has 15). */
+#define S_SURELY_SPECIFIC (S_MIN_CHARS > 24 ? S_MIN_CHARS : 24)
+
 int cchc_validate_is_specific(const char *text)
 {
     static const char *const placeholders[] = {
@@ -122,6 +159,11 @@ int cchc_validate_is_specific(const char *text)
         "x", "none", "nil", "chưa",  "đang giải quyết", "chưa có",    "không rõ", NULL};
     if (!text || !cchc_wire_text_ok(text, strlen(text)))
         return 0;
+    /* Most explanations are sentences: long enough, not a placeholder, not a
+     * template's "<...>"; said without normalising them (the slow part). */
+    int lt;
+    if (s_chars_at_least(text, &lt) >= S_SURELY_SPECIFIC && !lt)
+        return 1;
     utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)text);
     if (!nfc)
         return 0;

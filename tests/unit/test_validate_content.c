@@ -54,6 +54,26 @@ static void test_e017_is_specific(void **state)
     /* NFD "Thiếu giấy": 14 code points, 10 characters */
     assert_true(cchc_validate_is_specific("Thie\xcc\x82\xcc\x81u gia\xcc\x82\xcc\x81y"));
     assert_false(cchc_validate_is_specific("\xc3\x28 invalid utf-8 text"));
+    /* Long texts take the way without normalising: the same answers. */
+    assert_true(cchc_validate_is_specific("Mất kết nối phần mềm hộ tịch dùng chung."));
+    assert_false(cchc_validate_is_specific("  <nguyên nhân cụ thể của việc chậm trễ hồ sơ>  "));
+    assert_false(cchc_validate_is_specific("\xc3\x28 invalid utf-8 text, long enough to pass"));
+    /* "a" and 29 acute accents: at least 1 character without normalising, so
+     * the slow way decides; NFC composes one (29 code points left): specific */
+    char marks[1 + 29 * 2 + 1] = "a";
+    for (int i = 0; i < 29; i++)
+        memcpy(marks + 1 + 2 * i, "\xcc\x81", 2);
+    marks[sizeof marks - 1] = '\0';
+    assert_true(cchc_validate_is_specific(marks));
+    /* 13 Hangul syllables written as 26 jamo (L V): 13 characters after NFC, specific */
+    char jamo[26 * 3 + 1];
+    for (int i = 0; i < 13; i++)
+        memcpy(jamo + 6 * i, "\xe1\x84\x80\xe1\x85\xa1", 6); /* U+1100 U+1161 */
+    jamo[sizeof jamo - 1] = '\0';
+    assert_true(cchc_validate_is_specific(jamo));
+    /* 8 of them: 8 characters after NFC, though 16 code points: too short */
+    jamo[8 * 6] = '\0';
+    assert_false(cchc_validate_is_specific(jamo));
 }
 
 static void test_e017_cause_remedy(void **state)
