@@ -65,6 +65,7 @@ typedef struct {
 
 struct srv_db {
     char *conninfo;
+    const char *name;
     char **listen_sql; /* "LISTEN channel" per channel */
     size_t n_listen;
     s_prepared_t *prepared;
@@ -122,7 +123,7 @@ static PGconn *s_connect_start(const srv_db_t *db, int blocking)
                                        "keepalives_count",
                                        "dbname",
                                        NULL};
-    const char *const vals[] = {"2", "cchc-server", "30", "10", "3", db->conninfo, NULL};
+    const char *const vals[] = {"2", db->name, "30", "10", "3", db->conninfo, NULL};
     PGconn *conn =
         blocking ? PQconnectdbParams(keys, vals, 1) : PQconnectStartParams(keys, vals, 1);
     if (conn)
@@ -226,7 +227,7 @@ static void s_lost(srv_db_t *db, const char *why, int backoff)
 {
     char msg[512];
     s_oneline(msg, sizeof msg, why);
-    CCHC_LOG(CCHC_LOG_WARN, "db_lost", "pending=%zu err=\"%s\"", db->pending, msg);
+    CCHC_LOG(CCHC_LOG_WARN, "db_lost", "db=%s pending=%zu err=\"%s\"", db->name, db->pending, msg);
     PQfinish(db->conn);
     db->conn = NULL;
     db->state = S_DOWN;
@@ -250,8 +251,8 @@ static void s_connect_failed(srv_db_t *db, const char *why)
     if (db->backoff_ms > S_BACKOFF_MAX_MS)
         db->backoff_ms = S_BACKOFF_MAX_MS;
     db->timer_ms = cchc_clock_mono_ms() + db->backoff_ms;
-    CCHC_LOG(CCHC_LOG_WARN, "db_connect_failed", "attempt=%u retry_in_ms=%lld err=\"%s\"",
-             db->attempts, (long long)db->backoff_ms, msg);
+    CCHC_LOG(CCHC_LOG_WARN, "db_connect_failed", "db=%s attempt=%u retry_in_ms=%lld err=\"%s\"",
+             db->name, db->attempts, (long long)db->backoff_ms, msg);
 }
 
 /* The first segment of a connection: every statement prepared, every
@@ -324,7 +325,7 @@ static void s_connect_step(srv_db_t *db)
         s_connect_failed(db, PQerrorMessage(db->conn));
         return;
     }
-    CCHC_LOG(CCHC_LOG_INFO, "db_connected", "attempts=%u", db->attempts);
+    CCHC_LOG(CCHC_LOG_INFO, "db_connected", "db=%s attempts=%u", db->name, db->attempts);
     db->state = S_READY;
     db->timer_ms = -1;
     db->attempts = 0;
@@ -405,7 +406,7 @@ static void s_kick(srv_db_t *db)
         /* Refused before anything was sent (libpq could not build it). */
         char msg[512];
         s_oneline(msg, sizeof msg, PQerrorMessage(db->conn));
-        CCHC_LOG(CCHC_LOG_ERROR, "db_send", "err=\"%s\"", msg);
+        CCHC_LOG(CCHC_LOG_ERROR, "db_send", "db=%s err=\"%s\"", db->name, msg);
         db->inflight = NULL;
         db->pending--;
         s_finish(db, job, CCHC_EIO);
@@ -472,6 +473,7 @@ srv_db_t *srv_db_new(const char *conninfo, const srv_db_hooks_t *hooks)
     db->conninfo = cchc_strdup(conninfo ? conninfo : "");
     if (hooks)
         db->hooks = *hooks;
+    db->name = db->hooks.name ? db->hooks.name : "cchc-server";
     for (size_t i = 0; db->hooks.listen_channels && db->hooks.listen_channels[i]; i++) {
         /* A channel is our own constant; quoting keeps it an identifier. */
         const char *channel = db->hooks.listen_channels[i];
@@ -532,8 +534,8 @@ int srv_db_connect(srv_db_t *db, int64_t timeout_ms, char *err, size_t errlen)
         if (left <= 0)
             return CCHC_EAGAIN;
         int64_t wait = backoff < left ? backoff : left;
-        CCHC_LOG(CCHC_LOG_WARN, "db_connect_failed", "attempt=%u retry_in_ms=%lld err=\"%s\"",
-                 attempt, (long long)wait, err);
+        CCHC_LOG(CCHC_LOG_WARN, "db_connect_failed", "db=%s attempt=%u retry_in_ms=%lld err=\"%s\"",
+                 db->name, attempt, (long long)wait, err);
         struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         backoff = backoff * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : backoff * 2;

@@ -59,6 +59,9 @@ typedef void srv_db_cb_t(srv_db_t *db, int rc, const PGresult *res, void *arg);
 typedef void srv_db_seg_cb_t(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg);
 
 typedef struct {
+    /* The connection's name: its application_name and the db= of its log
+     * lines (a constant, borrowed); NULL: "cchc-server". */
+    const char *name;
     /* LISTENed on every connection: a NULL-terminated array of our own
      * constant names (borrowed, must outlive the srv_db); may be NULL. */
     const char *const *listen_channels;
