@@ -1,32 +1,41 @@
 /* srv_batch.c: group commit of reports (see srv_batch.h).
  *
- * Owns the reports from srv_batch_add until they are answered: a FIFO of
- * reports waiting for a batch, and the one batch going through the
- * database, with its scratch arrays (the statements, the JSON parameter, the
- * split stack). Also owns the count of unanswered reports per routing id
- * (peer_max_inflight).
+ * Owns the reports from srv_batch_add until they are answered, and the
+ * store connections. The reports go through `store_connections` lanes, each
+ * with its own PostgreSQL connection, so that the database works on as many
+ * batches at once (one backend each). A unit belongs to one lane for the
+ * server's life (given on its first report to the lane with the fewest
+ * units), so one unit's reports, and so each report's revisions, are stored
+ * in the order they came, as with one lane. What the lanes share: the count
+ * of unanswered reports (max_pending) and per routing id
+ * (peer_max_inflight), the units' kept contexts and the hooks.
  *
- * One batch at a time goes through both stages while the next one gathers.
- * A batch takes up to batch_max_rows reports from the queue when that many
- * wait or the oldest has waited batch_max_delay_ms (at once when draining).
+ * A lane has a FIFO of reports waiting for a batch and the one batch going
+ * through its connection, with its scratch arrays (the statements, the JSON
+ * parameter, the split stack). One batch at a time goes through both stages
+ * while the next one gathers. A batch takes up to batch_max_rows reports
+ * from the queue when that many wait or the oldest has waited
+ * batch_max_delay_ms (at once when draining).
  *
  * Stage 1 (CONTEXT) is one read-only segment: the metadata document of each
- * unit of the batch whose kept one is stale (one small statement each; none
- * in the steady state), then cchc_batch_context over the whole batch. Stage 2
- * (STORE) is one segment with one cchc_store_batch over the reports that got
- * that far: no BEGIN/COMMIT, the segment is one implicit transaction that
- * commits at its sync, and every report of it is answered after
- * PGRES_PIPELINE_SYNC. When the statement fails nothing is committed: the
- * range is split in halves, each sent as its own segment (a stack of ranges,
- * the first half on top), until the poison report is alone; it is answered
- * by its error, the rest are stored and acked.
+ * unit of the batch whose kept context is stale (one small statement each;
+ * none in the steady state), then cchc_batch_context over the whole batch.
+ * Stage 2 (STORE) is one segment with one cchc_store_batch over the reports
+ * that got that far: no BEGIN/COMMIT, the segment is one implicit
+ * transaction that commits at its sync, and every report of it is answered
+ * after PGRES_PIPELINE_SYNC. When the statement fails nothing is committed:
+ * the range is split in halves, each sent as its own segment (a stack of
+ * ranges, the first half on top), until the poison report is alone; it is
+ * answered by its error, the rest are stored and acked. Two lanes never
+ * wait on each other's rows but for the notification counter, which a
+ * store holds from its receipts to its commit (numbers in commit order).
  *
- * The batch's lifecycle:
+ * A lane's batch's lifecycle:
  *
  *   state    event                                        next     function
  *   -------  -------------------------------------------  -------  -----------------------
  *   IDLE     batch due (full, delay over, or draining),   CONTEXT  s_next, s_send_context
- *            database ready
+ *            the lane's connection ready
  *   CONTEXT  sync: documents kept; each report answered   STORE    s_on_context, s_send_store
  *            (stored before; no context) or validated;
  *            some validated
@@ -35,9 +44,9 @@
  *            report answered by the error (NACK_BUSY)
  *   STORE    sync, the range committed: answer it, pop    STORE    s_on_store, s_send_store
  *            it, on_commit; ranges left
- *   STORE    sync, failed on a deadlock or serialization  STORE    s_on_store, s_send_store
- *            failure, fewer than S_TRANSIENT_RETRIES
- *            times: send it again
+ *   STORE    sync, failed on a deadlock, a serialization  STORE    s_on_store, s_send_store
+ *            failure or a unique violation, fewer than
+ *            S_TRANSIENT_RETRIES times: send it again
  *   STORE    sync, failed, range of n > 1: replace it by  STORE    s_on_store, s_send_store
  *            its two halves
  *   STORE    sync, failed, range of 1: answer it by its   STORE    s_on_store
@@ -45,14 +54,15 @@
  *   STORE    sync, no range left                          IDLE     s_on_store, s_next
  *   CONTEXT  connection lost (outcome unknown) or not     WAIT_DB  s_lost
  *   STORE    ready to take the segment: keep everything
- *   WAIT_DB  database back, statements prepared again:    CONTEXT  srv_batch_on_connect
- *            resend the same stage (idempotent)           or STORE
+ *   WAIT_DB  the lane's connection back, statements       CONTEXT  s_on_lane_connect
+ *            prepared again: resend the same stage        or STORE
+ *            (idempotent)
  *   CONTEXT  libpq refused to send (CCHC_EIO): answer     IDLE     s_drop_all
  *   STORE    the batch NACK_BUSY
  *   any      srv_batch_abandon (shutdown deadline)        IDLE     srv_batch_abandon
  *
- * While the database is away new reports are refused NACK_BUSY before they
- * reach us (srv_handle_report); the reports already here wait for it. */
+ * While a lane's connection is away, new reports for it are refused
+ * NACK_BUSY (srv_batch_admit); the reports already here wait for it. */
 #include "srv_batch.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
@@ -75,23 +85,18 @@ typedef struct {
     size_t lo, n;
 } s_range_t;
 
-struct srv_batch {
-    srv_router_t *router;
+typedef struct s_lane {
+    srv_batch_t *b;
+    int no;
     srv_db_t *db;
-    srv_units_t *units;
-    srv_batch_hooks_t hooks;
-    size_t max_rows, max_pending, peer_max;
-    int64_t max_delay_ms;
-    int draining;
+    size_t units; /* units given to this lane */
 
     srv_report_t *head, *tail; /* waiting for a batch */
     size_t waiting;
-    size_t pending; /* waiting + in the batch, unanswered */
-    srv_map_t *per_peer;
 
     s_state_t state;
-    s_state_t lost_in;    /* WAIT_DB: the stage to resend */
-    srv_report_t **ctx;   /* CONTEXT: the batch's reports */
+    s_state_t lost_in;  /* WAIT_DB: the stage to resend */
+    srv_report_t **ctx; /* CONTEXT: the batch's reports */
     size_t nctx;
     srv_report_t **store; /* STORE: reports to store, by their ord; ranges index it */
     size_t nstore;
@@ -107,6 +112,21 @@ struct srv_batch {
     size_t nunits;
     srv_buf_t json;
     const char *json_param[1];
+} s_lane_t;
+
+struct srv_batch {
+    srv_router_t *router;
+    srv_units_t *units;
+    srv_batch_hooks_t hooks;
+    size_t max_rows, max_pending, peer_max;
+    int64_t max_delay_ms;
+    int draining;
+
+    size_t pending; /* taken, unanswered, all lanes */
+    srv_map_t *per_peer;
+    srv_map_t *lane_of; /* unit code -> lane number + 1 */
+    s_lane_t *lanes;
+    size_t nlanes;
 };
 
 /* A range that failed on a deadlock or a serialization failure (another
@@ -123,25 +143,14 @@ static int s_transient(const PGresult *res)
                      strcmp(state, "23505") == 0);
 }
 
-static void s_next(srv_batch_t *self);
+static void s_next(s_lane_t *l);
+static void s_on_lane_connect(void *arg);
 
-void srv_batch_prepare(srv_db_t *db)
-{
-    srv_db_prepare(db, S_CONTEXT_STMT,
-                   "SELECT ord, id, status, findings, payload, extra "
-                   "FROM cchc_batch_context($1::jsonb)");
-    srv_db_prepare(db, S_STORE_STMT,
-                   "SELECT ord, id, duplicate, status, findings::text, same_payload "
-                   "FROM cchc_store_batch($1::jsonb)");
-    srv_db_prepare(db, S_DOC_STMT, SRV_UNITS_READ_ONE_SQL);
-}
-
-srv_batch_t *srv_batch_new(srv_router_t *router, srv_db_t *db, srv_units_t *units,
-                           const srv_config_t *cfg, const srv_batch_hooks_t *hooks)
+srv_batch_t *srv_batch_new(srv_router_t *router, srv_units_t *units, const srv_config_t *cfg,
+                           const srv_batch_hooks_t *hooks)
 {
     srv_batch_t *self = cchc_calloc(1, sizeof *self);
     self->router = router;
-    self->db = db;
     self->units = units;
     self->hooks = *hooks;
     self->max_rows = (size_t)cfg->batch_max_rows;
@@ -149,21 +158,57 @@ srv_batch_t *srv_batch_new(srv_router_t *router, srv_db_t *db, srv_units_t *unit
     self->max_pending = (size_t)cfg->max_pending;
     self->peer_max = (size_t)cfg->peer_max_inflight;
     self->per_peer = srv_map_new();
-    self->ctx = cchc_calloc(self->max_rows, sizeof *self->ctx);
-    self->store = cchc_calloc(self->max_rows, sizeof *self->store);
-    self->stmts = cchc_calloc(self->max_rows + 1, sizeof *self->stmts);
-    self->unit_params = cchc_calloc(self->max_rows, sizeof *self->unit_params);
-    self->doc_units = cchc_calloc(self->max_rows, sizeof *self->doc_units);
-    self->gens = cchc_calloc(self->max_rows, sizeof *self->gens);
-    self->state = S_IDLE;
+    self->lane_of = srv_map_new();
+    self->nlanes = (size_t)cfg->store_connections;
+    self->lanes = cchc_calloc(self->nlanes, sizeof *self->lanes);
+    for (size_t k = 0; k < self->nlanes; k++) {
+        s_lane_t *l = &self->lanes[k];
+        l->b = self;
+        l->no = (int)k;
+        srv_db_hooks_t dh = {
+            .name = "cchc-server-store", .on_connect = s_on_lane_connect, .arg = l};
+        l->db = srv_db_new(cfg->conninfo, &dh);
+        srv_db_set_query_timeout(l->db, cfg->query_timeout_ms);
+        srv_db_prepare(l->db, S_CONTEXT_STMT,
+                       "SELECT ord, id, status, findings, payload, extra "
+                       "FROM cchc_batch_context($1::jsonb)");
+        srv_db_prepare(l->db, S_STORE_STMT,
+                       "SELECT ord, id, duplicate, status, findings::text, same_payload "
+                       "FROM cchc_store_batch($1::jsonb)");
+        srv_db_prepare(l->db, S_DOC_STMT, SRV_UNITS_READ_ONE_SQL);
+        l->ctx = cchc_calloc(self->max_rows, sizeof *l->ctx);
+        l->store = cchc_calloc(self->max_rows, sizeof *l->store);
+        l->stmts = cchc_calloc(self->max_rows + 1, sizeof *l->stmts);
+        l->unit_params = cchc_calloc(self->max_rows, sizeof *l->unit_params);
+        l->doc_units = cchc_calloc(self->max_rows, sizeof *l->doc_units);
+        l->gens = cchc_calloc(self->max_rows, sizeof *l->gens);
+        l->state = S_IDLE;
+    }
     return self;
 }
 
-static void s_units_clear(srv_batch_t *self)
+int srv_batch_connect(srv_batch_t *self, int64_t timeout_ms, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < self->nunits; i++)
-        free(self->doc_units[i]);
-    self->nunits = 0;
+    char msg[512];
+    for (size_t k = 0; k < self->nlanes; k++) {
+        srv_db_t *db = self->lanes[k].db;
+        if (srv_db_connect(db, timeout_ms, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "store connection %zu: %s", k + 1, msg);
+            return CCHC_EAGAIN;
+        }
+        if (srv_db_start(db, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "store connection %zu: %s", k + 1, msg);
+            return CCHC_EIO;
+        }
+    }
+    return CCHC_OK;
+}
+
+static void s_units_clear(s_lane_t *l)
+{
+    for (size_t i = 0; i < l->nunits; i++)
+        free(l->doc_units[i]);
+    l->nunits = 0;
 }
 
 void srv_batch_destroy(srv_batch_t **self_p)
@@ -173,17 +218,51 @@ void srv_batch_destroy(srv_batch_t **self_p)
     if (!self)
         return;
     srv_batch_abandon(self);
-    s_units_clear(self);
+    for (size_t k = 0; k < self->nlanes; k++) {
+        s_lane_t *l = &self->lanes[k];
+        s_units_clear(l);
+        srv_db_destroy(&l->db);
+        srv_buf_free(&l->json);
+        free(l->gens);
+        free(l->doc_units);
+        free(l->unit_params);
+        free(l->stmts);
+        free(l->store);
+        free(l->ctx);
+    }
+    free(self->lanes);
+    srv_map_destroy(&self->lane_of);
     srv_map_destroy(&self->per_peer);
-    srv_buf_free(&self->json);
-    free(self->gens);
-    free(self->doc_units);
-    free(self->unit_params);
-    free(self->stmts);
-    free(self->store);
-    free(self->ctx);
     free(self);
     *self_p = NULL;
+}
+
+size_t srv_batch_dbs(const srv_batch_t *self)
+{
+    return self->nlanes;
+}
+
+srv_db_t *srv_batch_db(srv_batch_t *self, size_t i)
+{
+    assert(i < self->nlanes);
+    return self->lanes[i].db;
+}
+
+/* The unit's lane; a unit seen for the first time goes to the lane with
+ * the fewest units, and stays there. */
+static s_lane_t *s_lane(srv_batch_t *self, const char *unit)
+{
+    size_t n = strlen(unit);
+    int64_t k = srv_map_get(self->lane_of, unit, n, 0);
+    if (k > 0)
+        return &self->lanes[k - 1];
+    size_t best = 0;
+    for (size_t i = 1; i < self->nlanes; i++)
+        if (self->lanes[i].units < self->lanes[best].units)
+            best = i;
+    self->lanes[best].units++;
+    srv_map_set(self->lane_of, unit, n, (int64_t)best + 1);
+    return &self->lanes[best];
 }
 
 /* r has been answered: forget it. */
@@ -198,6 +277,11 @@ static void s_done(srv_batch_t *self, srv_report_t *r)
 int srv_batch_admit(srv_batch_t *self, const srv_peer_t *peer, const char **why)
 {
     srv_counters_t *c = srv_router_counters(self->router);
+    if (!srv_db_ready(s_lane(self, peer->principal)->db)) {
+        c->refused_busy_db++;
+        *why = "database unavailable; resend later";
+        return CCHC_EFULL;
+    }
     if (self->pending >= self->max_pending) {
         c->refused_busy_pending++;
         *why = "server queue full; resend later";
@@ -216,16 +300,17 @@ void srv_batch_add(srv_batch_t *self, srv_report_t **r_p)
     srv_report_t *r = *r_p;
     *r_p = NULL;
     r->next = NULL;
-    if (self->tail)
-        self->tail->next = r;
+    s_lane_t *l = s_lane(self, r->unit);
+    if (l->tail)
+        l->tail->next = r;
     else
-        self->head = r;
-    self->tail = r;
-    self->waiting++;
+        l->head = r;
+    l->tail = r;
+    l->waiting++;
     self->pending++;
     srv_map_add(self->per_peer, r->rid, r->rid_len, 1);
-    if (self->waiting >= self->max_rows || self->max_delay_ms == 0)
-        s_next(self);
+    if (l->waiting >= self->max_rows || self->max_delay_ms == 0)
+        s_next(l);
 }
 
 size_t srv_batch_pending(const srv_batch_t *self)
@@ -233,100 +318,101 @@ size_t srv_batch_pending(const srv_batch_t *self)
     return self->pending;
 }
 
-/* Answers every report of the batch NACK_BUSY; the batch is empty after.
- * Unanswered: in stage 1 ctx[0..nctx); in stage 2 what the ranges on the
- * stack hold (a finished range's reports are gone). */
-static void s_drop_all(srv_batch_t *self, const char *detail)
+/* Answers every report of the lane's batch NACK_BUSY; the batch is empty
+ * after. Unanswered: in stage 1 ctx[0..nctx); in stage 2 what the ranges on
+ * the stack hold (a finished range's reports are gone). */
+static void s_drop_all(s_lane_t *l, const char *detail)
 {
-    if (self->state == S_CONTEXT || (self->state == S_WAIT_DB && self->lost_in == S_CONTEXT)) {
-        for (size_t i = 0; i < self->nctx; i++) {
-            srv_report_busy(self->router, self->ctx[i], detail);
-            s_done(self, self->ctx[i]);
+    srv_batch_t *b = l->b;
+    if (l->state == S_CONTEXT || (l->state == S_WAIT_DB && l->lost_in == S_CONTEXT)) {
+        for (size_t i = 0; i < l->nctx; i++) {
+            srv_report_busy(b->router, l->ctx[i], detail);
+            s_done(b, l->ctx[i]);
         }
     } else {
-        for (size_t k = 0; k < self->nranges; k++) {
-            for (size_t i = 0; i < self->ranges[k].n; i++) {
-                srv_report_t *r = self->store[self->ranges[k].lo + i];
-                srv_report_busy(self->router, r, detail);
-                s_done(self, r);
+        for (size_t k = 0; k < l->nranges; k++) {
+            for (size_t i = 0; i < l->ranges[k].n; i++) {
+                srv_report_t *r = l->store[l->ranges[k].lo + i];
+                srv_report_busy(b->router, r, detail);
+                s_done(b, r);
             }
         }
     }
-    s_units_clear(self);
-    self->nctx = self->nstore = self->nranges = 0;
-    self->retries = 0;
-    self->state = self->lost_in = S_IDLE;
+    s_units_clear(l);
+    l->nctx = l->nstore = l->nranges = 0;
+    l->retries = 0;
+    l->state = l->lost_in = S_IDLE;
 }
 
 static void s_on_context(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg);
 static void s_on_store(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg);
 
 /* The segment could not be handed to the connection, or its outcome was
- * lost with it: keep everything for srv_batch_on_connect. */
-static void s_lost(srv_batch_t *self, s_state_t stage)
+ * lost with it: keep everything for s_on_lane_connect. */
+static void s_lost(s_lane_t *l, s_state_t stage)
 {
-    if (self->state != S_WAIT_DB)
-        CCHC_LOG(CCHC_LOG_WARN, "batch_waiting_db", "stage=%s reports=%zu",
+    if (l->state != S_WAIT_DB)
+        CCHC_LOG(CCHC_LOG_WARN, "batch_waiting_db", "lane=%d stage=%s reports=%zu", l->no + 1,
                  stage == S_CONTEXT ? "context" : "store",
-                 stage == S_CONTEXT ? self->nctx : self->nstore);
-    self->state = S_WAIT_DB;
-    self->lost_in = stage;
+                 stage == S_CONTEXT ? l->nctx : l->nstore);
+    l->state = S_WAIT_DB;
+    l->lost_in = stage;
 }
 
-/* Stage 1: the documents of the units whose kept ones are stale, then the
- * batch's context. */
-static void s_send_context(srv_batch_t *self)
+/* Stage 1: the documents of the units whose kept contexts are stale, then
+ * the batch's context. */
+static void s_send_context(s_lane_t *l)
 {
+    srv_batch_t *b = l->b;
     size_t n = 0;
-    s_units_clear(self);
-    for (size_t i = 0; i < self->nctx; i++) {
-        const char *u = self->ctx[i]->unit;
+    s_units_clear(l);
+    for (size_t i = 0; i < l->nctx; i++) {
+        const char *u = l->ctx[i]->unit;
         int dup = 0;
-        for (size_t k = 0; k < self->nunits && !dup; k++)
-            dup = strcmp(self->doc_units[k], u) == 0;
-        if (dup || srv_units_vctx(self->units, u))
+        for (size_t k = 0; k < l->nunits && !dup; k++)
+            dup = strcmp(l->doc_units[k], u) == 0;
+        if (dup || srv_units_vctx(b->units, u))
             continue;
-        self->doc_units[self->nunits] = cchc_strdup(u);
-        self->gens[self->nunits] = srv_units_gen(self->units, u);
-        self->unit_params[self->nunits] = self->doc_units[self->nunits];
-        self->stmts[n++] = (srv_db_stmt_t){
-            .name = S_DOC_STMT, .nparams = 1, .values = &self->unit_params[self->nunits]};
-        self->nunits++;
+        l->doc_units[l->nunits] = cchc_strdup(u);
+        l->gens[l->nunits] = srv_units_gen(b->units, u);
+        l->unit_params[l->nunits] = l->doc_units[l->nunits];
+        l->stmts[n++] =
+            (srv_db_stmt_t){.name = S_DOC_STMT, .nparams = 1, .values = &l->unit_params[l->nunits]};
+        l->nunits++;
     }
-    self->json.n = 0;
-    srv_buf_puts(&self->json, "[");
-    for (size_t i = 0; i < self->nctx; i++) {
+    l->json.n = 0;
+    srv_buf_puts(&l->json, "[");
+    for (size_t i = 0; i < l->nctx; i++) {
         if (i)
-            srv_buf_puts(&self->json, ",");
-        srv_report_context_json(self->ctx[i], (int)i, &self->json);
+            srv_buf_puts(&l->json, ",");
+        srv_report_context_json(l->ctx[i], (int)i, &l->json);
     }
-    srv_buf_puts(&self->json, "]");
-    self->json_param[0] = self->json.p;
-    self->stmts[n++] =
-        (srv_db_stmt_t){.name = S_CONTEXT_STMT, .nparams = 1, .values = self->json_param};
-    self->state = S_CONTEXT;
-    if (srv_db_submit_segment(self->db, self->stmts, n, s_on_context, self) != 0)
-        s_lost(self, S_CONTEXT);
+    srv_buf_puts(&l->json, "]");
+    l->json_param[0] = l->json.p;
+    l->stmts[n++] = (srv_db_stmt_t){.name = S_CONTEXT_STMT, .nparams = 1, .values = l->json_param};
+    l->state = S_CONTEXT;
+    if (srv_db_submit_segment(l->db, l->stmts, n, s_on_context, l) != 0)
+        s_lost(l, S_CONTEXT);
 }
 
 /* Stage 2: the range on top of the stack, as one statement. */
-static void s_send_store(srv_batch_t *self)
+static void s_send_store(s_lane_t *l)
 {
-    assert(self->nranges > 0);
-    s_range_t top = self->ranges[self->nranges - 1];
-    self->json.n = 0;
-    srv_buf_puts(&self->json, "[");
+    assert(l->nranges > 0);
+    s_range_t top = l->ranges[l->nranges - 1];
+    l->json.n = 0;
+    srv_buf_puts(&l->json, "[");
     for (size_t i = 0; i < top.n; i++) {
         if (i)
-            srv_buf_puts(&self->json, ",");
-        srv_buf_puts(&self->json, self->store[top.lo + i]->store_json);
+            srv_buf_puts(&l->json, ",");
+        srv_buf_puts(&l->json, l->store[top.lo + i]->store_json);
     }
-    srv_buf_puts(&self->json, "]");
-    self->json_param[0] = self->json.p;
-    self->stmts[0] = (srv_db_stmt_t){.name = S_STORE_STMT, .nparams = 1, .values = self->json_param};
-    self->state = S_STORE;
-    if (srv_db_submit_segment(self->db, self->stmts, 1, s_on_store, self) != 0)
-        s_lost(self, S_STORE);
+    srv_buf_puts(&l->json, "]");
+    l->json_param[0] = l->json.p;
+    l->stmts[0] = (srv_db_stmt_t){.name = S_STORE_STMT, .nparams = 1, .values = l->json_param};
+    l->state = S_STORE;
+    if (srv_db_submit_segment(l->db, l->stmts, 1, s_on_store, l) != 0)
+        s_lost(l, S_STORE);
 }
 
 /* A stored row's payload (hex text of a bytea) against the report's bytes. */
@@ -342,222 +428,244 @@ static int s_same_payload(const char *hex, const srv_report_t *r)
 static void s_on_context(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg)
 {
     (void)db;
-    srv_batch_t *self = arg;
-    assert(self->state == S_CONTEXT && n == self->nunits + 1);
+    s_lane_t *l = arg;
+    srv_batch_t *b = l->b;
+    assert(l->state == S_CONTEXT && n == l->nunits + 1);
     if (rc == CCHC_EAGAIN) {
-        s_lost(self, S_CONTEXT);
+        s_lost(l, S_CONTEXT);
         return;
     }
     if (rc != 0) {
-        s_drop_all(self, "server cannot check reports now; resend later");
-        s_next(self);
+        s_drop_all(l, "server cannot check reports now; resend later");
+        s_next(l);
         return;
     }
-    for (size_t k = 0; k < self->nunits; k++)
+    for (size_t k = 0; k < l->nunits; k++)
         if (PQresultStatus(results[k]) == PGRES_TUPLES_OK && PQntuples(results[k]) == 1 &&
             !PQgetisnull(results[k], 0, 0))
-            srv_units_put(self->units, self->doc_units[k], PQgetvalue(results[k], 0, 0),
-                          (size_t)PQgetlength(results[k], 0, 0), self->gens[k]);
-    s_units_clear(self);
+            srv_units_put(b->units, l->doc_units[k], PQgetvalue(results[k], 0, 0),
+                          (size_t)PQgetlength(results[k], 0, 0), l->gens[k]);
+    s_units_clear(l);
     const PGresult *res = results[n - 1];
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQntuples(res) != self->nctx) {
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQntuples(res) != l->nctx) {
         /* A read-only statement: nothing is lost; the agents resend. */
-        for (size_t i = 0; i < self->nctx; i++) {
+        for (size_t i = 0; i < l->nctx; i++) {
             if (PQresultStatus(res) == PGRES_TUPLES_OK)
-                srv_report_busy(self->router, self->ctx[i], "server cannot check reports now");
+                srv_report_busy(b->router, l->ctx[i], "server cannot check reports now");
             else
-                srv_report_failed(self->router, self->ctx[i], res, "context");
-            s_done(self, self->ctx[i]);
+                srv_report_failed(b->router, l->ctx[i], res, "context");
+            s_done(b, l->ctx[i]);
         }
-        self->nctx = 0;
-        self->state = S_IDLE;
-        s_next(self);
+        l->nctx = 0;
+        l->state = S_IDLE;
+        s_next(l);
         return;
     }
-    self->nstore = 0;
+    l->nstore = 0;
     for (int row = 0; row < PQntuples(res); row++) {
         int i = atoi(PQgetvalue(res, row, 0));
-        assert(i >= 0 && (size_t)i < self->nctx);
-        srv_report_t *r = self->ctx[i];
+        assert(i >= 0 && (size_t)i < l->nctx);
+        srv_report_t *r = l->ctx[i];
         if (!PQgetisnull(res, row, 1)) {
-            srv_report_answer_stored(self->router, r, strtoll(PQgetvalue(res, row, 1), NULL, 10),
+            srv_report_answer_stored(b->router, r, strtoll(PQgetvalue(res, row, 1), NULL, 10),
                                      PQgetvalue(res, row, 2),
                                      PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3),
                                      s_same_payload(PQgetvalue(res, row, 4), r));
-            s_done(self, r);
+            s_done(b, r);
             continue;
         }
-        const cchc_vctx_t *base = srv_units_vctx(self->units, r->unit);
-        if (!base || srv_report_validate(r, base, PQgetisnull(res, row, 5)
-                                                       ? NULL
-                                                       : PQgetvalue(res, row, 5),
-                                         (int)self->nstore) != 0) {
-            srv_report_busy(self->router, r, "server cannot check reports now; resend later");
-            s_done(self, r);
+        const cchc_vctx_t *base = srv_units_vctx(b->units, r->unit);
+        if (!base ||
+            srv_report_validate(r, base, PQgetisnull(res, row, 5) ? NULL : PQgetvalue(res, row, 5),
+                                (int)l->nstore) != 0) {
+            srv_report_busy(b->router, r, "server cannot check reports now; resend later");
+            s_done(b, r);
             continue;
         }
-        self->store[self->nstore++] = r;
+        l->store[l->nstore++] = r;
     }
-    self->nctx = 0;
-    if (self->nstore == 0) {
-        self->state = S_IDLE;
-        s_next(self);
+    l->nctx = 0;
+    if (l->nstore == 0) {
+        l->state = S_IDLE;
+        s_next(l);
         return;
     }
-    self->ranges[0] = (s_range_t){.lo = 0, .n = self->nstore};
-    self->nranges = 1;
-    s_send_store(self);
+    l->ranges[0] = (s_range_t){.lo = 0, .n = l->nstore};
+    l->nranges = 1;
+    s_send_store(l);
 }
 
 static void s_on_store(srv_db_t *db, int rc, PGresult *const *results, size_t n, void *arg)
 {
     (void)db;
-    srv_batch_t *self = arg;
-    srv_counters_t *c = srv_router_counters(self->router);
-    assert(self->state == S_STORE && self->nranges > 0 && n == 1);
-    s_range_t top = self->ranges[self->nranges - 1];
+    s_lane_t *l = arg;
+    srv_batch_t *b = l->b;
+    srv_counters_t *c = srv_router_counters(b->router);
+    assert(l->state == S_STORE && l->nranges > 0 && n == 1);
+    s_range_t top = l->ranges[l->nranges - 1];
     if (rc == CCHC_EAGAIN) {
-        s_lost(self, S_STORE);
+        s_lost(l, S_STORE);
         return;
     }
     if (rc != 0) {
-        s_drop_all(self, "not stored; resend later");
-        s_next(self);
+        s_drop_all(l, "not stored; resend later");
+        s_next(l);
         return;
     }
     const PGresult *res = results[0];
     int ok = PQresultStatus(res) == PGRES_TUPLES_OK && (size_t)PQntuples(res) == top.n;
     if (!ok && PQresultStatus(res) != PGRES_TUPLES_OK && s_transient(res) &&
-        self->retries < S_TRANSIENT_RETRIES) {
+        l->retries < S_TRANSIENT_RETRIES) {
         /* Nothing committed; the other transaction has gone on. */
-        self->retries++;
-        CCHC_LOG(CCHC_LOG_WARN, "batch_retry", "rows=%zu sqlstate=%s attempt=%d", top.n,
-                 PQresultErrorField(res, PG_DIAG_SQLSTATE), self->retries);
-        s_send_store(self);
+        l->retries++;
+        CCHC_LOG(CCHC_LOG_WARN, "batch_retry", "lane=%d rows=%zu sqlstate=%s attempt=%d", l->no + 1,
+                 top.n, PQresultErrorField(res, PG_DIAG_SQLSTATE), l->retries);
+        s_send_store(l);
         return;
     }
-    self->retries = 0;
-    self->nranges--;
+    l->retries = 0;
+    l->nranges--;
     if (ok) {
         /* Committed at the sync. */
         for (int row = 0; row < PQntuples(res); row++) {
             size_t i = (size_t)atoi(PQgetvalue(res, row, 0));
             assert(i >= top.lo && i < top.lo + top.n);
-            srv_report_t *r = self->store[i];
-            srv_report_answer(self->router, r, res, row);
+            srv_report_t *r = l->store[i];
+            srv_report_answer(b->router, r, res, row);
             if (strcmp(PQgetvalue(res, row, 3), "rejected") != 0)
-                srv_units_touched(self->units, r->unit);
-            self->store[i] = NULL;
-            s_done(self, r);
+                srv_units_touched(b->units, r->unit);
+            l->store[i] = NULL;
+            s_done(b, r);
         }
-        if (self->hooks.on_commit)
-            self->hooks.on_commit(self->hooks.arg);
+        if (b->hooks.on_commit)
+            b->hooks.on_commit(b->hooks.arg);
     } else if (top.n == 1) {
-        srv_report_t *r = self->store[top.lo];
+        srv_report_t *r = l->store[top.lo];
         if (PQresultStatus(res) == PGRES_TUPLES_OK)
-            srv_report_busy(self->router, r, "not stored; resend later");
+            srv_report_busy(b->router, r, "not stored; resend later");
         else
-            srv_report_failed(self->router, r, res, "store");
-        self->store[top.lo] = NULL;
-        s_done(self, r);
+            srv_report_failed(b->router, r, res, "store");
+        l->store[top.lo] = NULL;
+        s_done(b, r);
     } else {
         char msg[300];
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        CCHC_LOG(CCHC_LOG_WARN, "batch_split", "rows=%zu sqlstate=%s err=%s", top.n,
-                 state ? state : "-",
+        CCHC_LOG(CCHC_LOG_WARN, "batch_split", "lane=%d rows=%zu sqlstate=%s err=%s", l->no + 1,
+                 top.n, state ? state : "-",
                  srv_logstr(msg, sizeof msg,
                             PQresultStatus(res) == PGRES_TUPLES_OK
                                 ? "rows missing"
                                 : PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)));
         c->batch_splits++;
         size_t half = top.n / 2;
-        self->ranges[self->nranges++] = (s_range_t){.lo = top.lo + half, .n = top.n - half};
-        self->ranges[self->nranges++] = (s_range_t){.lo = top.lo, .n = half};
+        l->ranges[l->nranges++] = (s_range_t){.lo = top.lo + half, .n = top.n - half};
+        l->ranges[l->nranges++] = (s_range_t){.lo = top.lo, .n = half};
     }
-    if (self->nranges) {
-        s_send_store(self);
+    if (l->nranges) {
+        s_send_store(l);
         return;
     }
-    self->nstore = 0;
-    self->state = S_IDLE;
-    s_next(self);
+    l->nstore = 0;
+    l->state = S_IDLE;
+    s_next(l);
 }
 
-/* Starts the next batch when one is due and the database can take it. */
-static void s_next(srv_batch_t *self)
+/* Starts the lane's next batch when one is due and its connection can take it. */
+static void s_next(s_lane_t *l)
 {
-    if (self->state != S_IDLE || !self->waiting || !srv_db_ready(self->db))
+    srv_batch_t *b = l->b;
+    if (l->state != S_IDLE || !l->waiting || !srv_db_ready(l->db))
         return;
-    if (self->waiting < self->max_rows && !self->draining &&
-        cchc_clock_mono_ms() < self->head->arrived_mono + self->max_delay_ms)
+    if (l->waiting < b->max_rows && !b->draining &&
+        cchc_clock_mono_ms() < l->head->arrived_mono + b->max_delay_ms)
         return;
-    srv_counters_t *c = srv_router_counters(self->router);
-    self->nctx = self->nstore = self->nranges = 0;
-    self->retries = 0;
-    while (self->head && self->nctx < self->max_rows) {
-        srv_report_t *r = self->head;
-        self->head = r->next;
+    srv_counters_t *c = srv_router_counters(b->router);
+    l->nctx = l->nstore = l->nranges = 0;
+    l->retries = 0;
+    while (l->head && l->nctx < b->max_rows) {
+        srv_report_t *r = l->head;
+        l->head = r->next;
         r->next = NULL;
-        self->ctx[self->nctx++] = r;
-        self->waiting--;
+        l->ctx[l->nctx++] = r;
+        l->waiting--;
     }
-    if (!self->head)
-        self->tail = NULL;
+    if (!l->head)
+        l->tail = NULL;
     c->batches++;
-    c->batch_rows += self->nctx;
-    CCHC_LOG(CCHC_LOG_DEBUG, "batch", "rows=%zu waiting=%zu", self->nctx, self->waiting);
-    s_send_context(self);
+    c->batch_rows += l->nctx;
+    CCHC_LOG(CCHC_LOG_DEBUG, "batch", "lane=%d rows=%zu waiting=%zu", l->no + 1, l->nctx,
+             l->waiting);
+    s_send_context(l);
 }
 
 int64_t srv_batch_next_timer(const srv_batch_t *self)
 {
-    if (self->state != S_IDLE || !self->waiting || !srv_db_ready(self->db))
-        return -1;
-    return self->draining ? cchc_clock_mono_ms() : self->head->arrived_mono + self->max_delay_ms;
+    int64_t next = -1;
+    for (size_t k = 0; k < self->nlanes; k++) {
+        const s_lane_t *l = &self->lanes[k];
+        if (l->state != S_IDLE || !l->waiting || !srv_db_ready(l->db))
+            continue;
+        int64_t t =
+            self->draining ? cchc_clock_mono_ms() : l->head->arrived_mono + self->max_delay_ms;
+        if (next < 0 || t < next)
+            next = t;
+    }
+    return next;
 }
 
 void srv_batch_on_timer(srv_batch_t *self, int64_t now_ms)
 {
     (void)now_ms;
-    s_next(self);
+    for (size_t k = 0; k < self->nlanes; k++)
+        s_next(&self->lanes[k]);
 }
 
-void srv_batch_on_connect(srv_batch_t *self)
+/* The lane's connection is back (statements prepared): resends a batch
+ * whose outcome was lost with it, then goes on. */
+static void s_on_lane_connect(void *arg)
 {
-    if (self->state == S_WAIT_DB) {
-        srv_router_counters(self->router)->resent_batches++;
-        CCHC_LOG(CCHC_LOG_INFO, "batch_resent", "stage=%s reports=%zu",
-                 self->lost_in == S_CONTEXT ? "context" : "store",
-                 self->lost_in == S_CONTEXT ? self->nctx : self->ranges[self->nranges - 1].n);
-        if (self->lost_in == S_CONTEXT)
-            s_send_context(self);
+    s_lane_t *l = arg;
+    srv_counters_t *c = srv_router_counters(l->b->router);
+    c->db_reconnects++;
+    if (l->state == S_WAIT_DB) {
+        c->resent_batches++;
+        CCHC_LOG(CCHC_LOG_INFO, "batch_resent", "lane=%d stage=%s reports=%zu", l->no + 1,
+                 l->lost_in == S_CONTEXT ? "context" : "store",
+                 l->lost_in == S_CONTEXT ? l->nctx : l->ranges[l->nranges - 1].n);
+        if (l->lost_in == S_CONTEXT)
+            s_send_context(l);
         else
-            s_send_store(self);
+            s_send_store(l);
         return;
     }
-    s_next(self);
+    s_next(l);
 }
 
 void srv_batch_drain(srv_batch_t *self)
 {
     self->draining = 1;
-    s_next(self);
+    for (size_t k = 0; k < self->nlanes; k++)
+        s_next(&self->lanes[k]);
 }
 
 void srv_batch_abandon(srv_batch_t *self)
 {
-    /* The segment in flight, if any, fails with CCHC_EAGAIN: the batch is
-     * then WAIT_DB, and answered below with the rest. */
-    srv_db_abandon(self->db);
     const char *detail = "server stopping; resend later";
-    if (self->state != S_IDLE)
-        s_drop_all(self, detail);
-    while (self->head) {
-        srv_report_t *r = self->head;
-        self->head = r->next;
-        srv_report_busy(self->router, r, detail);
-        s_done(self, r);
+    for (size_t k = 0; k < self->nlanes; k++) {
+        s_lane_t *l = &self->lanes[k];
+        /* The segment in flight, if any, fails with CCHC_EAGAIN: the batch
+         * is then WAIT_DB, and answered below with the rest. */
+        if (l->db)
+            srv_db_abandon(l->db);
+        if (l->state != S_IDLE)
+            s_drop_all(l, detail);
+        while (l->head) {
+            srv_report_t *r = l->head;
+            l->head = r->next;
+            srv_report_busy(self->router, r, detail);
+            s_done(self, r);
+        }
+        l->tail = NULL;
+        l->waiting = 0;
     }
-    self->tail = NULL;
-    self->waiting = 0;
 }

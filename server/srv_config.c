@@ -43,6 +43,10 @@ const cchc_cfg_entry_t srv_config_table[] = {
             heartbeat_timeout_ms, "a connection silent this long after a heartbeat is closed"),
     S_ENTRY("database", "conninfo", CCHC_CFG_STRING, "", 0, 0, conninfo,
             "libpq connection string; empty uses the PG* environment variables"),
+    S_ENTRY("database", "store_connections", CCHC_CFG_INT, "2", 1, SRV_STORE_CONNECTIONS_MAX,
+            store_connections,
+            "connections that store reports, each a batch at a time (one unit always on the "
+            "same); about one per core PostgreSQL may use"),
     S_ENTRY("database", "query_timeout_ms", CCHC_CFG_INT, "60000", 0, 3600000, query_timeout_ms,
             "a statement unanswered this long means a hung connection: cancel, reconnect, "
             "resend (0: wait forever)"),

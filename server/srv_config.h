@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The most store connections a server may have ([database] store_connections). */
+#define SRV_STORE_CONNECTIONS_MAX 16
+
 typedef struct {
     char *endpoint;               /* [server] endpoint */
     char *public_key;             /* [server] public_key, absolute path */
@@ -27,6 +30,7 @@ typedef struct {
     int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
     int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
     char *conninfo;               /* [database] conninfo, "" = PG* environment */
+    int64_t store_connections;    /* [database] store_connections: batch lanes */
     int64_t query_timeout_ms;     /* [database] query_timeout_ms: 0 = none */
     int sched_enabled;            /* [scheduler] enabled */
     int64_t tick_interval_ms;     /* [scheduler] tick_interval_ms */

@@ -82,8 +82,8 @@ struct srv_server {
     int wake[2]; /* self-pipe: the signal handler writes, the loop reads */
     int reload_inflight, reload_again;
     srv_peers_t *peers;
-    int64_t prune_due_ms; /* monotonic */
-    int64_t stats_due_ms; /* monotonic */
+    int64_t prune_due_ms;  /* monotonic */
+    int64_t stats_due_ms;  /* monotonic */
     srv_counters_t logged; /* as of the last stats line */
     srv_notify_stats_t logged_notify;
     srv_sched_t *sched; /* deadlines and reminders (srv_sched.c) */
@@ -167,7 +167,6 @@ static void s_on_connect(void *arg)
     srv_units_on_connect(self->units);
     if (self->notify)
         srv_notify_on_connect(self->notify);
-    srv_batch_on_connect(self->batch);
 }
 
 /* A handshake on an expired key: its principal is refused (srv_zap). */
@@ -260,7 +259,6 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
                             .arg = self};
     self->db = srv_db_new(cfg->conninfo, &hooks);
     srv_db_set_query_timeout(self->db, cfg->query_timeout_ms);
-    srv_batch_prepare(self->db);
     self->refusals = srv_refusals_new(self->db, (size_t)cfg->max_pending);
     srv_units_hooks_t uh = {
         .is_connected = s_is_connected, .on_changed = s_on_unit_changed, .arg = self};
@@ -297,7 +295,11 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
         goto fail;
     srv_router_on_gone(self->router, s_on_gone, self);
     srv_batch_hooks_t bh = {.on_commit = s_on_commit, .arg = self};
-    self->batch = srv_batch_new(self->router, self->db, self->units, cfg, &bh);
+    self->batch = srv_batch_new(self->router, self->units, cfg, &bh);
+    if (srv_batch_connect(self->batch, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "could not connect to PostgreSQL: %s", msg);
+        goto fail;
+    }
     self->h = (srv_handlers_t){.router = self->router,
                                .db = self->db,
                                .batch = self->batch,
@@ -567,30 +569,31 @@ static void s_log_counters(srv_server_t *self)
     unsigned long long zap_ok = 0, zap_refused = 0;
     srv_zap_stats(self->zap, &zap_ok, &zap_refused);
     const srv_notify_stats_t *ns = srv_notify_stats(self->notify);
-    CCHC_LOG(CCHC_LOG_INFO, "stats",
-             "received=%llu hellos=%llu reports=%llu stored=%llu duplicates=%llu acked=%llu "
-             "nack_unit_mismatch=%llu nack_invalid=%llu nack_unsupported=%llu "
-             "nack_malformed=%llu nack_busy=%llu nack_key_revoked=%llu ignored=%llu send_failed=%llu "
-             "accepted=%llu rejected=%llu meta_requests=%llu meta_sent=%llu "
-             "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu "
-             "refused_busy_pending=%llu refused_busy_peer=%llu refused_busy_db=%llu "
-             "refused_oversize=%llu batches=%llu batch_rows=%llu batch_splits=%llu "
-             "db_reconnects=%llu resent_batches=%llu refused_principal=%llu refused_revoked=%llu "
-             "notify_published=%llu notify_pushed=%llu notify_replayed=%llu notify_replays=%llu "
-             "notify_acks=%llu notify_ack_writes=%llu notify_dropped=%llu "
-             "notify_unsendable=%llu notify_lagging=%llu notify_refused_topic=%llu "
-             "notify_revoked=%llu subscribers=%llu notify_last_seq=%llu pending=%zu",
-             c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
-             c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
-             c->nack_busy, c->nack_key_revoked, c->ignored, c->send_failed, c->accepted, c->rejected, c->meta_requests,
-             c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused,
-             c->refused_busy_pending, c->refused_busy_peer, c->refused_busy_db, c->refused_oversize,
-             c->batches, c->batch_rows, c->batch_splits, c->db_reconnects, c->resent_batches,
-             c->refused_principal, c->refused_revoked, ns->published, ns->pushed, ns->replayed,
-             ns->replays, ns->acks, ns->ack_writes, ns->dropped, ns->oversize, ns->lagging,
-             ns->refused_topic, ns->revoked, ns->sub_sessions,
-             (unsigned long long)srv_notify_last_published(self->notify),
-             srv_batch_pending(self->batch));
+    CCHC_LOG(
+        CCHC_LOG_INFO, "stats",
+        "received=%llu hellos=%llu reports=%llu stored=%llu duplicates=%llu acked=%llu "
+        "nack_unit_mismatch=%llu nack_invalid=%llu nack_unsupported=%llu "
+        "nack_malformed=%llu nack_busy=%llu nack_key_revoked=%llu ignored=%llu send_failed=%llu "
+        "accepted=%llu rejected=%llu meta_requests=%llu meta_sent=%llu "
+        "meta_unchanged=%llu meta_changed=%llu zap_accepted=%llu zap_refused=%llu "
+        "refused_busy_pending=%llu refused_busy_peer=%llu refused_busy_db=%llu "
+        "refused_oversize=%llu batches=%llu batch_rows=%llu batch_splits=%llu "
+        "db_reconnects=%llu resent_batches=%llu refused_principal=%llu refused_revoked=%llu "
+        "notify_published=%llu notify_pushed=%llu notify_replayed=%llu notify_replays=%llu "
+        "notify_acks=%llu notify_ack_writes=%llu notify_dropped=%llu "
+        "notify_unsendable=%llu notify_lagging=%llu notify_refused_topic=%llu "
+        "notify_revoked=%llu subscribers=%llu notify_last_seq=%llu pending=%zu",
+        c->received, c->hellos, c->reports, c->stored, c->duplicates, c->acked,
+        c->nack_unit_mismatch, c->nack_invalid, c->nack_unsupported, c->nack_malformed,
+        c->nack_busy, c->nack_key_revoked, c->ignored, c->send_failed, c->accepted, c->rejected,
+        c->meta_requests, c->meta_sent, c->meta_unchanged, c->meta_changed, zap_ok, zap_refused,
+        c->refused_busy_pending, c->refused_busy_peer, c->refused_busy_db, c->refused_oversize,
+        c->batches, c->batch_rows, c->batch_splits, c->db_reconnects, c->resent_batches,
+        c->refused_principal, c->refused_revoked, ns->published, ns->pushed, ns->replayed,
+        ns->replays, ns->acks, ns->ack_writes, ns->dropped, ns->oversize, ns->lagging,
+        ns->refused_topic, ns->revoked, ns->sub_sessions,
+        (unsigned long long)srv_notify_last_published(self->notify),
+        srv_batch_pending(self->batch));
     self->logged = *c;
     self->logged_notify = *ns;
 }
@@ -632,8 +635,8 @@ int srv_server_run(srv_server_t *self)
     unsigned long long acked_before = 0;
     size_t abandoned = 0;
     for (;;) {
-        zmq_pollitem_t items[5];
-        int n = 0, i_router = -1, i_db = -1, i_sched = -1;
+        zmq_pollitem_t items[5 + SRV_STORE_CONNECTIONS_MAX];
+        int n = 0, i_router = -1, i_db = -1, i_sched = -1, i_store[SRV_STORE_CONNECTIONS_MAX];
         items[n++] = (zmq_pollitem_t){.fd = self->wake[0], .events = ZMQ_POLLIN};
         items[n++] = (zmq_pollitem_t){.socket = srv_zap_socket(self->zap), .events = ZMQ_POLLIN};
         if (!draining) {
@@ -648,11 +651,23 @@ int srv_server_run(srv_server_t *self)
             i_db = n;
             items[n++] = (zmq_pollitem_t){.fd = fd, .events = events};
         }
+        size_t nstore = srv_batch_dbs(self->batch);
+        for (size_t k = 0; k < nstore; k++) {
+            srv_db_pollfd(srv_batch_db(self->batch, k), &fd, &events);
+            i_store[k] = fd >= 0 ? n : -1;
+            if (fd >= 0)
+                items[n++] = (zmq_pollitem_t){.fd = fd, .events = events};
+        }
         if (srv_sched_fd(self->sched) >= 0) {
             i_sched = n;
             items[n++] = (zmq_pollitem_t){.fd = srv_sched_fd(self->sched), .events = ZMQ_POLLIN};
         }
         int64_t now = cchc_clock_mono_ms(), next = srv_db_next_timer(self->db);
+        for (size_t k = 0; k < nstore; k++) {
+            int64_t t = srv_db_next_timer(srv_batch_db(self->batch, k));
+            if (t >= 0 && (next < 0 || t < next))
+                next = t;
+        }
         int64_t mine[7] = {draining ? deadline : -1,
                            srv_units_next_timer(self->units),
                            self->prune_due_ms,
@@ -690,6 +705,9 @@ int srv_server_run(srv_server_t *self)
         }
         if (i_db >= 0 && items[i_db].revents)
             srv_db_on_ready(self->db, items[i_db].revents);
+        for (size_t k = 0; k < nstore; k++)
+            if (i_store[k] >= 0 && items[i_store[k]].revents)
+                srv_db_on_ready(srv_batch_db(self->batch, k), items[i_store[k]].revents);
         if (items[1].revents & ZMQ_POLLIN)
             srv_zap_handle(self->zap);
         if (i_sched >= 0 && (items[i_sched].revents & ZMQ_POLLIN))
@@ -698,6 +716,8 @@ int srv_server_run(srv_server_t *self)
             s_read_router(self);
         now = cchc_clock_mono_ms();
         srv_db_on_timer(self->db, now);
+        for (size_t k = 0; k < nstore; k++)
+            srv_db_on_timer(srv_batch_db(self->batch, k), now);
         srv_batch_on_timer(self->batch, now);
         s_on_timers(self, now);
         if (!draining)
