@@ -147,14 +147,16 @@ BEGIN
         payload bytea, body jsonb, status text, findings jsonb, cutoff_start date,
         cutoff_end date, due date, received_at timestamptz, sealed_trusted_at timestamptz,
         skew bigint, id bigint, dup_of integer, stored_dup boolean DEFAULT false,
-        same boolean DEFAULT true, k text, k_hash integer) ON COMMIT DELETE ROWS;
+        same boolean DEFAULT true, k text, k_hash integer, PRIMARY KEY (ord))
+        ON COMMIT DELETE ROWS;
     -- Per report key with a revision accepted in this batch.
     CREATE TEMP TABLE IF NOT EXISTS cchc_sk (
         k text, type text, unit text, period text, subject text, kind text,
         stored_max integer, stored_first timestamptz,
         first_ord integer, last_ord integer, last_id bigint, earlier boolean,
         chain_first timestamptz, v_at timestamptz, basis text, exp_id bigint, exp_was text,
-        exp_status text, exp_due date) ON COMMIT DELETE ROWS;
+        exp_status text, exp_due date, exp_grace integer, PRIMARY KEY (k))
+        ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS cchc_sn (
         o bigserial, kind text, unit_code text, about text, dedup_key text, text_vi text,
         text_en text, facts jsonb, created_at timestamptz) ON COMMIT DELETE ROWS;
@@ -179,13 +181,6 @@ BEGIN
                                     cutoff_end date, due date, received_at bigint,
                                     sealed_trusted_at bigint, skew bigint)
     ORDER BY x.ord;
-
-    -- The agent's clock as its last message of the batch showed it.
-    UPDATE unit_contacts c SET clock_skew_ms = s.skew, clock_checked_at = s.received_at
-    FROM (SELECT DISTINCT ON (b.unit) b.unit, b.skew, b.received_at FROM cchc_sb b
-          WHERE b.skew IS NOT NULL ORDER BY b.unit, b.ord DESC) s
-    WHERE c.unit_code = s.unit
-      AND (c.clock_checked_at IS NULL OR c.clock_checked_at <= s.received_at);
 
     -- The same message twice in the batch: the later copy is answered as the first.
     UPDATE cchc_sb b SET dup_of = f.first
@@ -365,35 +360,55 @@ BEGIN
         -- or the sealing of its first revision when the type allows it, that
         -- revision is in this batch (no earlier one), the server trusted the
         -- agent's clock, and the sealing is not after the receipt.
+        -- Each step one index probe per key, whatever the planner thinks of
+        -- the temporary tables (they have no statistics).
         UPDATE cchc_sk s
-        SET exp_id = e.id, exp_was = e.status, exp_due = e.due,
-            basis = CASE WHEN NOT s.earlier AND f.sealed_trusted_at IS NOT NULL
-                               AND f.sealed_trusted_at <= s.chain_first
-                               AND t.timeliness_basis = 'sealed'
-                          THEN 'sealed' ELSE 'received' END,
-            v_at = CASE WHEN NOT s.earlier AND f.sealed_trusted_at IS NOT NULL
-                              AND f.sealed_trusted_at <= s.chain_first
-                              AND t.timeliness_basis = 'sealed'
-                         THEN f.sealed_trusted_at ELSE s.chain_first END
-        FROM (SELECT x.* FROM expectations x
-              JOIN cchc_sk s2 ON x.type_code = s2.type AND x.unit_code = s2.unit
-                             AND x.period = s2.period AND x.subject = s2.subject
-              ORDER BY x.id FOR UPDATE OF x) e,
-             cchc_sb f, report_types t
-        WHERE e.type_code = s.type AND e.unit_code = s.unit AND e.period = s.period
-          AND e.subject = s.subject AND f.ord = s.first_ord AND t.code = s.type;
+        SET exp_id = (SELECT x.id FROM expectations x
+                      WHERE x.type_code = s.type AND x.unit_code = s.unit
+                        AND x.period = s.period AND x.subject = s.subject);
+        PERFORM 1 FROM expectations x
+        WHERE x.id = ANY (ARRAY(SELECT s.exp_id FROM cchc_sk s WHERE s.exp_id IS NOT NULL))
+        ORDER BY x.id FOR UPDATE;
+        UPDATE cchc_sk s
+        SET (exp_was, exp_due, exp_grace) = (SELECT x.status, x.due, x.grace_days
+                                             FROM expectations x WHERE x.id = s.exp_id),
+            (basis, v_at) = (
+                SELECT CASE WHEN o.sealed THEN 'sealed' ELSE 'received' END,
+                       CASE WHEN o.sealed THEN f.sealed_trusted_at ELSE s.chain_first END
+                FROM cchc_sb f
+                JOIN report_types t ON t.code = f.type
+                CROSS JOIN LATERAL (SELECT NOT s.earlier AND f.sealed_trusted_at IS NOT NULL
+                                           AND f.sealed_trusted_at <= s.chain_first
+                                           AND t.timeliness_basis = 'sealed' AS sealed) o
+                WHERE f.ord = s.first_ord)
+        WHERE s.exp_id IS NOT NULL;
+        UPDATE cchc_sk s
+        SET exp_status = CASE WHEN s.exp_was NOT IN ('expected', 'overdue') THEN s.exp_was
+                              WHEN cchc_vn_date(s.v_at) <= s.exp_due + s.exp_grace
+                              THEN 'on_time' ELSE 'late' END
+        WHERE s.exp_id IS NOT NULL;
         UPDATE expectations e
-        SET status = CASE WHEN cchc_vn_date(s.v_at) <= e.due + e.grace_days THEN 'on_time'
-                          ELSE 'late' END,
-            report_id = s.last_id, met_at = s.v_at, basis = s.basis, updated_at = now()
+        SET status = s.exp_status, report_id = s.last_id, met_at = s.v_at, basis = s.basis,
+            updated_at = now()
         FROM cchc_sk s
-        WHERE e.id = s.exp_id AND s.exp_was IN ('expected', 'overdue');
+        WHERE e.id = ANY (ARRAY(SELECT s2.exp_id FROM cchc_sk s2
+                                WHERE s2.exp_was IN ('expected', 'overdue')))
+          AND e.id = s.exp_id;
         UPDATE expectations e SET report_id = s.last_id, updated_at = now()
         FROM cchc_sk s
-        WHERE e.id = s.exp_id AND e.status IN ('on_time', 'late')
-          AND s.exp_was IN ('on_time', 'late');
-        UPDATE cchc_sk s SET exp_status = e.status FROM expectations e WHERE e.id = s.exp_id;
+        WHERE e.id = ANY (ARRAY(SELECT s2.exp_id FROM cchc_sk s2
+                                WHERE s2.exp_was IN ('on_time', 'late')))
+          AND e.id = s.exp_id;
     END IF;
+
+    -- The agent's clock as its last message of the batch showed it; late in
+    -- the transaction, so that the row is held only to the commit (the
+    -- server's other connection writes the contact's acks).
+    UPDATE unit_contacts c SET clock_skew_ms = s.skew, clock_checked_at = s.received_at
+    FROM (SELECT DISTINCT ON (b.unit) b.unit, b.skew, b.received_at FROM cchc_sb b
+          WHERE b.skew IS NOT NULL ORDER BY b.unit, b.ord DESC) s
+    WHERE c.unit_code = s.unit
+      AND (c.clock_checked_at IS NULL OR c.clock_checked_at <= s.received_at);
 
     -- ---- the receipts, in the batch's order -----------------------------------------------
     -- report.accepted and report.rejected per new row; report.resolved to the
