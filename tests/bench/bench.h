@@ -56,6 +56,13 @@ typedef struct {
 } bench_unit_t;
 int bench_units_make(const bench_env_t *e, const char *tag, int n, bench_unit_t **units_p);
 
+/* Tasks <prefix>1 .. <prefix>m of the plan, led by the n units (so that each
+ * small report of an agent is a report of its own: its own key, its own
+ * expectation), then waits until the scheduler has made their n x m
+ * expectations (up to 180 s). 0 or -1. */
+int bench_tasks_make(const bench_env_t *e, const char *prefix, const bench_unit_t *units, int n,
+                     int m);
+
 /* Resident set size and its peak (kB), CPU ms, and context switches of a
  * process (all threads). 0 or -1. */
 typedef struct {
@@ -86,6 +93,10 @@ typedef struct {
     double rate;
     bench_report_kind_t kind;
     uint64_t first_revision; /* revisions count up from it, per agent */
+    /* small reports: when set, report k is on task <task_prefix>k+1 at
+     * first_revision (a report of its own); else every report is the next
+     * revision of one report on BENCH-01 (a chain of revisions) */
+    char task_prefix[32];
     /* storm: Hello{last_seq 0} and MetaRequest{0}; an agent is served when it
      * has its Meta and `catchup` notifications. Then it stays, answers
      * MetaChanged with a MetaRequest, and counts when it has a new version. */

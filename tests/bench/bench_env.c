@@ -160,7 +160,8 @@ int bench_env_start(bench_env_t *e, const char *server_ini_extra)
              ". \"$CCHC_SRC/deploy/pgcluster.sh\"; D=$(pgc_pick_dir '%s/pg' cchc-bench-pg); "
              "echo \"$D\" >'%s/pgdir'; pgc_create \"$D\"; "
              "PGC_FSYNC=on PGC_OPTS='%s %s' pgc_start \"$D\"",
-             e->dir, e->dir, S_PG_OPTS, getenv("BENCH_PG_OPTS") ? getenv("BENCH_PG_OPTS") : "") != 0)
+             e->dir, e->dir, S_PG_OPTS,
+             getenv("BENCH_PG_OPTS") ? getenv("BENCH_PG_OPTS") : "") != 0)
         return -1;
     char pgdir[256] = "", path[600];
     snprintf(path, sizeof path, "%s/pgdir", e->dir);
@@ -360,4 +361,40 @@ int bench_proc_read(int pid, bench_proc_t *p)
     if (d)
         closedir(d);
     return 0;
+}
+
+int bench_tasks_make(const bench_env_t *e, const char *prefix, const bench_unit_t *units, int n,
+                     int m)
+{
+    size_t cap = (size_t)n * 48 + 4096;
+    char *sql = malloc(cap);
+    size_t len = (size_t)snprintf(sql, cap,
+                                  "INSERT INTO plan_tasks (code, title, index_name, dimension, "
+                                  "target, lead, support, due) SELECT '%s' || g, 'Nhiệm vụ đo "
+                                  "tải ' || g, 'PAPI', 'D5', 'maintain', ARRAY[",
+                                  prefix);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(sql + len, cap - len, "%s'%s'", i ? "," : "", units[i].unit);
+    snprintf(sql + len, cap - len, "], '{}', '2024-12-14' FROM generate_series(1, %d) g", m);
+    PGconn *c = bench_db(e);
+    int rc = c ? bench_sql(c, sql) : -1;
+    free(sql);
+    char q[300];
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM expectations WHERE type_code = 'NV_KH' AND subject LIKE '%s%%'",
+             prefix);
+    int64_t t0 = bench_now_us();
+    long long have = -1;
+    while (rc == 0 && (have = bench_sql_int(c, q)) < (long long)n * m) {
+        if (have < 0 || bench_now_us() - t0 > 180LL * 1000000) {
+            fprintf(stderr, "bench: the scheduler made %lld of %lld expectations of %s*\n", have,
+                    (long long)n * m, prefix);
+            rc = -1;
+            break;
+        }
+        usleep(200000);
+    }
+    if (c)
+        PQfinish(c);
+    return rc;
 }

@@ -89,11 +89,24 @@ static int s_send_report(s_worker_t *w, s_agent_t *a, int k)
     env.body_case = CCHC__V1__ENVELOPE__BODY_REPORT;
     w->report->unit = (char *)a->u->unit;
     w->report->revision = (int64_t)(w->t->first_revision + (uint64_t)k);
-    if (w->report->content_case == CCHC__V1__REPORT__CONTENT_TASK_PROGRESS)
+    char task[64];
+    char *template_task = NULL;
+    if (w->report->content_case == CCHC__V1__REPORT__CONTENT_TASK_PROGRESS) {
         w->report->task_progress->percent = k % 100;
+        if (w->t->task_prefix[0]) {
+            /* a report of its own: its own task, revision 1 */
+            snprintf(task, sizeof task, "%s%d", w->t->task_prefix, k + 1);
+            template_task = w->report->task_progress->task;
+            w->report->task_progress->task = task;
+            w->report->revision = (int64_t)w->t->first_revision;
+        }
+    }
     env.report = w->report;
     env.msg_id = (uint64_t)k + 1;
-    return s_send_env(a, &env);
+    int rc = s_send_env(a, &env);
+    if (template_task)
+        w->report->task_progress->task = template_task;
+    return rc;
 }
 
 static void s_hello(s_agent_t *a)

@@ -96,7 +96,8 @@ typedef struct {
  * window allows); the workers start together. With hold_fn, it is called
  * once every worker is running (the change scenario). */
 static int s_ingest(const s_opts_t *o, const bench_unit_t *units, int n, int m, double rate,
-                    bench_report_kind_t kind, s_ingest_t *out, int64_t timeout_us)
+                    bench_report_kind_t kind, const char *task_prefix, s_ingest_t *out,
+                    int64_t timeout_us)
 {
     int nw = (n + S_PER_WORKER - 1) / S_PER_WORKER;
     bench_worker_t *w = calloc((size_t)nw, sizeof *w);
@@ -115,6 +116,8 @@ static int s_ingest(const s_opts_t *o, const bench_unit_t *units, int n, int m, 
                               .first_revision = 1,
                               .start_us = start,
                               .timeout_us = timeout_us};
+        if (task_prefix)
+            snprintf(t[i].task_prefix, sizeof t[i].task_prefix, "%s", task_prefix);
         snprintf(t[i].samples_path, sizeof t[i].samples_path, "%s/samples-%d", s_env.dir, i);
         if (bench_worker_start(&w[i], &t[i]) != 0)
             return -1;
@@ -187,8 +190,17 @@ static int s_run_ingest(const s_opts_t *o, const char *key, const char *tag, int
     bench_unit_t *units;
     if (bench_units_make(&s_env, tag, n, &units) != 0)
         return -1;
+    /* Small reports: each a report of its own, on its own task. */
+    char prefix[32] = "";
+    if (kind == BENCH_REPORT_SMALL) {
+        snprintf(prefix, sizeof prefix, "T-%s-", tag);
+        if (bench_tasks_make(&s_env, prefix, units, n, m) != 0) {
+            free(units);
+            return -1;
+        }
+    }
     sleep(1); /* the server reloads its keys on NOTIFY cchc_keys */
-    int rc = s_ingest(o, units, n, m, 0, kind, out, 1800LL * 1000000);
+    int rc = s_ingest(o, units, n, m, 0, kind, prefix[0] ? prefix : NULL, out, 1800LL * 1000000);
     out->stored = s_stored(tag);
     s_ingest_print(key, out, n, m);
     json_object_set_new(s_json, key, s_ingest_json(out, n, m));
@@ -659,8 +671,8 @@ int main(int argc, char **argv)
         s_ingest_t r;
         if (bench_units_make(&s_env, "light", o.light_agents, &u) == 0) {
             sleep(1);
-            rc |= s_ingest(&o, u, o.light_agents, o.light_seconds, 1.0, BENCH_REPORT_SMALL, &r,
-                           (o.light_seconds + 120LL) * 1000000);
+            rc |= s_ingest(&o, u, o.light_agents, o.light_seconds, 1.0, BENCH_REPORT_SMALL, NULL,
+                           &r, (o.light_seconds + 120LL) * 1000000);
             r.stored = s_stored("light");
             s_ingest_print("light load", &r, o.light_agents, o.light_seconds);
             json_object_set_new(s_json, "light_load",
@@ -693,8 +705,9 @@ int main(int argc, char **argv)
                  * calendar, which is in every agent's metadata. */
                 bench_unit_t *iu;
                 bench_units_make(&s_env, "change", o.change_ingest_agents, &iu);
-                sleep(1);
                 int m = o.quick ? 300 : 4000;
+                bench_tasks_make(&s_env, "T-change-", iu, o.change_ingest_agents, m);
+                sleep(1);
                 bench_task_t t = {.env = &s_env,
                                   .units = iu,
                                   .lo = 0,
@@ -703,6 +716,7 @@ int main(int argc, char **argv)
                                   .window = o.window,
                                   .kind = BENCH_REPORT_SMALL,
                                   .first_revision = 1,
+                                  .task_prefix = "T-change-",
                                   .start_us = bench_now_us(),
                                   .timeout_us = 600LL * 1000000};
                 snprintf(t.samples_path, sizeof t.samples_path, "%s/samples-change", s_env.dir);
@@ -764,7 +778,7 @@ int main(int argc, char **argv)
         o.window = 32; /* the agent's default window */
         if (bench_units_make(&s_env, "drain", o.drain_agents, &u) == 0) {
             sleep(2);
-            rc |= s_ingest(&o, u, o.drain_agents, o.drain_reports, 0, BENCH_REPORT_SMALL, &r,
+            rc |= s_ingest(&o, u, o.drain_agents, o.drain_reports, 0, BENCH_REPORT_SMALL, NULL, &r,
                            3600LL * 1000000);
             r.stored = s_stored("drain");
             s_ingest_print("backlog drain", &r, o.drain_agents, o.drain_reports);
