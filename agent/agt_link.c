@@ -52,12 +52,17 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <malloc.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+/* The outbox is looked at when its files change (agt_outbox_watch_fd), and
+ * every S_OUTBOX_IDLE_MS anyway; without a watch, every S_OUTBOX_POLL_MS. */
 #define S_OUTBOX_POLL_MS 500
+#define S_OUTBOX_IDLE_MS 30000
 #define S_BACKOFF_CAP_MS (5 * 60 * 1000)
 #define S_RETRY_BLOCKED_MS 100
 #define S_RECV_PER_PASS 1000
@@ -856,6 +861,7 @@ static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
     int64_t start = cchc_clock_mono_ms();
     int64_t deadline = opts->timeout_ms > 0 ? start + opts->timeout_ms : INT64_MAX;
     int64_t next_poll = start;
+    int watch = agt_outbox_watch_fd(self->outbox), trimmed = 0;
     CCHC_LOG(CCHC_LOG_INFO, "start",
              "unit=%s endpoint=%s epoch=%016" PRIx64 " window=%" PRId64 " window_bytes=%" PRId64
              " heartbeat_ivl_ms=%" PRId64 " heartbeat_timeout_ms=%" PRId64,
@@ -877,7 +883,7 @@ static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
         if (now >= next_poll) {
             if (!self->no_reports)
                 (void)agt_window_fill(self->win, self->outbox, now);
-            next_poll = now + S_OUTBOX_POLL_MS;
+            next_poll = now + (watch >= 0 ? S_OUTBOX_IDLE_MS : S_OUTBOX_POLL_MS);
             int64_t queued = 1;
             if (opts->drain && (synced || self->seen.key_revoked) &&
                 agt_outbox_queued_count(self->outbox, &queued) == CCHC_OK && queued == 0)
@@ -905,16 +911,34 @@ static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
         }
         if (blocked && now + S_RETRY_BLOCKED_MS < wake)
             wake = now + S_RETRY_BLOCKED_MS;
-        zmq_pollitem_t items[2] = {{self->dealer, 0, ZMQ_POLLIN, 0},
-                                   {self->monitor, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, wake > now ? (long)(wake - now) : 0) < 0) {
+        zmq_pollitem_t items[3] = {{self->dealer, 0, ZMQ_POLLIN, 0},
+                                   {self->monitor, 0, ZMQ_POLLIN, 0},
+                                   {NULL, watch, ZMQ_POLLIN, 0}};
+        if (wake - now >= 1000 && !trimmed) {
+            /* A quiet while ahead: what the sync and the sends freed goes
+             * back to the system (the daemon lives for months on small
+             * boxes). */
+            malloc_trim(0);
+            trimmed = 1;
+        }
+        int rcp = zmq_poll(items, watch >= 0 ? 3 : 2, wake > now ? (long)(wake - now) : 0);
+        if (rcp < 0) {
             if (errno == EINTR)
                 continue;
             CCHC_LOG(CCHC_LOG_ERROR, "poll_failed", "err=\"%s\"", zmq_strerror(errno));
             return CCHC_EIO;
         }
+        /* Something happened (not another file of the outbox's directory
+         * written, such as a log): the next quiet while trims again. */
+        if ((items[0].revents | items[1].revents) & ZMQ_POLLIN)
+            trimmed = 0;
         if (items[1].revents & ZMQ_POLLIN)
             s_monitor_drain(self);
+        if (watch >= 0 && (items[2].revents & ZMQ_POLLIN) &&
+            agt_outbox_watch_changed(self->outbox)) {
+            next_poll = cchc_clock_mono_ms();
+            trimmed = 0;
+        }
         /* Answers free slots in the window (and may have emptied the queue a
          * drain waits for, or be the Meta it waits for): look again at once. */
         if ((items[0].revents & ZMQ_POLLIN) && s_recv_all(self) > 0)

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -247,6 +248,8 @@ struct agt_outbox_t {
     int known;
     int64_t seen;
     agt_outbox_size_t queued;
+    int watch_fd; /* inotify on the file's directory, -1 until asked for or when refused */
+    int watch_tried;
 };
 
 /* Logs the connection's last error once and maps it: a busy or locked file is
@@ -459,6 +462,7 @@ agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen)
 {
     agt_outbox_t *self = cchc_calloc(1, sizeof *self);
     self->path = cchc_strdup(path);
+    self->watch_fd = -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &self->db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: could not open: %s", path,
@@ -466,6 +470,9 @@ agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen)
         goto fail;
     }
     sqlite3_extended_result_codes(self->db, 1);
+    /* A small lookaside (16 kB instead of 120): the daemon stays on small
+     * machines for months; its statements are few and simple. */
+    sqlite3_db_config(self->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 512, 32);
     if (s_pragma(self, "PRAGMA busy_timeout = 5000", NULL, err, errlen) != CCHC_OK ||
         s_pragma(self, "PRAGMA journal_mode = WAL", "wal", err, errlen) != CCHC_OK ||
         s_pragma(self, "PRAGMA synchronous = FULL", NULL, err, errlen) != CCHC_OK ||
@@ -473,13 +480,15 @@ agt_outbox_t *agt_outbox_new(const char *path, char *err, size_t errlen)
         goto fail;
     if (s_migrate(self, err, errlen) != CCHC_OK || s_read_epoch(self, err, errlen) != CCHC_OK)
         goto fail;
+    /* Every statement is checked now, and prepared again when first used. */
     for (int i = 0; i < ST_COUNT_; i++) {
-        if (sqlite3_prepare_v3(self->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->st[i],
-                               NULL) != SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(self->db, s_sql[i], -1, &st, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "%s: could not prepare statement %d: %s", path, i,
                      sqlite3_errmsg(self->db));
             goto fail;
         }
+        sqlite3_finalize(st);
     }
     return self;
 fail:
@@ -497,9 +506,69 @@ void agt_outbox_destroy(agt_outbox_t **self_p)
     if (self->db && sqlite3_close(self->db) != SQLITE_OK)
         CCHC_LOG(CCHC_LOG_WARN, "outbox_close", "path=\"%s\" err=\"%s\"", self->path,
                  sqlite3_errmsg(self->db));
+    if (self->watch_fd >= 0)
+        close(self->watch_fd);
     free(self->path);
     free(self);
     *self_p = NULL;
+}
+
+/* ---- the watch ------------------------------------------------------------------------------- */
+
+int agt_outbox_watch_fd(agt_outbox_t *self)
+{
+    if (self->watch_tried)
+        return self->watch_fd;
+    self->watch_tried = 1;
+    char *dir = cchc_strdup(self->path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0 &&
+        inotify_add_watch(fd, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0)
+        CCHC_LOG(CCHC_LOG_INFO, "outbox_watch_unavailable", "dir=\"%s\" err=\"%s\"", dir,
+                 strerror(errno));
+    free(dir);
+    self->watch_fd = fd;
+    return fd;
+}
+
+int agt_outbox_watch_changed(agt_outbox_t *self)
+{
+    if (self->watch_fd < 0)
+        return 0;
+    const char *base = strrchr(self->path, '/');
+    base = base ? base + 1 : self->path;
+    size_t blen = strlen(base);
+    int changed = 0;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t n = read(self->watch_fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            /* the file, its -wal or -journal (-shm changes by mmap, unseen,
+             * and on every read); another file of the directory is not ours */
+            if (ev->len && strncmp(ev->name, base, blen) == 0 &&
+                (strcmp(ev->name + blen, "") == 0 || strcmp(ev->name + blen, "-wal") == 0 ||
+                 strcmp(ev->name + blen, "-journal") == 0))
+                changed = 1;
+            if (ev->mask & IN_Q_OVERFLOW)
+                changed = 1;
+            p += sizeof *ev + ev->len;
+        }
+    }
+    return changed;
 }
 
 uint64_t agt_outbox_epoch(const agt_outbox_t *self)
@@ -512,10 +581,27 @@ const char *agt_outbox_path(const agt_outbox_t *self)
     return self->path;
 }
 
+/* Statement which, prepared on first use: the daemon uses few of them, and
+ * each costs memory for as long as the outbox is open (agt_outbox_new has
+ * checked them all). NULL after logging when SQLite refuses. */
+static sqlite3_stmt *s_st(agt_outbox_t *self, int which)
+{
+    if (!self->st[which] &&
+        sqlite3_prepare_v3(self->db, s_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &self->st[which],
+                           NULL) != SQLITE_OK) {
+        CCHC_LOG(CCHC_LOG_ERROR, "outbox_prepare", "path=\"%s\" statement=%d err=\"%s\"",
+                 self->path, which, sqlite3_errmsg(self->db));
+        self->st[which] = NULL;
+    }
+    return self->st[which];
+}
+
 /* Runs a statement that answers one row of integers into out[0..n). */
 static int s_ints(agt_outbox_t *self, int which, const char *op, int64_t *out, int n)
 {
-    sqlite3_stmt *st = self->st[which];
+    sqlite3_stmt *st = s_st(self, which);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         rc = s_fail(self, op);
@@ -559,7 +645,9 @@ static uint64_t s_key_hash(sqlite3_stmt *st, int first)
 int agt_outbox_queued_heads(agt_outbox_t *self, int64_t *ids, int64_t *bytes, uint64_t *keys,
                             size_t max, size_t *n_out)
 {
-    sqlite3_stmt *st = self->st[ST_QUEUED_HEADS];
+    sqlite3_stmt *st = s_st(self, ST_QUEUED_HEADS);
+    if (!st)
+        return CCHC_EIO;
     size_t n = 0;
     int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
     if (rc == SQLITE_OK) {
@@ -583,7 +671,9 @@ int agt_outbox_queued_heads(agt_outbox_t *self, int64_t *ids, int64_t *bytes, ui
 static int s_insert_row(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
                         int64_t *id_out)
 {
-    sqlite3_stmt *st = self->st[ST_INSERT];
+    sqlite3_stmt *st = s_st(self, ST_INSERT);
+    if (!st)
+        return CCHC_EIO;
     int rc = SQLITE_OK;
     /* A zero-length blob would bind as NULL and break NOT NULL: refuse it here. */
     if (!e->payload || e->payload_len == 0 || e->payload_len > INT32_MAX)
@@ -619,7 +709,9 @@ int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t n
 /* Steps a statement that takes no parameters and answers no rows. */
 static int s_exec(agt_outbox_t *self, int which, const char *op)
 {
-    sqlite3_stmt *st = self->st[which];
+    sqlite3_stmt *st = s_st(self, which);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
         rc = s_fail(self, op);
@@ -674,7 +766,9 @@ int agt_outbox_insert_capped(agt_outbox_t *self, const agt_outbox_entry_t *e, in
 
 int agt_outbox_queued_ids(agt_outbox_t *self, int64_t *ids, size_t max, size_t *n_out)
 {
-    sqlite3_stmt *st = self->st[ST_QUEUED_IDS];
+    sqlite3_stmt *st = s_st(self, ST_QUEUED_IDS);
+    if (!st)
+        return CCHC_EIO;
     size_t n = 0;
     int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
     if (rc == SQLITE_OK) {
@@ -714,7 +808,9 @@ int agt_outbox_counts(agt_outbox_t *self, agt_outbox_counts_t *out)
 
 int agt_outbox_payload(agt_outbox_t *self, int64_t id, uint8_t **buf_p, size_t *len_p)
 {
-    sqlite3_stmt *st = self->st[ST_PAYLOAD];
+    sqlite3_stmt *st = s_st(self, ST_PAYLOAD);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
@@ -757,7 +853,9 @@ static int s_update(agt_outbox_t *self, sqlite3_stmt *st, int bind_rc, const cha
 
 int agt_outbox_mark_sent(agt_outbox_t *self, int64_t id, int64_t now_ms)
 {
-    sqlite3_stmt *st = self->st[ST_MARK_SENT];
+    sqlite3_stmt *st = s_st(self, ST_MARK_SENT);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, now_ms);
@@ -767,7 +865,9 @@ int agt_outbox_mark_sent(agt_outbox_t *self, int64_t id, int64_t now_ms)
 int agt_outbox_mark_delivered(agt_outbox_t *self, int64_t id, int64_t now_ms,
                               int64_t server_report_id, const char *findings)
 {
-    sqlite3_stmt *st = self->st[ST_MARK_DELIVERED];
+    sqlite3_stmt *st = s_st(self, ST_MARK_DELIVERED);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, now_ms);
@@ -781,7 +881,9 @@ int agt_outbox_mark_delivered(agt_outbox_t *self, int64_t id, int64_t now_ms,
 int agt_outbox_mark_refused(agt_outbox_t *self, int64_t id, const char *reason,
                             const char *findings)
 {
-    sqlite3_stmt *st = self->st[ST_MARK_REFUSED];
+    sqlite3_stmt *st = s_st(self, ST_MARK_REFUSED);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
         rc = s_bind_text(st, 2, reason);
@@ -793,7 +895,9 @@ int agt_outbox_mark_refused(agt_outbox_t *self, int64_t id, const char *reason,
 int agt_outbox_mark_superseded(agt_outbox_t *self, int64_t id, const char *reason,
                                const char *findings)
 {
-    sqlite3_stmt *st = self->st[ST_MARK_SUPERSEDED];
+    sqlite3_stmt *st = s_st(self, ST_MARK_SUPERSEDED);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
         rc = s_bind_text(st, 2, reason);
@@ -804,7 +908,9 @@ int agt_outbox_mark_superseded(agt_outbox_t *self, int64_t id, const char *reaso
 
 int agt_outbox_mark_held(agt_outbox_t *self, int64_t id, const char *reason)
 {
-    sqlite3_stmt *st = self->st[ST_MARK_HELD];
+    sqlite3_stmt *st = s_st(self, ST_MARK_HELD);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
         rc = s_bind_text(st, 2, reason);
@@ -813,7 +919,9 @@ int agt_outbox_mark_held(agt_outbox_t *self, int64_t id, const char *reason)
 
 int agt_outbox_newer_stored(agt_outbox_t *self, int64_t id, int64_t stored_revision, int *newer)
 {
-    sqlite3_stmt *st = self->st[ST_NEWER_STORED];
+    sqlite3_stmt *st = s_st(self, ST_NEWER_STORED);
+    if (!st)
+        return CCHC_EIO;
     *newer = 0;
     int rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
@@ -868,7 +976,9 @@ int agt_outbox_key_changed(agt_outbox_t *self, const char *public_key, int *chan
 int agt_outbox_list(agt_outbox_t *self, const char *state, int newest_first, int64_t limit,
                     agt_outbox_row_fn fn, void *arg)
 {
-    sqlite3_stmt *st = self->st[newest_first ? ST_LIST_DESC : ST_LIST_ASC];
+    sqlite3_stmt *st = s_st(self, newest_first ? ST_LIST_DESC : ST_LIST_ASC);
+    if (!st)
+        return CCHC_EIO;
     int rc = s_bind_text(st, 1, state);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, limit < 0 ? -1 : limit);
@@ -909,7 +1019,9 @@ int agt_outbox_list(agt_outbox_t *self, const char *state, int newest_first, int
 
 int agt_outbox_state_set(agt_outbox_t *self, const char *key, const char *value)
 {
-    sqlite3_stmt *st = self->st[value ? ST_STATE_SET : ST_STATE_DEL];
+    sqlite3_stmt *st = s_st(self, value ? ST_STATE_SET : ST_STATE_DEL);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     if (rc == SQLITE_OK && value)
         rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
@@ -920,7 +1032,9 @@ int agt_outbox_state_set(agt_outbox_t *self, const char *key, const char *value)
 
 int agt_outbox_state_get(agt_outbox_t *self, const char *key, char **value_p)
 {
-    sqlite3_stmt *st = self->st[ST_STATE_GET];
+    sqlite3_stmt *st = s_st(self, ST_STATE_GET);
+    if (!st)
+        return CCHC_EIO;
     *value_p = NULL;
     int rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     if (rc == SQLITE_OK)
@@ -942,7 +1056,9 @@ int agt_outbox_state_get(agt_outbox_t *self, const char *key, char **value_p)
 int agt_outbox_meta_save(agt_outbox_t *self, uint64_t version, const char *document,
                          int64_t synced_at)
 {
-    sqlite3_stmt *st = self->st[ST_META_SAVE];
+    sqlite3_stmt *st = s_st(self, ST_META_SAVE);
+    if (!st)
+        return CCHC_EIO;
     /* The version is a 64-bit hash: stored as the signed integer of its bits. */
     int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
     if (rc == SQLITE_OK)
@@ -954,7 +1070,9 @@ int agt_outbox_meta_save(agt_outbox_t *self, uint64_t version, const char *docum
 
 int agt_outbox_meta_touch(agt_outbox_t *self, int64_t synced_at)
 {
-    sqlite3_stmt *st = self->st[ST_META_TOUCH];
+    sqlite3_stmt *st = s_st(self, ST_META_TOUCH);
+    if (!st)
+        return CCHC_EIO;
     int rc = sqlite3_bind_int64(st, 1, synced_at);
     return s_update(self, st, rc, "meta_touch");
 }
@@ -962,7 +1080,9 @@ int agt_outbox_meta_touch(agt_outbox_t *self, int64_t synced_at)
 int agt_outbox_meta_load(agt_outbox_t *self, uint64_t *version, char **document_p,
                          int64_t *synced_at)
 {
-    sqlite3_stmt *st = self->st[ST_META_LOAD];
+    sqlite3_stmt *st = s_st(self, ST_META_LOAD);
+    if (!st)
+        return CCHC_EIO;
     if (document_p)
         *document_p = NULL;
     int rc = sqlite3_step(st);

@@ -88,6 +88,14 @@ uint64_t agt_outbox_epoch(const agt_outbox_t *self);
 /* The file's path (borrowed). */
 const char *agt_outbox_path(const agt_outbox_t *self);
 
+/* A descriptor that becomes readable when the outbox's files may have been
+ * written (by `submit` in another process, or by this one): inotify on
+ * their directory, made on first call and owned by the outbox; -1 when the
+ * system refuses (logged): then the caller polls. */
+int agt_outbox_watch_fd(agt_outbox_t *self);
+/* Reads the watch's events; 1 when one was about the outbox's files. */
+int agt_outbox_watch_changed(agt_outbox_t *self);
+
 /* Inserts a queued row made at now_ms; *id_out gets its id. */
 int agt_outbox_insert(agt_outbox_t *self, const agt_outbox_entry_t *e, int64_t now_ms,
                       int64_t *id_out);
