@@ -44,3 +44,19 @@ agent vs run --drain --timeout 10 >>"$T/agent-vs.log" 2>&1 || fail "second run"
   || fail "cchc report list"
 "$CCHC_BIN/cchc" report list --unit xa-van-son | grep -q CCHC_DK || fail "cchc report list --unit"
 pass "nothing sent twice; cchc report list shows the reports"
+
+# A daemon already running sends what is submitted meanwhile at once: it
+# watches the outbox's files (it looks at the outbox every 30 s otherwise).
+"$CCHC_BIN/cchc-agent" -c "$T/tnmt/agent.ini" run >>"$T/agent-tnmt.log" 2>&1 &
+RUN_PID=$!
+sleep 2
+sed 's/"revision": 1/"revision": 2/' "$FIX/task_progress.json" >"$T/tp2.json"
+agent tnmt submit "$T/tp2.json" >/dev/null
+for _ in $(seq 1 50); do
+  [ "$(sql "select count(*) from reports where unit_code = 'p-tnmt' and revision = 2")" = 1 ] && break
+  sleep 0.1
+done
+[ "$(sql "select count(*) from reports where unit_code = 'p-tnmt' and revision = 2")" = 1 ] \
+  || fail "the running daemon did not send a report submitted meanwhile within 5 s"
+kill -TERM "$RUN_PID"; wait "$RUN_PID" || true
+pass "a running daemon sends a report submitted meanwhile within 5 s"
