@@ -84,6 +84,7 @@ struct srv_db {
     int64_t backoff_ms;
     unsigned attempts;
     int64_t query_timeout_ms; /* 0: wait forever for the segment in flight */
+    int in_submit;            /* inside srv_db_submit*: no callback may run */
     int64_t inflight_since_ms;
 };
 
@@ -190,6 +191,7 @@ static s_job_t *s_job_single(const char *sql, int n, const char *const *values, 
 /* Tells the owner and frees the job; the job is already off every list. */
 static void s_finish(srv_db_t *db, s_job_t *job, int rc)
 {
+    assert(!db->in_submit);
     if (job->cb) {
         if (rc == 0 && !job->results[0])
             rc = CCHC_EAGAIN;
@@ -594,6 +596,10 @@ int srv_db_start(srv_db_t *db, char *err, size_t errlen)
     return CCHC_OK;
 }
 
+/* Queues the job. It is sent from the loop (srv_db_on_timer, which
+ * srv_db_next_timer makes due at once, or after the segment in flight):
+ * never from inside a submit, so no callback ever runs inside one, not even
+ * when sending fails. */
 static void s_enqueue(srv_db_t *db, s_job_t *job)
 {
     if (db->tail)
@@ -602,7 +608,12 @@ static void s_enqueue(srv_db_t *db, s_job_t *job)
         db->head = job;
     db->tail = job;
     db->pending++;
-    s_kick(db);
+}
+
+/* The next segment can be sent now. */
+static int s_kick_due(const srv_db_t *db)
+{
+    return db->state == S_READY && !db->inflight && db->head;
 }
 
 int srv_db_submit(srv_db_t *db, const char *sql, int nparams, const char *const *values,
@@ -614,7 +625,9 @@ int srv_db_submit(srv_db_t *db, const char *sql, int nparams, const char *const 
     s_job_t *job = s_job_single(sql, nparams, values, lengths, formats);
     job->cb = cb;
     job->arg = arg;
+    db->in_submit = 1;
     s_enqueue(db, job);
+    db->in_submit = 0;
     return CCHC_OK;
 }
 
@@ -627,7 +640,9 @@ int srv_db_submit_segment(srv_db_t *db, const srv_db_stmt_t *stmts, size_t n, sr
     s_job_t *job = s_job_new(stmts, n, 0);
     job->seg_cb = cb;
     job->arg = arg;
+    db->in_submit = 1;
     s_enqueue(db, job);
+    db->in_submit = 0;
     return CCHC_OK;
 }
 
@@ -689,6 +704,8 @@ static int64_t s_hang_due(const srv_db_t *db)
 
 int64_t srv_db_next_timer(const srv_db_t *db)
 {
+    if (s_kick_due(db))
+        return cchc_clock_mono_ms();
     int64_t hang = s_hang_due(db);
     return hang >= 0 && (db->timer_ms < 0 || hang < db->timer_ms) ? hang : db->timer_ms;
 }
@@ -714,6 +731,8 @@ static void s_hung(srv_db_t *db)
 
 void srv_db_on_timer(srv_db_t *db, int64_t now_ms)
 {
+    if (s_kick_due(db))
+        s_kick(db);
     int64_t hang = s_hang_due(db);
     if (hang >= 0 && now_ms >= hang) {
         s_hung(db);

@@ -98,14 +98,18 @@ int srv_db_start(srv_db_t *db, char *err, size_t errlen);
 
 /* Queues one statement as a segment of its own. sql is borrowed and must
  * live as long as the job (a string literal); values/lengths/formats are
- * copied. Returns 0 (cb will be called exactly once) or CCHC_EAGAIN when the
- * connection is not ready (cb is never called, arg stays the caller's). */
+ * copied. Returns 0 (cb will be called exactly once, from the loop:
+ * srv_db_on_ready or srv_db_on_timer, never from inside this call) or
+ * CCHC_EAGAIN when the connection is not ready (cb is never called, arg
+ * stays the caller's). The segment is sent at the next srv_db_on_timer
+ * (srv_db_next_timer says it is due at once). */
 int srv_db_submit(srv_db_t *db, const char *sql, int nparams, const char *const *values,
                   const int *lengths, const int *formats, srv_db_cb_t *cb, void *arg);
 
 /* Queues n >= 1 statements as one segment. The array is copied; what its
  * entries point to (names, sql, parameters) is borrowed until cb. 0 (cb will
- * be called exactly once) or CCHC_EAGAIN when the connection is not ready. */
+ * be called exactly once, from the loop, as for srv_db_submit) or CCHC_EAGAIN
+ * when the connection is not ready. */
 int srv_db_submit_segment(srv_db_t *db, const srv_db_stmt_t *stmts, size_t n, srv_db_seg_cb_t *cb,
                           void *arg);
 
