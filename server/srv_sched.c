@@ -81,9 +81,16 @@
 /* The periods' text arrays: every period of every periodic type in 3 years. */
 #define S_ARRAY_MAX 65536
 
+/* Rows already so are left alone: ON CONFLICT DO UPDATE locks a row even
+ * when its WHERE says no, and the tick holds its locks to its commit, which
+ * would stall every report of those periods meanwhile. */
 #define S_UPSERT_PERIODS_SQL                                                                       \
     "INSERT INTO periods AS p (type_code, period, cutoff_start, cutoff_end, due) "                 \
     "SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[], $5::date[]) "            \
+    "AS w (type_code, period, cutoff_start, cutoff_end, due) "                                     \
+    "WHERE NOT EXISTS (SELECT 1 FROM periods q WHERE q.type_code = w.type_code "                   \
+    "AND q.period = w.period AND (q.cutoff_start, q.cutoff_end, q.due) IS NOT DISTINCT FROM "      \
+    "(w.cutoff_start, w.cutoff_end, w.due)) "                                                      \
     "ON CONFLICT (type_code, period) DO UPDATE SET cutoff_start = EXCLUDED.cutoff_start, "         \
     "cutoff_end = EXCLUDED.cutoff_end, due = EXCLUDED.due "                                        \
     "WHERE (p.cutoff_start, p.cutoff_end, p.due) IS DISTINCT FROM "                                \

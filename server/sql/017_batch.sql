@@ -311,15 +311,25 @@ BEGIN
         WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
           AND b.kind = 'periodic';
         -- The window and due date the server computed; a corrected one replaces them.
+        -- A row already so is not upserted: ON CONFLICT DO UPDATE locks the
+        -- row even when its WHERE says no, and would wait for a scheduler
+        -- tick that holds it.
         INSERT INTO periods AS p (type_code, period, cutoff_start, cutoff_end, due)
-        SELECT DISTINCT ON (b.type, b.period) b.type, b.period, b.cutoff_start, b.cutoff_end,
-               b.due
-        FROM cchc_sb b
-        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
-          AND b.kind = 'periodic' AND b.period <> '' AND b.cutoff_start IS NOT NULL
-          AND b.cutoff_end IS NOT NULL
-          AND EXISTS (SELECT 1 FROM report_types x WHERE x.code = b.type)
-        ORDER BY b.type, b.period, b.ord DESC
+        SELECT w.type, w.period, w.cutoff_start, w.cutoff_end, w.due
+        FROM (SELECT DISTINCT ON (b.type, b.period) b.type, b.period, b.cutoff_start,
+                     b.cutoff_end, b.due
+              FROM cchc_sb b
+              WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+                AND b.kind = 'periodic' AND b.period <> '' AND b.cutoff_start IS NOT NULL
+                AND b.cutoff_end IS NOT NULL
+                AND EXISTS (SELECT 1 FROM report_types x WHERE x.code = b.type)
+              ORDER BY b.type, b.period, b.ord DESC) w
+        WHERE NOT EXISTS (SELECT 1 FROM periods q
+                          WHERE q.type_code = w.type AND q.period = w.period
+                            AND (q.cutoff_start, q.cutoff_end, q.due)
+                                IS NOT DISTINCT FROM (w.cutoff_start, w.cutoff_end,
+                                                      coalesce(w.due, q.due)))
+        ORDER BY w.type, w.period
         ON CONFLICT (type_code, period) DO UPDATE
             SET cutoff_start = EXCLUDED.cutoff_start, cutoff_end = EXCLUDED.cutoff_end,
                 due = coalesce(EXCLUDED.due, p.due)
