@@ -513,27 +513,58 @@ static void test_overlay(void **state)
     cchc_vctx_destroy(&base);
 }
 
+/* Malformed reports and degenerate contexts: no crash, and each broken
+ * report is refused with the error that names what is wrong, whatever the
+ * context (empty, a unit's, none at all). */
+static void s_expect(const cchc_report_t *r, const cchc_vctx_t *c, const char *code,
+                     const char *path)
+{
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    cchc_validate(r, c, &f);
+    assert_true(f.errors >= 1);
+    s_has(&f, code, path);
+    cchc_findings_clear(&f);
+}
+
 static void test_survives_anything(void **state)
 {
-    static const char *const reports[] = {
-        "{\"type\": \"CCHC_DK\", \"unit\": \"x\", \"period\": \"\"}",
-        "{\"type\": \"CCHC_DK\", \"unit\": \"x\", \"period\": \"2024S1\", \"dossiers\": [],"
-        " \"overdue_dossiers\": [{\"code\": \"A\", \"field\": \"F\"}]}",
-        "{\"type\": \"KHAC_PHUC\", \"unit\": \"x\", \"inspection\": \"K\", \"items\": []}",
-        "{\"type\": \"NV_KH\", \"unit\": \"x\", \"task\": \"T\", \"status\": \"s\"}",
+    (void)state;
+    /* offline: the rule needs no district data, so it fires with an empty
+     * context and with none as well */
+    static const struct {
+        const char *text, *code, *path;
+        int offline;
+    } reports[] = {
+        /* a periodic report without its period */
+        {"{\"type\": \"CCHC_DK\", \"unit\": \"x\", \"period\": \"\"}", "E004", "$.period", 1},
+        /* an overdue dossier with no cause nor remedy */
+        {"{\"type\": \"CCHC_DK\", \"unit\": \"x\", \"period\": \"2024S1\", \"dossiers\": [],"
+         " \"overdue_dossiers\": [{\"code\": \"A\", \"field\": \"F\"}]}",
+         "E017", "$.overdue_dossiers[0].cause", 1},
+        /* a remediation report for an inspection the district does not have */
+        {"{\"type\": \"KHAC_PHUC\", \"unit\": \"x\", \"inspection\": \"K\", \"items\": []}", "E040",
+         NULL, 0},
+        /* task progress with a status that is none of the statuses */
+        {"{\"type\": \"NV_KH\", \"unit\": \"x\", \"task\": \"T\", \"status\": \"s\"}", "E000",
+         "$.status", 1},
     };
-    cchc_findings_t f = CCHC_FINDINGS_INIT;
     json_t *empty = json_object();
     cchc_vctx_t *c0 = cchc_vctx_new(empty, NULL, 0);
     json_decref(empty);
     assert_non_null(c0);
     cchc_vctx_t *c1 = s_ctx("x", "commune", NULL);
     for (size_t i = 0; i < sizeof reports / sizeof *reports; i++) {
-        cchc_report_t *r = s_rep_text(reports[i]);
-        cchc_findings_clear(&f);
-        cchc_validate(r, c0, &f);
-        cchc_validate(r, c1, &f);
-        cchc_validate(r, NULL, &f);
+        cchc_report_t *r = s_rep_text(reports[i].text);
+        s_expect(r, c1, reports[i].code, reports[i].path);
+        for (int k = 0; k < 2; k++) {
+            cchc_findings_t f = CCHC_FINDINGS_INIT;
+            cchc_validate(r, k ? NULL : c0, &f);
+            if (reports[i].offline)
+                s_has(&f, reports[i].code, reports[i].path);
+            else
+                s_hasnt(&f, reports[i].code);
+            cchc_findings_clear(&f);
+        }
         cchc_report_free(&r);
     }
     /* a hand-made report: NULL strings, NULL sub-messages and entries */
@@ -552,18 +583,17 @@ static void test_survives_anything(void **state)
     p.n_overdue_dossiers = 2;
     r.content_case = CCHC__V1__REPORT__CONTENT_PERIODIC;
     r.periodic = &p;
-    cchc_findings_clear(&f);
-    cchc_validate(&r, c0, &f);
-    cchc_validate(&r, c1, &f);
-    cchc_validate(&r, NULL, &f);
+    s_expect(&r, c0, "E004", "$.period");
+    s_expect(&r, NULL, "E004", "$.period");
+    s_expect(&r, c1, "E003", "$.type");
+    s_expect(&r, c1, "E017", "$.overdue_dossiers[0].cause");
+    s_expect(&r, NULL, "E017", "$.overdue_dossiers[0].remedy");
     r.periodic = NULL; /* content case without content */
-    cchc_validate(&r, c1, &f);
-    s_has(&f, "E000", "$");
+    s_expect(&r, c1, "E000", "$");
     r.content_case = CCHC__V1__REPORT__CONTENT_REMEDIATION;
-    cchc_validate(&r, c1, &f);
+    s_expect(&r, c1, "E000", "$");
     cchc_vctx_destroy(&c0);
     cchc_vctx_destroy(&c1);
-    cchc_findings_clear(&f);
 }
 
 int main(void)
