@@ -643,7 +643,9 @@ int main(int argc, char **argv)
         }
     }
     snprintf(s_env.src, sizeof s_env.src, "%s", CCHC_SOURCE_DIR);
-    snprintf(s_env.bin, sizeof s_env.bin, "%s", CCHC_BINARY_DIR);
+    /* BENCH_BIN: another build's server, CLI and agent (a before/after run) */
+    snprintf(s_env.bin, sizeof s_env.bin, "%s",
+             getenv("BENCH_BIN") ? getenv("BENCH_BIN") : CCHC_BINARY_DIR);
     s_json = json_object();
     json_object_set_new(s_json, "bench", json_string("cchc"));
     json_object_set_new(s_json, "quick", json_boolean(o.quick));
