@@ -20,8 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_READ_SQL                                                                                 \
-    "SELECT u, cchc_unit_metadata(u)::text FROM unnest($1::text[]) AS u"
+#define S_READ_SQL "SELECT u, cchc_unit_metadata(u)::text FROM unnest($1::text[]) AS u"
 
 typedef struct s_waiter {
     struct s_waiter *next;
@@ -39,10 +38,10 @@ typedef struct {
     uint64_t touch;              /* bumped by a report of it stored */
     uint64_t read_gen, read_all; /* the generations doc was read at */
     uint64_t read_touch;
-    cchc_vctx_t *vctx;           /* of doc, built on first use */
-    int vctx_bad;                /* doc made no context (logged once) */
-    int queued;                  /* in a read queue or in the read in flight */
-    int tell;                    /* stale by a change: tell on_changed if the version moves */
+    cchc_vctx_t *vctx; /* of doc, built on first use */
+    int vctx_bad;      /* doc made no context (logged once) */
+    int queued;        /* in a read queue or in the read in flight */
+    int tell;          /* stale by a change: tell on_changed if the version moves */
     s_waiter_t *waiters;
 } s_entry_t;
 
@@ -69,7 +68,7 @@ struct srv_units {
     uint64_t all_gen;
     s_queue_t wanted, refresh;
     int inflight;
-    int64_t due_ms;      /* the next read may go (gathering wants); -1: none waiting */
+    int64_t due_ms;                  /* the next read may go (gathering wants); -1: none waiting */
     s_waiter_t *ready, **ready_tail; /* waiters of fresh entries, called at the next timer */
 };
 
@@ -352,8 +351,7 @@ static void s_on_read(srv_db_t *db, int rc, const PGresult *res, void *arg)
     if (!ok) {
         char msg[300];
         CCHC_LOG(CCHC_LOG_WARN, "meta_read_failed", "units=%zu err=%s", r->n,
-                 srv_logstr(msg, sizeof msg,
-                            rc ? cchc_strerror(rc) : PQresultErrorMessage(res)));
+                 srv_logstr(msg, sizeof msg, rc ? cchc_strerror(rc) : PQresultErrorMessage(res)));
     }
     for (int i = 0; ok && i < PQntuples(res); i++) {
         s_entry_t *e = s_find(self, PQgetvalue(res, i, 0));
