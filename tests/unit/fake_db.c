@@ -509,8 +509,18 @@ void fake_db_finish(srv_db_t *db, PGresult **results, size_t n)
 {
     s_job_t *job = s_pop(db, "fake_db_finish");
     S_CHECK(n == job->view.n, "%zu results for a job of %zu statements", n, job->view.n);
-    for (size_t i = 0; i < n; i++)
+    /* As a pipeline gives them: the statements after one that failed are
+     * aborted, and only those. */
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
         S_CHECK(results[i], "result %zu is NULL", i);
+        ExecStatusType st = PQresultStatus(results[i]);
+        S_CHECK(failed == (st == PGRES_PIPELINE_ABORTED),
+                "result %zu is %s: in a pipeline, the statements after one that failed are "
+                "PGRES_PIPELINE_ABORTED, and only those",
+                i, PQresStatus(st));
+        failed |= st == PGRES_FATAL_ERROR;
+    }
     s_check_borrowed(job);
     s_call(db, job, 0, results, n);
     for (size_t i = 0; i < n; i++)

@@ -15,7 +15,8 @@
  * callback that re-enters the loop's entry points (on_ready, on_timer,
  * destroy) or the test's driving functions, a segment whose borrowed
  * statements changed before its callback, a result count that does not
- * match the job.
+ * match the job or that a pipeline could not give (a statement after one
+ * that failed is PGRES_PIPELINE_ABORTED, and only such a one).
  *
  * What is not simulated: the setup statements of a real reconnect (PREPARE,
  * LISTEN, SET client_connection_check_interval) are srv_db's own and run
