@@ -538,7 +538,8 @@ typedef int s_row_fn(s_env_t *e, uint64_t msg_id, const char **cells);
 
 /* Rows of a batch statement, from its parameter and fn (6 columns); each
  * row, before fn, is its ord and, when stored, the store statement's row of
- * a report stored now and accepted (id 1000 + msg_id), else NULLs. */
+ * a report stored now and accepted (id 1000 + msg_id), else the context
+ * statement's row of a report not stored before. */
 static PGresult *s_rows(s_env_t *e, const fake_db_stmt_t *st, s_row_fn *fn, int stored)
 {
     json_t *a = s_param(st);
@@ -551,6 +552,8 @@ static PGresult *s_rows(s_env_t *e, const fake_db_stmt_t *st, s_row_fn *fn, int 
         if (stored) {
             row[1] = s_keep(e, cchc_asprintf("%lld", 1000 + (long long)id));
             row[2] = "f", row[3] = "accepted", row[4] = "[]", row[5] = "t";
+        } else {
+            row[5] = "{\"revisions\":[]}"; /* the extra document of a new report */
         }
         row[0] = s_keep(
             e, cchc_asprintf("%lld", (long long)json_integer_value(json_object_get(o, "ord"))));
@@ -640,7 +643,16 @@ static void test_lanes_made(void **state)
     s_env_end(e);
 }
 
-/* IDLE -> CONTEXT when batch_max_rows reports wait: not before. */
+static int s_no_extra(s_env_t *e, uint64_t id, const char **cells)
+{
+    (void)e;
+    (void)id;
+    cells[5] = NULL;
+    return 1;
+}
+
+/* IDLE -> CONTEXT when batch_max_rows reports wait: not before. (The
+ * context gives no extra document: validated against the unit's alone.) */
 static void test_due_when_full(void **state)
 {
     (void)state;
@@ -659,7 +671,8 @@ static void test_due_when_full(void **state)
     assert_int_equal(s_counters(e)->batches, 1);
     assert_int_equal(s_counters(e)->batch_rows, 3);
     assert_int_equal(fake_db_jobs(e->main_db), 0);
-    s_answer_context(e, db, NULL, NULL);
+    s_answer_context(e, db, s_no_extra, NULL);
+    s_expect_store(db, IDS(a, b, c));
     s_answer_store(e, db, NULL);
     s_expect_ack(e, a, s_rid(a), 0);
     s_expect_ack(e, b, s_rid(b), 0);
@@ -862,9 +875,20 @@ static void test_context_failed(void **state)
     s_env_end(e);
 }
 
+static uint64_t s_bad_extra;
+
+static int s_not_json(s_env_t *e, uint64_t id, const char **cells)
+{
+    (void)e;
+    if (id == s_bad_extra)
+        cells[5] = "{not json";
+    return 1;
+}
+
 /* CONTEXT sync: a report whose unit has no document (no context to
- * validate against) is answered NACK_BUSY; the others of the batch go on
- * to STORE. The unit's document is read again with its next batch. */
+ * validate against), or whose extra document is not JSON, is answered
+ * NACK_BUSY (our SQL's fault, not the officer's); the others of the batch
+ * go on to STORE. The unit's document is read again with its next batch. */
 static void test_context_no_document(void **state)
 {
     (void)state;
@@ -879,9 +903,11 @@ static void test_context_no_document(void **state)
     s_expect_ack(e, a, s_rid(a), 0);
     uint64_t c = s_send(e, "xa-a"), d = s_send(e, "xa-b");
     s_expect_context(db, (const char *[]){"xa-b", NULL}, IDS(c, d));
-    s_answer_context(e, db, NULL, NULL);
+    s_bad_extra = c;
+    s_answer_context(e, db, s_not_json, NULL);
+    s_expect_nack(e, c, CCHC__V1__NACK_REASON__NACK_BUSY, "cannot check reports");
+    s_expect_store(db, IDS(d));
     s_answer_store(e, db, NULL);
-    s_expect_ack(e, c, s_rid(c), 0);
     s_expect_ack(e, d, s_rid(d), 0);
     s_env_end(e);
 }
@@ -1198,27 +1224,30 @@ static void test_context_refused(void **state)
     s_env_end(e);
 }
 
-/* STORE, libpq refused to send -> IDLE: what the split stack still holds is
- * answered NACK_BUSY; what was committed before is not answered again. */
+/* STORE, libpq refused to send -> IDLE: every range the split stack still
+ * holds is answered NACK_BUSY; what was committed before is not answered
+ * again. */
 static void test_store_refused(void **state)
 {
     (void)state;
-    s_env_t *e = s_env_new((s_opts_t){.rows = 4});
+    s_env_t *e = s_env_new((s_opts_t){.rows = 6});
     srv_db_t *db = s_lane_db(e, 0);
-    uint64_t id[4];
-    for (int i = 0; i < 4; i++)
+    uint64_t id[6];
+    for (int i = 0; i < 6; i++)
         id[i] = s_send(e, "xa-a");
     s_answer_context(e, db, NULL, NULL);
-    fake_db_finish1(db, fake_db_error("22023", "bad value"));
-    s_answer_store(e, db, NULL); /* [0, 1] committed */
-    s_expect_store(db, IDS(id[2], id[3]));
+    fake_db_finish1(db, fake_db_error("22023", "bad value")); /* [0..2] [3..5] */
+    fake_db_finish1(db, fake_db_error("22023", "bad value")); /* [0] [1, 2] [3..5] */
+    s_expect_store(db, IDS(id[0]));
+    s_answer_store(e, db, NULL);
+    s_expect_store(db, IDS(id[1], id[2]));
     uint64_t x = s_send(e, "xa-a");
     fake_db_fail(db, CCHC_EIO);
     s_expect_ack(e, id[0], s_rid(id[0]), 0);
-    s_expect_ack(e, id[1], s_rid(id[1]), 0);
-    s_expect_nack(e, id[2], CCHC__V1__NACK_REASON__NACK_BUSY, "not stored");
-    s_expect_nack(e, id[3], CCHC__V1__NACK_REASON__NACK_BUSY, "not stored");
+    for (int i = 1; i < 6; i++)
+        s_expect_nack(e, id[i], CCHC__V1__NACK_REASON__NACK_BUSY, "not stored");
     assert_int_equal(e->commits, 1);
+    assert_int_equal(srv_batch_pending(e->batch), 1);
     s_unanswered(e, x);
     srv_batch_drain(e->batch);
     s_expect_context(db, NULL, IDS(x));
@@ -1235,9 +1264,10 @@ static void test_abandon(void **state)
     (void)state;
     s_env_t *e = s_env_new((s_opts_t){.rows = 2, .lanes = 3});
     srv_db_t *l0 = s_lane_db(e, 0), *l1 = s_lane_db(e, 1), *l2 = s_lane_db(e, 2);
-    uint64_t a1 = s_send(e, "xa-a"), a2 = s_send(e, "xa-a"); /* lane 1: STORE */
+    uint64_t a1 = s_send(e, "xa-a"), a2 = s_send(e, "xa-a"); /* lane 1: STORE, split */
     s_answer_context(e, l0, NULL, NULL);
-    s_expect_store(l0, IDS(a1, a2));
+    fake_db_finish1(l0, fake_db_error("22023", "bad value"));
+    s_expect_store(l0, IDS(a1));
     uint64_t b1 = s_send(e, "xa-b"), b2 = s_send(e, "xa-b"); /* lane 2: CONTEXT */
     s_expect_context(l1, (const char *[]){"xa-b", NULL}, IDS(b1, b2));
     uint64_t c1 = s_send(e, "xa-c"), c2 = s_send(e, "xa-c"); /* lane 3: WAIT_DB */
