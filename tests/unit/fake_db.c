@@ -179,6 +179,15 @@ PGresult *fake_db_aborted(void)
 
 /* ---- instances --------------------------------------------------------------------------- */
 
+void fake_db_reset(void)
+{
+    free(s_dbs);
+    s_dbs = NULL;
+    s_ndbs = 0;
+    s_in_callback = 0;
+    s_in_submit = 0;
+}
+
 size_t fake_db_count(void)
 {
     return s_ndbs;

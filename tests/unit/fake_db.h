@@ -52,6 +52,12 @@ typedef struct {
 
 /* ---- instances ------------------------------------------------------------------------ */
 
+/* Forgets what a test that failed left behind (cmocka leaves it by a long
+ * jump, maybe from inside a callback): the instances it did not destroy
+ * (dropped, not freed: they may be in any state) and the callback or
+ * submit it was in. Call at the start of each test. */
+void fake_db_reset(void);
+
 /* The live instances, in the order they were made (srv_db_new). */
 size_t fake_db_count(void);
 srv_db_t *fake_db_at(size_t i);

@@ -81,8 +81,7 @@ typedef struct {
     srv_db_t *main_db; /* the units' connection: the batch must not use it */
     srv_units_t *units;
     srv_batch_t *batch;
-    int commits;         /* on_commit calls */
-    size_t fakes_before; /* fake_db instances left by a test that failed */
+    int commits; /* on_commit calls */
     json_t *fixture;
     s_agent_t agents[16];
     size_t nagents;
@@ -154,7 +153,7 @@ static s_env_t *s_env_new(s_opts_t o)
     unlink(path);
     if (rc != CCHC_OK)
         fail_msg("config: %s", err);
-    e->fakes_before = fake_db_count();
+    fake_db_reset();
     e->ctx = zmq_ctx_new();
     assert_non_null(e->ctx);
     assert_int_equal(cchc_keys_generate(pub, sec), CCHC_OK);
@@ -327,7 +326,7 @@ static void s_env_end(s_env_t *e)
     assert_null(e->batch);
     srv_units_destroy(&e->units);
     srv_db_destroy(&e->main_db);
-    assert_int_equal(fake_db_count(), e->fakes_before);
+    assert_int_equal(fake_db_count(), 0);
     for (size_t i = 0; i < e->nagents; i++)
         zmq_close(e->agents[i].sock);
     srv_router_destroy(&e->router);
@@ -622,7 +621,7 @@ static void test_lanes_made(void **state)
     s_env_t *e = s_env_new((s_opts_t){.lanes = 3});
     assert_int_equal(srv_batch_dbs(e->batch), 3);
     /* The units' connection and three lanes. */
-    assert_int_equal(fake_db_count(), e->fakes_before + 4);
+    assert_int_equal(fake_db_count(), 4);
     for (size_t k = 0; k < 3; k++) {
         srv_db_t *db = s_lane_db(e, k);
         assert_ptr_not_equal(db, e->main_db);
