@@ -448,12 +448,21 @@ static void s_on_context(srv_db_t *db, int rc, PGresult *const *results, size_t 
     s_units_clear(l);
     const PGresult *res = results[n - 1];
     if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQntuples(res) != l->nctx) {
-        /* A read-only statement: nothing is lost; the agents resend. */
+        /* A read-only statement over the whole batch: nothing is lost, and
+         * no report is to blame, whatever the SQLSTATE (srv_report_failed
+         * would refuse every report of the batch NACK_INVALID for a data
+         * error); the agents resend. */
+        char msg[300];
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        CCHC_LOG(CCHC_LOG_ERROR, "db_error", "lane=%d job=context reports=%zu sqlstate=%s err=%s",
+                 l->no + 1, l->nctx, state ? state : "-",
+                 srv_logstr(msg, sizeof msg,
+                            PQresultStatus(res) == PGRES_TUPLES_OK ? "rows missing"
+                            : primary                              ? primary
+                                                                   : PQresultErrorMessage(res)));
         for (size_t i = 0; i < l->nctx; i++) {
-            if (PQresultStatus(res) == PGRES_TUPLES_OK)
-                srv_report_busy(b->router, l->ctx[i], "server cannot check reports now");
-            else
-                srv_report_failed(b->router, l->ctx[i], res, "context");
+            srv_report_busy(b->router, l->ctx[i], "server cannot check reports now; resend later");
             s_done(b, l->ctx[i]);
         }
         l->nctx = 0;

@@ -297,9 +297,11 @@ int srv_report_validate(srv_report_t *p, const cchc_vctx_t *base, const char *ex
         doc = json_loads(extra, 0, &jerr);
         if (!doc)
             snprintf(err, sizeof err, "extra context is not JSON: %s", jerr.text);
+    } else {
+        doc = json_object(); /* none: an empty one, released at out like the other */
     }
-    if (base && (!extra || doc))
-        ctx = cchc_vctx_for_report(base, doc ? doc : json_object(), err, sizeof err);
+    if (base && doc)
+        ctx = cchc_vctx_for_report(base, doc, err, sizeof err);
     if (!ctx) {
         /* The documents come from our own SQL: their being wrong is our bug,
          * not the officer's, so the report is kept by the agent. */
