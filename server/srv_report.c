@@ -495,8 +495,11 @@ static int s_sqlstate_is_data(const char *state)
     /* 22: data exception, 23: integrity constraint violation. Only these
      * say the report itself is wrong; anything else (disk full, a missing
      * table, a deadlock) is the server's trouble, and the agent must keep
-     * the report and resend rather than set it aside. */
-    return state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0);
+     * the report and resend rather than set it aside. A unique violation
+     * (23505) is the same message stored by another server meanwhile: sent
+     * again, it is answered from that row. */
+    return state && (strncmp(state, "22", 2) == 0 ||
+                     (strncmp(state, "23", 2) == 0 && strcmp(state, "23505") != 0));
 }
 
 void srv_report_failed(srv_router_t *router, const srv_report_t *p, const PGresult *res,
