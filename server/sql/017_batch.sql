@@ -45,9 +45,16 @@ $$;
 
 -- ---- the batch's context ------------------------------------------------------------------------
 
+-- In PL/pgSQL with a generic plan, kept for the session: planning the query
+-- for each batch's values (a LANGUAGE sql function is planned at every call;
+-- PL/pgSQL plans anew for the first calls after each ANALYZE of a table it
+-- reads, which ingest makes frequent) was most of a small batch's context.
 CREATE FUNCTION cchc_batch_context(p jsonb)
 RETURNS TABLE (ord integer, id bigint, status text, findings text, payload bytea, extra text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     SELECT x.ord, r.id, r.status, r.findings::text, r.payload,
            CASE WHEN r.id IS NULL THEN jsonb_strip_nulls(jsonb_build_object(
                'revisions', CASE WHEN rv.doc IS NULL THEN '[]'::jsonb
@@ -111,8 +118,8 @@ LANGUAGE sql STABLE AS $$
             LIMIT 1) prev
         WHERE r.id IS NULL AND t.code = x.type AND t.content_kind = 'periodic'
           AND x.period <> '') pv ON true
-    ORDER BY x.ord
-$$;
+    ORDER BY x.ord;
+END $$;
 
 -- ---- the batch's store ----------------------------------------------------------------------------
 --
@@ -136,7 +143,7 @@ $$;
 CREATE FUNCTION cchc_store_batch(p jsonb)
 RETURNS TABLE (ord integer, id bigint, duplicate boolean, status text, findings jsonb,
                same_payload boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
     n integer;
@@ -147,20 +154,29 @@ BEGIN
         payload bytea, body jsonb, status text, findings jsonb, cutoff_start date,
         cutoff_end date, due date, received_at timestamptz, sealed_trusted_at timestamptz,
         skew bigint, id bigint, dup_of integer, stored_dup boolean DEFAULT false,
-        same boolean DEFAULT true, k text, k_hash integer, PRIMARY KEY (ord))
-        ON COMMIT DELETE ROWS;
+        same boolean DEFAULT true, k text, k_hash integer, PRIMARY KEY (ord));
     -- Per report key with a revision accepted in this batch.
     CREATE TEMP TABLE IF NOT EXISTS cchc_sk (
         k text, type text, unit text, period text, subject text, kind text,
         stored_max integer, stored_first timestamptz,
         first_ord integer, last_ord integer, last_id bigint, earlier boolean,
         chain_first timestamptz, v_at timestamptz, basis text, exp_id bigint, exp_was text,
-        exp_status text, exp_due date, exp_grace integer, PRIMARY KEY (k))
-        ON COMMIT DELETE ROWS;
+        exp_status text, exp_due date, exp_grace integer, PRIMARY KEY (k));
     CREATE TEMP TABLE IF NOT EXISTS cchc_sn (
         o bigserial, kind text, unit_code text, about text, dedup_key text, text_vi text,
-        text_en text, facts jsonb, created_at timestamptz) ON COMMIT DELETE ROWS;
-    TRUNCATE cchc_sb, cchc_sk, cchc_sn;
+        text_en text, facts jsonb, created_at timestamptz);
+    -- Emptied by DELETE, which costs next to nothing; TRUNCATE (or ON COMMIT
+    -- DELETE ROWS) makes new files for each table and index and took most of
+    -- a small batch's time. What the deleted rows leave is reclaimed by a
+    -- TRUNCATE once the tables have grown past 16 MB.
+    IF pg_total_relation_size('pg_temp.cchc_sb') + pg_total_relation_size('pg_temp.cchc_sk')
+       + pg_total_relation_size('pg_temp.cchc_sn') > 16 * 1024 * 1024 THEN
+        TRUNCATE cchc_sb, cchc_sk, cchc_sn;
+    ELSE
+        DELETE FROM cchc_sb;
+        DELETE FROM cchc_sk;
+        DELETE FROM cchc_sn;
+    END IF;
 
     INSERT INTO cchc_sb (ord, unit, epoch, msg_id, type, kind, period, revision, subject, sent_at,
                          sealed_at, payload, body, status, findings, cutoff_start, cutoff_end,

@@ -62,6 +62,9 @@ int bench_units_make(const bench_env_t *e, const char *tag, int n, bench_unit_t 
  * expectations (up to 180 s). 0 or -1. */
 int bench_tasks_make(const bench_env_t *e, const char *prefix, const bench_unit_t *units, int n,
                      int m);
+/* Removes the tasks <prefix>* and their expectations (the reports stay):
+ * later scenarios meet a plan of the usual size. */
+void bench_tasks_drop(const bench_env_t *e, const char *prefix);
 
 /* Resident set size and its peak (kB), CPU ms, and context switches of a
  * process (all threads). 0 or -1. */
@@ -97,6 +100,9 @@ typedef struct {
      * first_revision (a report of its own); else every report is the next
      * revision of one report on BENCH-01 (a chain of revisions) */
     char task_prefix[32];
+    /* one report in flight at a time: revisions of one report, sent as
+     * cchc-agent sends them (its window never holds two of a report) */
+    int serial;
     /* storm: Hello{last_seq 0} and MetaRequest{0}; an agent is served when it
      * has its Meta and `catchup` notifications. Then it stays, answers
      * MetaChanged with a MetaRequest, and counts when it has a new version. */

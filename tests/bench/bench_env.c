@@ -398,3 +398,17 @@ int bench_tasks_make(const bench_env_t *e, const char *prefix, const bench_unit_
         PQfinish(c);
     return rc;
 }
+
+void bench_tasks_drop(const bench_env_t *e, const char *prefix)
+{
+    char sql[400];
+    PGconn *c = bench_db(e);
+    if (!c)
+        return;
+    snprintf(sql, sizeof sql,
+             "BEGIN; DELETE FROM expectations WHERE type_code = 'NV_KH' AND subject LIKE '%s%%'; "
+             "DELETE FROM plan_tasks WHERE code LIKE '%s%%'; COMMIT",
+             prefix, prefix);
+    bench_sql(c, sql);
+    PQfinish(c);
+}

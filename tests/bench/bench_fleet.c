@@ -2,7 +2,7 @@
  *
  * A worker process owns a slice of the bench's units: one DEALER socket each,
  * with the unit's own CURVE key, in one zmq_poll loop. Like cchc-agent, an
- * agent keeps at most `window` reports unanswered, resends one answered
+ * agent keeps at most `window` reports unanswered (one when `serial`), resends one answered
  * NACK_BUSY after a backoff, and acks the notifications it is pushed. A
  * report is answered for good by an Ack or by any other Nack (a stored
  * rejection is durable too); its latency is from its first send to that
@@ -211,18 +211,20 @@ static void s_on_message(s_worker_t *w, s_agent_t *a, const uint8_t *buf, size_t
     cchc_wire_free(&env);
 }
 
-/* Sends what the window, the pacing and the BUSY backoffs allow. */
+/* Sends what the window, the pacing and the BUSY backoffs allow (one at a
+ * time when serial). */
 static void s_pump(s_worker_t *w, s_agent_t *a, int64_t now)
 {
     const bench_task_t *t = w->t;
-    while (a->busy_len > 0 && a->busy_at[a->busy_head] <= now && a->inflight < t->window) {
+    int window = t->serial ? 1 : t->window;
+    while (a->busy_len > 0 && a->busy_at[a->busy_head] <= now && a->inflight < window) {
         int k = a->busy[a->busy_head];
         a->busy_head = (a->busy_head + 1) % t->reports;
         a->busy_len--;
         if (s_send_report(w, a, k) == 0)
             a->inflight++;
     }
-    while (a->started < t->reports && a->inflight + a->busy_len < t->window &&
+    while (a->started < t->reports && a->inflight + a->busy_len < window &&
            (t->rate <= 0 || now >= a->next_send_us)) {
         int k = a->started;
         a->first_us[k] = now;

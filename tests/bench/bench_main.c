@@ -96,7 +96,7 @@ typedef struct {
  * window allows); the workers start together. With hold_fn, it is called
  * once every worker is running (the change scenario). */
 static int s_ingest(const s_opts_t *o, const bench_unit_t *units, int n, int m, double rate,
-                    bench_report_kind_t kind, const char *task_prefix, s_ingest_t *out,
+                    bench_report_kind_t kind, const char *task_prefix, int serial, s_ingest_t *out,
                     int64_t timeout_us)
 {
     int nw = (n + S_PER_WORKER - 1) / S_PER_WORKER;
@@ -118,6 +118,7 @@ static int s_ingest(const s_opts_t *o, const bench_unit_t *units, int n, int m, 
                               .timeout_us = timeout_us};
         if (task_prefix)
             snprintf(t[i].task_prefix, sizeof t[i].task_prefix, "%s", task_prefix);
+        t[i].serial = serial;
         snprintf(t[i].samples_path, sizeof t[i].samples_path, "%s/samples-%d", s_env.dir, i);
         if (bench_worker_start(&w[i], &t[i]) != 0)
             return -1;
@@ -143,7 +144,8 @@ static int s_ingest(const s_opts_t *o, const bench_unit_t *units, int n, int m, 
         }
         bench_worker_stop(&w[i]);
         bench_samples_read(t[i].samples_path, &out->samples, &out->nsamples);
-        unlink(t[i].samples_path);
+        if (!getenv("BENCH_KEEP"))
+            unlink(t[i].samples_path);
     }
     out->seconds = last > first ? (double)(last - first) / 1e6 : 0;
     out->rate = out->seconds > 0 ? (double)out->answered / out->seconds : 0;
@@ -200,7 +202,9 @@ static int s_run_ingest(const s_opts_t *o, const char *key, const char *tag, int
         }
     }
     sleep(1); /* the server reloads its keys on NOTIFY cchc_keys */
-    int rc = s_ingest(o, units, n, m, 0, kind, prefix[0] ? prefix : NULL, out, 1800LL * 1000000);
+    int rc = s_ingest(o, units, n, m, 0, kind, prefix[0] ? prefix : NULL, 0, out, 1800LL * 1000000);
+    if (prefix[0])
+        bench_tasks_drop(&s_env, prefix);
     out->stored = s_stored(tag);
     s_ingest_print(key, out, n, m);
     json_object_set_new(s_json, key, s_ingest_json(out, n, m));
@@ -674,7 +678,7 @@ int main(int argc, char **argv)
         if (bench_units_make(&s_env, "light", o.light_agents, &u) == 0) {
             sleep(1);
             rc |= s_ingest(&o, u, o.light_agents, o.light_seconds, 1.0, BENCH_REPORT_SMALL, NULL,
-                           &r, (o.light_seconds + 120LL) * 1000000);
+                           1, &r, (o.light_seconds + 120LL) * 1000000);
             r.stored = s_stored("light");
             s_ingest_print("light load", &r, o.light_agents, o.light_seconds);
             json_object_set_new(s_json, "light_load",
@@ -707,7 +711,7 @@ int main(int argc, char **argv)
                  * calendar, which is in every agent's metadata. */
                 bench_unit_t *iu;
                 bench_units_make(&s_env, "change", o.change_ingest_agents, &iu);
-                int m = o.quick ? 300 : 4000;
+                int m = o.quick ? 1500 : 4000;
                 bench_tasks_make(&s_env, "T-change-", iu, o.change_ingest_agents, m);
                 sleep(1);
                 bench_task_t t = {.env = &s_env,
@@ -724,7 +728,7 @@ int main(int argc, char **argv)
                 snprintf(t.samples_path, sizeof t.samples_path, "%s/samples-change", s_env.dir);
                 bench_worker_t iw;
                 bench_worker_start(&iw, &t);
-                sleep(o.quick ? 1 : 3);
+                usleep(o.quick ? 300000 : 3000000);
                 int64_t changed = bench_now_us();
                 PGconn *c = bench_db(&s_env);
                 bench_sql(c, "INSERT INTO calendar_days (day, kind, note) VALUES "
@@ -766,6 +770,7 @@ int main(int argc, char **argv)
                 if (!synced)
                     rc = -1;
                 free(sv);
+                bench_tasks_drop(&s_env, "T-change-");
                 free(iu);
                 for (int i = 0; i < nw; i++)
                     bench_worker_stop(&ws[i]);
@@ -780,8 +785,8 @@ int main(int argc, char **argv)
         o.window = 32; /* the agent's default window */
         if (bench_units_make(&s_env, "drain", o.drain_agents, &u) == 0) {
             sleep(2);
-            rc |= s_ingest(&o, u, o.drain_agents, o.drain_reports, 0, BENCH_REPORT_SMALL, NULL, &r,
-                           3600LL * 1000000);
+            rc |= s_ingest(&o, u, o.drain_agents, o.drain_reports, 0, BENCH_REPORT_SMALL, NULL, 1,
+                           &r, 3600LL * 1000000);
             r.stored = s_stored("drain");
             s_ingest_print("backlog drain", &r, o.drain_agents, o.drain_reports);
             json_object_set_new(s_json, "backlog_drain",
