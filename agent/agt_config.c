@@ -95,3 +95,8 @@ void agt_config_describe(FILE *f)
 {
     cchc_config_describe(s_table, S_TABLE_LEN, f);
 }
+
+void agt_config_list_keys(FILE *f)
+{
+    cchc_config_list_keys(s_table, S_TABLE_LEN, f);
+}

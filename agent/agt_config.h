@@ -46,6 +46,9 @@ int agt_config_override(agt_config_t *cfg, const char *assignment, char *err, si
 void agt_config_free(agt_config_t *cfg);
 /* Prints every key with its default and help to f (for --help). */
 void agt_config_describe(FILE *f);
+/* Prints every key as "section.key=default" ("section.key" when required),
+ * one per line, to f (for --config-keys). */
+void agt_config_list_keys(FILE *f);
 
 /* The officer subcommands. Each gets the loaded configuration (borrowed) and
  * its own arguments (argv[0] is the command name), prints its messages, and

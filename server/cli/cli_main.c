@@ -183,6 +183,9 @@ static void s_usage(FILE *f)
           "\n"
           "options:\n"
           "  -c, --config FILE   read admin.ini (without it: defaults and PG* variables)\n"
+          "      --check-config  with -c: check admin.ini (every key known, every value valid)\n"
+          "                      and exit: 0 if it is, 2 naming the file and line if not\n"
+          "      --config-keys   print every admin.ini key as section.key=default, one per line\n"
           "  -h, --help          show this help; '<command> --help' shows a command's\n"
           "  -V, --version       show the version\n"
           "\n"
@@ -208,13 +211,12 @@ static int s_load_config(const char *path, s_config_t *cfg)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {"check-config", no_argument, NULL, 'C'},
+        {"config-keys", no_argument, NULL, 'K'},  {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
-    int c;
+    int c, check = 0;
 
     cchc_log_set_ident("cchc");
     opterr = 0;
@@ -230,11 +232,29 @@ int main(int argc, char **argv)
         case 'V':
             printf("cchc %s\n", CCHC_VERSION);
             return CLI_EXIT_OK;
+        case 'C':
+            check = 1;
+            break;
+        case 'K':
+            cchc_config_list_keys(s_config_table, S_CONFIG_N, stdout);
+            return CLI_EXIT_OK;
         default:
             cli_db_bad_option(c, argv);
             s_usage(stderr);
             return CLI_EXIT_USAGE;
         }
+    }
+    if (check) {
+        s_config_t cfg = {0};
+        int rc = CLI_EXIT_USAGE;
+        if (!config_path || optind < argc)
+            fprintf(stderr, "cchc: --check-config takes -c admin.ini and no command\n");
+        else if (s_load_config(config_path, &cfg) == 0) {
+            printf("%s: configuration ok\n", config_path);
+            rc = CLI_EXIT_OK;
+        }
+        cchc_config_free(s_config_table, S_CONFIG_N, &cfg);
+        return rc;
     }
     if (optind >= argc) {
         fprintf(stderr, "cchc: no command given\n");
