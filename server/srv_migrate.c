@@ -16,7 +16,7 @@
  *      the ones applied is vouched for by server/sql/CHECKSUMS, which the test
  *      suite compares with the files;
  *   6. unlock (also released if the connection dies).
- * Cost: four round trips when nothing is missing. */
+ * Cost: six round trips when nothing is missing. */
 #include "srv_migrate.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
@@ -161,7 +161,7 @@ static int s_state_version(const s_state_t *st)
 }
 
 /* Step 3: is every applied migration one of this build's, as it was applied?
- * who is the program to run when the database is newer ("cchc-server", "cchc"). */
+ * who: the programs to run when the database is newer. */
 static int s_verify(const s_state_t *st, const char *who, char *err, size_t errlen)
 {
     int version = s_state_version(st);
@@ -213,9 +213,8 @@ static int s_verify(const s_state_t *st, const char *who, char *err, size_t errl
                  "migration %s%s has changed since it was applied: the database recorded "
                  "sha256 %s, this build carries %s. Never edit an applied migration; add a "
                  "new one. To go back, install the build whose server/sql/CHECKSUMS lists "
-                 "%s for %s.sql (or put the file back as it was and rebuild)",
-                 edited->name, others, edited->checksum, edited_m->sha256, edited->checksum,
-                 edited->name);
+                 "the recorded sha256 for %s.sql (or put the file back as it was and rebuild)",
+                 edited->name, others, edited->checksum, edited_m->sha256, edited->name);
         return CCHC_EINVAL;
     }
     return CCHC_OK;
@@ -323,7 +322,11 @@ int srv_migrate_run(PGconn *conn, srv_migrate_report_t *report, char *err, size_
         if (rc == CCHC_OK)
             rep.applied++;
     }
-    if (rc == CCHC_OK && st.has_checksums)
+    /* Rows without a checksum: read so, or inserted before the column existed. */
+    int unsummed = rep.applied > 0;
+    for (int i = 0; i < st.count; i++)
+        unsummed |= st.rows[i].checksum[0] == '\0';
+    if (rc == CCHC_OK && st.has_checksums && unsummed)
         rc = s_trust(conn, &rep.trusted, err, errlen);
     char ignore[64];
     s_exec(conn, "SELECT pg_advisory_unlock(" SRV_MIGRATE_LOCK_KEY ")", ignore, sizeof ignore);
