@@ -7,7 +7,8 @@
 #       appears only once the dump is complete and readable back.
 #   deploy/backup.sh [-c FILE.ini] restore FILE
 #       restores FILE into the database, which must be empty or not exist (it
-#       is then created): all or nothing, in one transaction. The roles
+#       is then created, owned by the owner of the backed-up tables, the role
+#       cchc-server runs as): all or nothing, in one transaction. The roles
 #       cchc_viewer, cchc_operator and cchc_admin are created if the cluster
 #       lacks them; the owner of the backed-up objects must exist. Then start
 #       cchc-server (or run cchc migrate): it checks the migrations' checksums
