@@ -47,6 +47,10 @@ static void s_usage(FILE *f, int full)
                "  -h, --help          show this help\n"
                "  -V, --version       show the version\n"
                "\n"
+               "At start (and with --tick-at) it applies the schema migrations of this build\n"
+               "and refuses, exit 1, a database newer than this build or one whose applied\n"
+               "migrations were edited since (their sha256 differs): see 'cchc migrate --help'.\n"
+               "\n"
                "configuration keys ([section] name = default):\n");
     srv_config_describe(f);
     fprintf(f, "\nexit status: 0 clean stop, 1 runtime failure, 2 usage or configuration "
