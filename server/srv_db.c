@@ -41,9 +41,10 @@
  * connect_timeout (2 s unless the conninfo says). A round starts at the host
  * that worked last, so that a promoted standby stays preferred and an old
  * primary started again by mistake is not; libpq turns away a host that
- * target_session_attrs does not accept (a standby still in recovery). The
- * blocking connect at start leaves the walk to libpq, whose blocking connect
- * honours connect_timeout per host. */
+ * target_session_attrs does not accept (read-write unless the conninfo says
+ * otherwise: a standby still in recovery). The blocking connect at start
+ * leaves the walk to libpq, whose blocking connect honours connect_timeout
+ * per host. */
 #include "srv_db.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
@@ -141,16 +142,14 @@ static void s_notice(void *arg, const char *message)
  * operator's conninfo says (expanded from dbname) overrides them. */
 static PGconn *s_connect_start(const srv_db_t *db, int blocking)
 {
-    /* Keepalives notice a silent network. */
-    static const char *const keys[] = {"connect_timeout",
-                                       "fallback_application_name",
-                                       "keepalives_idle",
-                                       "keepalives_interval",
-                                       "keepalives_count",
-                                       "dbname",
-                                       NULL};
+    /* Keepalives notice a silent network. The server writes: a standby
+     * still in recovery (hot standby) is no use to it, whatever host list
+     * the conninfo gives (libpq then tries the next host). */
+    static const char *const keys[] = {
+        "connect_timeout",  "fallback_application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "target_session_attrs",      "dbname",          NULL};
     const char *const vals[] = {
-        S_STR(S_CONNECT_TIMEOUT_S), db->name, "30", "10", "3", db->conninfo, NULL};
+        S_STR(S_CONNECT_TIMEOUT_S), db->name, "30", "10", "3", "read-write", db->conninfo, NULL};
     PGconn *conn;
     if (blocking) {
         conn = PQconnectdbParams(keys, vals, 1);

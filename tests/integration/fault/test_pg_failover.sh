@@ -14,10 +14,13 @@
 #     connection (LISTEN), its store connections and its scheduler's, counted
 #     in pg_stat_activity; LISTEN works again (a key added with `cchc key add`
 #     reaches each server through NOTIFY cchc_keys and a new agent delivers);
-#   - the agents finish; the oracle (oracle.py, as in run.sh) finds in the
-#     promoted database every report the agents queued exactly once: none
-#     lost (every report acked before the kill was on the standby), none
-#     twice, and every outbox row answered.
+#   - the agents finish;
+#   - the old primary is rebuilt as the new primary's synchronous standby with
+#     pg_rewind -R (as docs/replication.md says) and streams again;
+#   - the oracle (oracle.py, as in run.sh) finds in the promoted database every
+#     report the agents queued exactly once: none lost (every report acked
+#     before the kill was on the standby), none twice, and every outbox row
+#     answered; the rebuilt standby has the same reports.
 #
 #   CCHC_BIN=build CCHC_SRC=. bash tests/integration/fault/test_pg_failover.sh \
 #       [--reports N] [--async-control] [--keep]
@@ -84,10 +87,11 @@ say() { local d=$(( $(now_us) - T0 )); printf '  [%d.%ds] %s\n' $((d / 1000000))
 # pg_start DIR PORT: listens on 127.0.0.1:PORT (and a socket in DIR). fsync
 # stays off as in the other tests: we kill processes, not the machine, so the
 # page cache survives; what a synchronous standby adds is that a commit is
-# acknowledged only once the standby has the WAL.
+# acknowledged only once the standby has the WAL. wal_log_hints lets pg_rewind
+# bring the old primary back as a standby.
 pg_start() {
   pgc_as_owner "$PGC_BIN/pg_ctl" -D "$1/data" -l "$1/postgres.log" -w -t 60 \
-    -o "-k $1 -p $2 -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60" \
+    -o "-k $1 -p $2 -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c wal_log_hints=on" \
     start >/dev/null || { tail -n 20 "$1/postgres.log" >&2; fail "could not start PostgreSQL in $1"; }
 }
 # psql on one node (not the PG* environment, which names the database of the test).
@@ -104,7 +108,7 @@ on "$PGP1" -d postgres -c "create role cchc_replicator with replication login" \
   -c "create database cchc" >/dev/null
 [ "$(on "$PGP1" -d postgres -c "show wal_level")" = replica ] || fail "wal_level is not replica"
 pgc_as_owner "$PGC_BIN/pg_basebackup" -h 127.0.0.1 -p "$PGP1" -U cchc_replicator \
-  -D "$P2/data" -R -X stream -C -S cchc_pg2_slot -d "application_name=$STANDBY_NAME" \
+  -D "$P2/data" -R -X stream -d "application_name=$STANDBY_NAME" \
   >"$P2/basebackup.log" 2>&1 || { cat "$P2/basebackup.log" >&2; fail "pg_basebackup failed"; }
 grep -q "application_name=$STANDBY_NAME" "$P2/data/postgresql.auto.conf" \
   || fail "pg_basebackup -R wrote no application_name: $(cat "$P2/data/postgresql.auto.conf")"
@@ -313,6 +317,11 @@ if [ "$CONTROL" = 0 ]; then
 fi
 
 if [ "$CONTROL" = 1 ]; then pg_start "$P2" "$PGP2"; fi
+# Until the promotion no server has a connection on the standby: libpq turned
+# it away, as target_session_attrs=read-write asks.
+have=$(conns "$PGP2")
+[ "$have" = "0 0 0" ] || fail "server connections on the standby before its promotion (main store scheduler): '$have'"
+pass "no server connection on the standby while it is read-only"
 pgc_as_owner "$PGC_BIN/pg_ctl" -D "$P2/data" -w -t 60 promote >/dev/null || fail "pg_ctl promote"
 [ "$(on "$PGP2" -d cchc -c "select pg_is_in_recovery()")" = f ] || fail "the standby is still in recovery after promote"
 say "standby promoted"
@@ -340,6 +349,39 @@ done
 c=$($ORACLE counts $(outboxes))
 [ "$d" = "$TOTAL" ] || fail "outboxes not drained 120 s after the promotion: $c"
 say "outboxes drained: $c"
+
+# ---- the old primary comes back as the new primary's synchronous standby -----------
+# As docs/replication.md: its postmaster is gone (its children follow it), so
+# pg_rewind takes its data directory back to where the two diverged (it runs
+# the crash recovery first), copies the new primary's configuration, and -R
+# makes it a standby of the source, named by the source conninfo's
+# application_name.
+for p in "${ORPHANS[@]}"; do
+  for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$p" 2>/dev/null && fail "a backend of the killed primary (pid $p) is still running"
+done
+OLD_NAME=cchc_pg1
+pgc_as_owner "$PGC_BIN/pg_rewind" -D "$P1/data" -R \
+  --source-server="host=127.0.0.1 port=$PGP2 user=cchc dbname=postgres application_name=$OLD_NAME" \
+  >"$P1/rewind.log" 2>&1 || { cat "$P1/rewind.log" >&2; fail "pg_rewind of the old primary failed"; }
+grep -q "application_name=$OLD_NAME" "$P1/data/postgresql.auto.conf" \
+  || fail "pg_rewind -R wrote no application_name: $(grep primary_conninfo "$P1/data/postgresql.auto.conf")"
+pg_start "$P1" "$PGP1"
+[ "$(on "$PGP1" -d postgres -c "select pg_is_in_recovery()")" = t ] || fail "the rebuilt old primary is not a standby"
+if [ "$CONTROL" = 0 ]; then
+  on "$PGP2" -d postgres -c "alter system set synchronous_standby_names = '$OLD_NAME'" \
+    -c "select pg_reload_conf()" >/dev/null
+fi
+st=
+for _ in $(seq 1 100); do
+  st=$(on "$PGP2" -d postgres -c "select state || ' ' || sync_state from pg_stat_replication
+                                   where application_name = '$OLD_NAME'")
+  [ "$st" = "streaming $want" ] && break
+  sleep 0.1
+done
+[ "$st" = "streaming $want" ] || fail "pg_stat_replication on the new primary: '$st', expected 'streaming $want'"
+say "old primary rewound and streaming from the new one ($want)"
+pass "pg_rewind -R makes the old primary the new primary's standby ($st)"
 
 # LISTEN is back on each server's loop connection: a key registered now is
 # loaded by NOTIFY cchc_keys (the reconnect's own reload is long past), and a
@@ -370,6 +412,15 @@ for s in 1 2; do term_check "cchc-server $s" "${SPID[$s]}"; done
 hits=$(grep -l -E 'Sanitizer|Segmentation|runtime error:|Assertion .* failed|Traceback' \
   "$T"/srv*.log "$T"/a-*/agent.log "$T"/a-*/submit.err 2>/dev/null || true)
 [ -z "$hits" ] || fail "crash report in: $hits"
+
+# The rebuilt standby has what the new primary has (synchronous_commit=on
+# waits for its flush; its replay may trail a moment).
+n2=$(sql "select count(*) from reports")
+n1=
+for _ in $(seq 1 100); do
+  n1=$(on "$PGP1" -d cchc -c "select count(*) from reports"); [ "$n1" = "$n2" ] && break; sleep 0.1
+done
+[ "$n1" = "$n2" ] || fail "the rebuilt standby has $n1 reports, the new primary $n2"
 
 # ---- the oracle ----------------------------------------------------------------------------
 sql "select unit_code, agent_epoch, msg_id, revision, status from reports" >"$T/db_rows.txt" \
