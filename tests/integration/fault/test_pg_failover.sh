@@ -265,7 +265,7 @@ alive_check() {
 }
 delivered() { # the outboxes' delivered + refused: what the servers answered for good
   local c; c=$($ORACLE counts $(outboxes) 2>/dev/null) || { echo "?"; return; }
-  [[ $c =~ delivered=([0-9]+)\ refused=([0-9]+) ]] && echo $(( BASH_REMATCH[1] + BASH_REMATCH[2] ))
+  if [[ $c =~ delivered=([0-9]+)\ refused=([0-9]+) ]]; then echo $(( BASH_REMATCH[1] + BASH_REMATCH[2] )); else echo "?"; fi
 }
 
 # ---- the fault ------------------------------------------------------------------
