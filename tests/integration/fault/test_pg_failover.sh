@@ -9,7 +9,8 @@
 # is killed with kill -9 and the standby promoted with pg_ctl promote. Then:
 #   - while no database is writable no report is acked (the outboxes' delivered
 #     count does not move), and the servers' reconnect attempts are turned
-#     away by the standby (libpq: "session is read-only");
+#     away by the standby (libpq: "session is read-only"): no server has a
+#     connection on it before its promotion;
 #   - each server comes back by itself on the promoted database: its loop's
 #     connection (LISTEN), its store connections and its scheduler's, counted
 #     in pg_stat_activity; LISTEN works again (a key added with `cchc key add`
