@@ -28,7 +28,7 @@
  * loop. Which server of [server] endpoints it talks to, when it moves to the
  * next, and what status shows of it (the server, and while no connection
  * works, since when and the attempts) is agt_endpoints' business; the link
- * connects where it says (s_move).
+ * connects where it says (s_dial).
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
  * always safe; an answer for an id not in the window is a late duplicate.
  * A refusal whose only error is E007 while a newer revision is stored marks
