@@ -79,7 +79,7 @@ struct agt_endpoints_t {
      * tried (0: connected), whether an attempt on it failed and when, and
      * the earliest moment of a move (the backoff). */
     int64_t trying_mono, failed_mono, not_before;
-    int failed_here;
+    int trying, failed_here;
     unsigned misses; /* moves since the last handshake */
     uint64_t rng;
     /* While not connected: since when (wall and monotonic ms), the attempts
@@ -87,7 +87,7 @@ struct agt_endpoints_t {
      * was last saved in the outbox (saved_at -1: nothing this time). */
     int64_t down_since, down_mono, last_attempt, saved_at;
     uint64_t attempts, saved_attempts;
-    int attempt_open, attempt_failed;
+    int down, attempt_open, attempt_failed;
     int cleared_once;     /* the unreachable record was cleared in this run */
     int64_t server_since; /* wall ms: connected or trying the current since */
 };
@@ -170,7 +170,7 @@ static void s_server_save(agt_endpoints_t *self, int64_t stopped_ms)
  * for when); final at the end of a run. */
 static void s_unreachable_save(agt_endpoints_t *self, int64_t now, int final)
 {
-    if (self->connected || self->down_mono == 0)
+    if (self->connected || !self->down)
         return;
     /* Unreachable is a failed attempt, or that long without an answer; a run
      * stopped sooner, with nothing failed, knows nothing yet. */
@@ -200,7 +200,7 @@ static void s_unreachable_save(agt_endpoints_t *self, int64_t now, int final)
 /* When s_unreachable_save has something to write next; INT64_MAX if not. */
 static int64_t s_unreachable_due(const agt_endpoints_t *self)
 {
-    if (self->connected || self->down_mono == 0)
+    if (self->connected || !self->down)
         return INT64_MAX;
     if (self->saved_at < 0)
         return self->attempt_failed ? 0 : self->down_mono + S_UNREACHABLE_AFTER_MS;
@@ -237,6 +237,7 @@ static int64_t s_move_delay(agt_endpoints_t *self)
 /* The current server is tried from mono on. */
 static void s_trying(agt_endpoints_t *self, int64_t mono)
 {
+    self->trying = 1;
     self->trying_mono = mono;
     self->failed_here = 0;
     self->not_before = mono + s_move_delay(self);
@@ -245,7 +246,7 @@ static void s_trying(agt_endpoints_t *self, int64_t mono)
 
 static int64_t s_move_due(const agt_endpoints_t *self)
 {
-    if (self->list.n < 2 || self->connected || self->trying_mono == 0)
+    if (self->list.n < 2 || self->connected || !self->trying)
         return INT64_MAX;
     int64_t at =
         self->failed_here ? self->failed_mono : self->trying_mono + self->cfg->heartbeat_timeout_ms;
@@ -255,6 +256,7 @@ static int64_t s_move_due(const agt_endpoints_t *self)
 void agt_endpoints_down(agt_endpoints_t *self, int64_t mono)
 {
     self->connected = 0;
+    self->down = 1;
     self->down_since = cchc_clock_now_ms();
     self->down_mono = mono;
     self->attempts = 0;
@@ -269,7 +271,7 @@ void agt_endpoints_connected(agt_endpoints_t *self, int64_t mono)
     (void)mono;
     self->connected = 1;
     self->misses = 0;
-    self->trying_mono = 0;
+    self->trying = 0;
     self->failed_here = 0;
     /* Cleared once per run (an earlier run may have left one), then only
      * when this run wrote one. */
@@ -277,7 +279,7 @@ void agt_endpoints_connected(agt_endpoints_t *self, int64_t mono)
         (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_UNREACHABLE, NULL);
     self->cleared_once = 1;
     self->saved_at = -1;
-    self->down_mono = 0;
+    self->down = 0;
     self->server_since = cchc_clock_now_ms();
     s_server_save(self, 0);
 }
@@ -304,7 +306,7 @@ void agt_endpoints_attempt_event(agt_endpoints_t *self, uint16_t event, int64_t 
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         self->connected = 0;
-        if (self->trying_mono == 0)
+        if (!self->trying)
             s_trying(self, mono);
         s_failed(self, mono);
         break;
