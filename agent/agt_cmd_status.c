@@ -303,7 +303,8 @@ static void s_print_server(const agt_config_t *cfg, const json_t *srv, int64_t n
     char since[48], last[48], stopped[48], age[32];
     printf("Máy chủ (server): ");
     if (!srv) {
-        printf("chưa chạy `cchc-agent run` hay `sync` lần nào (the daemon never ran)\n");
+        printf("chưa ghi nhận; `cchc-agent run` sẽ ghi lại (none recorded yet; the daemon "
+               "records it)\n");
     } else {
         const char *ep = s_or(json_string_value(json_object_get(srv, "endpoint")), "-");
         int64_t since_ms = json_integer_value(json_object_get(srv, "since_ms"));
