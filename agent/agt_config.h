@@ -8,6 +8,7 @@
 #define AGT_CONFIG_H
 
 #include "cchc_config.h"
+#include "cchc_endpoints.h"
 
 #include <signal.h>
 #include <stddef.h>
@@ -28,7 +29,9 @@ typedef struct {
     int64_t max_outbox_bytes;   /* queued payload bytes at most */
     char *on_alert;             /* shell command run for each new notification; "" none */
     /* [server] */
-    char *server_endpoint;        /* e.g. tcp://district.example:7470 */
+    char *server_endpoint;        /* the old key: one server, e.g. tcp://district.example:7470 */
+    char *server_endpoints;       /* the servers, commas and/or spaces between them */
+    cchc_endpoints_t servers;     /* resolved from the two above (never empty once loaded) */
     char *server_public_key;      /* the server's CURVE public key file */
     int64_t max_frame;            /* largest frame either way, bytes */
     int64_t heartbeat_ivl_ms;     /* ZMTP heartbeat interval */
