@@ -56,6 +56,20 @@ typedef struct {
     int64_t pending;
 } s_prev_t;
 
+/* An obligation a closed unit left open at closure, which its heir may send. */
+typedef struct {
+    char *type, *period, *subject;
+    cchc_day_t due;
+} s_oblig_t;
+
+/* A predecessor (the document's "predecessors"): its unit, inspections,
+ * tasks and revisions as a context of their own, and its open obligations. */
+typedef struct {
+    cchc_vctx_t *ctx;
+    s_oblig_t *obl;
+    size_t n_obl;
+} s_pred_t;
+
 struct cchc_vctx {
     int unit_member; /* the document says something about the unit (maybe null) */
     int has_unit;
@@ -75,8 +89,16 @@ struct cchc_vctx {
     s_prev_t *prev;
     size_t n_prev;
     int apology_warning;
+    s_pred_t *preds; /* the closed units this unit answers for */
+    size_t n_preds;
     char *key_unit;
     cchc_day_t today;
+    /* A predecessor's context (cchc_vctx_for_predecessor): heir is the unit
+     * answering for it, pred its entry in base's preds (borrowed). NULL
+     * otherwise. */
+    char *heir;
+    const s_pred_t *pred;
+    int shell; /* owns only key_unit and heir: everything else is base's or pred's */
     /* An overlay (cchc_vctx_for_report): the unit, types, calendar and
      * settings are base's; insps[own_insps..] and tasks[own_tasks..] are
      * shallow copies of base's; everything else is its own. NULL otherwise. */
