@@ -16,34 +16,34 @@
 #define SRV_STORE_CONNECTIONS_MAX 16
 
 typedef struct {
-    char *endpoint;                /* [server] endpoint */
-    char *public_key;              /* [server] public_key, absolute path */
-    char *secret_key;              /* [server] secret_key, absolute path */
-    int64_t max_frame;             /* [server] max_frame, bytes */
-    int64_t shutdown_grace_ms;     /* [server] shutdown_grace_ms */
-    int64_t batch_max_rows;        /* [server] batch_max_rows: reports per batch */
-    int64_t batch_max_delay_ms;    /* [server] batch_max_delay_ms: longest wait for a batch */
-    int64_t max_pending;           /* [server] max_pending: unanswered reports, all peers */
-    int64_t peer_max_inflight;     /* [server] peer_max_inflight: per routing id */
-    int64_t sub_max_pending;       /* [server] subscriber_max_pending: unacked pushes */
-    int64_t io_threads;            /* [server] io_threads: ZMQ_IO_THREADS */
-    int64_t heartbeat_ivl_ms;      /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
-    int64_t heartbeat_timeout_ms;  /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
-    char *conninfo;                /* [database] conninfo, "" = PG* environment */
-    int64_t store_connections;     /* [database] store_connections: batch lanes */
-    int64_t query_timeout_ms;      /* [database] query_timeout_ms: 0 = none */
-    int sched_enabled;             /* [scheduler] enabled */
-    int64_t tick_interval_ms;      /* [scheduler] tick_interval_ms */
-    char *start_date;              /* [scheduler] start_date, YYYY-MM-DD */
-    char *approaching_at;          /* [scheduler] approaching_at, HH:MM local */
-    char *today_at;                /* [scheduler] today_at, HH:MM local */
-    char *overdue_at;              /* [scheduler] overdue_at, HH:MM local */
-    int64_t overdue_repeat_wd;     /* [scheduler] overdue_repeat_wd */
-    int64_t escalate_after_wd;     /* [scheduler] escalate_after_wd */
-    int64_t silent_hours;          /* [scheduler] silent_hours */
-    int64_t max_clock_skew_ms;     /* [scheduler] max_clock_skew_ms: sealed time trusted within */
-    int64_t closed_key_grace_days; /* [units] closed_key_grace_days: a closed unit's keys work */
-    int log_level;                 /* [log] level, CCHC_LOG_* */
+    char *endpoint;               /* [server] endpoint */
+    char *public_key;             /* [server] public_key, absolute path */
+    char *secret_key;             /* [server] secret_key, absolute path */
+    int64_t max_frame;            /* [server] max_frame, bytes */
+    int64_t shutdown_grace_ms;    /* [server] shutdown_grace_ms */
+    int64_t batch_max_rows;       /* [server] batch_max_rows: reports per batch */
+    int64_t batch_max_delay_ms;   /* [server] batch_max_delay_ms: longest wait for a batch */
+    int64_t max_pending;          /* [server] max_pending: unanswered reports, all peers */
+    int64_t peer_max_inflight;    /* [server] peer_max_inflight: per routing id */
+    int64_t sub_max_pending;      /* [server] subscriber_max_pending: unacked pushes */
+    int64_t io_threads;           /* [server] io_threads: ZMQ_IO_THREADS */
+    int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
+    int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
+    char *conninfo;               /* [database] conninfo, "" = PG* environment */
+    int64_t store_connections;    /* [database] store_connections: batch lanes */
+    int64_t query_timeout_ms;     /* [database] query_timeout_ms: 0 = none */
+    int sched_enabled;            /* [scheduler] enabled */
+    int64_t tick_interval_ms;     /* [scheduler] tick_interval_ms */
+    char *start_date;             /* [scheduler] start_date, YYYY-MM-DD */
+    char *approaching_at;         /* [scheduler] approaching_at, HH:MM local */
+    char *today_at;               /* [scheduler] today_at, HH:MM local */
+    char *overdue_at;             /* [scheduler] overdue_at, HH:MM local */
+    int64_t overdue_repeat_wd;    /* [scheduler] overdue_repeat_wd */
+    int64_t escalate_after_wd;    /* [scheduler] escalate_after_wd */
+    int64_t silent_hours;         /* [scheduler] silent_hours */
+    int64_t max_clock_skew_ms;    /* [scheduler] max_clock_skew_ms: sealed time trusted within */
+    int64_t closed_grace_days;    /* [units] closed_key_grace_days: a closed unit's keys work */
+    int log_level;                /* [log] level, CCHC_LOG_* */
 } srv_config_t;
 
 extern const cchc_cfg_entry_t srv_config_table[];

@@ -297,7 +297,7 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     if (!self->zap)
         goto fail;
     srv_zap_on_refused(self->zap, s_on_key_refused, self);
-    srv_zap_set_closed_grace(self->zap, cfg->closed_key_grace_days * 86400000LL);
+    srv_zap_set_closed_grace(self->zap, cfg->closed_grace_days * 86400000LL);
     PGresult *r = PQexec(conn, SRV_ZAP_KEYS_SQL);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && srv_zap_load(self->zap, r) == 0;
     if (!ok)
@@ -430,8 +430,9 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
                                                        : SRV_REFUSAL_KEY_REVOKED,
                             peer->principal, peer->key_id, NULL,
                             srv_refusals_body_name(env->body_case));
-        srv_router_nack(router, peer, env->agent_epoch, env->msg_id,
-                        CCHC__V1__NACK_REASON__NACK_KEY_REVOKED, SRV_KEY_REVOKED_DETAIL, NULL);
+        srv_router_nack(
+            router, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_KEY_REVOKED,
+            st == SRV_ZAP_KEY_CLOSED ? SRV_KEY_CLOSED_DETAIL : SRV_KEY_REVOKED_DETAIL, NULL);
         cchc_wire_free(&env);
         return;
     }
