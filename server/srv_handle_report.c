@@ -2,9 +2,9 @@
  *
  * The arrival step of a report's lifecycle (srv_report.h): the key's unit
  * (or a closed unit it answers for), the few things the table needs, the
- * database up and the caps; then the
- * report, decoded once by the loop, is handed to the batch, which answers
- * it after the commit that makes its outcome durable. */
+ * database up and the caps; then the report, decoded once by the loop, is
+ * handed to the batch, which answers it after the commit that makes its
+ * outcome durable. */
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
@@ -70,7 +70,8 @@ void srv_handle_report(srv_handlers_t *h, const srv_peer_t *peer, cchc_envelope_
         (strcmp(rep_unit, peer->principal) != 0 &&
          (!other || (sender && !cchc_vctx_answers_for(sender, rep_unit))))) {
         char *detail = cchc_asprintf("envelope unit \"%s\" and report unit \"%s\" must both be "
-                                     "\"%s\", the unit of this key",
+                                     "\"%s\", the unit of this key (the report's may be a closed "
+                                     "unit it answers for)",
                                      env_unit, rep_unit, peer->principal);
         CCHC_LOG(CCHC_LOG_WARN, "unit_mismatch",
                  "unit=%s envelope_unit=%s report_unit=%s msg_id=%" PRIu64, unit,

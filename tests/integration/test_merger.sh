@@ -60,7 +60,10 @@ SQL
 # ---- the year's ticks ----------------------------------------------------------------------
 sql "select cchc_ymd(d::date) from generate_series('2025-01-02'::date, '2025-12-31', '1 day') d
      where cchc_wd_is(d::date) order by d" >"$T/days"
-tick() { "$CCHC_BIN/cchc-server" -c "$T/server.ini" --tick-at "$1" >>"$T/ticks.log" || fail "tick $1"; }
+tick() {
+  "$CCHC_BIN/cchc-server" -c "$T/server.ini" --tick-at "$1" >>"$T/ticks.log" 2>>"$T/ticks.err" \
+    || fail "tick $1: $(tail -3 "$T/ticks.err")"
+}
 ticks() { # FROM TO (inclusive): 07:30 on due days, 08:00 every working day
   local d dues
   tick "${1}T07:00:00+07:00" # makes the expectations (no rule's hour yet): their due days
