@@ -481,7 +481,7 @@ BEGIN
     -- The heir on p_today of every unit closed by then (one short recursion
     -- over the closed units, whatever the expectations).
     CREATE TEMP TABLE IF NOT EXISTS cchc_sched_heir (
-        unit_code text PRIMARY KEY, heir text, heir_name text) ON COMMIT DROP;
+        unit_code text, heir text, heir_name text) ON COMMIT DROP;
     TRUNCATE cchc_sched_heir;
     INSERT INTO cchc_sched_heir
     WITH RECURSIVE c (root, code, depth, path) AS (
@@ -571,7 +571,7 @@ BEGIN
         WHERE (o.due = p_d3 OR o.due = p_d1) AND o.due > p_today
           AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = c.key)
           AND NOT cchc_sched_silenced(o.rcpt, c.kind, p_today)
-          AND NOT cchc_sched_silenced(o.unit_code, c.kind, p_today)
+          AND (o.rcpt = o.unit_code OR NOT cchc_sched_silenced(o.unit_code, c.kind, p_today))
         ORDER BY o.id, c.wd;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
@@ -598,7 +598,7 @@ BEGIN
         WHERE o.due = p_today
           AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = c.key)
           AND NOT cchc_sched_silenced(o.rcpt, c.kind, p_today)
-          AND NOT cchc_sched_silenced(o.unit_code, c.kind, p_today)
+          AND (o.rcpt = o.unit_code OR NOT cchc_sched_silenced(o.unit_code, c.kind, p_today))
         ORDER BY o.id;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
@@ -629,7 +629,7 @@ BEGIN
         WHERE o.k >= 1 AND ((o.k - 1) % p_repeat_wd = 0 OR (o.k <= p_repeat_wd AND NOT o.noticed))
           AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.dedup_key = c.key)
           AND NOT cchc_sched_silenced(o.rcpt, c.kind, p_today)
-          AND NOT cchc_sched_silenced(o.unit_code, c.kind, p_today)
+          AND (o.rcpt = o.unit_code OR NOT cchc_sched_silenced(o.unit_code, c.kind, p_today))
         ORDER BY o.id;
         GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
