@@ -12,8 +12,8 @@
  * as its metadata (proto Meta.document):
  *
  * {
- *   "unit": {"code": "xa-van-son", "kind": "commune",
- *            "valid_from": "2020-01-01", "valid_to": "2025-06-30"},   // null if unknown
+ *   "unit": {"code": "xa-van-son", "kind": "commune", "valid_from": "2020-01-01",
+ *            "valid_to": "2025-06-30", "successor": "07621"},   // null if unknown
  *   "types": [{"code": "CCHC_DK", "name_vi": "...", "content_kind": "periodic",
  *              "periods": ["Q1","S1","Q3","Y"], "cutoff_rule": "dec09",
  *              "due_rule": "wd_after_cutoff:2", "grace_days": 0, "expiry_days": 30,
@@ -82,6 +82,8 @@ cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, 
 cchc_vctx_t *cchc_vctx_for_predecessor(const cchc_vctx_t *base, const char *unit);
 /* 1 when unit is one of the predecessors self answers for. */
 int cchc_vctx_answers_for(const cchc_vctx_t *self, const char *unit);
+/* The unit's successor (the document's unit.successor), borrowed; NULL: none. */
+const char *cchc_vctx_successor(const cchc_vctx_t *self);
 
 /* The unit of the key that sent the report (E001). Not set: E001 is skipped. */
 void cchc_vctx_set_key_unit(cchc_vctx_t *self, const char *unit);

@@ -149,6 +149,7 @@ static void s_ld_unit(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
     s_ld_str(ld, u, "unit", "kind", &c->unit_kind);
     s_ld_date(ld, u, "unit", "valid_from", &c->unit_from);
     s_ld_date(ld, u, "unit", "valid_to", &c->unit_to);
+    s_ld_str(ld, u, "unit", "successor", &c->unit_successor);
     if (!c->unit_code)
         c->has_unit = 0;
 }
@@ -515,6 +516,7 @@ cchc_vctx_t *cchc_vctx_for_predecessor(const cchc_vctx_t *base, const char *unit
     c->unit_kind = pc->unit_kind;
     c->unit_from = pc->unit_from;
     c->unit_to = pc->unit_to;
+    c->unit_successor = pc->unit_successor;
     c->insps = pc->insps, c->n_insps = pc->n_insps;
     c->tasks = pc->tasks, c->n_tasks = pc->n_tasks;
     c->revs = pc->revs, c->n_revs = pc->n_revs;
@@ -599,8 +601,14 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
     free(c->types);
     free(c->unit_code);
     free(c->unit_kind);
+    free(c->unit_successor);
     free(c);
     *self_p = NULL;
+}
+
+const char *cchc_vctx_successor(const cchc_vctx_t *self)
+{
+    return self ? self->unit_successor : NULL;
 }
 
 void cchc_vctx_set_key_unit(cchc_vctx_t *self, const char *unit)

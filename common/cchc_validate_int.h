@@ -75,6 +75,7 @@ struct cchc_vctx {
     int has_unit;
     char *unit_code, *unit_kind;
     cchc_day_t unit_from, unit_to; /* CCHC_DAY_NONE: open on that side */
+    char *unit_successor;          /* the unit that answers for it once closed, or NULL */
     s_type_t *types;
     size_t n_types;
     cchc_calendar_t *cal;

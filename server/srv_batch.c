@@ -554,11 +554,17 @@ static void s_on_store(srv_db_t *db, int rc, PGresult *const *results, size_t n,
             assert(i >= top.lo && i < top.lo + top.n);
             srv_report_t *r = l->store[i];
             srv_report_answer(b->router, r, res, row);
-            /* A predecessor's revisions are in its document and its heir's. */
+            /* A predecessor's revisions are in its document and its heir's;
+             * and what a unit with a successor still owes is in the
+             * successor's (its "predecessors"): read again, and its agent told. */
             if (strcmp(PQgetvalue(res, row, 3), "rejected") != 0) {
                 srv_units_touched(b->units, r->unit);
                 if (r->for_unit)
                     srv_units_touched(b->units, r->for_unit);
+                const char *succ =
+                    r->for_unit ? NULL : cchc_vctx_successor(srv_units_vctx(b->units, r->unit));
+                if (succ)
+                    srv_units_changed(b->units, succ);
             }
             l->store[i] = NULL;
             s_done(b, r);

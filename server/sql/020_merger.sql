@@ -123,8 +123,10 @@ JOIN units r ON r.code = cchc_rollup_unit(u.code);
 -- those they name (validation's E040, E041, E060 as for the predecessor);
 -- revisions: the predecessor's latest accepted ones of those obligations (E006,
 -- E007, and what `cchc-agent deadlines` shows as received). A unit with no
--- predecessor has no such member: its document, and so its version, is as
--- before.
+-- predecessor has no such member. "unit" also names the unit's "successor",
+-- when it has one: the server refreshes the successor's document when a report
+-- of the unit is stored (what it owes changes). Other units' documents, and so
+-- their versions, are as before.
 
 CREATE OR REPLACE FUNCTION cchc_unit_metadata(p_unit text) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -207,7 +209,8 @@ BEGIN
     RETURN jsonb_build_object(
         'unit', CASE WHEN known THEN jsonb_strip_nulls(jsonb_build_object(
                     'code', u.code, 'kind', u.kind, 'name', u.name,
-                    'valid_from', cchc_ymd(u.valid_from), 'valid_to', cchc_ymd(u.valid_to)))
+                    'valid_from', cchc_ymd(u.valid_from), 'valid_to', cchc_ymd(u.valid_to),
+                    'successor', u.successor))
                 END,
         'types', coalesce((
             SELECT jsonb_agg(jsonb_build_object(
