@@ -10,7 +10,12 @@
  * Open inspections (remediation due) and the unit's tasks (due) are added
  * either way. A report the outbox has delivered (or the metadata lists as
  * received) counts as submitted: on time when it arrived by due + grace days.
- * The server decides; this is the officer's best view between two syncs. */
+ * The server decides; this is the officer's best view between two syncs.
+ *
+ * A unit that answers for closed predecessors (the metadata's
+ * "predecessors", DOMAIN.md section 1) also lists the obligations each left
+ * open at closure, naming it ("nộp thay"): they are settled against its
+ * revisions and against what the outbox holds for its unit. */
 #include "agt_config.h"
 #include "agt_outbox.h"
 #include "agt_sync.h"
@@ -31,10 +36,13 @@
 typedef struct {
     cchc_day_t due;
     char *type, *period, *subject;
-    char status[16]; /* expected | on_time | late | overdue | exempt | cancelled | submitted */
-    int grace;       /* days */
-    cchc_day_t done; /* day the report arrived; CCHC_DAY_NONE if not (or not known) */
-    int queued;      /* a report for it waits in the outbox */
+    char status[16];   /* expected | on_time | late | overdue | exempt | cancelled | submitted */
+    int grace;         /* days */
+    cchc_day_t done;   /* day the report arrived; CCHC_DAY_NONE if not (or not known) */
+    int queued;        /* a report for it waits in the outbox */
+    char *unit;        /* the unit that owes it: this one, or a predecessor */
+    char *for_name;    /* a predecessor's name, NULL for this unit's own */
+    const json_t *src; /* what lists its revisions: the document or the predecessor's entry */
 } agt_deadline_t;
 
 typedef struct {
@@ -44,7 +52,7 @@ typedef struct {
 
 /* What the outbox holds, as far as deadlines care. */
 typedef struct {
-    char *type, *period, *subject;
+    char *type, *unit, *period, *subject;
     int delivered, queued;
     cchc_day_t day;
 } agt_sent_t;
@@ -76,6 +84,7 @@ static int s_collect(const agt_outbox_row_t *row, void *arg)
         s->v = cchc_realloc(s->v, s->cap * sizeof *s->v);
     }
     s->v[s->n++] = (agt_sent_t){s_dup(row->report_type),
+                                s_dup(row->unit),
                                 s_dup(row->period),
                                 s_dup(row->subject),
                                 delivered,
@@ -85,7 +94,8 @@ static int s_collect(const agt_outbox_row_t *row, void *arg)
 }
 
 static agt_deadline_t *s_add(agt_deadlines_t *d, cchc_day_t due, const char *type,
-                             const char *period, const char *subject, const char *status, int grace)
+                             const char *period, const char *subject, const char *status, int grace,
+                             const char *unit)
 {
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 16;
@@ -97,13 +107,15 @@ static agt_deadline_t *s_add(agt_deadlines_t *d, cchc_day_t due, const char *typ
                           .period = s_dup(period),
                           .subject = s_dup(subject),
                           .grace = grace,
-                          .done = CCHC_DAY_NONE};
+                          .done = CCHC_DAY_NONE,
+                          .unit = s_dup(unit)};
     snprintf(x->status, sizeof x->status, "%s", status);
     return x;
 }
 
-/* Settles x against what was sent and what the server listed as received,
- * and against today. */
+/* Settles x against what was sent and what the server listed as received
+ * (doc: the unit's own metadata, or its predecessor's entry), and against
+ * today. */
 static void s_settle(agt_deadline_t *x, const agt_sents_t *sents, const json_t *doc,
                      cchc_day_t today)
 {
@@ -112,7 +124,7 @@ static void s_settle(agt_deadline_t *x, const agt_sents_t *sents, const json_t *
     for (i = 0; i < sents->n; i++) {
         const agt_sent_t *s = &sents->v[i];
         int match = s_eq(s->period, x->period) && s_eq(s->subject, x->subject) &&
-                    (!*x->type || s_eq(s->type, x->type));
+                    (!*x->type || s_eq(s->type, x->type)) && (!*s->unit || s_eq(s->unit, x->unit));
         if (!match)
             continue;
         x->queued |= s->queued;
@@ -170,10 +182,18 @@ static int s_lists(const json_t *type, const char *code)
     return 0;
 }
 
-/* Expectations of one assigned periodic type, computed here. */
+/* Expectations of one assigned periodic type, computed here: the periods
+ * whose data window has started and whose cut-off end the unit is open on
+ * (as the server makes them: a unit opened on 1 July owes no S1). */
 static void s_type_periods(agt_deadlines_t *d, const json_t *t, const cchc_calendar_t *cal,
-                           cchc_day_t today)
+                           cchc_day_t today, const char *unit, const json_t *doc)
 {
+    const json_t *u = json_object_get(doc, "unit");
+    cchc_day_t from = CCHC_DAY_NONE, to = CCHC_DAY_NONE;
+    if (cchc_day_parse(agt_sync_str(u, "valid_from", ""), &from) != CCHC_OK)
+        from = CCHC_DAY_NONE;
+    if (cchc_day_parse(agt_sync_str(u, "valid_to", ""), &to) != CCHC_OK)
+        to = CCHC_DAY_NONE;
     cchc_cutoff_t cutoff = CCHC_CUTOFF_DEC09;
     cchc_due_rule_t rule;
     const char *code = agt_sync_str(t, "code", NULL);
@@ -198,20 +218,49 @@ static void s_type_periods(agt_deadlines_t *d, const json_t *t, const cchc_calen
         if (!s_lists(t, cchc_period_code(&all[i])))
             continue;
         cchc_period_range(&all[i], cutoff, &start, &end);
-        if (start > today || cchc_due_date(&rule, cal, &all[i], cutoff, CCHC_DAY_NONE, &due) != 0)
+        if (start > today || (from != CCHC_DAY_NONE && end < from) ||
+            (to != CCHC_DAY_NONE && end > to) ||
+            cchc_due_date(&rule, cal, &all[i], cutoff, CCHC_DAY_NONE, &due) != 0)
             continue;
         cchc_period_format(&all[i], id, sizeof id);
-        s_add(d, due, code, id, "", "expected", grace);
+        s_add(d, due, code, id, "", "expected", grace, unit);
     }
 }
 
-/* 1 when d already has an obligation about subject. */
+/* 1 when d already has an obligation of the unit about subject. */
 static int s_has_subject(const agt_deadlines_t *d, const char *subject)
 {
     for (size_t i = 0; i < d->n; i++)
-        if (s_eq(d->v[i].subject, subject))
+        if (!d->v[i].for_name && s_eq(d->v[i].subject, subject))
             return 1;
     return 0;
+}
+
+/* The obligations the closed predecessors left open, which this unit submits
+ * for them (the metadata's "predecessors"). */
+static void s_predecessors(agt_deadlines_t *d, const json_t *doc)
+{
+    const json_t *p, *o;
+    size_t i, j;
+    json_array_foreach(json_object_get(doc, "predecessors"), i, p)
+    {
+        const json_t *pu = json_object_get(p, "unit");
+        const char *code = agt_sync_str(pu, "code", NULL);
+        if (!code)
+            continue;
+        json_array_foreach(json_object_get(p, "obligations"), j, o)
+        {
+            cchc_day_t due;
+            if (cchc_day_parse(agt_sync_str(o, "due", ""), &due) != CCHC_OK)
+                continue;
+            agt_deadline_t *x =
+                s_add(d, due, agt_sync_str(o, "type", ""), agt_sync_str(o, "period", ""),
+                      agt_sync_str(o, "subject", ""), "expected",
+                      (int)json_integer_value(json_object_get(o, "grace_days")), code);
+            x->for_name = s_dup(agt_sync_str(pu, "name", code));
+            x->src = p;
+        }
+    }
 }
 
 /* Open inspections and the unit's tasks, with their due dates. */
@@ -232,7 +281,7 @@ static void s_events(agt_deadlines_t *d, const json_t *doc, const char *unit)
               strcmp(st, "remediation_received") == 0  ? "submitted"
               : strcmp(st, "remediation_overdue") == 0 ? "overdue"
                                                        : "expected",
-              0);
+              0, unit);
     }
     json_array_foreach(json_object_get(doc, "tasks"), i, x)
     {
@@ -240,7 +289,7 @@ static void s_events(agt_deadlines_t *d, const json_t *doc, const char *unit)
         if (!code || agt_sync_task_role(doc, x, unit) == AGT_ROLE_NONE || s_has_subject(d, code) ||
             cchc_day_parse(agt_sync_str(x, "due", ""), &due) != CCHC_OK)
             continue;
-        s_add(d, due, agt_sync_str(tt, "code", ""), "", code, "expected", 0);
+        s_add(d, due, agt_sync_str(tt, "code", ""), "", code, "expected", 0, unit);
     }
 }
 
@@ -250,7 +299,9 @@ static int s_by_due(const void *a, const void *b)
     if (x->due != y->due)
         return x->due < y->due ? -1 : 1;
     int c = strcmp(x->type, y->type);
-    return c ? c : strcmp(*x->period ? x->period : x->subject, *y->period ? y->period : y->subject);
+    if (!c)
+        c = strcmp(*x->period ? x->period : x->subject, *y->period ? y->period : y->subject);
+    return c ? c : strcmp(x->unit, y->unit);
 }
 
 /* Prints s padded with spaces to width characters (UTF-8 aware). */
@@ -286,7 +337,7 @@ static void s_days(const agt_deadline_t *x, cchc_day_t today, char *buf, size_t 
 static void s_print_text(const agt_deadlines_t *d, const agt_config_t *cfg, cchc_day_t today,
                          int from_server)
 {
-    char t[16], due[16], days[96];
+    char t[16], due[16], days[96], forw[200];
     cchc_day_format(today, t, sizeof t);
     printf("Nghĩa vụ báo cáo của đơn vị %s, hôm nay %s: %zu\n(the unit's obligations; %s)\n\n",
            cfg->unit, t, d->n,
@@ -296,7 +347,8 @@ static void s_print_text(const agt_deadlines_t *d, const agt_config_t *cfg, cchc
     s_pad("Loại", 14);
     s_pad("Kỳ / đối tượng", 16);
     s_pad("Trạng thái", 38);
-    printf("Số ngày\n");
+    s_pad("Số ngày", 32);
+    printf("Nộp thay (for)\n");
     for (size_t i = 0; i < d->n; i++) {
         const agt_deadline_t *x = &d->v[i];
         cchc_day_format(x->due, due, sizeof due);
@@ -305,7 +357,10 @@ static void s_print_text(const agt_deadlines_t *d, const agt_config_t *cfg, cchc
         s_pad(*x->type ? x->type : "-", 14);
         s_pad(*x->period ? x->period : x->subject, 16);
         s_pad(s_label(x, today), 38);
-        printf("%s\n", days);
+        s_pad(days, 32);
+        if (x->for_name)
+            snprintf(forw, sizeof forw, "%s (%s)", x->unit, x->for_name);
+        printf("%s\n", x->for_name ? forw : "-");
     }
     if (d->n == 0)
         printf("(không có; none)\n");
@@ -328,6 +383,11 @@ static void s_print_json(const agt_deadlines_t *d, const agt_config_t *cfg, cchc
         json_object_set_new(o, "received",
                             x->done != CCHC_DAY_NONE ? json_string(done) : json_null());
         json_object_set_new(o, "days_left", json_integer((json_int_t)(x->due - today)));
+        json_object_set_new(o, "unit", json_string(x->unit));
+        json_object_set_new(o, "for",
+                            x->for_name
+                                ? json_pack("{s:s, s:s}", "unit", x->unit, "name", x->for_name)
+                                : json_null());
         json_array_append_new(list, o);
     }
     json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "unit", cfg->unit, "today", t, "source",
@@ -377,19 +437,20 @@ int agt_cmd_deadlines(const agt_config_t *cfg, int argc, char **argv)
             continue;
         s_add(&d, due, agt_sync_str(x, "type", ""), agt_sync_str(x, "period", ""),
               agt_sync_str(x, "subject", ""), agt_sync_str(x, "status", "expected"),
-              (int)json_integer_value(json_object_get(x, "grace_days")));
+              (int)json_integer_value(json_object_get(x, "grace_days")), cfg->unit);
     }
     if (!json_is_array(expectations) && ctx) {
         json_array_foreach(json_object_get(doc, "types"), i, x)
         {
             if (json_is_true(json_object_get(x, "assigned")) &&
                 strcmp(agt_sync_str(x, "content_kind", ""), "periodic") == 0)
-                s_type_periods(&d, x, cchc_vctx_calendar(ctx), today);
+                s_type_periods(&d, x, cchc_vctx_calendar(ctx), today, cfg->unit, doc);
         }
     }
     s_events(&d, doc, cfg->unit);
+    s_predecessors(&d, doc);
     for (i = 0; i < d.n; i++)
-        s_settle(&d.v[i], &sents, doc, today);
+        s_settle(&d.v[i], &sents, d.v[i].src ? d.v[i].src : doc, today);
     qsort(d.v, d.n, sizeof *d.v, s_by_due);
     if (as_json)
         s_print_json(&d, cfg, today, json_is_array(expectations));
@@ -399,10 +460,13 @@ int agt_cmd_deadlines(const agt_config_t *cfg, int argc, char **argv)
         free(d.v[i].type);
         free(d.v[i].period);
         free(d.v[i].subject);
+        free(d.v[i].unit);
+        free(d.v[i].for_name);
     }
     free(d.v);
     for (i = 0; i < sents.n; i++) {
         free(sents.v[i].type);
+        free(sents.v[i].unit);
         free(sents.v[i].period);
         free(sents.v[i].subject);
     }

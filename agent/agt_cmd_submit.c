@@ -10,6 +10,11 @@
  * not queued; warnings are shown and do not stop it. "saved" is printed only
  * after the row is committed.
  *
+ * A report of another unit is queued only when that unit is a closed
+ * predecessor this unit answers for (DOMAIN.md section 1, the metadata's
+ * "predecessors"), and it is then checked as that unit's: one of the
+ * obligations it left open, after its closure.
+ *
  * Several files in one run are each checked and queued on their own (one
  * transaction per file, one "saved" line per file), but share one open
  * outbox, its prepared statements, and one validation context built once from
@@ -306,6 +311,7 @@ static int s_submit_one(agt_submit_t *self, const char *path)
     cchc_report_t *r = NULL;
     cchc_findings_t f = CCHC_FINDINGS_INIT;
     uint8_t *packed = NULL;
+    cchc_vctx_t *heir = NULL; /* the context of a predecessor's report */
     int code = AGT_EXIT_FAILED;
     if (!text)
         goto out;
@@ -323,12 +329,23 @@ static int s_submit_one(agt_submit_t *self, const char *path)
         s_print_refused(path, &f);
         goto out;
     }
+    /* Another unit's report: only a closed predecessor's that this unit
+     * answers for (its synced metadata lists it), validated as that unit's. */
     if (strcmp(r->unit ? r->unit : "", cfg->unit) != 0) {
-        printf("Báo cáo \"%s\": đơn vị \"%s\" không phải đơn vị của máy trạm này \"%s\"; sửa "
-               "trường \"unit\" hoặc dùng đúng tệp agent.ini.\n"
-               "(the report's unit \"%s\" is not this agent's unit \"%s\"; nothing was queued)\n",
-               path, r->unit ? r->unit : "", cfg->unit, r->unit ? r->unit : "", cfg->unit);
-        goto out;
+        if (self->vctx && (heir = cchc_vctx_for_predecessor(self->vctx, r->unit)) != NULL) {
+            printf("Báo cáo \"%s\" của đơn vị đã sáp nhập \"%s\", do \"%s\" nộp thay.\n"
+                   "(a report of \"%s\", a closed unit this unit answers for)\n",
+                   path, r->unit, cfg->unit, r->unit);
+        } else {
+            printf("Báo cáo \"%s\": đơn vị \"%s\" không phải đơn vị của máy trạm này \"%s\", "
+                   "cũng không phải đơn vị đã sáp nhập mà \"%s\" nộp thay (xem `cchc-agent "
+                   "deadlines`); sửa trường \"unit\" hoặc dùng đúng tệp agent.ini.\n"
+                   "(the report's unit \"%s\" is neither this agent's unit \"%s\" nor a closed "
+                   "unit it answers for; nothing was queued)\n",
+                   path, r->unit ? r->unit : "", cfg->unit, cfg->unit, r->unit ? r->unit : "",
+                   cfg->unit);
+            goto out;
+        }
     }
     /* The text parsed a moment ago, so it parses again. */
     json_t *root = json_loadb(text, len, 0, NULL);
@@ -336,8 +353,8 @@ static int s_submit_one(agt_submit_t *self, const char *path)
     if (root)
         s_placeholders(root, where, 1, sizeof where, &f);
     json_decref(root);
-    if (self->vctx)
-        (void)cchc_validate(r, self->vctx, &f);
+    if (heir || self->vctx)
+        (void)cchc_validate(r, heir ? heir : self->vctx, &f);
     if (f.errors > 0) {
         s_print_refused(path, &f);
         goto out;
@@ -373,6 +390,7 @@ static int s_submit_one(agt_submit_t *self, const char *path)
     }
     code = s_queue(self, path, r, packed, packed_len);
 out:
+    cchc_vctx_destroy(&heir);
     free(packed);
     cchc_findings_clear(&f);
     cchc_report_free(&r);

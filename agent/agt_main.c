@@ -43,6 +43,9 @@ static const agt_command_t s_commands[] = {
      "    line each; exit 0 only if all were queued)\n"
      "    Hàng đợi đầy ([agent] max_outbox_reports, max_outbox_bytes): không lưu, mã thoát 1;\n"
      "    chạy `cchc-agent run` để gửi bớt. (outbox full: nothing queued, exit 1; let it drain)\n"
+     "    Báo cáo của đơn vị đã sáp nhập mà đơn vị này nộp thay (\"unit\" ghi mã đơn vị cũ):\n"
+     "    chỉ những báo cáo đơn vị cũ còn nợ khi sáp nhập (xem `deadlines`). (a report of a\n"
+     "    closed unit this unit answers for: only the obligations it left open)\n"
      "    --dry-run   chỉ kiểm tra, không lưu (check only, queue nothing; exit 0 if no error)\n"},
     {"run", agt_cmd_run, "run [--drain] [--timeout SEC]",
      "    Chạy nền: gửi các báo cáo trong hàng đợi tới máy chủ huyện, gửi lại đến khi được\n"
@@ -90,6 +93,8 @@ static const agt_command_t s_commands[] = {
      "    trạng thái (chưa đến hạn, đến hạn hôm nay, quá hạn, đã nộp đúng hạn, nộp muộn) và số\n"
      "    ngày còn lại hoặc đã quá, theo dữ liệu đã đồng bộ. Không cần mạng.\n"
      "    (the unit's obligations with due dates and status, from synced data; offline)\n"
+     "    Kèm các báo cáo còn nợ của đơn vị đã sáp nhập vào đơn vị này, ghi \"nộp thay\" đơn vị\n"
+     "    cũ. (with those a closed predecessor left open, which this unit submits for it)\n"
      "    --json   một đối tượng JSON (one JSON object)\n"},
     {"keygen", agt_cmd_keygen, "keygen [--out PREFIX] [--force]",
      "    Tạo cặp khóa CURVE của máy trạm vào các tệp [agent] public_key và secret_key.\n"

@@ -11,7 +11,9 @@
  *
  *   code  rule                                               path
  *   E050  strings valid UTF-8, <= MAX_TEXT; lists <= MAX_ITEMS the string / list
- *   E001  key's unit == report unit (when the key is set)     $.unit
+ *   E001  key's unit == report unit (when the key is set), or
+ *         the key's unit answers for the report's, closed,
+ *         and the report is an obligation it left open        $.unit
  *   E002  unit known and open on the cut-off end (or today)   $.unit
  *   E003  type known, same content kind, assigned (*)         $.type
  *   E004  a periodic report's period id parses; remediation
@@ -410,11 +412,63 @@ static const s_rev_t *s_find_rev(const cchc_vctx_t *c, const cchc_report_t *r)
     return NULL;
 }
 
+/* The obligation of the predecessor the report answers, or NULL. */
+static const s_oblig_t *s_find_oblig(const cchc_vctx_t *c, const cchc_report_t *r)
+{
+    const char *path, *subject = s_subject(r, &path);
+    for (size_t i = 0; c->pred && i < c->pred->n_obl; i++) {
+        const s_oblig_t *o = &c->pred->obl[i];
+        if (cchc_v_same(o->type, cchc_v_s(r->type)) &&
+            strcmp(cchc_v_s(o->period), cchc_v_s(r->period)) == 0 &&
+            cchc_v_same(cchc_v_s(o->subject), subject))
+            return o;
+    }
+    return NULL;
+}
+
+/* E001 for a report the key's unit sends for its predecessor (the context
+ * of cchc_vctx_for_predecessor): from the day after the predecessor's
+ * valid_to, and only an obligation it left open at closure. */
+static void s_rule_heir(cchc_vrun_t *v)
+{
+    const cchc_vctx_t *c = v->c;
+    const cchc_report_t *r = v->r;
+    const char *path, *subject = s_subject(r, &path);
+    char a[96], b[96], t[96], w[96], d1[11];
+    cchc_v_show(c->heir, a, sizeof a);
+    cchc_v_show(r->unit, b, sizeof b);
+    if (c->today != CCHC_DAY_NONE && c->unit_to != CCHC_DAY_NONE && c->today <= c->unit_to) {
+        cchc_v_fmt_day(c->unit_to, d1);
+        S_EMIT(v, "E001", "$.unit",
+               S_F("Đơn vị \"%s\" còn hoạt động đến hết ngày %s và tự nộp báo cáo của mình: "
+                   "\"%s\" chỉ nộp thay những báo cáo \"%s\" còn nợ từ ngày hôm sau.",
+                   b, d1, a, b),
+               S_F("Unit \"%s\" is open until the end of %s and sends its own reports: \"%s\" "
+                   "sends those it still owes only from the day after.",
+                   b, d1, a));
+        return;
+    }
+    if (s_find_oblig(c, r))
+        return;
+    cchc_v_show(r->type, t, sizeof t);
+    cchc_v_show(*cchc_v_s(r->period) ? r->period : subject, w, sizeof w);
+    S_EMIT(v, "E001", "$.unit",
+           S_F("\"%s\" chỉ được nộp thay \"%s\" những báo cáo đơn vị đó còn nợ khi sáp nhập; "
+               "báo cáo %s %s không có trong số đó (xem `cchc-agent deadlines`).",
+               a, b, t, w),
+           S_F("\"%s\" may send for \"%s\" only the reports it still owed when it closed; %s "
+               "%s is not one of them (see `cchc-agent deadlines`).",
+               a, b, t, w));
+}
+
 static void s_rule_unit(cchc_vrun_t *v)
 {
     const cchc_vctx_t *c = v->c;
     char a[96], b[96], d1[11], d2[11];
-    if (c->key_unit && !cchc_v_same(c->key_unit, v->r->unit))
+    if (c->key_unit && !cchc_v_same(c->key_unit, v->r->unit) && c->pred && c->heir &&
+        cchc_v_same(c->key_unit, c->heir) && c->has_unit && cchc_v_same(c->unit_code, v->r->unit))
+        s_rule_heir(v);
+    else if (c->key_unit && !cchc_v_same(c->key_unit, v->r->unit))
         S_EMIT(v, "E001", "$.unit",
                S_F("Khoá gửi báo cáo thuộc đơn vị \"%s\" nhưng báo cáo ghi đơn vị \"%s\": sửa "
                    "trường \"unit\" hoặc gửi từ máy của đơn vị đó.",
@@ -466,6 +520,18 @@ static int s_in_periods(const s_type_t *t, const char *code)
 {
     for (size_t i = 0; i < t->n_periods; i++)
         if (strcmp(cchc_v_s(t->periods[i]), code) == 0)
+            return 1;
+    return 0;
+}
+
+/* The unit must report type t: its assignment, or, for a predecessor's
+ * context, an obligation of that type left open at closure. */
+static int s_assigned(const cchc_vrun_t *v, const s_type_t *t)
+{
+    if (!v->c->pred)
+        return t->assigned;
+    for (size_t i = 0; i < v->c->pred->n_obl; i++)
+        if (cchc_v_same(v->c->pred->obl[i].type, t->code))
             return 1;
     return 0;
 }
@@ -522,7 +588,7 @@ static void s_rule_type_period(cchc_vrun_t *v)
                S_F("Report type \"%s\" has %s content but this report is %s: choose the right "
                    "type.",
                    a, b, kind));
-    } else if (!t->assigned) {
+    } else if (!s_assigned(v, t)) {
         S_EMIT(v, "E003", "$.type",
                S_F("Đơn vị không được giao loại báo cáo \"%s\": kiểm tra lại loại báo cáo.",
                    cchc_v_show(r->type, a, sizeof a)),

@@ -12,8 +12,8 @@
  * as its metadata (proto Meta.document):
  *
  * {
- *   "unit": {"code": "xa-van-son", "kind": "commune",
- *            "valid_from": "2020-01-01", "valid_to": "2025-06-30"},   // null if unknown
+ *   "unit": {"code": "xa-van-son", "kind": "commune", "valid_from": "2020-01-01",
+ *            "valid_to": "2025-06-30", "successor": "07621"},   // null if unknown
  *   "types": [{"code": "CCHC_DK", "name_vi": "...", "content_kind": "periodic",
  *              "periods": ["Q1","S1","Q3","Y"], "cutoff_rule": "dec09",
  *              "due_rule": "wd_after_cutoff:2", "grace_days": 0, "expiry_days": 30,
@@ -31,8 +31,15 @@
  *                  "reopened_until": "2024-11-15"}],        // optional (cchc period reopen)
  *   "previous": {"type": "CCHC_DK", "period": "2024S1",
  *                "pending": {"HO_TICH": 7}},                          // for W015; optional
- *   "settings": {"apology_slip": "error"}                              // or "warning" (E018)
- * }
+ *   "settings": {"apology_slip": "error"},                             // or "warning" (E018)
+ *   "predecessors": [{"unit": {"code": "xa-huu-san", "kind": "commune", "name": "...",
+ *                              "valid_from": "2020-01-01", "valid_to": "2025-06-30"},
+ *                     "successor": "07621",
+ *                     "obligations": [{"type": "CCHC_DK", "period": "2025S1",
+ *                                      "subject": "", "due": "2025-06-18"}],
+ *                     "inspections": [...], "tasks": [...], "revisions": [...]}]
+ * }                                                                    // closed units it answers
+ * for
  *
  * Every member is optional; an absent list is an empty list. A rule whose
  * context is missing checks what it can and says nothing about the rest:
@@ -64,6 +71,19 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p);
  * and may be set again. NULL with err when extra is not of that shape. */
 cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, char *err,
                                   size_t errlen);
+
+/* The context in which base's unit answers for its predecessor `unit` (a
+ * closed unit of base's "predecessors", DOMAIN.md section 1): that unit's
+ * validity, inspections, tasks and revisions, base's types, calendar and
+ * settings, and E001 letting the key of base's unit send, from the day
+ * after the predecessor's valid_to, the obligations it left open (and only
+ * those). base is borrowed and must outlive the result; its key unit and
+ * today are copied. NULL when unit is not one of base's predecessors. */
+cchc_vctx_t *cchc_vctx_for_predecessor(const cchc_vctx_t *base, const char *unit);
+/* 1 when unit is one of the predecessors self answers for. */
+int cchc_vctx_answers_for(const cchc_vctx_t *self, const char *unit);
+/* The unit's successor (the document's unit.successor), borrowed; NULL: none. */
+const char *cchc_vctx_successor(const cchc_vctx_t *self);
 
 /* The unit of the key that sent the report (E001). Not set: E001 is skipped. */
 void cchc_vctx_set_key_unit(cchc_vctx_t *self, const char *unit);

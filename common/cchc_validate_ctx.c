@@ -149,6 +149,7 @@ static void s_ld_unit(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
     s_ld_str(ld, u, "unit", "kind", &c->unit_kind);
     s_ld_date(ld, u, "unit", "valid_from", &c->unit_from);
     s_ld_date(ld, u, "unit", "valid_to", &c->unit_to);
+    s_ld_str(ld, u, "unit", "successor", &c->unit_successor);
     if (!c->unit_code)
         c->has_unit = 0;
 }
@@ -347,6 +348,47 @@ static void s_ld_settings(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
     free(slip);
 }
 
+/* "predecessors": each entry parsed as a context of its own (its "unit",
+ * "inspections", "tasks", "revisions") with its "obligations". */
+static void s_ld_predecessors(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
+{
+    const json_t *arr = s_ld_objs(ld, doc, "", "predecessors"), *o, *ob;
+    size_t i, j;
+    if (!arr)
+        return;
+    c->preds = cchc_calloc(json_array_size(arr) + 1, sizeof *c->preds);
+    json_array_foreach(arr, i, o)
+    {
+        char w[48], sub[256] = "";
+        snprintf(w, sizeof w, "predecessors[%zu]", i);
+        s_pred_t *p = &c->preds[c->n_preds];
+        p->ctx = cchc_vctx_new(o, sub, sizeof sub);
+        if (!p->ctx || !p->ctx->has_unit) {
+            cchc_vctx_destroy(&p->ctx);
+            if (!ld->failed && ld->err && ld->errlen)
+                snprintf(ld->err, ld->errlen, "%s.%s", w,
+                         sub[0] ? sub : "unit: expected an object with a code");
+            ld->failed = 1;
+            return;
+        }
+        c->n_preds++;
+        const json_t *obls = s_ld_objs(ld, o, w, "obligations");
+        if (!obls)
+            continue;
+        p->obl = cchc_calloc(json_array_size(obls) + 1, sizeof *p->obl);
+        json_array_foreach(obls, j, ob)
+        {
+            char w2[96];
+            snprintf(w2, sizeof w2, "%s.obligations[%zu]", w, j);
+            s_oblig_t *x = &p->obl[p->n_obl++];
+            s_ld_str(ld, ob, w2, "type", &x->type);
+            s_ld_str(ld, ob, w2, "period", &x->period);
+            s_ld_str(ld, ob, w2, "subject", &x->subject);
+            s_ld_date(ld, ob, w2, "due", &x->due);
+        }
+    }
+}
+
 cchc_vctx_t *cchc_vctx_new(const json_t *doc, char *err, size_t errlen)
 {
     s_ld_t ld = {err, errlen, 0};
@@ -366,6 +408,7 @@ cchc_vctx_t *cchc_vctx_new(const json_t *doc, char *err, size_t errlen)
     s_ld_revisions(&ld, c, doc);
     s_ld_previous(&ld, c, doc);
     s_ld_settings(&ld, c, doc);
+    s_ld_predecessors(&ld, c, doc);
     if (ld.failed)
         cchc_vctx_destroy(&c);
     return c;
@@ -403,7 +446,9 @@ cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, 
     cchc_vctx_t *c = cchc_calloc(1, sizeof *c);
     *c = *base;
     c->base = base;
+    c->shell = 0;
     c->key_unit = base->key_unit ? cchc_strdup(base->key_unit) : NULL;
+    c->heir = base->heir ? cchc_strdup(base->heir) : NULL;
     c->revs = x.revs, c->n_revs = x.n_revs;
     c->has_prev = x.has_prev, c->prev = x.prev, c->n_prev = x.n_prev;
     c->prev_type = x.prev_type, c->prev_period = x.prev_period;
@@ -440,6 +485,51 @@ cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, 
     return c;
 }
 
+static const s_pred_t *s_find_pred(const cchc_vctx_t *self, const char *unit)
+{
+    for (size_t i = 0; unit && i < self->n_preds; i++) {
+        const cchc_vctx_t *p = self->preds[i].ctx;
+        if (p->unit_code && strcmp(p->unit_code, unit) == 0)
+            return &self->preds[i];
+    }
+    return NULL;
+}
+
+int cchc_vctx_answers_for(const cchc_vctx_t *self, const char *unit)
+{
+    return self && s_find_pred(self, unit) != NULL;
+}
+
+cchc_vctx_t *cchc_vctx_for_predecessor(const cchc_vctx_t *base, const char *unit)
+{
+    const s_pred_t *p = s_find_pred(base, unit);
+    if (!p)
+        return NULL;
+    const cchc_vctx_t *pc = p->ctx;
+    cchc_vctx_t *c = cchc_calloc(1, sizeof *c);
+    *c = *base; /* types, calendar, settings, today: base's */
+    c->base = base;
+    c->shell = 1;
+    c->unit_member = 1;
+    c->has_unit = pc->has_unit;
+    c->unit_code = pc->unit_code;
+    c->unit_kind = pc->unit_kind;
+    c->unit_from = pc->unit_from;
+    c->unit_to = pc->unit_to;
+    c->unit_successor = pc->unit_successor;
+    c->insps = pc->insps, c->n_insps = pc->n_insps;
+    c->tasks = pc->tasks, c->n_tasks = pc->n_tasks;
+    c->revs = pc->revs, c->n_revs = pc->n_revs;
+    c->own_insps = c->own_tasks = 0;
+    c->has_prev = 0, c->prev = NULL, c->n_prev = 0;
+    c->prev_type = c->prev_period = NULL;
+    c->preds = NULL, c->n_preds = 0;
+    c->key_unit = base->key_unit ? cchc_strdup(base->key_unit) : NULL;
+    c->heir = base->unit_code ? cchc_strdup(base->unit_code) : NULL;
+    c->pred = p;
+    return c;
+}
+
 static void s_free_strs(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -453,6 +543,12 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
         return;
     cchc_vctx_t *c = *self_p;
     free(c->key_unit);
+    free(c->heir);
+    if (c->shell) {
+        free(c);
+        *self_p = NULL;
+        return;
+    }
     for (size_t i = 0; i < c->n_prev; i++)
         free(c->prev[i].field);
     free(c->prev);
@@ -487,6 +583,16 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
         return;
     }
     cchc_calendar_destroy(&c->cal);
+    for (size_t i = 0; i < c->n_preds; i++) {
+        cchc_vctx_destroy(&c->preds[i].ctx);
+        for (size_t j = 0; j < c->preds[i].n_obl; j++) {
+            free(c->preds[i].obl[j].type);
+            free(c->preds[i].obl[j].period);
+            free(c->preds[i].obl[j].subject);
+        }
+        free(c->preds[i].obl);
+    }
+    free(c->preds);
     for (size_t i = 0; i < c->n_types; i++) {
         free(c->types[i].code);
         free(c->types[i].content_kind);
@@ -495,8 +601,14 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
     free(c->types);
     free(c->unit_code);
     free(c->unit_kind);
+    free(c->unit_successor);
     free(c);
     *self_p = NULL;
+}
+
+const char *cchc_vctx_successor(const cchc_vctx_t *self)
+{
+    return self ? self->unit_successor : NULL;
 }
 
 void cchc_vctx_set_key_unit(cchc_vctx_t *self, const char *unit)

@@ -56,11 +56,26 @@ typedef struct {
     int64_t pending;
 } s_prev_t;
 
+/* An obligation a closed unit left open at closure, which its heir may send. */
+typedef struct {
+    char *type, *period, *subject;
+    cchc_day_t due;
+} s_oblig_t;
+
+/* A predecessor (the document's "predecessors"): its unit, inspections,
+ * tasks and revisions as a context of their own, and its open obligations. */
+typedef struct {
+    cchc_vctx_t *ctx;
+    s_oblig_t *obl;
+    size_t n_obl;
+} s_pred_t;
+
 struct cchc_vctx {
     int unit_member; /* the document says something about the unit (maybe null) */
     int has_unit;
     char *unit_code, *unit_kind;
     cchc_day_t unit_from, unit_to; /* CCHC_DAY_NONE: open on that side */
+    char *unit_successor;          /* the unit that answers for it once closed, or NULL */
     s_type_t *types;
     size_t n_types;
     cchc_calendar_t *cal;
@@ -75,8 +90,16 @@ struct cchc_vctx {
     s_prev_t *prev;
     size_t n_prev;
     int apology_warning;
+    s_pred_t *preds; /* the closed units this unit answers for */
+    size_t n_preds;
     char *key_unit;
     cchc_day_t today;
+    /* A predecessor's context (cchc_vctx_for_predecessor): heir is the unit
+     * answering for it, pred its entry in base's preds (borrowed). NULL
+     * otherwise. */
+    char *heir;
+    const s_pred_t *pred;
+    int shell; /* owns only key_unit and heir: everything else is base's or pred's */
     /* An overlay (cchc_vctx_for_report): the unit, types, calendar and
      * settings are base's; insps[own_insps..] and tasks[own_tasks..] are
      * shallow copies of base's; everything else is its own. NULL otherwise. */

@@ -37,8 +37,10 @@
  *   IDLE     batch due (full, delay over, or draining),   CONTEXT  s_next, s_send_context
  *            the lane's connection ready
  *   CONTEXT  sync: documents kept; each report answered   STORE    s_on_context, s_send_store
- *            (stored before; no context) or validated;
- *            some validated
+ *            (stored before; no context; a predecessor's
+ *            report its sender does not answer for:
+ *            NACK_UNIT_MISMATCH) or validated; some
+ *            validated
  *   CONTEXT  sync, none to store                          IDLE     s_on_context, s_next
  *   CONTEXT  sync, the context statement failed: every    IDLE     s_on_context, s_next
  *            report answered by the error (NACK_BUSY)
@@ -483,10 +485,21 @@ static void s_on_context(srv_db_t *db, int rc, PGresult *const *results, size_t 
             s_done(b, r);
             continue;
         }
+        /* The sender's context: a predecessor's report is validated in the
+         * one derived from it (srv_report_validate). */
         const cchc_vctx_t *base = srv_units_vctx(b->units, r->unit);
-        if (!base ||
-            srv_report_validate(r, base, PQgetisnull(res, row, 5) ? NULL : PQgetvalue(res, row, 5),
-                                (int)l->nstore) != 0) {
+        int vrc = base ? srv_report_validate(
+                             r, base, PQgetisnull(res, row, 5) ? NULL : PQgetvalue(res, row, 5),
+                             (int)l->nstore)
+                       : -1;
+        if (vrc == SRV_REPORT_NOT_HEIR) {
+            srv_report_mismatch(b->router, r);
+            if (b->hooks.on_mismatch)
+                b->hooks.on_mismatch(b->hooks.arg, r);
+            s_done(b, r);
+            continue;
+        }
+        if (vrc != 0) {
             srv_report_busy(b->router, r, "server cannot check reports now; resend later");
             s_done(b, r);
             continue;
@@ -541,8 +554,18 @@ static void s_on_store(srv_db_t *db, int rc, PGresult *const *results, size_t n,
             assert(i >= top.lo && i < top.lo + top.n);
             srv_report_t *r = l->store[i];
             srv_report_answer(b->router, r, res, row);
-            if (strcmp(PQgetvalue(res, row, 3), "rejected") != 0)
+            /* A predecessor's revisions are in its document and its heir's;
+             * and what a unit with a successor still owes is in the
+             * successor's (its "predecessors"): read again, and its agent told. */
+            if (strcmp(PQgetvalue(res, row, 3), "rejected") != 0) {
                 srv_units_touched(b->units, r->unit);
+                if (r->for_unit)
+                    srv_units_touched(b->units, r->for_unit);
+                const char *succ =
+                    r->for_unit ? NULL : cchc_vctx_successor(srv_units_vctx(b->units, r->unit));
+                if (succ)
+                    srv_units_changed(b->units, succ);
+            }
             l->store[i] = NULL;
             s_done(b, r);
         }

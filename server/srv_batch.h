@@ -31,6 +31,10 @@ typedef struct srv_batch srv_batch_t;
 typedef struct {
     /* A store segment committed (receipts were written). */
     void (*on_commit)(void *arg);
+    /* A report was answered NACK_UNIT_MISMATCH: its unit is neither the
+     * sender's nor a predecessor the sender answers for (r borrowed for the
+     * call). NULL: nobody is told. */
+    void (*on_mismatch)(void *arg, const struct srv_report *r);
     void *arg;
 } srv_batch_hooks_t;
 

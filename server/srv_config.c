@@ -73,6 +73,9 @@ const cchc_cfg_entry_t srv_config_table[] = {
     S_ENTRY("scheduler", "max_clock_skew_ms", CCHC_CFG_INT, "300000", 0, 86400000,
             max_clock_skew_ms,
             "a sealed time is trusted when the agent's clock is this close to the server's"),
+    S_ENTRY("units", "closed_key_grace_days", CCHC_CFG_INT, "30", 0, 3650, closed_grace_days,
+            "a closed unit's keys keep working this many days after its valid_to (its agent "
+            "flushes its queue), then are refused"),
     S_ENTRY("log", "level", CCHC_CFG_LOGLEVEL, "info", 0, 0, log_level,
             "debug, info, warn or error"),
 };

@@ -1,9 +1,10 @@
 /* srv_handle_report.c: Report, an officer's report delivered by an agent.
  *
- * The arrival step of a report's lifecycle (srv_report.h): the key's unit,
- * the few things the table needs, the database up and the caps; then the
- * report, decoded once by the loop, is handed to the batch, which answers
- * it after the commit that makes its outcome durable. */
+ * The arrival step of a report's lifecycle (srv_report.h): the key's unit
+ * (or a closed unit it answers for), the few things the table needs, the
+ * database up and the caps; then the report, decoded once by the loop, is
+ * handed to the batch, which answers it after the commit that makes its
+ * outcome durable. */
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
@@ -54,16 +55,27 @@ void srv_handle_report(srv_handlers_t *h, const srv_peer_t *peer, cchc_envelope_
     c->reports++;
     srv_logstr(unit, sizeof unit, peer->principal);
 
-    /* The key decides the unit: a report for anyone else is refused whole. */
+    /* The key decides the unit: the envelope names the key's unit, and so
+     * does the report, unless it is a predecessor's that the key's unit
+     * answers for (DOMAIN.md section 1: a closed unit's obligations pass to
+     * its successor). Whether it is, the sender's kept context says (its
+     * "predecessors"); while that is not at hand the batch decides, after
+     * reading it. A report for anyone else is refused whole. */
+    const cchc_vctx_t *sender = NULL;
+    int other = peer->principal[0] && strcmp(env_unit, peer->principal) == 0 && rep_unit[0] &&
+                strcmp(rep_unit, peer->principal) != 0;
+    if (other)
+        sender = srv_units_vctx(h->units, peer->principal);
     if (!peer->principal[0] || strcmp(env_unit, peer->principal) != 0 ||
-        strcmp(rep_unit, peer->principal) != 0) {
+        (strcmp(rep_unit, peer->principal) != 0 &&
+         (!other || (sender && !cchc_vctx_answers_for(sender, rep_unit))))) {
         char *detail = cchc_asprintf("envelope unit \"%s\" and report unit \"%s\" must both be "
-                                     "\"%s\", the unit of this key",
+                                     "\"%s\", the unit of this key (the report's may be a closed "
+                                     "unit it answers for)",
                                      env_unit, rep_unit, peer->principal);
         CCHC_LOG(CCHC_LOG_WARN, "unit_mismatch",
                  "unit=%s envelope_unit=%s report_unit=%s msg_id=%" PRIu64, unit,
-                 srv_logstr(a, sizeof a, env_unit), srv_logstr(b, sizeof b, rep_unit),
-                 env->msg_id);
+                 srv_logstr(a, sizeof a, env_unit), srv_logstr(b, sizeof b, rep_unit), env->msg_id);
         srv_refusals_record(h->refusals, SRV_REFUSAL_UNIT_MISMATCH, peer->principal, peer->key_id,
                             strcmp(env_unit, peer->principal) ? env_unit : rep_unit, "report");
         srv_router_nack(h->router, peer, env->agent_epoch, env->msg_id,
@@ -104,7 +116,7 @@ void srv_handle_report(srv_handlers_t *h, const srv_peer_t *peer, cchc_envelope_
         srv_router_nack(h->router, peer, epoch, msg_id, reason, why, NULL);
         return;
     }
-    CCHC_LOG(CCHC_LOG_DEBUG, "report_refused", "unit=%s msg_id=%" PRIu64 " reason=BUSY detail=\"%s\"",
-             unit, env->msg_id, why);
+    CCHC_LOG(CCHC_LOG_DEBUG, "report_refused",
+             "unit=%s msg_id=%" PRIu64 " reason=BUSY detail=\"%s\"", unit, env->msg_id, why);
     srv_router_nack(h->router, peer, env->agent_epoch, env->msg_id, reason, why, NULL);
 }

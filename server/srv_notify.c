@@ -20,6 +20,9 @@
  *              with seq > cursor: pushed
  *   any        a send fails (gone, or its queue is    (none)     s_session_drop
  *              full), or silent SRV_PEERS_IDLE_MS
+ *   any        its unit closed (srv_zap_unit_closed): (none)     srv_notify_hello, s_push
+ *              at its Hello or at a push for it; no
+ *              replay, nothing pushed
  *
  * Why nothing is missed and nothing sent twice: the publisher and the
  * replays share one FIFO connection, so their queries run and call back in
@@ -285,8 +288,7 @@ static int s_agent_fetch(s_job_t *job)
     sn_u64_text(since, job->since);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
     const char *params[3] = {since, limit, job->principal};
-    return srv_db_submit(job->n->db, S_UNIT_SQL, 3, params, NULL, NULL,
-                         s_on_agent_rows, job);
+    return srv_db_submit(job->n->db, S_UNIT_SQL, 3, params, NULL, NULL, s_on_agent_rows, job);
 }
 
 static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg)
@@ -340,6 +342,13 @@ static void s_on_agent_rows(srv_db_t *db, int rc, const PGresult *res, void *arg
     sn_job_free(job);
 }
 
+/* The unit closed (its keys say so, srv_zap): from the day after its
+ * valid_to it gets no notification, not even those queued for it before. */
+static int s_closed(const srv_notify_t *n, const char *unit)
+{
+    return n->zap && srv_zap_unit_closed(n->zap, unit, cchc_clock_now_ms());
+}
+
 void srv_notify_hello(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const char *unit,
                       uint64_t last_seq)
 {
@@ -347,6 +356,11 @@ void srv_notify_hello(srv_notify_t *n, const uint8_t *rid, size_t rid_len, const
         return;
     int64_t now = cchc_clock_mono_ms();
     s_session_t *s = sn_session_find(n, rid, rid_len);
+    if (s_closed(n, unit)) {
+        if (s && !s->subscriber)
+            sn_session_drop(n, s);
+        return;
+    }
     if (s && strcmp(s->unit, unit) != 0) {
         sn_session_drop(n, s);
         s = NULL;
@@ -444,8 +458,7 @@ static void s_acks_write(srv_notify_t *n)
     s_job_t *job = sn_job_new(n, NULL, 0, NULL);
     job->acks = n->acks;
     job->n_acks = n->n_acks;
-    if (srv_db_submit(n->db, S_ACK_SQL, 2, params, NULL, NULL, s_on_acks_written,
-                      job) == 0) {
+    if (srv_db_submit(n->db, S_ACK_SQL, 2, params, NULL, NULL, s_on_acks_written, job) == 0) {
         n->acks = NULL;
         n->n_acks = n->cap_acks = 0;
         n->ack_inflight = 1;
@@ -489,7 +502,9 @@ static void s_push(srv_notify_t *n, const char *topic, const char *unit, uint64_
                    const uint8_t *buf, size_t len)
 {
     int64_t a = srv_map_get(n->by_unit, unit, strlen(unit), 0);
-    if (a > 0)
+    if (a > 0 && s_closed(n, unit))
+        sn_session_drop(n, &n->sessions[a - 1]); /* closed while live: no more */
+    else if (a > 0)
         s_push_to(n, &n->sessions[a - 1], topic, seq, buf, len);
     for (size_t k = n->n_subs; k-- > 0;) {
         /* A send may drop a session (moving another into its slot): the
@@ -539,8 +554,7 @@ static void s_fetch(srv_notify_t *n)
     sn_u64_text(since, n->last_published);
     snprintf(limit, sizeof limit, "%d", SRV_NOTIFY_BATCH);
     const char *params[2] = {since, limit};
-    if (srv_db_submit(n->db, S_FETCH_SQL, 2, params, NULL, NULL, s_on_rows, n) ==
-        0)
+    if (srv_db_submit(n->db, S_FETCH_SQL, 2, params, NULL, NULL, s_on_rows, n) == 0)
         n->fetch_inflight = 1;
 }
 

@@ -39,7 +39,7 @@
 
 /* The migration's kinds, indexed by srv_refusal_kind_t. */
 static const char *const s_kind_names[] = {"unit_mismatch", "key_revoked", "key_expired",
-                                           "topic_outside", "not_allowed"};
+                                           "topic_outside", "not_allowed", "unit_closed"};
 
 /* $1 the minute, $2 first, $3 last (ms, server clock), $9 the count. */
 #define S_UPSERT_SQL                                                                               \

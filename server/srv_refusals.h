@@ -24,6 +24,8 @@ typedef enum {
     SRV_REFUSAL_KEY_EXPIRED,   /* a message or a handshake on an expired key */
     SRV_REFUSAL_TOPIC_OUTSIDE, /* a subscriber's topic outside its grant */
     SRV_REFUSAL_NOT_ALLOWED,   /* a message this principal may not send */
+    SRV_REFUSAL_UNIT_CLOSED,   /* a message or a handshake on a key of a unit closed for longer
+                                  than [units] closed_key_grace_days (migration 020) */
 } srv_refusal_kind_t;
 
 /* How often counts held since the first refusal of a minute are written. */

@@ -132,9 +132,8 @@ static const char *s_subject(const Cchc__V1__Report *r)
     return "";
 }
 
-srv_report_t *srv_report_new(const srv_peer_t *peer, cchc_envelope_t **env_p,
-                             const uint8_t *frame, size_t len, int64_t max_skew_ms,
-                             const char **why)
+srv_report_t *srv_report_new(const srv_peer_t *peer, cchc_envelope_t **env_p, const uint8_t *frame,
+                             size_t len, int64_t max_skew_ms, const char **why)
 {
     cchc_envelope_t *env = *env_p;
     const Cchc__V1__Report *r = env->report;
@@ -163,6 +162,9 @@ srv_report_t *srv_report_new(const srv_peer_t *peer, cchc_envelope_t **env_p,
     p->env = env;
     *env_p = NULL;
     p->unit = cchc_strdup(peer->principal);
+    if (r->unit && strcmp(r->unit, peer->principal) != 0)
+        p->for_unit = cchc_strdup(r->unit);
+    p->key_id = peer->key_id ? cchc_strdup(peer->key_id) : NULL;
     p->epoch = env->agent_epoch;
     p->msg_id = env->msg_id;
     p->type = r->type;
@@ -196,6 +198,8 @@ void srv_report_free(srv_report_t **r_p)
         return;
     cchc_wire_free(&p->env);
     free(p->unit);
+    free(p->for_unit);
+    free(p->key_id);
     free(p->payload);
     free(p->body);
     free(p->store_json);
@@ -205,7 +209,13 @@ void srv_report_free(srv_report_t **r_p)
 
 srv_peer_t srv_report_peer(const srv_report_t *p)
 {
-    return (srv_peer_t){.rid = p->rid, .rid_len = p->rid_len, .principal = p->unit};
+    return (srv_peer_t){
+        .rid = p->rid, .rid_len = p->rid_len, .principal = p->unit, .key_id = p->key_id};
+}
+
+const char *srv_report_unit(const srv_report_t *p)
+{
+    return p->for_unit ? p->for_unit : p->unit;
 }
 
 void srv_report_context_json(const srv_report_t *p, int ord, srv_buf_t *b)
@@ -213,7 +223,7 @@ void srv_report_context_json(const srv_report_t *p, int ord, srv_buf_t *b)
     char head[64];
     snprintf(head, sizeof head, "{\"ord\":%d", ord);
     srv_buf_puts(b, head);
-    s_json_kv_str(b, "unit", p->unit);
+    s_json_kv_str(b, "unit", srv_report_unit(p));
     s_json_kv_i64(b, "epoch", s_u64_bits(p->epoch), 1);
     s_json_kv_i64(b, "msg_id", (int64_t)p->msg_id, 1);
     s_json_kv_str(b, "type", p->type);
@@ -287,7 +297,7 @@ static void s_period_dates(const cchc_vctx_t *ctx, const cchc_report_t *r, char 
 int srv_report_validate(srv_report_t *p, const cchc_vctx_t *base, const char *extra, int ord)
 {
     char unit[100], err[300] = "", msg[400], start[16], end[16], due[16];
-    cchc_vctx_t *ctx = NULL;
+    cchc_vctx_t *ctx = NULL, *heir = NULL;
     cchc_findings_t f = CCHC_FINDINGS_INIT;
     json_t *doc = NULL, *findings = NULL;
     int rc = -1;
@@ -300,8 +310,13 @@ int srv_report_validate(srv_report_t *p, const cchc_vctx_t *base, const char *ex
     } else {
         doc = json_object(); /* none: an empty one, released at out like the other */
     }
+    /* A predecessor's report: the context in which the sender answers for it. */
+    if (base && p->for_unit && !(heir = cchc_vctx_for_predecessor(base, p->for_unit))) {
+        rc = SRV_REPORT_NOT_HEIR;
+        goto out;
+    }
     if (base && doc)
-        ctx = cchc_vctx_for_report(base, doc, err, sizeof err);
+        ctx = cchc_vctx_for_report(heir ? heir : base, doc, err, sizeof err);
     if (!ctx) {
         /* The documents come from our own SQL: their being wrong is our bug,
          * not the officer's, so the report is kept by the agent. */
@@ -328,7 +343,9 @@ int srv_report_validate(srv_report_t *p, const cchc_vctx_t *base, const char *ex
     char head[64];
     snprintf(head, sizeof head, "{\"ord\":%d", ord);
     srv_buf_puts(&b, head);
-    s_json_kv_str(&b, "unit", p->unit);
+    s_json_kv_str(&b, "unit", srv_report_unit(p));
+    if (p->for_unit)
+        s_json_kv_str(&b, "sent_by", p->unit);
     s_json_kv_i64(&b, "epoch", s_u64_bits(p->epoch), 1);
     s_json_kv_i64(&b, "msg_id", (int64_t)p->msg_id, 1);
     s_json_kv_str(&b, "type", p->type);
@@ -356,16 +373,32 @@ int srv_report_validate(srv_report_t *p, const cchc_vctx_t *base, const char *ex
     free(p->store_json);
     p->store_json = b.p;
     CCHC_LOG(CCHC_LOG_DEBUG, "report_validated",
-             "unit=%s msg_id=%" PRIu64 " errors=%d findings=%zu cutoff=%s..%s due=%s", unit,
-             p->msg_id, p->errors, f.n, start[0] ? start : "-", end[0] ? end : "-",
-             due[0] ? due : "-");
+             "unit=%s for=%s msg_id=%" PRIu64 " errors=%d findings=%zu cutoff=%s..%s due=%s", unit,
+             p->for_unit ? p->for_unit : "-", p->msg_id, p->errors, f.n, start[0] ? start : "-",
+             end[0] ? end : "-", due[0] ? due : "-");
     rc = 0;
 out:
     json_decref(findings);
     json_decref(doc);
     cchc_findings_clear(&f);
     cchc_vctx_destroy(&ctx);
+    cchc_vctx_destroy(&heir);
     return rc;
+}
+
+void srv_report_mismatch(srv_router_t *router, const srv_report_t *p)
+{
+    char unit[100], other[100];
+    srv_peer_t peer = srv_report_peer(p);
+    char *detail = cchc_asprintf("report unit \"%s\" is neither \"%s\", the unit of this key, "
+                                 "nor a closed unit it answers for",
+                                 srv_report_unit(p), p->unit);
+    CCHC_LOG(CCHC_LOG_WARN, "unit_mismatch", "unit=%s report_unit=%s msg_id=%" PRIu64,
+             srv_logstr(unit, sizeof unit, p->unit),
+             srv_logstr(other, sizeof other, srv_report_unit(p)), p->msg_id);
+    srv_router_nack(router, &peer, p->epoch, p->msg_id, CCHC__V1__NACK_REASON__NACK_UNIT_MISMATCH,
+                    detail, NULL);
+    free(detail);
 }
 
 /* ---- answers -------------------------------------------------------------------------------- */
@@ -466,8 +499,8 @@ void srv_report_answer(srv_router_t *router, const srv_report_t *p, const PGresu
         /* superseded: by a later revision of the same batch, accepted first. */
         c->accepted++;
         CCHC_LOG(CCHC_LOG_INFO, "report_accepted",
-                 "unit=%s type=%s period=%s revision=%" PRId64 " epoch=%" PRIu64
-                 " msg_id=%" PRIu64 " id=%" PRId64 " warnings=%zu",
+                 "unit=%s type=%s period=%s revision=%" PRId64 " epoch=%" PRIu64 " msg_id=%" PRIu64
+                 " id=%" PRId64 " warnings=%zu",
                  unit, p->type, p->period[0] ? p->period : "-", p->env->report->revision, p->epoch,
                  p->msg_id, id, f.warnings);
         srv_router_ack(router, &peer, p->epoch, p->msg_id, id, 0, &f);

@@ -41,7 +41,10 @@ void srv_buf_free(srv_buf_t *b);
 typedef struct srv_report {
     struct srv_report *next; /* the batch's queue */
     cchc_envelope_t *env;    /* the decoded envelope; env->report is the report */
-    char *unit;              /* the key's unit */
+    char *unit;              /* the key's unit: the sender */
+    char *for_unit;          /* the report's unit when it is not the sender's (a predecessor
+                                the sender answers for, DOMAIN.md section 1), else NULL */
+    char *key_id;            /* the connection's SRV_ZAP_KEY_ID_PROP, or NULL */
     uint64_t epoch, msg_id;
     const char *type, *kind, *period, *subject; /* borrowed from env (kind: static) */
     uint8_t *payload;                           /* the report's bytes as received */
@@ -61,22 +64,31 @@ typedef struct srv_report {
 
 /* A record of the report in *env_p (taken: set to NULL) from peer, frame the
  * bytes it came in. max_skew_ms: how far the agent's clock may be from ours
- * for its sealed time to be trusted. NULL with *why when it cannot be kept
- * (text that is not UTF-8, a report that has no JSON form): the caller
+ * for its sealed time to be trusted. A report whose unit is not the key's is
+ * recorded for its unit (for_unit), sent by the key's: the caller has checked
+ * that the key's unit may answer for it. NULL with *why when it cannot be
+ * kept (text that is not UTF-8, a report that has no JSON form): the caller
  * answers NACK_INVALID. */
-srv_report_t *srv_report_new(const srv_peer_t *peer, cchc_envelope_t **env_p,
-                             const uint8_t *frame, size_t len, int64_t max_skew_ms,
-                             const char **why);
+srv_report_t *srv_report_new(const srv_peer_t *peer, cchc_envelope_t **env_p, const uint8_t *frame,
+                             size_t len, int64_t max_skew_ms, const char **why);
 void srv_report_free(srv_report_t **r_p);
 /* The peer to answer, borrowed from r. */
 srv_peer_t srv_report_peer(const srv_report_t *r);
+/* The unit the report is of (for_unit, else the sender's), borrowed. */
+const char *srv_report_unit(const srv_report_t *r);
 
 /* r's object of the context statement's array (ord its place in the batch). */
 void srv_report_context_json(const srv_report_t *r, int ord, srv_buf_t *b);
-/* Validates r against ctx (its unit's kept context) and extra (the context
- * statement's document for it, NULL: none), and builds its store entry.
- * 0, or -1 when the context cannot be made (logged): answer it NACK_BUSY. */
+/* Validates r against ctx (the sender's kept context; for a predecessor's
+ * report, the context in which the sender answers for it is derived from
+ * it) and extra (the context statement's document for it, NULL: none), and
+ * builds its store entry. 0; SRV_REPORT_NOT_HEIR when the sender does not
+ * answer for the report's unit (answer it srv_report_mismatch); or -1 when
+ * the context cannot be made (logged): answer it NACK_BUSY. */
+#define SRV_REPORT_NOT_HEIR (-2)
 int srv_report_validate(srv_report_t *r, const cchc_vctx_t *ctx, const char *extra, int ord);
+/* NACK_UNIT_MISMATCH: the report is of a unit its key's unit does not answer for. */
+void srv_report_mismatch(srv_router_t *router, const srv_report_t *r);
 
 /* The answers. A row stored before (by an earlier delivery): its id, status,
  * findings (JSON text, may be NULL), and whether its payload is r's. */

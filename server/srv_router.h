@@ -101,5 +101,10 @@ const char *srv_logstr(char *buf, size_t len, const char *s);
     "Khoá đã bị thu hồi hoặc hết hạn, máy chủ không nhận tin này: "                                \
     "đề nghị Phòng Nội vụ cấp khoá mới (key revoked or expired, "                                  \
     "nothing was stored: ask the district for a new key)"
+/* The same for a key of a unit closed longer than [units] closed_key_grace_days. */
+#define SRV_KEY_CLOSED_DETAIL                                                                      \
+    "Đơn vị đã giải thể hoặc sáp nhập, hết thời gian dùng khoá: máy chủ không nhận tin này; "      \
+    "báo cáo còn nợ do đơn vị kế thừa nộp thay (the unit closed and its keys' grace is over, "     \
+    "nothing was stored: its successor submits what it still owed)"
 
 #endif

@@ -8,31 +8,47 @@
  *      T-1, T, T+1: cut-off window and due date (cchc_period_range,
  *      cchc_due_date, the calendar from calendar_days), upserted (unchanged
  *      rows are not written, so the audit trigger stays quiet);
- *   3. cchc_sched_expectations(start_date): periods x assigned open units,
- *      inspections, plan tasks x lead units; met by reports already there;
+ *   3. cchc_sched_expectations(start_date, T): periods x assigned units open
+ *      on the cut-off end, inspections, plan tasks x lead units; none for a
+ *      unit closed on T (migration 020); met by reports already there;
  *   4. expected -> overdue when T > due + grace;
  *   5. on a working day T only, cchc_sched_rules: the rules below, each
  *      once its local hour has come (the first tick at or after it).
  *
- *   rule                   when (T a working day)                    to             dedup key
- *   ---------------------  ----------------------------------------  -------------
- * ------------------------------------- deadline.approaching   approaching_at, due = T + 3 wd or +
- * 1 wd  the unit       deadline.approaching:<exp>:<3|1> deadline.today         today_at, due = T
- * the unit       deadline.today:<exp> report.overdue         overdue_at, k = wd in (due+grace, T]
- * >= 1 the unit       report.overdue:<exp>:<T> and (k - 1) % overdue_repeat_wd = 0 digest.overdue
- * overdue_at, a report.overdue day of the   @home_affairs  digest.overdue:<type>:<period>:<T>
- *                          (type, period): every unit missing
- *   report.escalated       overdue_at, k = escalate_after_wd + 1     @leadership
- * report.escalated:<type>:<period>:<T> (overdue for that many full wd), digest agent.silent any
- * tick, last_seen < now - silent_hours  @home_affairs  agent.silent:<unit>:<last_seen date>
- *   remediation.due/       as deadline.* / report.overdue for        the unit
- * remediation.due:<exp>:<3|1|0>, .overdue             remediation types (KHAC_PHUC)
- * remediation.overdue:<exp>:<T> task.due/.overdue      the same for task_progress (NV_KH) the lead
- * unit  task.due:<exp>:<3|1|0>, task.overdue:..
+ *   rule                  when (T a working day)                     to
+ *   --------------------  -----------------------------------------  -------------
+ *   deadline.approaching  approaching_at, due = T + 3 wd or + 1 wd   the unit
+ *   deadline.today        today_at, due = T                          the unit
+ *   report.overdue        overdue_at, k = wd in (due+grace, T] >= 1  the unit
+ *                         and (k - 1) % overdue_repeat_wd = 0
+ *   digest.overdue        overdue_at, a report.overdue day of the    @home_affairs
+ *                         (type, period): every unit missing
+ *   report.escalated      overdue_at, k = escalate_after_wd + 1      @leadership
+ *                         (overdue for that many full wd), digest
+ *   agent.silent          any tick, last_seen < now - silent_hours   @home_affairs
+ *   remediation.due/      as deadline.* / report.overdue for         the unit
+ *     .overdue            remediation types (KHAC_PHUC)
+ *   task.due/.overdue     the same for task_progress (NV_KH)         the lead unit
  *
+ *   rule                  dedup key
+ *   --------------------  -------------------------------------------------
+ *   deadline.approaching  deadline.approaching:<exp>:<3|1>
+ *   deadline.today        deadline.today:<exp>
+ *   report.overdue        report.overdue:<exp>:<T>
+ *   digest.overdue        digest.overdue:<type>:<period>:<T>
+ *   report.escalated      report.escalated:<type>:<period>:<T>
+ *   agent.silent          agent.silent:<unit>:<last_seen date>
+ *   remediation.*         remediation.due:<exp>:<3|1|0>, remediation.overdue:<exp>:<T>
+ *   task.*                task.due:<exp>:<3|1|0>, task.overdue:<exp>:<T>
+ *
+ *   "The unit" is the expectation's unit while it is open on T; once it is
+ *   closed (valid_to < T), its heir on T (its successor, or the successor's
+ *   while that one is closed too), the text and facts naming the
+ *   predecessor; nobody when it has no heir open. Digests list heirs.
  *   (<period> is the inspection or task code for event types.) On receipt
- *   cchc_store_report (003) adds report.accepted:<report>,
- *   report.rejected:<report> and report.resolved:<exp>:<unit|@home_affairs>.
+ *   cchc_store_batch (017, 020) adds report.accepted:<report>,
+ *   report.rejected:<report> and report.resolved:<exp>:<unit|@home_affairs>,
+ *   to the unit that sent the report (a successor sending its predecessor's).
  *
  * In the server the ticks run in a thread of their own (srv_sched_start) on
  * the scheduler's own blocking connection, so that ingest never waits for a
@@ -436,8 +452,8 @@ static int s_tick_body(srv_sched_t *self, int64_t now_ms, int64_t wait_ms, srv_s
     cchc_day_format(today, t_s, sizeof t_s);
     cchc_day_format(self->start_date, start_s, sizeof start_s);
     if (rc == 0) {
-        const char *values[1] = {start_s};
-        PGresult *r = s_exec(self, "SELECT cchc_sched_expectations($1::date)", 1, values,
+        const char *values[2] = {start_s, t_s};
+        PGresult *r = s_exec(self, "SELECT cchc_sched_expectations($1::date, $2::date)", 2, values,
                              PGRES_TUPLES_OK, err, errlen);
         if (!r)
             rc = CCHC_EIO;

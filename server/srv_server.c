@@ -176,12 +176,25 @@ static void s_on_connect(void *arg)
         srv_notify_on_connect(self->notify);
 }
 
-/* A handshake on an expired key: its principal is refused (srv_zap). */
-static void s_on_key_expired(void *arg, const char *principal, const char *key_id)
+/* A handshake on an expired key, or on a key of a unit closed past its
+ * grace: its principal is refused (srv_zap). */
+static void s_on_key_refused(void *arg, srv_zap_key_state_t state, const char *principal,
+                             const char *key_id)
 {
     srv_server_t *self = arg;
-    srv_refusals_record(self->refusals, SRV_REFUSAL_KEY_EXPIRED, principal, key_id, NULL,
-                        "handshake");
+    srv_refusals_record(self->refusals,
+                        state == SRV_ZAP_KEY_CLOSED ? SRV_REFUSAL_UNIT_CLOSED
+                                                    : SRV_REFUSAL_KEY_EXPIRED,
+                        principal, key_id, NULL, "handshake");
+}
+
+/* The batch refused a report of a unit its sender does not answer for. */
+static void s_on_mismatch(void *arg, const srv_report_t *r)
+{
+    srv_server_t *self = arg;
+    srv_peer_t peer = srv_report_peer(r);
+    srv_refusals_record(self->refusals, SRV_REFUSAL_UNIT_MISMATCH, peer.principal, peer.key_id,
+                        srv_report_unit(r), "report");
 }
 
 /* ---- the parts' hooks ---------------------------------------------------------------------- */
@@ -294,7 +307,8 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     self->zap = srv_zap_new(self->ctx, err, errlen);
     if (!self->zap)
         goto fail;
-    srv_zap_on_expired(self->zap, s_on_key_expired, self);
+    srv_zap_on_refused(self->zap, s_on_key_refused, self);
+    srv_zap_set_closed_grace(self->zap, cfg->closed_grace_days * 86400000LL);
     PGresult *r = PQexec(conn, SRV_ZAP_KEYS_SQL);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && srv_zap_load(self->zap, r) == 0;
     if (!ok)
@@ -306,7 +320,7 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     if (!(self->router = srv_router_new(self->ctx, cfg, secret_z85, err, errlen)))
         goto fail;
     srv_router_on_gone(self->router, s_on_gone, self);
-    srv_batch_hooks_t bh = {.on_commit = s_on_commit, .arg = self};
+    srv_batch_hooks_t bh = {.on_commit = s_on_commit, .on_mismatch = s_on_mismatch, .arg = self};
     self->batch = srv_batch_new(self->router, self->units, cfg, &bh);
     if (srv_batch_connect(self->batch, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not connect to PostgreSQL: %s", msg);
@@ -415,16 +429,22 @@ static void s_dispatch(srv_server_t *self, const srv_peer_t *peer, const uint8_t
      * detail tells an older peer, which does not know the reason, in both
      * languages. */
     if (!key_ok) {
-        int expired =
-            srv_zap_key_state(self->zap, peer->key_id, cchc_clock_now_ms()) == SRV_ZAP_KEY_EXPIRED;
+        srv_zap_key_state_t st = srv_zap_key_state(self->zap, peer->key_id, cchc_clock_now_ms());
         c->refused_revoked++;
         CCHC_LOG(CCHC_LOG_WARN, "key_refused", "unit=%s msg_id=%llu reason=%s", unit,
-                 (unsigned long long)env->msg_id, expired ? "expired" : "revoked");
-        srv_refusals_record(
-            self->refusals, expired ? SRV_REFUSAL_KEY_EXPIRED : SRV_REFUSAL_KEY_REVOKED,
-            peer->principal, peer->key_id, NULL, srv_refusals_body_name(env->body_case));
-        srv_router_nack(router, peer, env->agent_epoch, env->msg_id,
-                        CCHC__V1__NACK_REASON__NACK_KEY_REVOKED, SRV_KEY_REVOKED_DETAIL, NULL);
+                 (unsigned long long)env->msg_id,
+                 st == SRV_ZAP_KEY_EXPIRED  ? "expired"
+                 : st == SRV_ZAP_KEY_CLOSED ? "unit_closed"
+                                            : "revoked");
+        srv_refusals_record(self->refusals,
+                            st == SRV_ZAP_KEY_EXPIRED  ? SRV_REFUSAL_KEY_EXPIRED
+                            : st == SRV_ZAP_KEY_CLOSED ? SRV_REFUSAL_UNIT_CLOSED
+                                                       : SRV_REFUSAL_KEY_REVOKED,
+                            peer->principal, peer->key_id, NULL,
+                            srv_refusals_body_name(env->body_case));
+        srv_router_nack(
+            router, peer, env->agent_epoch, env->msg_id, CCHC__V1__NACK_REASON__NACK_KEY_REVOKED,
+            st == SRV_ZAP_KEY_CLOSED ? SRV_KEY_CLOSED_DETAIL : SRV_KEY_REVOKED_DETAIL, NULL);
         cchc_wire_free(&env);
         return;
     }

@@ -1,15 +1,23 @@
 /* srv_zap.c: ZAP handler and key cache (see srv_zap.h).
  *
- * Owns the ZMQ_REP socket bound at inproc://zeromq.zap.01 and a sorted array
- * of (Z85 public key, principal, topics) looked up with bsearch: a handshake costs
- * O(log n) and no database round trip. A request gets exactly one reply,
- * whatever it holds, since a REP socket that does not answer stops working. */
+ * Owns the ZMQ_REP socket bound at inproc://zeromq.zap.01, a sorted array
+ * of (Z85 public key, principal, topics) looked up with bsearch (a handshake
+ * costs O(log n) and no database round trip), and, per unit with a key, the
+ * instant it closed. A request gets exactly one reply, whatever it holds,
+ * since a REP socket that does not answer stops working.
+ *
+ * A key of a closed unit (DOMAIN.md section 1):
+ *
+ *   now                                        handshake   a message on an open connection
+ *   before closes_ms + grace_ms                accepted    accepted (the agent flushes its queue)
+ *   at or after closes_ms + grace_ms           refused     refused (srv_zap_key_state CLOSED) */
 #include "srv_zap.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_keys.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
+#include "srv_map.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -31,6 +39,7 @@ typedef struct {
     int subscriber;
     char id[24];        /* SRV_ZAP_KEY_ID_PROP: "a<id>" or "s<id>" */
     int64_t expires_ms; /* 0: never */
+    int64_t closes_ms;  /* its unit closed at this instant; 0: open */
 } s_entry_t;
 
 struct srv_zap {
@@ -39,8 +48,10 @@ struct srv_zap {
     size_t nkeys;
     unsigned long long accepted, refused;
     uint64_t gen; /* loads so far */
-    srv_zap_expired_fn *on_expired;
-    void *on_expired_arg;
+    srv_zap_refused_fn *on_refused;
+    void *on_refused_arg;
+    int64_t grace_ms;  /* [units] closed_key_grace_days */
+    srv_map_t *closes; /* unit code -> closes_ms, units with a key that closed */
 };
 
 static int s_entry_cmp(const void *a, const void *b)
@@ -96,6 +107,7 @@ static void s_topics_parse(s_entry_t *e, const char *text)
 srv_zap_t *srv_zap_new(void *ctx, char *err, size_t errlen)
 {
     srv_zap_t *zap = cchc_calloc(1, sizeof *zap);
+    zap->closes = srv_map_new();
     zap->sock = zmq_socket(ctx, ZMQ_REP);
     int linger = 0;
     if (!zap->sock || zmq_setsockopt(zap->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
@@ -117,6 +129,7 @@ void srv_zap_destroy(srv_zap_t **self_p)
     if (zap->sock)
         zmq_close(zap->sock);
     s_keys_free(zap->keys, zap->nkeys);
+    srv_map_destroy(&zap->closes);
     free(zap);
     *self_p = NULL;
 }
@@ -128,8 +141,9 @@ void *srv_zap_socket(srv_zap_t *zap)
 
 int srv_zap_load(srv_zap_t *zap, const PGresult *res)
 {
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 5)
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || (PQnfields(res) != 5 && PQnfields(res) != 6))
         return CCHC_EINVAL;
+    int with_closes = PQnfields(res) == 6;
     int rows = PQntuples(res);
     s_entry_t *keys = cchc_calloc((size_t)rows + 1, sizeof *keys);
     size_t n = 0;
@@ -149,6 +163,9 @@ int srv_zap_load(srv_zap_t *zap, const PGresult *res)
         snprintf(keys[n].id, sizeof keys[n].id, "%s", PQgetvalue(res, i, 3));
         keys[n].expires_ms =
             PQgetisnull(res, i, 4) ? 0 : (int64_t)strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        keys[n].closes_ms = !with_closes || PQgetisnull(res, i, 5)
+                                ? 0
+                                : (int64_t)strtoll(PQgetvalue(res, i, 5), NULL, 10);
         n++;
     }
     qsort(keys, n, sizeof *keys, s_entry_cmp);
@@ -167,6 +184,12 @@ int srv_zap_load(srv_zap_t *zap, const PGresult *res)
         keys[kept++] = keys[i];
     }
     n = kept;
+    srv_map_t *closes = srv_map_new();
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].closes_ms && !keys[i].subscriber)
+            srv_map_set(closes, keys[i].unit, strlen(keys[i].unit), keys[i].closes_ms);
+    srv_map_destroy(&zap->closes);
+    zap->closes = closes;
     s_keys_free(zap->keys, zap->nkeys);
     zap->keys = keys;
     zap->nkeys = n;
@@ -200,6 +223,19 @@ static int s_expired(const s_entry_t *e, int64_t now_ms)
     return e->expires_ms != 0 && now_ms >= e->expires_ms;
 }
 
+/* The unit's grace after its closing is over. */
+static int s_closed(const srv_zap_t *zap, const s_entry_t *e, int64_t now_ms)
+{
+    return e->closes_ms != 0 && now_ms >= e->closes_ms + zap->grace_ms;
+}
+
+static srv_zap_key_state_t s_state(const srv_zap_t *zap, const s_entry_t *e, int64_t now_ms)
+{
+    return s_closed(zap, e, now_ms) ? SRV_ZAP_KEY_CLOSED
+           : s_expired(e, now_ms)   ? SRV_ZAP_KEY_EXPIRED
+                                    : SRV_ZAP_KEY_VALID;
+}
+
 srv_zap_key_state_t srv_zap_key_state(const srv_zap_t *zap, const char *key_id, int64_t now_ms)
 {
     if (!key_id || !key_id[0])
@@ -207,8 +243,19 @@ srv_zap_key_state_t srv_zap_key_state(const srv_zap_t *zap, const char *key_id, 
     /* Linear: a district has hundreds of keys, and a message costs more. */
     for (size_t i = 0; i < zap->nkeys; i++)
         if (strcmp(zap->keys[i].id, key_id) == 0)
-            return s_expired(&zap->keys[i], now_ms) ? SRV_ZAP_KEY_EXPIRED : SRV_ZAP_KEY_VALID;
+            return s_state(zap, &zap->keys[i], now_ms);
     return SRV_ZAP_KEY_GONE;
+}
+
+void srv_zap_set_closed_grace(srv_zap_t *zap, int64_t grace_ms)
+{
+    zap->grace_ms = grace_ms < 0 ? 0 : grace_ms;
+}
+
+int srv_zap_unit_closed(const srv_zap_t *zap, const char *unit, int64_t now_ms)
+{
+    int64_t closes = unit ? srv_map_get(zap->closes, unit, strlen(unit), 0) : 0;
+    return closes != 0 && now_ms >= closes;
 }
 
 int srv_zap_key_valid(const srv_zap_t *zap, const char *key_id, int64_t now_ms)
@@ -216,10 +263,10 @@ int srv_zap_key_valid(const srv_zap_t *zap, const char *key_id, int64_t now_ms)
     return srv_zap_key_state(zap, key_id, now_ms) == SRV_ZAP_KEY_VALID;
 }
 
-void srv_zap_on_expired(srv_zap_t *zap, srv_zap_expired_fn *fn, void *arg)
+void srv_zap_on_refused(srv_zap_t *zap, srv_zap_refused_fn *fn, void *arg)
 {
-    zap->on_expired = fn;
-    zap->on_expired_arg = arg;
+    zap->on_refused = fn;
+    zap->on_refused_arg = arg;
 }
 
 void srv_zap_enforce_domain(void *sock)
@@ -340,13 +387,15 @@ static void s_answer(srv_zap_t *zap, zmq_msg_t *f, int nframes)
         return;
     }
     const s_entry_t *e = s_lookup(zap, z85);
-    if (e && s_expired(e, cchc_clock_now_ms())) {
-        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s domain=%s reason=expired", z85,
-                 addr, domain);
-        s_reply(zap, &f[1], "400", "key expired", "", NULL);
+    srv_zap_key_state_t state = e ? s_state(zap, e, cchc_clock_now_ms()) : SRV_ZAP_KEY_GONE;
+    if (e && state != SRV_ZAP_KEY_VALID) {
+        int closed = state == SRV_ZAP_KEY_CLOSED;
+        CCHC_LOG(CCHC_LOG_WARN, "zap_refused", "key=%.8s... addr=%s domain=%s reason=%s", z85, addr,
+                 domain, closed ? "unit_closed" : "expired");
+        s_reply(zap, &f[1], "400", closed ? "unit closed" : "key expired", "", NULL);
         zap->refused++;
-        if (zap->on_expired)
-            zap->on_expired(zap->on_expired_arg, e->unit, e->id);
+        if (zap->on_refused)
+            zap->on_refused(zap->on_refused_arg, state, e->unit, e->id);
         return;
     }
     if (!e) {

@@ -23,14 +23,18 @@
 #define SRV_ZAP_KEY_ID_PROP "X-Key-Id"
 /* The statement whose result srv_zap_load takes: key, principal, for
  * subscribers their topic prefixes as a JSON array, the key id (as in
- * SRV_ZAP_KEY_ID_PROP) and when the key expires (ms since the epoch, NULL:
- * never). Expired keys are loaded too: the cache compares with
- * cchc_clock_now_ms(), so an expiry takes effect without a reload. */
+ * SRV_ZAP_KEY_ID_PROP), when the key expires (ms since the epoch, NULL:
+ * never) and when its unit closed (the end of its valid_to in Vietnam, ms
+ * since the epoch; NULL: open). Expired keys and closed units' keys are
+ * loaded too: the cache compares with cchc_clock_now_ms(), so an expiry or
+ * the end of a closed unit's grace takes effect without a reload. */
 #define SRV_ZAP_KEYS_SQL                                                                           \
-    "SELECT public_key, unit_code, NULL::text, 'a' || id, "                                        \
-    "(extract(epoch FROM expires_at) * 1000)::bigint FROM agent_keys WHERE revoked_at IS NULL "    \
+    "SELECT k.public_key, k.unit_code, NULL::text, 'a' || k.id, "                                  \
+    "(extract(epoch FROM k.expires_at) * 1000)::bigint, "                                          \
+    "(extract(epoch FROM (u.valid_to + 1)::timestamp - interval '7 hours') * 1000)::bigint "       \
+    "FROM agent_keys k JOIN units u ON u.code = k.unit_code WHERE k.revoked_at IS NULL "           \
     "UNION ALL SELECT public_key, 'sub:' || name, array_to_json(topics)::text, 's' || id, "        \
-    "NULL::bigint FROM subscribers WHERE revoked_at IS NULL"
+    "NULL::bigint, NULL::bigint FROM subscribers WHERE revoked_at IS NULL"
 
 typedef struct srv_zap srv_zap_t;
 
@@ -45,9 +49,20 @@ void *srv_zap_socket(srv_zap_t *zap);
 /* Answers every request waiting on the socket; never blocks. */
 void srv_zap_handle(srv_zap_t *zap);
 
-/* Replaces the cache with the rows of a SRV_ZAP_KEYS_SQL result (borrowed).
- * 0, or CCHC_EINVAL when res is not such a result (the cache is unchanged). */
+/* Replaces the cache with the rows of a SRV_ZAP_KEYS_SQL result (borrowed;
+ * a result without the last column, the units' closing, is taken as all
+ * open). 0, or CCHC_EINVAL when res is not such a result (the cache is
+ * unchanged). */
 int srv_zap_load(srv_zap_t *zap, const PGresult *res);
+
+/* How long a closed unit's keys keep working after its closing ([units]
+ * closed_key_grace_days, in ms; 0 by default): so its agent can flush its
+ * queue (DOMAIN.md section 1). */
+void srv_zap_set_closed_grace(srv_zap_t *zap, int64_t grace_ms);
+
+/* True when unit's keys say it closed at or before now_ms (whatever the
+ * grace): it gets no notification any more. A unit without a key: false. */
+int srv_zap_unit_closed(const srv_zap_t *zap, const char *unit, int64_t now_ms);
 
 /* Bumped by every srv_zap_load: what was read from the cache before may
  * have changed (a subscriber's topics, a key revoked). */
@@ -67,15 +82,18 @@ typedef enum {
     SRV_ZAP_KEY_VALID,
     SRV_ZAP_KEY_EXPIRED, /* in the cache, expired at now_ms */
     SRV_ZAP_KEY_GONE,    /* revoked or removed since the handshake (or NULL) */
+    SRV_ZAP_KEY_CLOSED,  /* in the cache, its unit closed longer ago than the grace */
 } srv_zap_key_state_t;
 srv_zap_key_state_t srv_zap_key_state(const srv_zap_t *zap, const char *key_id, int64_t now_ms);
 
-/* Called for a handshake refused because its key expired: the key's
- * principal and SRV_ZAP_KEY_ID_PROP id (borrowed for the call). A key that is
- * not in the cache (unknown, revoked) names no principal and is not told.
- * fn NULL: nobody is told. */
-typedef void srv_zap_expired_fn(void *arg, const char *principal, const char *key_id);
-void srv_zap_on_expired(srv_zap_t *zap, srv_zap_expired_fn *fn, void *arg);
+/* Called for a handshake refused because its key expired (state
+ * SRV_ZAP_KEY_EXPIRED) or its unit's grace is over (SRV_ZAP_KEY_CLOSED): the
+ * key's principal and SRV_ZAP_KEY_ID_PROP id (borrowed for the call). A key
+ * that is not in the cache (unknown, revoked) names no principal and is not
+ * told. fn NULL: nobody is told. */
+typedef void srv_zap_refused_fn(void *arg, srv_zap_key_state_t state, const char *principal,
+                                const char *key_id);
+void srv_zap_on_refused(srv_zap_t *zap, srv_zap_refused_fn *fn, void *arg);
 
 /* Sets ZMQ_ZAP_ENFORCE_DOMAIN (a draft option of libzmq 4.3) on sock, before
  * its bind: a ZAP domain we do not serve is refused rather than let in. A

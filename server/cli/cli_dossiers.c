@@ -15,7 +15,7 @@ static const char *const s_bys[] = {"field", "unit", "unit-field", NULL};
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] dossiers [--period P] [--type T] [--unit U] [--field F]\n"
-          "                 [--by field|unit|unit-field] [--json | --csv]\n"
+          "                 [--by field|unit|unit-field] [--rollup] [--json | --csv]\n"
           "\n"
           "The district's dossier figures (Form 06, one-stop shop): received (carried over,\n"
           "new online, new direct or postal), resolved early / on time / late, pending in\n"
@@ -29,13 +29,14 @@ static void s_usage(FILE *f)
           "  --type T         a periodic report type (CCHC_DK)\n"
           "  --unit U         one unit (with --by unit or unit-field)\n"
           "  --field F        one field such as HO_TICH (with --by field or "
-          "unit-field)\n" CLI_FIG_USAGE_FORMATS,
+          "unit-field)\n" CLI_FIG_USAGE_ROLLUP CLI_FIG_USAGE_FORMATS,
           f);
 }
 
 static const cli_fig_spec_t s_spec = {
     .name = "dossiers",
-    .accept = CLI_FIG_PERIOD | CLI_FIG_TYPE | CLI_FIG_UNIT | CLI_FIG_FIELD | CLI_FIG_BY,
+    .accept =
+        CLI_FIG_PERIOD | CLI_FIG_TYPE | CLI_FIG_UNIT | CLI_FIG_FIELD | CLI_FIG_BY | CLI_FIG_ROLLUP,
     .bys = s_bys,
     .usage = s_usage,
 };

@@ -19,7 +19,14 @@
  * expectations has no audit trigger (the server rewrites it all day), and
  * operators may not write it: the change, its audit_log row (before and after
  * as jsonb) and pg_notify('cchc_meta', 'expectations') are made by the
- * SECURITY DEFINER function cchc_exempt() (migration 012). */
+ * SECURITY DEFINER function cchc_exempt() (migration 012).
+ *
+ * `cchc exempt --unit U --all-open --reason TEXT` settles a closed unit
+ * (DOMAIN.md section 1): every obligation it still has open (expected or
+ * overdue, which its successor would otherwise owe in its place) becomes
+ * exempt in one transaction, each with its audit row, through
+ * cchc_exempt_closed() (migration 020). A unit open on the CLI's today is
+ * refused: its obligations are its own, exempted one by one. */
 #include "cli_db.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
@@ -40,12 +47,13 @@ static const char *const s_statuses[] = {"expected", "on_time", "late",
 
 typedef struct {
     const char *reason, *unit, *type, *period, *status;
-    int list, json;
+    int list, json, all_open;
 } s_opts_t;
 
 static void s_exempt_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] exempt UNIT TYPE PERIOD --reason TEXT\n"
+          "       cchc [-c admin.ini] exempt --unit UNIT --all-open --reason TEXT\n"
           "       cchc [-c admin.ini] exempt --list [--json]\n"
           "\n"
           "Miễn nộp: exempts UNIT from reporting TYPE for PERIOD (2024Q3, 2024S1, ...),\n"
@@ -54,6 +62,10 @@ static void s_exempt_usage(FILE *f)
           "(expected or overdue); one that does not exist yet is created as exempt when\n"
           "its due date is known. --reason (at least 3 characters) is required; the\n"
           "change is written to the audit log ('cchc audit' shows it).\n"
+          "  --unit UNIT --all-open\n"
+          "          a closed unit (valid_to before today): exempts at once every obligation\n"
+          "          it still has open (expected or overdue), which would otherwise pass to\n"
+          "          its successor; one audit row each. Refused for a unit still open\n"
           "  --list  the exempt expectations, with reason and who exempted them\n"
           "  --json  with --list: a JSON array\n",
           f);
@@ -104,6 +116,9 @@ static int s_on_opt(int c, const char *optarg, void *arg)
     case 'l':
         o->list = 1;
         break;
+    case 'A':
+        o->all_open = 1;
+        break;
     default:
         o->json = 1;
         break;
@@ -116,6 +131,7 @@ static int s_on_opt(int c, const char *optarg, void *arg)
 static int s_parse(int argc, char **argv, void (*usage)(FILE *), s_opts_t *o, int *nargs,
                    char ***args, char ***av_p)
 {
+    /* clang-format off */
     static const struct option opts[] = {
         {"reason", required_argument, NULL, 'r'},
         {"unit", required_argument, NULL, 'u'},
@@ -123,10 +139,12 @@ static int s_parse(int argc, char **argv, void (*usage)(FILE *), s_opts_t *o, in
         {"period", required_argument, NULL, 'p'},
         {"status", required_argument, NULL, 's'},
         {"list", no_argument, NULL, 'l'},
+        {"all-open", no_argument, NULL, 'A'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* clang-format on */
     char **av = cchc_calloc((size_t)argc + 2, sizeof *av);
     av[0] = argv[0];
     for (int i = 0; i < argc; i++)
@@ -317,6 +335,71 @@ out:
     return rc;
 }
 
+/* --unit U --all-open: every open obligation of a closed unit, exempt at
+ * once (cchc_exempt_closed, migration 020). Returns the exit code. */
+static int s_exempt_all(cli_ctx_t *ctx, const char *unit, const char *reason_arg)
+{
+    char *reason = cli_db_text_arg("--reason", reason_arg, S_REASON_MAX);
+    if (!reason)
+        return CLI_EXIT_USAGE;
+    size_t chars = 0;
+    for (const char *p = reason; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    int rc = CLI_EXIT_USAGE;
+    PGresult *u = NULL, *r = NULL;
+    if (chars < S_REASON_MIN) {
+        fprintf(stderr, "cchc: --reason must be at least %d characters\n", S_REASON_MIN);
+        goto out;
+    }
+    rc = CLI_EXIT_FAIL;
+    if (cli_db_connect(ctx, 1) != 0 || cli_db_unit_known(ctx, unit) != 0)
+        goto out;
+    const char *p1[1] = {unit};
+    u = cli_db_query(ctx, "could not look the unit up",
+                     "SELECT coalesce(u.valid_to::text, ''), "
+                     "coalesce(u.valid_to < cchc_today(), false), cchc_today()::text, "
+                     "coalesce(u.successor, '') FROM units u WHERE u.code = $1",
+                     1, p1, PGRES_TUPLES_OK);
+    if (!u || PQntuples(u) != 1)
+        goto out;
+    if (strcmp(PQgetvalue(u, 0, 1), "t") != 0) {
+        fprintf(stderr,
+                "cchc: %s is not closed (%s%s, today %s): --all-open settles only the open "
+                "obligations of a closed unit, which pass to its successor; exempt one of its "
+                "own with 'cchc exempt %s TYPE PERIOD --reason TEXT'\n",
+                unit, PQgetvalue(u, 0, 0)[0] ? "open until the end of " : "no valid_to",
+                PQgetvalue(u, 0, 0), PQgetvalue(u, 0, 2), unit);
+        goto out;
+    }
+    if (cli_db_begin(ctx) != 0)
+        goto out;
+    const char *p2[2] = {unit, reason};
+    r = cli_db_query(ctx, "could not exempt the obligations",
+                     "SELECT type_code, CASE WHEN subject <> '' THEN subject ELSE period END, "
+                     "due::text, was FROM cchc_exempt_closed($1, $2)",
+                     2, p2, PGRES_TUPLES_OK);
+    if (!r) {
+        cli_db_rollback(ctx);
+        goto out;
+    }
+    if (cli_db_commit(ctx) != 0)
+        goto out;
+    for (int i = 0; i < PQntuples(r); i++)
+        printf("  %s %s (due %s, was %s)\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+    printf("Đã miễn nộp %d nghĩa vụ còn mở của %s (đã đóng sau ngày %s): %s\n"
+           "%d open obligation(s) of %s (closed after %s) are exempt%s%s: %s\n",
+           PQntuples(r), unit, PQgetvalue(u, 0, 0), reason, PQntuples(r), unit, PQgetvalue(u, 0, 0),
+           PQgetvalue(u, 0, 3)[0] ? "; none passes to " : "", PQgetvalue(u, 0, 3), reason);
+    CCHC_LOG(CCHC_LOG_INFO, "expectations_exempt", "unit=%s count=%d", unit, PQntuples(r));
+    rc = CLI_EXIT_OK;
+out:
+    PQclear(r);
+    PQclear(u);
+    free(reason);
+    return rc;
+}
+
 #define S_KEY_SQL "CASE WHEN e.subject <> '' THEN e.subject ELSE e.period END"
 
 /* Strings glued to macros: clang-format cannot lay them out. */
@@ -345,7 +428,25 @@ int cli_exempt_run(cli_ctx_t *ctx, int argc, char **argv)
     int nargs;
     char **args, **av;
     int rc = s_parse(argc, argv, s_exempt_usage, &o, &nargs, &args, &av);
-    if (rc < 0 && (o.unit || o.type || o.period || o.status)) {
+    if (rc < 0 && o.all_open &&
+        (!o.unit || nargs != 0 || o.list || o.json || o.type || o.period || o.status)) {
+        fprintf(stderr, "cchc: exempt --all-open takes --unit UNIT and --reason TEXT, and no "
+                        "other argument\n");
+        s_exempt_usage(stderr);
+        rc = CLI_EXIT_USAGE;
+    } else if (rc < 0 && o.all_open && !o.reason) {
+        fprintf(stderr, "cchc: exempt --all-open needs --reason TEXT (lý do miễn nộp), "
+                        "for the audit log\n");
+        s_exempt_usage(stderr);
+        rc = CLI_EXIT_USAGE;
+    } else if (rc < 0 && o.all_open) {
+        rc = s_exempt_all(ctx, o.unit, o.reason);
+    } else if (rc < 0 && o.unit) {
+        fprintf(stderr, "cchc: exempt --unit goes with --all-open; one obligation is "
+                        "'cchc exempt UNIT TYPE PERIOD --reason TEXT'\n");
+        s_exempt_usage(stderr);
+        rc = CLI_EXIT_USAGE;
+    } else if (rc < 0 && (o.type || o.period || o.status)) {
         fprintf(stderr, "cchc: exempt takes only --reason, --list and --json\n");
         s_exempt_usage(stderr);
         rc = CLI_EXIT_USAGE;
@@ -409,7 +510,7 @@ int cli_expectations_run(cli_ctx_t *ctx, int argc, char **argv)
     free(av);
     if (rc >= 0)
         return rc;
-    if (nargs != 0 || o.reason || o.list) {
+    if (nargs != 0 || o.reason || o.list || o.all_open) {
         fprintf(stderr, "cchc: expectations takes only --unit, --type, --period, --status "
                         "and --json\n");
         s_list_usage(stderr);

@@ -172,6 +172,9 @@ static int s_on_opt(int c, const char *v, void *arg)
         o->since = v;
         return 0;
     }
+    case 'R':
+        o->rollup = 1;
+        return 0;
     case 'j':
         p->json = 1;
         return 0;
@@ -202,6 +205,7 @@ int cli_fig_parse(const cli_fig_spec_t *spec, int argc, char **argv, cli_fig_opt
         {"csv", no_argument, NULL, 'c'},
         {"out", required_argument, NULL, 'o'},
         {"since", required_argument, NULL, 'S'},
+        {"rollup", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -224,6 +228,7 @@ int cli_fig_parse(const cli_fig_spec_t *spec, int argc, char **argv, cli_fig_opt
         {'F', CLI_FIG_FINDINGS, "--findings"},
         {'o', CLI_FIG_OUT, "--out"},
         {'S', CLI_FIG_SINCE, "--since"},
+        {'R', CLI_FIG_ROLLUP, "--rollup"},
     };
     memset(o, 0, sizeof *o);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -277,6 +282,9 @@ int cli_fig_connect(cli_ctx_t *ctx, const cli_fig_opts_t *o)
     if (cli_db_connect(ctx, 1) != 0)
         return -1;
     if (o->unit && cli_db_unit_known(ctx, o->unit) != 0)
+        return -1;
+    if (o->rollup && cli_db_exec(ctx, "could not ask for rolled-up figures", "SET cchc.rollup = on",
+                                 0, NULL) != 0)
         return -1;
     return 0;
 }

@@ -25,6 +25,7 @@ enum {
     CLI_FIG_FINDINGS = 1u << 11,  /* --findings */
     CLI_FIG_OUT = 1u << 12,       /* --out FILE */
     CLI_FIG_SINCE = 1u << 13,     /* --since YYYY-MM-DD: from 00:00 that day, Vietnam time */
+    CLI_FIG_ROLLUP = 1u << 14,    /* --rollup: a predecessor's rows under its last successor */
 };
 
 typedef struct {
@@ -40,7 +41,7 @@ typedef struct {
      * normalised (upper case) into the buffers below. */
     const char *period, *type, *unit, *field, *dimension, *index, *status, *inspection, *by, *out,
         *since;
-    int all, rates, findings;
+    int all, rates, findings, rollup;
     cli_fmt_t fmt;
     char period_buf[72], type_buf[40], field_buf[72], dimension_buf[8], index_buf[8];
 } cli_fig_opts_t;
@@ -50,8 +51,10 @@ typedef struct {
  * wrong and printing the usage). */
 int cli_fig_parse(const cli_fig_spec_t *spec, int argc, char **argv, cli_fig_opts_t *o);
 
-/* Connects (the schema checked) and checks --unit names a unit. 0, or -1
- * after saying why. */
+/* Connects (the schema checked) and checks --unit names a unit; with
+ * --rollup, sets cchc.rollup for the session, so that the views (migration
+ * 020) show a closed unit's rows under the last unit of its successor chain.
+ * 0, or -1 after saying why. */
 int cli_fig_connect(cli_ctx_t *ctx, const cli_fig_opts_t *o);
 
 /* Runs sql (columns as cols describes them) and writes the figure to stdout
@@ -59,6 +62,17 @@ int cli_fig_connect(cli_ctx_t *ctx, const cli_fig_opts_t *o);
 int cli_fig_print(cli_ctx_t *ctx, const cli_fig_opts_t *o, const char *what,
                   const cli_out_col_t *cols, int ncols, const char *sql, int nparams,
                   const char *const *params, const char *empty);
+
+/* --rollup, as every figure command that takes it documents it. */
+#define CLI_FIG_USAGE_ROLLUP                                                                       \
+    "  --rollup          a successor's rows include its predecessors' history: the rows of a\n"    \
+    "                    closed unit are shown under the last unit of its successor chain\n"       \
+    "                    (--unit names that successor)\n"
+
+/* The same for a command whose rows are each of one unit. */
+#define CLI_FIG_USAGE_ROLLUP_ROWS                                                                  \
+    CLI_FIG_USAGE_ROLLUP "                    (and each row names the unit it is of: Đơn vị "  \
+                         "gốc)\n"
 
 /* The output options every figure command documents. */
 #define CLI_FIG_USAGE_FORMATS                                                                      \

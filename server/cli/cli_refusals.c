@@ -4,10 +4,10 @@
  * srv_refusals.c) what an authenticated principal sent and may not: an
  * agent's report or message for another unit, a message on a revoked or
  * expired key, a subscriber's topic outside its grant, a message its kind of
- * principal may not send. One row per principal, kind and minute of the
- * server's clock, with how many times; this command lists them, oldest
- * first, from the view cchc_refusals (Vietnamese labels), as a table, JSON
- * or CSV. Viewers may run it; nobody but the server writes the table. */
+ * principal may not send, a closed unit's key past its grace (020). One row per principal, kind and
+ * minute of the server's clock, with how many times; this command lists them, oldest first, from
+ * the view cchc_refusals (Vietnamese labels), as a table, JSON or CSV. Viewers may run it; nobody
+ * but the server writes the table. */
 #include "cli_fig.h"
 
 static void s_usage(FILE *f)
@@ -25,6 +25,8 @@ static void s_usage(FILE *f)
         "                 the topic)\n"
         "  not_allowed    a message its kind of sender may not send (a subscriber's\n"
         "                 report, an agent's replay)\n"
+        "  unit_closed    a message or a connection on a key of a unit closed longer than\n"
+        "                 [units] closed_key_grace_days of server.ini\n"
         "The sender is a unit's code, or sub:NAME for a subscriber; the key is the id of\n"
         "'cchc key list' (agents: 'cchc key revoke ID') or of the subscriber.\n"
         "  --since DAY       only minutes from that day on (Vietnam time)\n" CLI_FIG_USAGE_FORMATS,

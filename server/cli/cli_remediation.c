@@ -15,7 +15,7 @@ static const char *const s_statuses[] = {"remedied", "in_progress", "not_remedie
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] remediation [--inspection CODE] [--unit U] [--findings]\n"
-          "                 [--status S] [--json | --csv]\n"
+          "                 [--status S] [--rollup] [--json | --csv]\n"
           "\n"
           "Remediation after inspections (khắc phục sau kiểm tra): per inspection, its\n"
           "findings remedied, in progress, not remedied and not yet answered, completion\n"
@@ -26,13 +26,15 @@ static void s_usage(FILE *f)
           "  --status S          with --findings: remedied, in_progress, not_remedied or\n"
           "                      open (no report answers it yet)\n"
           "  --inspection CODE   one inspection\n"
-          "  --unit U            the inspections of one unit\n" CLI_FIG_USAGE_FORMATS,
+          "  --unit U            the inspections of one unit\n" CLI_FIG_USAGE_ROLLUP
+              CLI_FIG_USAGE_FORMATS,
           f);
 }
 
 static const cli_fig_spec_t s_spec = {
     .name = "remediation",
-    .accept = CLI_FIG_INSPECTION | CLI_FIG_UNIT | CLI_FIG_STATUS | CLI_FIG_FINDINGS,
+    .accept =
+        CLI_FIG_INSPECTION | CLI_FIG_UNIT | CLI_FIG_STATUS | CLI_FIG_FINDINGS | CLI_FIG_ROLLUP,
     .statuses = s_statuses,
     .usage = s_usage,
 };

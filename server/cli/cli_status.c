@@ -18,7 +18,7 @@ static const char *const s_statuses[] = {"on_time",     "late",   "overdue",
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] status [--period P] [--type T] [--unit U] [--status S]\n"
-          "                 [--rates] [--json | --csv]\n"
+          "                 [--rates] [--rollup] [--json | --csv]\n"
           "\n"
           "Who has reported, and who is late (tình hình nộp báo cáo): one row per unit and\n"
           "expected report, with its due date, its status (on_time đúng hạn, late chậm hạn,\n"
@@ -32,13 +32,14 @@ static void s_usage(FILE *f)
           "  --status S   on_time, late, overdue, not_yet_due or exempt\n"
           "  --rates      one row per type and period: expected (exempt units left out),\n"
           "               reported, each status, reporting rate and on-time rate in "
-          "percent\n" CLI_FIG_USAGE_FORMATS,
+          "percent\n" CLI_FIG_USAGE_ROLLUP_ROWS CLI_FIG_USAGE_FORMATS,
           f);
 }
 
 static const cli_fig_spec_t s_spec = {
     .name = "status",
-    .accept = CLI_FIG_PERIOD | CLI_FIG_TYPE | CLI_FIG_UNIT | CLI_FIG_STATUS | CLI_FIG_RATES,
+    .accept = CLI_FIG_PERIOD | CLI_FIG_TYPE | CLI_FIG_UNIT | CLI_FIG_STATUS | CLI_FIG_RATES |
+              CLI_FIG_ROLLUP,
     .statuses = s_statuses,
     .usage = s_usage,
 };
@@ -65,15 +66,19 @@ static const cli_out_col_t s_cols[] = {
     {"working_days_late", "Số ngày làm việc chậm", CLI_OUT_INT, 0, 0},
     {"report_id", "Báo cáo", CLI_OUT_INT, 0, 0},
     {"exempt_reason", "Lý do miễn", CLI_OUT_TEXT, 0, 40},
+    /* With --rollup only (the last column): the unit the row is of. */
+    {"source_unit", "Đơn vị gốc", CLI_OUT_TEXT, 0, 0},
 };
 
-static const char s_sql[] =
-    "SELECT s.type_code, s.period, s.subject, s.what, s.unit_code, s.unit_name, s.due::text, "
-    "s.status, s.status_vi, (extract(epoch FROM s.met_at) * 1000)::int8, s.met_on::text, "
-    "s.basis, cchc_label_vi(s.basis), s.wd_late, s.report_id, s.exempt_reason "
-    "FROM cchc_status s " S_WHERE "AND ($3::text IS NULL OR s.unit_code = $3) "
-    "AND ($4::text IS NULL OR s.status = $4) "
-    "ORDER BY s.due, s.type_code, s.what, s.unit_code";
+#define S_SQL(extra)                                                                               \
+    "SELECT s.type_code, s.period, s.subject, s.what, s.unit_code, s.unit_name, s.due::text, "     \
+    "s.status, s.status_vi, (extract(epoch FROM s.met_at) * 1000)::int8, s.met_on::text, "         \
+    "s.basis, cchc_label_vi(s.basis), s.wd_late, s.report_id, s.exempt_reason" extra " "           \
+    "FROM cchc_status s " S_WHERE "AND ($3::text IS NULL OR s.unit_code = $3) "                    \
+    "AND ($4::text IS NULL OR s.status = $4) "                                                     \
+    "ORDER BY s.due, s.type_code, s.what, s.unit_code, s.source_unit"
+static const char s_sql[] = S_SQL("");
+static const char s_rollup_sql[] = S_SQL(", s.source_unit");
 
 static const cli_out_col_t s_rate_cols[] = {
     {"type", "Loại báo cáo", CLI_OUT_TEXT, 0, 0},
@@ -138,7 +143,8 @@ int cli_status_run(cli_ctx_t *ctx, int argc, char **argv)
     if (o.rates)
         return cli_fig_print(ctx, &o, "could not compute the rates", s_rate_cols, S_N(s_rate_cols),
                              s_rate_sql, 2, params, "no expected reports match");
-    rc = cli_fig_print(ctx, &o, "could not read the status", s_cols, S_N(s_cols), s_sql, 4, params,
+    rc = cli_fig_print(ctx, &o, "could not read the status", s_cols,
+                       S_N(s_cols) - (o.rollup ? 0 : 1), o.rollup ? s_rollup_sql : s_sql, 4, params,
                        "no expected reports match");
     if (rc == CLI_EXIT_OK && o.fmt == CLI_FMT_TABLE && !o.unit && !o.status)
         rc = s_footer(ctx, params);

@@ -35,7 +35,8 @@
 
 static void s_usage(FILE *f)
 {
-    fputs("usage: cchc [-c admin.ini] summary --period P [--type T] --out FILE.xlsx|FILE.html\n"
+    fputs("usage: cchc [-c admin.ini] summary --period P [--type T] [--rollup]\n"
+          "                 --out FILE.xlsx|FILE.html\n"
           "\n"
           "The consolidated report of a period (báo cáo tổng hợp) for the province: who has\n"
           "reported (units x status, reporting and on-time rates), the district's dossier\n"
@@ -48,7 +49,9 @@ static void s_usage(FILE *f)
           "  --out FILE   FILE.xlsx: an Excel workbook, one sheet per table, numbers as\n"
           "               numbers, dates as dates, the header row frozen;\n"
           "               FILE.html: one self-contained page to print (A4 landscape).\n"
-          "               An existing file is replaced.\n",
+          "               An existing file is replaced.\n"
+          "  --rollup     a successor's rows include its predecessors' history: a closed\n"
+          "               unit's rows are shown under the last unit of its successor chain\n",
           f);
 }
 
@@ -333,8 +336,10 @@ static int s_out(s_opts_t *o, const char *path)
 
 int cli_summary_run(cli_ctx_t *ctx, int argc, char **argv)
 {
-    static const cli_fig_spec_t spec = {
-        .name = "summary", .accept = CLI_FIG_PERIOD | CLI_FIG_TYPE | CLI_FIG_OUT, .usage = s_usage};
+    static const cli_fig_spec_t spec = {.name = "summary",
+                                        .accept = CLI_FIG_PERIOD | CLI_FIG_TYPE | CLI_FIG_OUT |
+                                                  CLI_FIG_ROLLUP,
+                                        .usage = s_usage};
     s_opts_t o = {0};
     cli_fig_opts_t f;
     int rc = cli_fig_parse(&spec, argc, argv, &f);

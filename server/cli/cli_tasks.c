@@ -17,7 +17,7 @@ static const char *const s_statuses[] = {"done",         "overdue", "in_progress
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] tasks [--by task|unit|dimension] [--index I]\n"
-          "                 [--dimension D] [--unit U] [--status S] [--json | --csv]\n"
+          "                 [--dimension D] [--unit U] [--status S] [--rollup] [--json | --csv]\n"
           "\n"
           "The plan's tasks (nhiệm vụ Kế hoạch) and their progress. A lead unit has done\n"
           "a task only when its latest progress report received by the due date says\n"
@@ -33,13 +33,15 @@ static void s_usage(FILE *f)
           "  --dimension D   D1-D8 (PAPI), L1-L8 (PAR), S1-S5 (SIPAS)\n"
           "  --unit U        with --by unit: one lead unit\n"
           "  --status S      with --by task: done, overdue or in_progress; with --by unit\n"
-          "                  also blocked, not_reported or exempt\n" CLI_FIG_USAGE_FORMATS,
+          "                  also blocked, not_reported or exempt\n" CLI_FIG_USAGE_ROLLUP
+              CLI_FIG_USAGE_FORMATS,
           f);
 }
 
 static const cli_fig_spec_t s_spec = {
     .name = "tasks",
-    .accept = CLI_FIG_BY | CLI_FIG_INDEX | CLI_FIG_DIMENSION | CLI_FIG_UNIT | CLI_FIG_STATUS,
+    .accept = CLI_FIG_BY | CLI_FIG_INDEX | CLI_FIG_DIMENSION | CLI_FIG_UNIT | CLI_FIG_STATUS |
+              CLI_FIG_ROLLUP,
     .statuses = s_statuses,
     .bys = s_bys,
     .usage = s_usage,

@@ -12,7 +12,7 @@ CHECK=$CCHC_SRC/tests/integration/check_config_example.py
 # Keys that other branches add (issue 13): documented in the examples already,
 # refused by this branch's programs. Once a program has one, the checker fails
 # until it leaves this list.
-PENDING_server="units.closed_key_grace_days"
+PENDING_server=""
 PENDING_agent=""
 PENDING_admin=""
 

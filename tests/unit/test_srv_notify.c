@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "cchc_clock.h"
+#include "cchc_period.h"
 #include "cchc_err.h"
 #include "cchc_keys.h"
 #include "cchc_log.h"
@@ -694,6 +695,63 @@ static void test_unit_session_moves(void **state)
     s_env_end(e);
 }
 
+/* Keys as SRV_ZAP_KEYS_SQL gives them with the units' closing (migration
+ * 020): the subscriber's, and xa-a's (key id a7) whose unit closed at
+ * closes_ms (0: open). */
+static void s_keys_closing(s_env_t *e, int64_t closes_ms)
+{
+    char pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1], closes[24];
+    assert_int_equal(cchc_keys_generate(pub, sec), CCHC_OK);
+    snprintf(closes, sizeof closes, "%" PRId64, closes_ms);
+    const char *cells[12] = {e->sub_pub, S_SUB, S_SUB_TOPICS, S_SUB_KEY_ID,
+                             NULL,       NULL,  pub,          "xa-a",
+                             NULL,       "a7",  NULL,         closes_ms ? closes : NULL};
+    PGresult *res = fake_db_tuples(6, 2, cells);
+    assert_int_equal(srv_zap_load(e->zap, res), CCHC_OK);
+    PQclear(res);
+}
+
+/* A closed unit (DOMAIN.md section 1): from its closing, its Hello starts
+ * no replay (what was queued for it stays unsent) and a live session of it
+ * is dropped at the next row for it, not pushed; its key works for the
+ * grace after its closing, then is refused (SRV_ZAP_KEY_CLOSED). */
+static void test_closed_unit(void **state)
+{
+    (void)state;
+    int64_t now = cchc_day_instant(cchc_day_from_ymd(2025, 7, 10), 9, 0);
+    int64_t closes = cchc_day_instant(cchc_day_from_ymd(2025, 7, 1), 0, 0);
+    cchc_clock_set(now);
+    s_env_t *e = s_env_new(9); /* xa-a: 1, 4, 7 */
+    s_client_t *a = s_client(e, "xa-a"), *b = s_client(e, "xa-b");
+    s_keys_closing(e, now + 86400000); /* closes tomorrow: open */
+    s_hello(e, a, 0);
+    s_hello(e, b, 0);
+    s_exec_all(e);
+    s_expect_seqs(e, a, (const uint64_t[]){1, 4, 7}, 3);
+    s_keys_closing(e, closes);             /* closed on 01/07 */
+    s_commit(e, "xa-a", "deadline.today"); /* 10 */
+    s_commit(e, "xa-b", "deadline.today"); /* 11 */
+    s_publish(e);
+    s_exec_all(e);
+    s_expect_seqs(e, a, (const uint64_t[]){1, 4, 7}, 3);
+    s_expect_seqs(e, b, (const uint64_t[]){2, 5, 8, 11}, 4);
+    s_hello(e, a, 0);
+    assert_int_equal(fake_db_jobs(e->db), 0); /* no replay */
+    s_expect_seqs(e, a, (const uint64_t[]){1, 4, 7}, 3);
+    /* The key: 30 days of grace from 01/07 00:00. */
+    srv_zap_set_closed_grace(e->zap, 30 * 86400000LL);
+    assert_int_equal(srv_zap_key_state(e->zap, "a7", now), SRV_ZAP_KEY_VALID);
+    assert_int_equal(srv_zap_key_state(e->zap, "a7", closes + 30 * 86400000LL - 1),
+                     SRV_ZAP_KEY_VALID);
+    assert_int_equal(srv_zap_key_state(e->zap, "a7", closes + 30 * 86400000LL), SRV_ZAP_KEY_CLOSED);
+    assert_true(srv_zap_unit_closed(e->zap, "xa-a", now));
+    assert_false(srv_zap_unit_closed(e->zap, "xa-a", closes - 1));
+    assert_false(srv_zap_unit_closed(e->zap, "xa-b", now));
+    assert_int_equal(srv_zap_key_state(e->zap, S_SUB_KEY_ID, now), SRV_ZAP_KEY_VALID);
+    s_env_end(e);
+    cchc_clock_set(0);
+}
+
 /* any + a send that fails (the peer gone): the session is dropped, in a
  * replay or live; its unit's later rows go nowhere until the next Hello. */
 static void test_send_fails_drops(void **state)
@@ -1341,6 +1399,7 @@ int main(void)
         cmocka_unit_test(test_oversize),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_race),
+        cmocka_unit_test(test_closed_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

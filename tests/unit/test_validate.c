@@ -54,6 +54,74 @@ static void test_e001_key_unit(void **state)
     cchc_findings_clear(&f);
 }
 
+/* A successor's context (DOMAIN.md section 1): 07621 answers for xa-van-son,
+ * here closed on 2024-06-30 with its 2024S1 report open; today 2024-10-01. */
+static const char s_heir_ctx[] =
+    "{\"unit\": {\"code\": \"07621\", \"kind\": \"commune\", \"valid_from\": \"2024-07-01\"},"
+    " \"predecessors\": [{\"unit\": {\"code\": \"xa-van-son\", \"kind\": \"commune\","
+    "  \"name\": \"Xã Vân Sơn\", \"valid_from\": \"2020-01-01\", \"valid_to\": \"2024-06-30\"},"
+    "  \"successor\": \"07621\","
+    "  \"obligations\": [{\"type\": \"CCHC_DK\", \"period\": \"2024S1\", \"subject\": \"\","
+    "                   \"due\": \"2024-06-18\", \"grace_days\": 0}],"
+    "  \"inspections\": [], \"tasks\": [], \"revisions\": []}]}";
+
+static void test_e001_predecessor(void **state)
+{
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    char err[256] = "";
+    cchc_vctx_t *heir = s_ctx(NULL, NULL, s_heir_ctx);
+    cchc_vctx_set_key_unit(heir, "07621");
+    assert_true(cchc_vctx_answers_for(heir, "xa-van-son"));
+    assert_false(cchc_vctx_answers_for(heir, "xa-an-ba"));
+    assert_null(cchc_vctx_for_predecessor(heir, "xa-an-ba"));
+    /* In its own context, 07621 may not send xa-van-son's report. */
+    s_run(s_rep(s_fixture("periodic.json")), heir, &f);
+    s_has(&f, "E001", "$.unit");
+    /* In the predecessor's: the obligation it left open, after its closure. */
+    cchc_vctx_t *c = cchc_vctx_for_predecessor(heir, "xa-van-son");
+    assert_non_null(c);
+    s_run(s_rep(s_fixture("periodic.json")), c, &f);
+    s_hasnt(&f, "E001");
+    s_hasnt(&f, "E002");
+    s_hasnt(&f, "E003");
+    assert_int_equal(f.errors, 0);
+    /* Not an obligation it left open (2024Q1). */
+    json_t *j = s_fixture("periodic.json");
+    json_object_set_new(j, "period", json_string("2024Q1"));
+    s_run(s_rep(j), c, &f);
+    assert_non_null(strstr(s_has(&f, "E001", "$.unit")->msg_en, "only the reports it still owed"));
+    /* Before its closure it sends its own. */
+    cchc_vctx_set_today(c, cchc_day_from_ymd(2024, 6, 20));
+    s_run(s_rep(s_fixture("periodic.json")), c, &f);
+    assert_non_null(
+        strstr(s_has(&f, "E001", "$.unit")->msg_en, "is open until the end of 2024-06-30"));
+    cchc_vctx_set_today(c, cchc_day_from_ymd(2024, 10, 1));
+    /* Another key than the heir's. */
+    cchc_vctx_set_key_unit(c, "xa-an-ba");
+    s_run(s_rep(s_fixture("periodic.json")), c, &f);
+    s_has(&f, "E001", "$.unit");
+    cchc_vctx_set_key_unit(c, "07621");
+    /* The report's overlay on it: a revision stored since (E007), no leak. */
+    json_t *extra = json_loads("{\"revisions\": [{\"type\": \"CCHC_DK\", \"period\": "
+                               "\"2024S1\", \"subject\": \"\", \"revision\": 1}]}",
+                               0, NULL);
+    cchc_vctx_t *o = cchc_vctx_for_report(c, extra, err, sizeof err);
+    assert_non_null(o);
+    s_run(s_rep(s_fixture("periodic.json")), o, &f);
+    s_has(&f, "E007", "$.revision");
+    s_hasnt(&f, "E001");
+    cchc_vctx_destroy(&o);
+    json_decref(extra);
+    cchc_vctx_destroy(&c);
+    cchc_vctx_destroy(&heir);
+    /* A predecessor entry of the wrong shape is refused, named. */
+    json_t *bad = json_loads("{\"predecessors\": [{\"unit\": 5}]}", 0, NULL);
+    assert_null(cchc_vctx_new(bad, err, sizeof err));
+    assert_non_null(strstr(err, "predecessors[0]"));
+    json_decref(bad);
+    cchc_findings_clear(&f);
+}
+
 static void test_e002_unit(void **state)
 {
     cchc_findings_t f = CCHC_FINDINGS_INIT;
@@ -599,13 +667,14 @@ static void test_survives_anything(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixtures_pass),       cmocka_unit_test(test_e001_key_unit),
-        cmocka_unit_test(test_e002_unit),           cmocka_unit_test(test_e003_type),
-        cmocka_unit_test(test_e004_period),         cmocka_unit_test(test_e005_started),
-        cmocka_unit_test(test_e006_e007_revisions), cmocka_unit_test(test_e006_reopened),
-        cmocka_unit_test(test_e010_counts),         cmocka_unit_test(test_e011_e013_totals),
-        cmocka_unit_test(test_w014_w015),           cmocka_unit_test(test_context_shape),
-        cmocka_unit_test(test_survives_anything),   cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_fixtures_pass),    cmocka_unit_test(test_e001_key_unit),
+        cmocka_unit_test(test_e001_predecessor), cmocka_unit_test(test_e002_unit),
+        cmocka_unit_test(test_e003_type),        cmocka_unit_test(test_e004_period),
+        cmocka_unit_test(test_e005_started),     cmocka_unit_test(test_e006_e007_revisions),
+        cmocka_unit_test(test_e006_reopened),    cmocka_unit_test(test_e010_counts),
+        cmocka_unit_test(test_e011_e013_totals), cmocka_unit_test(test_w014_w015),
+        cmocka_unit_test(test_context_shape),    cmocka_unit_test(test_survives_anything),
+        cmocka_unit_test(test_overlay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
