@@ -92,8 +92,7 @@ int web_auth_hash_ok(const char *hash, char *err, size_t errlen)
     return 0;
 }
 
-int web_auth_hash_password(const char *password, char *out, size_t outlen, char *err,
-                           size_t errlen)
+int web_auth_hash_password(const char *password, char *out, size_t outlen, char *err, size_t errlen)
 {
     char salt[CRYPT_GENSALT_OUTPUT_SIZE];
     if (!password[0]) {

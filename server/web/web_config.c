@@ -102,8 +102,8 @@ static int s_check(web_config_t *cfg, const char *file, char *err, size_t errlen
     }
     for (const char *p = cfg->auth_user; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == ':' || *p == 0x7F) {
-            snprintf(err, errlen,
-                     "%s: [web] auth_user may hold neither ':' nor control characters", file);
+            snprintf(err, errlen, "%s: [web] auth_user may hold neither ':' nor control characters",
+                     file);
             return CCHC_EINVAL;
         }
     if (hash && web_auth_hash_ok(cfg->auth_hash, why, sizeof why) != 0) {

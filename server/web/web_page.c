@@ -131,8 +131,8 @@ const char *web_page_cell(const cli_out_t *out, int row, const char *key)
 int web_page_fig(web_page_t *p, const cli_figs_def_t *def, const char *const *params,
                  cli_out_t *out)
 {
-    PGresult *r = web_db_query(p->db, def->title ? def->title : "a figure", def->sql,
-                               def->nparams, params);
+    PGresult *r =
+        web_db_query(p->db, def->title ? def->title : "a figure", def->sql, def->nparams, params);
     if (!r)
         return web_page_db_fail(p);
     *out = (cli_out_t){.title = def->title, .cols = def->cols, .ncols = def->ncols, .res = r};
@@ -194,23 +194,22 @@ int web_page_period_type(web_page_t *p, web_pt_t *pt)
         return web_page_fail(p, why.status, why.vi, why.en);
     const char *params[1] = {pt->type[0] ? pt->type : NULL};
     if (pt->type[0]) {
-        PGresult *r = web_db_query(p->db, "could not read the report type",
-                                   "SELECT content_kind FROM report_types WHERE code = $1", 1,
-                                   params);
+        PGresult *r =
+            web_db_query(p->db, "could not read the report type",
+                         "SELECT content_kind FROM report_types WHERE code = $1", 1, params);
         if (!r)
             return web_page_db_fail(p);
         int known = PQntuples(r) == 1, periodic = known && !strcmp(PQgetvalue(r, 0, 0), "periodic");
         PQclear(r);
         if (!known)
-            return web_page_fail(p, 400, "không có loại báo cáo (type) này",
-                                 "no such report type");
+            return web_page_fail(p, 400, "không có loại báo cáo (type) này", "no such report type");
         if (!periodic)
             return web_page_fail(p, 400, "loại báo cáo (type) này không nộp theo kỳ",
                                  "this report type has no periods");
     }
     if (!pt->period[0]) {
-        PGresult *r = web_db_query(p->db, "could not find the current period", s_current_sql, 1,
-                                   params);
+        PGresult *r =
+            web_db_query(p->db, "could not find the current period", s_current_sql, 1, params);
         if (!r)
             return web_page_db_fail(p);
         if (PQntuples(r) == 1)
@@ -239,8 +238,10 @@ int web_page_period_form(web_page_t *p, const char *action, const char *period, 
         return web_page_db_fail(p);
     }
     FILE *f = p->body;
-    fprintf(f, "<form class=\"filter\" method=\"get\" action=\"%s\">\n<label>Kỳ báo cáo "
-               "<select name=\"period\">\n", action);
+    fprintf(f,
+            "<form class=\"filter\" method=\"get\" action=\"%s\">\n<label>Kỳ báo cáo "
+            "<select name=\"period\">\n",
+            action);
     for (int i = 0; i < PQntuples(per); i++) {
         const char *v = PQgetvalue(per, i, 0);
         fputs("<option value=\"", f);

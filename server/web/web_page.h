@@ -20,19 +20,19 @@ typedef struct {
     /* in */
     web_db_t *db;
     const web_target_t *target;
-    int api;                 /* under /api/: JSON */
-    int refresh_seconds;     /* [web] refresh_seconds */
-    const char *css_href;    /* "/static/app-<hash>.css" */
-    const char *icon_href;   /* "/static/icon-<hash>.svg" */
+    int api;               /* under /api/: JSON */
+    int refresh_seconds;   /* [web] refresh_seconds */
+    const char *css_href;  /* "/static/app-<hash>.css" */
+    const char *icon_href; /* "/static/icon-<hash>.svg" */
     /* out */
-    FILE *body;              /* a memory stream the page writes */
-    int status;              /* 200 unless the page says otherwise */
+    FILE *body; /* a memory stream the page writes */
+    int status; /* 200 unless the page says otherwise */
     const char *content_type;
-    int fd;                  /* a file to send instead of body (the workbook), else -1 */
+    int fd; /* a file to send instead of body (the workbook), else -1 */
     long long fd_size;
-    char disposition[160];   /* Content-Disposition, or "" */
-    web_refusal_t fail;      /* after web_page_fail */
-    int json_members;        /* members written so far (web_json_*) */
+    char disposition[160]; /* Content-Disposition, or "" */
+    web_refusal_t fail;    /* after web_page_fail */
+    int json_members;      /* members written so far (web_json_*) */
 } web_page_t;
 
 typedef int (*web_page_fn)(web_page_t *p);

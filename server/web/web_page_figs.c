@@ -94,8 +94,8 @@ static void s_charts(web_page_t *p, const cli_out_t *units)
         char id[32], title[160], avg_label[64];
         snprintf(id, sizeof id, "chart-%d", ++charts);
         snprintf(title, sizeof title,
-                 "Tỷ lệ hồ sơ giải quyết đúng hạn (%%) theo đơn vị, %s %s; bình quân huyện %s", type,
-                 period, avg ? avg : "-");
+                 "Tỷ lệ hồ sơ giải quyết đúng hạn (%%) theo đơn vị, %s %s; bình quân huyện %s",
+                 type, period, avg ? avg : "-");
         snprintf(avg_label, sizeof avg_label, "Bình quân huyện %s %%", avg ? avg : "-");
         fputs("<figure class=\"chart\">\n", p->body);
         web_chart_bars(p->body, id, title, bars, k, avg, avg_label);
@@ -194,7 +194,8 @@ int web_page_remediation(web_page_t *p)
     return 0;
 }
 
-/* ---- /tasks ----------------------------------------------------------------------------------- */
+/* ---- /tasks -----------------------------------------------------------------------------------
+ */
 
 int web_page_tasks(web_page_t *p)
 {
@@ -230,10 +231,9 @@ int web_page_tasks(web_page_t *p)
     char title[96];
     snprintf(title, sizeof title, "Nhiệm vụ Kế hoạch năm %d", year);
     web_page_begin(p, "/tasks", title);
-    PGresult *years =
-        web_db_query(p->db, "could not list the plan's years",
-                     "SELECT DISTINCT extract(year FROM due)::int FROM plan_tasks ORDER BY 1 DESC",
-                     0, NULL);
+    PGresult *years = web_db_query(
+        p->db, "could not list the plan's years",
+        "SELECT DISTINCT extract(year FROM due)::int FROM plan_tasks ORDER BY 1 DESC", 0, NULL);
     if (!years) {
         rc = web_page_db_fail(p);
         goto out;
@@ -263,7 +263,8 @@ out:
     return rc;
 }
 
-/* ---- /agents ----------------------------------------------------------------------------------- */
+/* ---- /agents -----------------------------------------------------------------------------------
+ */
 
 int web_page_agents(web_page_t *p)
 {

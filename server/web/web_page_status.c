@@ -16,7 +16,7 @@
 static const struct {
     const char *code, *vi;
 } s_statuses[] = {
-    {"on_time", "Đúng hạn"},        {"late", "Chậm hạn"}, {"overdue", "Quá hạn"},
+    {"on_time", "Đúng hạn"},         {"late", "Chậm hạn"},   {"overdue", "Quá hạn"},
     {"not_yet_due", "Chưa đến hạn"}, {"exempt", "Miễn nộp"},
 };
 #define S_NSTATUS (sizeof s_statuses / sizeof s_statuses[0])
@@ -42,7 +42,8 @@ static void s_cards(web_page_t *p, const cli_out_t *rates, int i)
     fputs("</b></div>\n</div>\n", f);
 }
 
-/* ---- / ------------------------------------------------------------------------------------------ */
+/* ---- / ------------------------------------------------------------------------------------------
+ */
 
 static const struct {
     const char *path, *name, *what;
@@ -107,7 +108,8 @@ int web_page_overview(web_page_t *p)
     return 0;
 }
 
-/* ---- /status ------------------------------------------------------------------------------------ */
+/* ---- /status ------------------------------------------------------------------------------------
+ */
 
 /* The matrix of one type and period: rows of st whose type and period are
  * those of rates row r, then the totals of that row. */

@@ -29,8 +29,8 @@ static int s_load(web_page_t *p, web_pt_t *pt, cli_figs_summary_t *s)
         return -1;
     if (!pt->period[0])
         return web_page_fail(p, 404, "chưa có kỳ báo cáo nào", "no period yet");
-    int rc = cli_figs_summary_load(s, pt->period, pt->type[0] ? pt->type : NULL,
-                                   web_db_query_fn, p->db);
+    int rc =
+        cli_figs_summary_load(s, pt->period, pt->type[0] ? pt->type : NULL, web_db_query_fn, p->db);
     if (rc == CCHC_ENOTFOUND)
         return web_page_fail(p, 404, "không có loại báo cáo theo kỳ nào có kỳ này",
                              "no periodic report type has this period");

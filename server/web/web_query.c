@@ -67,13 +67,14 @@ static int s_decode(const char *s, size_t n, char *out, size_t cap, web_refusal_
 static int s_pair(web_target_t *t, const char *s, size_t n, web_refusal_t *why)
 {
     const char *eq = memchr(s, '=', n);
-    size_t nlen = eq ? (size_t)(eq - s) : n;
+    if (!eq)
+        return s_refuse(why, 400, "tham số thiếu dấu =", "a parameter without '='");
+    size_t nlen = (size_t)(eq - s);
     if (nlen == 0 || nlen > WEB_QUERY_NAME_MAX)
         return s_refuse(why, 400, "tên tham số không hợp lệ", "a parameter name is not valid");
     for (size_t i = 0; i < nlen; i++)
         if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_'))
-            return s_refuse(why, 400, "tên tham số không hợp lệ",
-                            "a parameter name is not valid");
+            return s_refuse(why, 400, "tên tham số không hợp lệ", "a parameter name is not valid");
     if (t->nparams == WEB_QUERY_PARAMS_MAX)
         return s_refuse(why, 400, "quá nhiều tham số", "too many parameters");
     web_param_t *p = &t->params[t->nparams];
@@ -81,9 +82,8 @@ static int s_pair(web_target_t *t, const char *s, size_t n, web_refusal_t *why)
     p->name[nlen] = '\0';
     for (int i = 0; i < t->nparams; i++)
         if (strcmp(t->params[i].name, p->name) == 0)
-            return s_refuse(why, 400, "một tham số được cho hai lần",
-                            "a parameter is given twice");
-    const char *v = eq ? eq + 1 : s + n;
+            return s_refuse(why, 400, "một tham số được cho hai lần", "a parameter is given twice");
+    const char *v = eq + 1;
     if (s_decode(v, (size_t)(s + n - v), p->value, sizeof p->value, why) != 0)
         return -1;
     if (p->value[0])
@@ -153,7 +153,8 @@ int web_value_period(const char *v, char *buf, size_t len, web_refusal_t *why)
     if (cchc_period_parse(buf, &p) == 0)
         return 0;
 bad:
-    return s_refuse(why, 400, "kỳ báo cáo (period) không đúng dạng 2024Q1, 2024S1, 2024N9, 2024, 202406",
+    return s_refuse(why, 400,
+                    "kỳ báo cáo (period) không đúng dạng 2024Q1, 2024S1, 2024N9, 2024, 202406",
                     "period is not a period id such as 2024Q1, 2024S1, 2024N9, 2024, 202406");
 }
 

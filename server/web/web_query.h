@@ -40,8 +40,9 @@ typedef struct {
 
 /* Reads the raw request target ("/status?period=2024S1&type=CCHC_DK") into t.
  * 0, or -1 with why filled: 414 for a target over WEB_TARGET_MAX, 404 for a
- * path over WEB_PATH_MAX (no route is that long), 400 for the rest. An empty
- * value ("period=") counts as not given. */
+ * path over WEB_PATH_MAX (no route is that long), 400 for the rest (a name
+ * without '=' among them). An empty value ("type=", as a form sends "all")
+ * counts as not given. */
 int web_target_parse(const char *raw, web_target_t *t, web_refusal_t *why);
 
 /* The decoded value of parameter name, or NULL when not given. Borrowed. */

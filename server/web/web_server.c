@@ -38,10 +38,10 @@ struct web {
 
 /* One request, from its target to its log line. */
 typedef struct {
-    char *raw;         /* the target as sent, NULL when over WEB_TARGET_MAX */
-    int64_t t0_ms;     /* monotonic, at the request line */
-    int status;        /* what it was answered (0: libmicrohttpd answered) */
-    int answered;      /* s_handle queued a response */
+    char *raw;                   /* the target as sent, NULL when over WEB_TARGET_MAX */
+    int64_t t0_ms;               /* monotonic, at the request line */
+    int status;                  /* what it was answered (0: libmicrohttpd answered) */
+    int answered;                /* s_handle queued a response */
     char path[WEB_PATH_MAX + 1]; /* for the log: the checked path, or "-" */
 } s_req_t;
 
@@ -127,15 +127,17 @@ static struct MHD_Response *s_body(char *buf, size_t len)
 
 /* The error page (or JSON under /api/): the status, Vietnamese first, then English. */
 static enum MHD_Result s_error(web_t *self, struct MHD_Connection *c, s_req_t *r, int api,
-                              const web_refusal_t *why)
+                               const web_refusal_t *why)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return MHD_NO;
-    web_page_t p = {.body = f, .refresh_seconds = 0,
-                    .css_href = web_static_css_href(), .icon_href = web_static_icon_href()};
+    web_page_t p = {.body = f,
+                    .refresh_seconds = 0,
+                    .css_href = web_static_css_href(),
+                    .icon_href = web_static_icon_href()};
     if (api) {
         web_json_begin(&p);
         fprintf(f, "\"status\": %d", why->status);
@@ -177,8 +179,8 @@ static enum MHD_Result s_refuse(web_t *self, struct MHD_Connection *c, s_req_t *
 
 /* ---- a page -------------------------------------------------------------------------------- */
 
-static enum MHD_Result s_page(web_t *self, struct MHD_Connection *c, s_req_t *r, int route,
-                              int api, const web_target_t *t)
+static enum MHD_Result s_page(web_t *self, struct MHD_Connection *c, s_req_t *r, int route, int api,
+                              const web_target_t *t)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -232,7 +234,8 @@ static enum MHD_Result s_page(web_t *self, struct MHD_Connection *c, s_req_t *r,
     return s_queue(c, r, p.status, resp);
 }
 
-/* ---- libmicrohttpd's callbacks ------------------------------------------------------------------ */
+/* ---- libmicrohttpd's callbacks ------------------------------------------------------------------
+ */
 
 static void *s_on_target(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -271,10 +274,10 @@ static void s_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static int s_has_body(struct MHD_Connection *c)
 {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     return te || (cl && strcmp(cl, "0") != 0);
 }
 
@@ -332,7 +335,8 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *c, const char 
     return s_page(self, c, r, route, api, &t);
 }
 
-/* ---- the daemon --------------------------------------------------------------------------------- */
+/* ---- the daemon ---------------------------------------------------------------------------------
+ */
 
 /* The listening socket of [web] listen; -1 with err. */
 static int s_listen(const web_config_t *cfg, char *err, size_t errlen)
@@ -372,14 +376,12 @@ web_t *web_new(const web_config_t *cfg, char *err, size_t errlen)
         flags |= MHD_USE_IPv6;
     self->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
-        MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK,
         s_on_target, self, MHD_OPTION_NOTIFY_COMPLETED, s_on_done, self,
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-        MHD_OPTION_END);
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
     if (!self->mhd) {
         snprintf(err, errlen, "could not start the HTTP server on %s", cfg->listen);
         close(fd);
