@@ -12,6 +12,8 @@ PKGS=(
   python3-openpyxl
   util-linux procps python3
   clang libclang-rt-14-dev
+  # cchc-web (libcrypt for its password hashes) and its browser test
+  libmicrohttpd-dev libcrypt-dev chromium python3-websocket
 )
 missing=()
 for p in "${PKGS[@]}"; do
