@@ -26,7 +26,7 @@ static double s_pct(const char *v)
         return -1;
     char *end;
     double d = strtod(v, &end);
-    if (*end)
+    if (*end || d != d) /* not a number, or NaN */
         return -1;
     return d < 0 ? 0 : d > 100 ? 100 : d;
 }

@@ -212,8 +212,11 @@ int web_page_period_type(web_page_t *p, web_pt_t *pt)
             web_db_query(p->db, "could not find the current period", s_current_sql, 1, params);
         if (!r)
             return web_page_db_fail(p);
-        if (PQntuples(r) == 1)
-            snprintf(pt->period, sizeof pt->period, "%s", PQgetvalue(r, 0, 0));
+        /* Checked like a period asked for: it goes into links, titles and a
+         * file name. One that is not a period id is no current period. */
+        if (PQntuples(r) == 1 &&
+            web_value_period(PQgetvalue(r, 0, 0), pt->period, sizeof pt->period, &why) != 0)
+            pt->period[0] = '\0';
         PQclear(r);
     }
     return 0;

@@ -84,7 +84,9 @@ int web_page_overview(web_page_t *p)
               "cáo và đơn vị.</p>\n",
               f);
     } else {
-        fprintf(f, "<h2>Kỳ báo cáo %s</h2>\n", pt.period);
+        fputs("<h2>Kỳ báo cáo ", f);
+        web_page_text(p, pt.period);
+        fputs("</h2>\n", f);
         for (int i = 0; i < PQntuples(rates.res); i++) {
             fputs("<p class=\"lead\">", f);
             web_page_text(p, web_page_cell(&rates, i, "type"));

@@ -43,6 +43,7 @@ INI
   WEB="http://127.0.0.1:$port"
 }
 web_start web "host=$T/pg user=cchc dbname=postgres"
+WEB1_PID=$WEB_PID
 cchc() { "$CCHC_BIN/cchc" "$@"; }
 
 # ---- (A) pages, JSON, the workbook ---------------------------------------------------
@@ -201,3 +202,10 @@ code=$(curl -s -o "$T/page" -w '%{http_code}' --max-time 20 "$WEB/status?period=
 [ "$code" = 200 ] && grep -q "Xã Đại Sơn" "$T/page" || fail "database back: $code"
 kill -0 "$WEB_PID" || fail "cchc-web died"
 pass "a stopped database gives 503 (HTML and JSON) and cchc-web reconnects when it is back"
+
+# Both stop on SIGTERM with exit 0 (under AddressSanitizer: without a leak).
+for pid in "$WEB1_PID" "$WEB_PID"; do
+  kill -TERM "$pid"
+  wait "$pid" || fail "cchc-web $pid: exit $? after SIGTERM: $(tail -n 20 "$T/web.log" "$T/web2.log")"
+done
+pass "SIGTERM: both stop, exit 0"
