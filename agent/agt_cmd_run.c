@@ -5,14 +5,21 @@
  * the outbox and the link; agt_link does the work. `--drain` ends once
  * nothing is queued and the district's metadata was synced once. SIGTERM and SIGINT end it
  * promptly with 0: every report is already on disk, and whatever was in flight
- * is resent by the next run. */
+ * is resent by the next run.
+ *
+ * Under systemd (Type=notify, cchc_sdnotify) the daemon is ready as soon as
+ * the outbox is open, the link made and the signals caught: it does not wait
+ * for the server, which may be out of reach for days while reports queue.
+ * STOPPING=1 goes when the loop ends, before the socket's linger. */
 #include "agt_config.h"
 #include "agt_link.h"
 #include "agt_outbox.h"
 
 #include "cchc_err.h"
 #include "cchc_log.h"
+#include "cchc_sdnotify.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,7 +106,14 @@ int agt_cmd_run(const agt_config_t *cfg, int argc, char **argv)
         goto out;
     }
     (void)agt_cmd_signals();
+    long long queued = (long long)s_queued(outbox);
+    if (cchc_sdnotify_send(CCHC_SDNOTIFY_READY,
+                           "đang chạy, %lld báo cáo chờ gửi (running for %s: %lld queued)", queued,
+                           cfg->unit, queued) < 0)
+        CCHC_LOG(CCHC_LOG_WARN, "sd_notify", "err=\"could not notify the service manager: %s\"",
+                 strerror(errno));
     int rc = agt_link_run(link, &opts);
+    cchc_sdnotify_send(CCHC_SDNOTIFY_STOPPING, "đang dừng (stopping)");
     switch (rc) {
     case AGT_LINK_STOPPED:
         CCHC_LOG(CCHC_LOG_INFO, "stop", "why=signal");

@@ -6,12 +6,13 @@
  * server refused only because a newer one is stored: listed apart, nothing
  * to fix) or held (refused for this agent's key: they go out again once the
  * district's new key is installed), when the server was last heard from, the
- * last error and, while the server cannot be reached, since when and what
- * the daemon tried (endpoint, attempts, the last one), the outbox caps (queued against [agent]
- * max_outbox_reports and max_outbox_bytes) and the window, and which version of the district's
- * metadata is stored and when it was last synced, and how many notifications
- * arrived (the last sequence number). Times are
- * shown in Vietnam's civil time (UTC+7, no DST), whatever the host's zone. */
+ * server it is connected to or last tried and the list of [server]
+ * endpoints, the last error and, while the server cannot be reached, since
+ * when and what the daemon tried (endpoint, attempts, the last one), the outbox caps (queued
+ * against [agent] max_outbox_reports and max_outbox_bytes) and the window, and which version of the
+ * district's metadata is stored and when it was last synced, and how many notifications arrived
+ * (the last sequence number). Times are shown in Vietnam's civil time (UTC+7, no DST), whatever the
+ * host's zone. */
 #include "agt_config.h"
 #include "agt_outbox.h"
 
@@ -37,6 +38,7 @@ typedef struct {
 typedef struct {
     char *last_contact, *last_error;
     json_t *unreachable; /* the AGT_OUTBOX_UNREACHABLE object, or NULL */
+    json_t *server;      /* the AGT_OUTBOX_SERVER object, or NULL */
 } agt_status_link_t;
 
 /* What status shows of the metadata sync and the notifications. */
@@ -65,6 +67,18 @@ static void s_format_age(int64_t ms, char *buf, size_t len)
 static const char *s_or(const char *s, const char *dflt)
 {
     return s && *s ? s : dflt;
+}
+
+/* A JSON object stored by the daemon (new reference), NULL when absent or
+ * not an object. */
+static json_t *s_object(const char *text)
+{
+    json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
 }
 
 /* The findings stored on a row as a JSON array (new reference; [] if none). */
@@ -216,6 +230,11 @@ static int s_print_json(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
                                            : json_null());
     json_object_set_new(o, "last_error", s_text_or_null(link->last_error));
     json_object_set(o, "unreachable", link->unreachable ? link->unreachable : json_null());
+    json_object_set(o, "server", link->server ? link->server : json_null());
+    json_t *eps = json_array();
+    for (size_t i = 0; i < cfg->servers.n; i++)
+        json_array_append_new(eps, json_string(cfg->servers.v[i]));
+    json_object_set_new(o, "endpoints", eps);
     /* Flat, like inspections --json and tasks --json. */
     json_object_set_new(o, "metadata_version",
                         meta->synced ? json_sprintf("%016" PRIx64, meta->version) : json_null());
@@ -240,7 +259,24 @@ static void s_print_unreachable(const json_t *u, int64_t now)
     char since[48], last[48], age[32];
     if (!u)
         return;
-    const char *ep = s_or(json_string_value(json_object_get(u, "endpoint")), "-");
+    /* One server: its endpoint; several: "any of A, B" (the last tried is in
+     * the server line). */
+    const json_t *list = json_object_get(u, "endpoints");
+    char *ep = NULL;
+    if (json_array_size(list) > 1) {
+        size_t i;
+        const json_t *x;
+        ep = cchc_strdup("nào trong (any of)");
+        json_array_foreach(list, i, x)
+        {
+            char *more =
+                cchc_asprintf("%s%s %s", ep, i ? "," : "", s_or(json_string_value(x), "-"));
+            free(ep);
+            ep = more;
+        }
+    } else {
+        ep = cchc_strdup(s_or(json_string_value(json_object_get(u, "endpoint")), "-"));
+    }
     int64_t since_ms = json_integer_value(json_object_get(u, "since_ms"));
     int64_t last_ms = json_integer_value(json_object_get(u, "last_attempt_ms"));
     int64_t attempts = json_integer_value(json_object_get(u, "attempts"));
@@ -253,10 +289,48 @@ static void s_print_unreachable(const json_t *u, int64_t now)
     } else {
         printf("đang thử kết nối, chưa có trả lời");
     }
-    printf(". Kiểm tra mạng, máy chủ huyện và [server] endpoint trong agent.ini.\n"
+    printf(". Kiểm tra mạng, máy chủ huyện và [server] endpoints trong agent.ini.\n"
            "(not connected to %s since %s: %" PRId64 " attempts; check the network, the server "
-           "and [server] endpoint)\n",
+           "and [server] endpoints)\n",
            ep, since, attempts);
+    free(ep);
+}
+
+/* "Máy chủ (server): ..." from what the daemon recorded (the one connected
+ * to, or last tried), then the list of agent.ini, in the order tried. */
+static void s_print_server(const agt_config_t *cfg, const json_t *srv, int64_t now)
+{
+    char since[48], last[48], stopped[48], age[32];
+    printf("Máy chủ (server): ");
+    if (!srv) {
+        printf("chưa ghi nhận; `cchc-agent run` sẽ ghi lại (none recorded yet; the daemon "
+               "records it)\n");
+    } else {
+        const char *ep = s_or(json_string_value(json_object_get(srv, "endpoint")), "-");
+        int64_t since_ms = json_integer_value(json_object_get(srv, "since_ms"));
+        int64_t last_ms = json_integer_value(json_object_get(srv, "last_attempt_ms"));
+        int64_t stopped_ms = json_integer_value(json_object_get(srv, "stopped_ms"));
+        cchc_clock_format_local(since_ms, since, sizeof since);
+        if (json_is_true(json_object_get(srv, "connected"))) {
+            s_format_age(now - since_ms, age, sizeof age);
+            printf("đã kết nối với %s từ %s (%s trước)", ep, since, age);
+            if (!stopped_ms)
+                printf(" (connected to %s since %s)", ep, since);
+        } else {
+            cchc_clock_format_local(last_ms ? last_ms : since_ms, last, sizeof last);
+            printf("chưa kết nối được; lần cuối thử %s lúc %s (not connected; last tried %s at %s)",
+                   ep, last, ep, last);
+        }
+        if (stopped_ms) {
+            cchc_clock_format_local(stopped_ms, stopped, sizeof stopped);
+            printf("; cchc-agent đã dừng lúc %s (the daemon stopped then)", stopped);
+        }
+        printf("\n");
+    }
+    printf("Danh sách máy chủ (servers, [server] endpoints), thử theo thứ tự (tried in order): ");
+    for (size_t i = 0; i < cfg->servers.n; i++)
+        printf("%s%s", i ? ", " : "", cfg->servers.v[i]);
+    printf("\n");
 }
 
 static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt_outbox_counts_t *c,
@@ -292,6 +366,7 @@ static int s_print_text(agt_outbox_t *outbox, const agt_config_t *cfg, const agt
     } else {
         printf("Liên lạc gần nhất với máy chủ (last contact): chưa có (never)\n");
     }
+    s_print_server(cfg, link->server, now);
     s_print_unreachable(link->unreachable, now);
     if (link->last_error)
         printf("Lỗi gần nhất (last error): %s\n", link->last_error);
@@ -358,7 +433,7 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
             return AGT_EXIT_USAGE;
         }
     }
-    char err[512] = "", *unreachable = NULL;
+    char err[512] = "", *unreachable = NULL, *server = NULL;
     agt_status_link_t link = {0};
     agt_outbox_counts_t counts;
     int code = AGT_EXIT_FAILED;
@@ -375,13 +450,10 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
         rc = agt_outbox_state_get(outbox, AGT_OUTBOX_LAST_ERROR, &link.last_error);
     if (rc == CCHC_OK)
         rc = agt_outbox_state_get(outbox, AGT_OUTBOX_UNREACHABLE, &unreachable);
-    if (unreachable) {
-        link.unreachable = json_loads(unreachable, 0, NULL);
-        if (!json_is_object(link.unreachable)) {
-            json_decref(link.unreachable);
-            link.unreachable = NULL;
-        }
-    }
+    if (rc == CCHC_OK)
+        rc = agt_outbox_state_get(outbox, AGT_OUTBOX_SERVER, &server);
+    link.unreachable = s_object(unreachable);
+    link.server = s_object(server);
     agt_status_meta_t meta = {0};
     if (rc == CCHC_OK) {
         rc = agt_outbox_meta_load(outbox, &meta.version, NULL, &meta.synced_at);
@@ -402,7 +474,9 @@ int agt_cmd_status(const agt_config_t *cfg, int argc, char **argv)
         fprintf(stderr, "Không đọc được hàng đợi gửi %s (%s)\n(could not read the outbox)\n",
                 agt_outbox_path(outbox), cchc_strerror(rc));
     json_decref(link.unreachable);
+    json_decref(link.server);
     free(unreachable);
+    free(server);
     free(link.last_error);
     free(link.last_contact);
     agt_outbox_destroy(&outbox);

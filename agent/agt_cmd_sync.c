@@ -71,7 +71,7 @@ static void s_print_changes(const json_t *before, const json_t *after)
 static void s_print_failure(const agt_config_t *cfg, int rc, const agt_link_seen_t *seen,
                             int64_t timeout_ms)
 {
-    const char *ep = cfg->server_endpoint;
+    char *ep = cchc_endpoints_join(&cfg->servers);
     double sec = (double)timeout_ms / 1000.0;
     fprintf(stderr, "Không đồng bộ được dữ liệu của huyện: ");
     if (rc == AGT_LINK_KEY_REVOKED || seen->key_revoked) {
@@ -106,11 +106,12 @@ static void s_print_failure(const agt_config_t *cfg, int rc, const agt_link_seen
     } else {
         fprintf(stderr,
                 "chưa kết nối được máy chủ %s sau %.0f giây (đã thử kết nối %" PRIu64
-                " lần). Kiểm tra mạng và [server] endpoint trong agent.ini, rồi chạy lại "
+                " lần). Kiểm tra mạng và [server] endpoints trong agent.ini, rồi chạy lại "
                 "`cchc-agent sync`.\n(could not sync: no connection to %s within %.0f s, %" PRIu64
                 " attempts)\n",
                 ep, sec, seen->attempts, ep, sec, seen->attempts);
     }
+    free(ep);
 }
 
 int agt_cmd_sync(const agt_config_t *cfg, int argc, char **argv)

@@ -2,15 +2,19 @@
  *
  * Owns the one declarative table of keys, defaults and bounds; loading,
  * checking and error messages with file and line are cchc_config's job. The
- * only rule added here is one the table cannot say: a unit code is not empty. */
+ * only rules added here are those the table cannot say: a unit code is not
+ * empty, and [server] endpoint and endpoints are not both set (the list the
+ * link uses, cfg->servers, is resolved from them: cchc_endpoints). */
 #include "agt_config.h"
 
 #include "cchc_err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S(member) offsetof(agt_config_t, member)
+#define S_DEFAULT_ENDPOINT "tcp://127.0.0.1:7470"
 
 static const cchc_cfg_entry_t s_table[] = {
     {"agent", "unit", CCHC_CFG_STRING, NULL, 0, 0, S(unit),
@@ -35,8 +39,11 @@ static const cchc_cfg_entry_t s_table[] = {
     {"agent", "on_alert", CCHC_CFG_STRING, "", 0, 0, S(on_alert),
      "shell command run (/bin/sh -c) for each new notification: JSON on stdin, env CCHC_KIND,"
      " CCHC_SEQ; killed after 30 s"},
-    {"server", "endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7470", 0, 0, S(server_endpoint),
-     "the district server's ZeroMQ endpoint"},
+    {"server", "endpoints", CCHC_CFG_STRING, "", 0, 0, S(server_endpoints),
+     "the district's servers, tried in this order (tcp://A:7470, tcp://B:7470); the agent "
+     "moves to the next when one stops answering"},
+    {"server", "endpoint", CCHC_CFG_STRING, "", 0, 0, S(server_endpoint),
+     "one server (the older key; not with endpoints); neither set: " S_DEFAULT_ENDPOINT},
     {"server", "public_key", CCHC_CFG_PATH, "server.pub", 0, 0, S(server_public_key),
      "the district server's CURVE public key"},
     {"server", "max_frame", CCHC_CFG_INT, "1048576", 1024, 67108864, S(max_frame),
@@ -50,6 +57,13 @@ static const cchc_cfg_entry_t s_table[] = {
 
 #define S_TABLE_LEN (sizeof s_table / sizeof s_table[0])
 
+/* cfg->servers from [server] endpoint and endpoints; where names the file. */
+static int s_resolve_servers(agt_config_t *cfg, const char *where, char *err, size_t errlen)
+{
+    return cchc_endpoints_from_config(where, "server", cfg->server_endpoint, cfg->server_endpoints,
+                                      S_DEFAULT_ENDPOINT, &cfg->servers, err, errlen);
+}
+
 int agt_config_load(const char *path, agt_config_t *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -60,7 +74,7 @@ int agt_config_load(const char *path, agt_config_t *cfg, char *err, size_t errle
         snprintf(err, errlen, "%s: [agent] unit must not be empty", path);
         return CCHC_EINVAL;
     }
-    return CCHC_OK;
+    return s_resolve_servers(cfg, path, err, errlen);
 }
 
 int agt_config_override(agt_config_t *cfg, const char *assignment, char *err, size_t errlen)
@@ -82,11 +96,22 @@ int agt_config_override(agt_config_t *cfg, const char *assignment, char *err, si
         snprintf(err, errlen, "--set: [agent] unit must not be empty");
         return CCHC_EINVAL;
     }
+    /* The command line's server (or list) replaces the file's, whichever
+     * key either used. */
+    if (rc == CCHC_OK && strcmp(section, "server") == 0 &&
+        (strcmp(name, "endpoint") == 0 || strcmp(name, "endpoints") == 0)) {
+        char **other =
+            strcmp(name, "endpoint") == 0 ? &cfg->server_endpoints : &cfg->server_endpoint;
+        free(*other);
+        *other = NULL;
+        rc = s_resolve_servers(cfg, "--set", err, errlen);
+    }
     return rc;
 }
 
 void agt_config_free(agt_config_t *cfg)
 {
+    cchc_endpoints_free(&cfg->servers);
     cchc_config_free(s_table, S_TABLE_LEN, cfg);
     memset(cfg, 0, sizeof *cfg);
 }
@@ -94,4 +119,9 @@ void agt_config_free(agt_config_t *cfg)
 void agt_config_describe(FILE *f)
 {
     cchc_config_describe(s_table, S_TABLE_LEN, f);
+}
+
+void agt_config_list_keys(FILE *f)
+{
+    cchc_config_list_keys(s_table, S_TABLE_LEN, f);
 }

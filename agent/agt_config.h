@@ -8,6 +8,7 @@
 #define AGT_CONFIG_H
 
 #include "cchc_config.h"
+#include "cchc_endpoints.h"
 
 #include <signal.h>
 #include <stddef.h>
@@ -28,7 +29,9 @@ typedef struct {
     int64_t max_outbox_bytes;   /* queued payload bytes at most */
     char *on_alert;             /* shell command run for each new notification; "" none */
     /* [server] */
-    char *server_endpoint;        /* e.g. tcp://district.example:7470 */
+    char *server_endpoint;        /* the old key: one server, e.g. tcp://district.example:7470 */
+    char *server_endpoints;       /* the servers, commas and/or spaces between them */
+    cchc_endpoints_t servers;     /* resolved from the two above (never empty once loaded) */
     char *server_public_key;      /* the server's CURVE public key file */
     int64_t max_frame;            /* largest frame either way, bytes */
     int64_t heartbeat_ivl_ms;     /* ZMTP heartbeat interval */
@@ -46,6 +49,9 @@ int agt_config_override(agt_config_t *cfg, const char *assignment, char *err, si
 void agt_config_free(agt_config_t *cfg);
 /* Prints every key with its default and help to f (for --help). */
 void agt_config_describe(FILE *f);
+/* Prints every key as "section.key=default" ("section.key" when required),
+ * one per line, to f (for --config-keys). */
+void agt_config_list_keys(FILE *f);
 
 /* The officer subcommands. Each gets the loaded configuration (borrowed) and
  * its own arguments (argv[0] is the command name), prints its messages, and

@@ -25,9 +25,10 @@
  * at the first metadata answer. A Notification is stored and acked by
  * agt_notify (the NotificationAck goes from here, at most one per 200 ms,
  * after Hello and MetaRequest), which also runs [agent] on_alert from this
- * loop. While no connection works, since when, the endpoint and the attempts
- * are recorded for status (s_unreachable_save: a write per half minute at
- * most).
+ * loop. Which server of [server] endpoints it talks to, when it moves to the
+ * next, and what status shows of it (the server, and while no connection
+ * works, since when and the attempts) is agt_endpoints' business; the link
+ * connects where it says (s_dial).
  * The server inserts idempotently on (unit, epoch, msg_id), so resending is
  * always safe; an answer for an id not in the window is a late duplicate.
  * A refusal whose only error is E007 while a newer revision is stored marks
@@ -36,6 +37,7 @@
  * it held: at a start with another key (the officer installed the district's
  * new one) held rows are queued again (agt_outbox_key_changed). */
 #include "agt_link.h"
+#include "agt_endpoints.h"
 #include "agt_link_socket.h"
 #include "agt_notify.h"
 #include "agt_sync.h"
@@ -68,11 +70,6 @@
 #define S_RECV_PER_PASS 1000
 #define S_RECONNECT_BASE_MS 1000
 #define S_RECONNECT_CAP_MS 60000
-/* Unreachable: recorded in the outbox at the first failed attempt (or after
- * this long without a connection, for a link that never answers), then at
- * most every S_UNREACHABLE_SAVE_MS while attempts go on, and at exit. */
-#define S_UNREACHABLE_AFTER_MS 10000
-#define S_UNREACHABLE_SAVE_MS 30000
 
 struct agt_link_t {
     const agt_config_t *cfg; /* borrowed */
@@ -88,14 +85,9 @@ struct agt_link_t {
     int key_refused;      /* a KEY_REVOKED came on this connection (said once) */
     int no_reports;       /* sync_once: the window is neither filled nor sent */
     agt_link_seen_t seen; /* for agt_link_seen */
-    /* While not connected: since when (wall and monotonic ms), the attempts
-     * to connect since, the last one (wall ms), whether one failed, and what
-     * was last saved in the outbox (saved_at -1: nothing this time). */
-    int64_t down_since, down_mono, last_attempt, saved_at;
-    uint64_t attempts, saved_attempts;
-    int attempt_open, attempt_failed;
-    int cleared_once;  /* the outbox's record was cleared on a connection of this run */
-    agt_window_t *win; /* reports in flight */
+    int started;          /* a run began (the servers' liveness is counted from it) */
+    agt_endpoints_t *eps; /* which server, when to move, what status shows */
+    agt_window_t *win;    /* reports in flight */
 };
 
 /* Five minutes, or resend_timeout_ms when the configuration asks for longer. */
@@ -577,87 +569,32 @@ static void s_handshake_failed(agt_link_t *self, uint16_t event, uint32_t value,
     free(text);
 }
 
-/* ---- unreachable: since when, what was tried ------------------------------------ */
-
-/* The link is down from now (start, or a lost connection). */
-static void s_down(agt_link_t *self, int64_t mono)
-{
-    self->down_since = cchc_clock_now_ms();
-    self->down_mono = mono;
-    self->attempts = 0;
-    self->last_attempt = 0;
-    self->attempt_open = 0;
-    self->attempt_failed = 0;
-}
-
-/* Writes what status shows while the server cannot be reached: once the
- * first attempt failed (or S_UNREACHABLE_AFTER_MS passed with none
- * answering), then only when attempts went on and S_UNREACHABLE_SAVE_MS
- * passed, and at exit (final), so a reconnect loop costs a write per half
- * minute at most, not one per attempt. */
-static void s_unreachable_save(agt_link_t *self, int64_t now, int final)
-{
-    if (self->connected || self->down_mono == 0)
-        return;
-    /* Unreachable is a failed attempt, or that long without an answer; a run
-     * stopped sooner, with nothing failed, knows nothing yet. */
-    if (self->saved_at < 0 && !self->attempt_failed &&
-        now - self->down_mono < S_UNREACHABLE_AFTER_MS)
-        return;
-    if (self->saved_at >= 0 && (self->attempts == self->saved_attempts ||
-                                (!final && now - self->saved_at < S_UNREACHABLE_SAVE_MS)))
-        return;
-    json_t *o =
-        json_pack("{s:I, s:s, s:I, s:I}", "since_ms", (json_int_t)self->down_since, "endpoint",
-                  self->cfg->server_endpoint, "attempts", (json_int_t)self->attempts,
-                  "last_attempt_ms", (json_int_t)self->last_attempt);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (text && agt_outbox_state_set(self->outbox, AGT_OUTBOX_UNREACHABLE, text) == CCHC_OK) {
-        CCHC_LOG(self->saved_at < 0 ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "unreachable_saved",
-                 "endpoint=%s since_ms=%" PRId64 " attempts=%" PRIu64 " down_ms=%" PRId64,
-                 self->cfg->server_endpoint, self->down_since, self->attempts,
-                 now - self->down_mono);
-        self->saved_at = now;
-        self->saved_attempts = self->attempts;
-    }
-    free(text);
-}
-
-/* When s_unreachable_save has something to write next; INT64_MAX if not. */
-static int64_t s_unreachable_due(const agt_link_t *self)
-{
-    if (self->connected || self->down_mono == 0)
-        return INT64_MAX;
-    if (self->saved_at < 0)
-        return self->attempt_failed ? 0 : self->down_mono + S_UNREACHABLE_AFTER_MS;
-    if (self->attempts == self->saved_attempts)
-        return INT64_MAX;
-    return self->saved_at + S_UNREACHABLE_SAVE_MS;
-}
-
+/* A monitor event of the current server's connection. Liveness and the
+ * attempts are agt_endpoints' (which says when to move); the link's own
+ * state (connected, what a new connection sends first) is kept here. */
 static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const char *endpoint)
 {
     int64_t now = cchc_clock_mono_ms();
+    if (agt_endpoints_is_stale(self->eps, endpoint)) {
+        /* A connection left behind by a move: its end is not news. */
+        CCHC_LOG(CCHC_LOG_DEBUG, "socket_event_stale", "event=0x%x value=%u endpoint=%s", event,
+                 value, endpoint);
+        return;
+    }
     switch (event) {
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         self->connected = 1;
         self->seen.connected = 1;
         self->hs_failures = 0;
         self->key_refused = 0;
-        /* Cleared once per run (an earlier run may have left one), then
-         * only when this run wrote one. */
-        if (self->saved_at >= 0 || !self->cleared_once)
-            (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_UNREACHABLE, NULL);
-        self->cleared_once = 1;
-        self->saved_at = -1;
-        self->down_mono = 0;
         self->reconnect_at = INT64_MAX;
+        agt_endpoints_connected(self->eps, now);
         CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint,
                  agt_window_len(self->win));
         (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, NULL);
         /* Hello first, then MetaRequest (s_send_due sends them before
-         * reports), then the window. */
+         * reports), then the window: whatever was in flight on the old
+         * connection, to this server or another, may be lost. */
         self->next_hello = now;
         agt_sync_connected(self->sync, now);
         agt_notify_connected(self->notify);
@@ -666,10 +603,8 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_DISCONNECTED:
         CCHC_LOG(self->connected ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "disconnected", "endpoint=%s",
                  endpoint);
-        if (self->connected)
-            s_down(self, now);
+        agt_endpoints_attempt_event(self->eps, event, now);
         self->connected = 0;
-        self->attempt_open = 0;
         agt_sync_disconnected(self->sync);
         agt_notify_disconnected(self->notify);
         break;
@@ -678,16 +613,17 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         self->connected = 0;
         self->seen.handshake_failed = 1;
-        self->attempt_failed = 1;
-        self->attempt_open = 0;
+        agt_endpoints_attempt_event(self->eps, event, now);
         agt_sync_disconnected(self->sync);
         agt_notify_disconnected(self->notify);
         s_handshake_failed(self, event, value, endpoint);
         /* libzmq 4.3 treats a failed handshake as a protocol error and drops
          * the connection for good; reconnect ourselves, unless libzmq is seen
-         * retrying on its own (the events below cancel this). */
-        self->reconnect_at = now + agt_window_backoff(self->win, S_RECONNECT_BASE_MS,
-                                                      self->hs_failures++, S_RECONNECT_CAP_MS);
+         * retrying on its own (the events below cancel this). With several
+         * servers, agt_endpoints moves to the next instead. */
+        if (agt_endpoints_count(self->eps) == 1)
+            self->reconnect_at = now + agt_window_backoff(self->win, S_RECONNECT_BASE_MS,
+                                                          self->hs_failures++, S_RECONNECT_CAP_MS);
         break;
     case ZMQ_EVENT_CONNECTED:
     case ZMQ_EVENT_CONNECT_DELAYED:
@@ -695,18 +631,7 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         self->reconnect_at = INT64_MAX;
         CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
                  endpoint);
-        /* An attempt starts with CONNECT_DELAYED (a connect in progress) or
-         * at once CONNECTED; CONNECT_RETRIED follows one that failed. */
-        if (event == ZMQ_EVENT_CONNECT_RETRIED) {
-            self->attempt_failed = 1;
-            self->attempt_open = 0;
-        } else if (!self->attempt_open) {
-            self->attempt_open = event == ZMQ_EVENT_CONNECT_DELAYED;
-            self->attempts++;
-            self->last_attempt = cchc_clock_now_ms();
-        } else {
-            self->attempt_open = 0; /* CONNECTED after DELAYED: the same attempt */
-        }
+        agt_endpoints_attempt_event(self->eps, event, now);
         break;
     default:
         CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
@@ -777,9 +702,9 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
     self->sync = agt_sync_new(outbox);
     self->notify = agt_notify_new(cfg, outbox);
     self->reconnect_at = INT64_MAX;
-    self->saved_at = -1;
     self->win = agt_window_new((size_t)cfg->window, cfg->window_bytes,
                                self->epoch ^ (uint64_t)cchc_clock_mono_ms());
+    self->eps = agt_endpoints_new(cfg, outbox, ~self->epoch ^ (uint64_t)cchc_clock_mono_ms());
     self->ctx = zmq_ctx_new();
     self->dealer = self->ctx ? zmq_socket(self->ctx, ZMQ_DEALER) : NULL;
     self->monitor = self->ctx ? zmq_socket(self->ctx, ZMQ_PAIR) : NULL;
@@ -790,7 +715,8 @@ agt_link_t *agt_link_new(const agt_config_t *cfg, agt_outbox_t *outbox, char *er
     /* The monitor is attached before connecting so no event is missed. */
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://agt-link-monitor-%p", (void *)self);
-    if (agt_link_socket_setup(self->dealer, self->monitor, ep, cfg, server_pub, pub, sec, err,
+    if (agt_link_socket_setup(self->dealer, self->monitor, ep, cfg,
+                              agt_endpoints_current(self->eps), server_pub, pub, sec, err,
                               errlen) != CCHC_OK)
         goto fail;
     explicit_bzero(sec, sizeof sec);
@@ -818,41 +744,49 @@ void agt_link_destroy(agt_link_t **self_p)
     agt_sync_destroy(&self->sync);
     agt_notify_destroy(&self->notify);
     agt_window_destroy(&self->win);
+    agt_endpoints_destroy(&self->eps);
     free(self);
     *self_p = NULL;
 }
 
-/* Drops whatever is left of the connection and dials again. */
-static void s_reconnect(agt_link_t *self)
+/* Drops whatever is left of the connection to from and dials the current
+ * server (from itself, after a failed handshake with a list of one). A
+ * connect refused at once (an endpoint libzmq cannot use) is a failed
+ * attempt: with a list, the next move goes on; alone, it is tried again in
+ * a minute. */
+static void s_dial(agt_link_t *self, const char *from)
 {
+    const char *to = agt_endpoints_current(self->eps);
     self->reconnect_at = INT64_MAX;
-    (void)zmq_disconnect(self->dealer, self->cfg->server_endpoint);
-    if (zmq_connect(self->dealer, self->cfg->server_endpoint) != 0) {
-        CCHC_LOG(CCHC_LOG_ERROR, "reconnect_failed", "endpoint=%s err=\"%s\"",
-                 self->cfg->server_endpoint, zmq_strerror(errno));
-        self->reconnect_at = cchc_clock_mono_ms() + S_RECONNECT_CAP_MS;
+    (void)zmq_disconnect(self->dealer, from);
+    if (zmq_connect(self->dealer, to) != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "reconnect_failed", "endpoint=%s err=\"%s\"", to,
+                 zmq_strerror(errno));
+        agt_endpoints_attempt_event(self->eps, ZMQ_EVENT_CONNECT_RETRIED, cchc_clock_mono_ms());
+        if (agt_endpoints_count(self->eps) == 1)
+            self->reconnect_at = cchc_clock_mono_ms() + S_RECONNECT_CAP_MS;
         return;
     }
-    CCHC_LOG(CCHC_LOG_INFO, "reconnect", "endpoint=%s failures=%u", self->cfg->server_endpoint,
-             self->hs_failures);
+    CCHC_LOG(CCHC_LOG_INFO, "reconnect", "endpoint=%s failures=%u", to, self->hs_failures);
 }
 
 static int s_loop(agt_link_t *self, const agt_link_opts_t *opts);
 
 int agt_link_run(agt_link_t *self, const agt_link_opts_t *opts)
 {
-    if (!self->connected && self->down_mono == 0)
-        s_down(self, cchc_clock_mono_ms());
+    if (!self->started && !self->connected)
+        agt_endpoints_down(self->eps, cchc_clock_mono_ms());
+    self->started = 1;
     self->no_reports = opts->sync_once;
     int rc = s_loop(self, opts);
-    s_unreachable_save(self, cchc_clock_mono_ms(), 1);
+    agt_endpoints_stop(self->eps, cchc_clock_mono_ms());
     return rc;
 }
 
 void agt_link_seen(const agt_link_t *self, agt_link_seen_t *out)
 {
     *out = self->seen;
-    out->attempts = self->attempts;
+    out->attempts = agt_endpoints_attempts(self->eps);
     out->sync = agt_sync_outcome(self->sync);
 }
 
@@ -862,11 +796,14 @@ static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
     int64_t deadline = opts->timeout_ms > 0 ? start + opts->timeout_ms : INT64_MAX;
     int64_t next_poll = start;
     int watch = agt_outbox_watch_fd(self->outbox), trimmed = 0;
+    char *servers = cchc_endpoints_join(&self->cfg->servers);
     CCHC_LOG(CCHC_LOG_INFO, "start",
-             "unit=%s endpoint=%s epoch=%016" PRIx64 " window=%" PRId64 " window_bytes=%" PRId64
-             " heartbeat_ivl_ms=%" PRId64 " heartbeat_timeout_ms=%" PRId64,
-             self->cfg->unit, self->cfg->server_endpoint, self->epoch, self->cfg->window,
-             self->cfg->window_bytes, self->cfg->heartbeat_ivl_ms, self->cfg->heartbeat_timeout_ms);
+             "unit=%s endpoint=%s endpoints=\"%s\" epoch=%016" PRIx64 " window=%" PRId64
+             " window_bytes=%" PRId64 " heartbeat_ivl_ms=%" PRId64 " heartbeat_timeout_ms=%" PRId64,
+             self->cfg->unit, agt_endpoints_current(self->eps), servers, self->epoch,
+             self->cfg->window, self->cfg->window_bytes, self->cfg->heartbeat_ivl_ms,
+             self->cfg->heartbeat_timeout_ms);
+    free(servers);
     for (;;) {
         if (opts->stop && *opts->stop)
             return AGT_LINK_STOPPED;
@@ -890,17 +827,18 @@ static int s_loop(agt_link_t *self, const agt_link_opts_t *opts)
                 return AGT_LINK_DRAINED;
         }
         if (now >= self->reconnect_at)
-            s_reconnect(self);
-        if (now >= s_unreachable_due(self))
-            s_unreachable_save(self, now, 0);
+            s_dial(self, agt_endpoints_current(self->eps));
+        const char *from = NULL;
+        if (now >= agt_endpoints_due(self->eps) && agt_endpoints_tick(self->eps, now, &from))
+            s_dial(self, from);
         agt_notify_tick(self->notify, now);
         int blocked = s_send_due(self, now);
         int64_t wake = next_poll < deadline ? next_poll : deadline;
         int64_t alert = agt_notify_wake(self->notify, now);
         wake = alert < wake ? alert : wake;
         wake = self->reconnect_at < wake ? self->reconnect_at : wake;
-        int64_t save = s_unreachable_due(self);
-        wake = save < wake ? save : wake;
+        int64_t eps_due = agt_endpoints_due(self->eps);
+        wake = eps_due < wake ? eps_due : wake;
         if (self->connected) {
             wake = self->next_hello < wake ? self->next_hello : wake;
             wake = agt_sync_due(self->sync) < wake ? agt_sync_due(self->sync) : wake;

@@ -76,8 +76,8 @@ int agt_link_socket_keys(const agt_config_t *cfg, char server_pub[], char pub[],
 }
 
 int agt_link_socket_setup(void *dealer, void *monitor, const char *monitor_ep,
-                          const agt_config_t *cfg, const char *server_pub, const char *pub,
-                          const char *sec, char *err, size_t errlen)
+                          const agt_config_t *cfg, const char *endpoint, const char *server_pub,
+                          const char *pub, const char *sec, char *err, size_t errlen)
 {
     int64_t maxmsg = cfg->max_frame;
     const char *what = "ZMQ_CURVE keys";
@@ -98,9 +98,8 @@ int agt_link_socket_setup(void *dealer, void *monitor, const char *monitor_ep,
     what = "zmq_socket_monitor";
     if (zmq_socket_monitor(dealer, monitor_ep, ZMQ_EVENT_ALL) || zmq_connect(monitor, monitor_ep))
         goto fail;
-    if (zmq_connect(dealer, cfg->server_endpoint)) {
-        snprintf(err, errlen, "[server] endpoint \"%s\": %s", cfg->server_endpoint,
-                 zmq_strerror(errno));
+    if (zmq_connect(dealer, endpoint)) {
+        snprintf(err, errlen, "[server] endpoints: \"%s\": %s", endpoint, zmq_strerror(errno));
         return CCHC_EINVAL;
     }
     return CCHC_OK;

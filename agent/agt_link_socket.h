@@ -19,10 +19,11 @@ int agt_link_socket_keys(const agt_config_t *cfg, char server_pub[], char pub[],
                          char *err, size_t errlen);
 
 /* Sets the keys and options on dealer, attaches the monitor socket (a PAIR)
- * at monitor_ep, and connects to [server] endpoint. 0, CCHC_EINVAL (a bad
- * endpoint) or CCHC_EIO, with the reason in err. */
+ * at monitor_ep, and connects to endpoint (the first of [server]
+ * endpoints). 0, CCHC_EINVAL (a bad endpoint) or CCHC_EIO, with the reason
+ * in err. */
 int agt_link_socket_setup(void *dealer, void *monitor, const char *monitor_ep,
-                          const agt_config_t *cfg, const char *server_pub, const char *pub,
-                          const char *sec, char *err, size_t errlen);
+                          const agt_config_t *cfg, const char *endpoint, const char *server_pub,
+                          const char *pub, const char *sec, char *err, size_t errlen);
 
 #endif

@@ -104,18 +104,25 @@ static void s_usage(FILE *f)
 {
     fprintf(f, "Cách dùng (usage): cchc-agent [-c agent.ini] [--set SECTION.KEY=VALUE]... "
                "<command> [options]\n"
-               "                   cchc-agent --help | --version\n"
+               "                   cchc-agent [-c agent.ini] --check-config\n"
+               "                   cchc-agent --config-keys | --help | --version\n"
                "                   cchc-agent <command> --help\n\n"
                "Lệnh (commands):\n");
     for (size_t i = 0; i < S_NCOMMANDS; i++)
         fprintf(f, "  %s\n%s", s_commands[i].usage, s_commands[i].help);
-    fprintf(f, "\nTùy chọn chung (global options):\n"
-               "  -c, --config FILE   tệp cấu hình (configuration file), mặc định agent.ini\n"
-               "  --set S.K=V         ghi đè một khóa cấu hình (override one key), "
-               "e.g. --set log.level=debug\n"
-               "  -h, --help          trợ giúp này (this help)\n"
-               "  -V, --version       phiên bản (version)\n\n"
-               "Cấu hình (agent.ini keys, with defaults):\n");
+    fprintf(f,
+            "\nTùy chọn chung (global options):\n"
+            "  -c, --config FILE   tệp cấu hình (configuration file), mặc định agent.ini\n"
+            "  --set S.K=V         ghi đè một khóa cấu hình (override one key), "
+            "e.g. --set log.level=debug\n"
+            "  --check-config      chỉ kiểm tra tệp cấu hình rồi thoát: 0 nếu hợp lệ, 2 kèm tên\n"
+            "                      tệp và dòng sai (check the configuration file and exit; reads\n"
+            "                      no key file, opens no outbox, connects to nothing)\n"
+            "  --config-keys       in mọi khóa cấu hình, mỗi dòng section.key=mặc định (print\n"
+            "                      every key as section.key=default; section.key if required)\n"
+            "  -h, --help          trợ giúp này (this help)\n"
+            "  -V, --version       phiên bản (version)\n\n"
+            "Cấu hình (agent.ini keys, with defaults):\n");
     agt_config_describe(f);
     fprintf(f, "\nMã thoát (exit codes): 0 ok, 1 bị từ chối hoặc lỗi (refused or failed), "
                "2 sai cách dùng hoặc cấu hình (usage or configuration), 3 run --drain hết giờ "
@@ -152,7 +159,7 @@ int main(int argc, char **argv)
 {
     const char *config = "agent.ini", *sets[S_MAX_SETS], *v;
     size_t nsets = 0;
-    int i = 1, missing = 0;
+    int i = 1, missing = 0, check = 0;
     cchc_log_set_ident("cchc-agent");
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -163,6 +170,14 @@ int main(int argc, char **argv)
         if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
             printf("cchc-agent %s\n", CCHC_VERSION);
             return AGT_EXIT_OK;
+        }
+        if (strcmp(a, "--config-keys") == 0) {
+            agt_config_list_keys(stdout);
+            return AGT_EXIT_OK;
+        }
+        if (strcmp(a, "--check-config") == 0) {
+            check = 1;
+            continue;
         }
         if ((v = s_optarg(argc, argv, &i, "-c", "--config", &missing))) {
             config = v;
@@ -180,12 +195,19 @@ int main(int argc, char **argv)
             return AGT_EXIT_USAGE;
         }
     }
-    if (i >= argc) {
+    if (check && i < argc) {
+        fprintf(stderr,
+                "cchc-agent: --check-config không đi cùng lệnh \"%s\" (--check-config "
+                "takes no command); xem cchc-agent --help\n",
+                argv[i]);
+        return AGT_EXIT_USAGE;
+    }
+    if (i >= argc && !check) {
         fprintf(stderr, "cchc-agent: thiếu lệnh (missing command); xem cchc-agent --help\n");
         return AGT_EXIT_USAGE;
     }
-    const agt_command_t *cmd = s_find(argv[i]);
-    if (!cmd) {
+    const agt_command_t *cmd = check ? NULL : s_find(argv[i]);
+    if (!cmd && !check) {
         fprintf(stderr,
                 "cchc-agent: không có lệnh \"%s\" (unknown command); xem cchc-agent "
                 "--help\n",
@@ -217,6 +239,11 @@ int main(int argc, char **argv)
             agt_config_free(&cfg);
             return AGT_EXIT_USAGE;
         }
+    }
+    if (check) {
+        printf("Cấu hình hợp lệ (configuration ok): %s\n", config);
+        agt_config_free(&cfg);
+        return AGT_EXIT_OK;
     }
     cchc_log_level = cfg.log_level;
     int code = cmd->fn(&cfg, cmd_argc, cmd_argv);

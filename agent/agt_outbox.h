@@ -24,9 +24,13 @@ typedef struct agt_outbox_t agt_outbox_t;
 #define AGT_OUTBOX_LAST_CONTACT "last_contact_ms"
 #define AGT_OUTBOX_LAST_ERROR "last_error"
 /* While no connection works: a JSON object {"since_ms", "endpoint",
- * "attempts", "last_attempt_ms"} (agt_link writes it, status reads it);
- * absent once connected. */
+ * "attempts", "last_attempt_ms", "endpoints"} (agt_endpoints writes it,
+ * status reads it); absent once connected. */
 #define AGT_OUTBOX_UNREACHABLE "unreachable"
+/* The server the daemon is connected to or last tried: a JSON object
+ * {"endpoint", "connected", "since_ms", "endpoints", and "last_attempt_ms",
+ * "stopped_ms" when known} (agt_endpoints writes it, status reads it). */
+#define AGT_OUTBOX_SERVER "server"
 /* The public key (Z85) the daemon last ran with (agt_outbox_key_changed). */
 #define AGT_OUTBOX_AGENT_KEY "agent_public_key"
 

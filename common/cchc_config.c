@@ -283,3 +283,14 @@ void cchc_config_describe(const cchc_cfg_entry_t *table, size_t n, void *fp)
         fprintf(f, "    %-40s %s\n", left, table[i].help ? table[i].help : "");
     }
 }
+
+void cchc_config_list_keys(const cchc_cfg_entry_t *table, size_t n, void *fp)
+{
+    FILE *f = fp;
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].def)
+            fprintf(f, "%s.%s=%s\n", table[i].section, table[i].name, table[i].def);
+        else
+            fprintf(f, "%s.%s\n", table[i].section, table[i].name);
+    }
+}

@@ -46,5 +46,8 @@ int cchc_config_set(const cchc_cfg_entry_t *table, size_t n, void *out, const ch
 void cchc_config_free(const cchc_cfg_entry_t *table, size_t n, void *out);
 /* Prints the table as "  [section] name = default   help" lines to f (for --help). */
 void cchc_config_describe(const cchc_cfg_entry_t *table, size_t n, void *f);
+/* Prints one line per key to f, for scripts and tests (--config-keys):
+ * "section.name=default", or "section.name" alone when the key is required. */
+void cchc_config_list_keys(const cchc_cfg_entry_t *table, size_t n, void *f);
 
 #endif

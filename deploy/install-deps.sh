@@ -11,6 +11,7 @@ PKGS=(
   libcmocka-dev libjansson-dev libinih-dev libutf8proc-dev libcsv-dev libxlsxwriter-dev
   python3-openpyxl
   util-linux procps python3
+  libsystemd-dev systemd
   clang libclang-rt-14-dev
   # cchc-web (libcrypt for its password hashes) and its browser test
   libmicrohttpd-dev libcrypt-dev chromium python3-websocket

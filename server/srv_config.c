@@ -42,7 +42,9 @@ const cchc_cfg_entry_t srv_config_table[] = {
     S_ENTRY("server", "heartbeat_timeout_ms", CCHC_CFG_INT, "30000", 300, 600000,
             heartbeat_timeout_ms, "a connection silent this long after a heartbeat is closed"),
     S_ENTRY("database", "conninfo", CCHC_CFG_STRING, "", 0, 0, conninfo,
-            "libpq connection string; empty uses the PG* environment variables"),
+            "libpq connection string; empty uses the PG* environment variables; a primary and "
+            "its standby as host=a,b port=p1,p2 target_session_attrs=read-write: a promotion is "
+            "followed (docs/replication.md)"),
     S_ENTRY("database", "store_connections", CCHC_CFG_INT, "2", 1, SRV_STORE_CONNECTIONS_MAX,
             store_connections,
             "connections that store reports, each a batch at a time (one unit always on the "

@@ -20,19 +20,37 @@
  *               segment (prepare, LISTEN) is queued      prepared)
  *   READY (not  setup segment succeeds                   READY       s_on_setup
  *   prepared)   setup segment fails                      DOWN        s_on_setup
- *   CONNECTING  PQconnectPoll fails, or 10 s pass        DOWN        s_connect_failed
+ *   CONNECTING  PQconnectPoll fails, or the host's       DOWN        s_connect_failed
+ *               deadline passes; another host of the
+ *               conninfo not tried yet in this round:
+ *               it is tried at once
+ *   CONNECTING  the same, every host tried (or only one) DOWN        s_connect_failed
+ *               backoff
  *   any         srv_db_abandon                           DOWN, no    srv_db_abandon
  *                                                        timer
  *
  * Entering DOWN fails the in-flight segment and every queued one with
  * CCHC_EAGAIN: their outcome is unknown or they were never sent; owners
  * resend (the report insert is idempotent). The first reconnect is tried at
- * once, then after 1 s, doubling to 30 s. */
+ * once, then after 1 s, doubling to 30 s.
+ *
+ * Failover: a conninfo that lists several hosts ("host=a,b port=p1,p2
+ * target_session_attrs=read-write", a primary and its standby) is tried
+ * one host at a time (srv_dbhosts.h says why: libpq's own walk through the
+ * hosts has no per-host timeout from PQconnectPoll), each for its
+ * connect_timeout (2 s unless the conninfo says). A round starts at the host
+ * that worked last, so that a promoted standby stays preferred and an old
+ * primary started again by mistake is not; libpq turns away a host that
+ * target_session_attrs does not accept (read-write unless the conninfo says
+ * otherwise: a standby still in recovery). The blocking connect at start
+ * leaves the walk to libpq, whose blocking connect honours connect_timeout
+ * per host. */
 #include "srv_db.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
+#include "srv_dbhosts.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -44,6 +62,10 @@
 #define S_BACKOFF_FIRST_MS 1000
 #define S_BACKOFF_MAX_MS 30000
 #define S_CONNECT_DEADLINE_MS 10000
+/* connect_timeout unless the conninfo says: libpq's floor. */
+#define S_CONNECT_TIMEOUT_S 2
+#define S_STR2(x) #x
+#define S_STR(x) S_STR2(x)
 
 typedef enum { S_DOWN, S_CONNECTING, S_BLOCKING, S_READY } s_state_t;
 
@@ -83,6 +105,10 @@ struct srv_db {
     int64_t timer_ms; /* DOWN: next attempt; CONNECTING: give up; else -1 */
     int64_t backoff_ms;
     unsigned attempts;
+    srv_dbhosts_t *hosts;     /* several hosts: one per attempt; else NULL */
+    size_t host_first;        /* a round starts here: the host that worked last */
+    size_t host_tried;        /* CONNECTING: hosts tried in this round, this one included */
+    int64_t host_deadline;    /* ms one host may take (0: S_CONNECT_DEADLINE_MS) */
     int64_t query_timeout_ms; /* 0: wait forever for the segment in flight */
     int in_submit;            /* inside srv_db_submit*: no callback may run */
     int64_t inflight_since_ms;
@@ -116,17 +142,30 @@ static void s_notice(void *arg, const char *message)
  * operator's conninfo says (expanded from dbname) overrides them. */
 static PGconn *s_connect_start(const srv_db_t *db, int blocking)
 {
-    /* Keepalives notice a silent network. */
-    static const char *const keys[] = {"connect_timeout",
-                                       "fallback_application_name",
-                                       "keepalives_idle",
-                                       "keepalives_interval",
-                                       "keepalives_count",
-                                       "dbname",
-                                       NULL};
-    const char *const vals[] = {"2", db->name, "30", "10", "3", db->conninfo, NULL};
-    PGconn *conn =
-        blocking ? PQconnectdbParams(keys, vals, 1) : PQconnectStartParams(keys, vals, 1);
+    /* Keepalives notice a silent network. The server writes: a standby
+     * still in recovery (hot standby) is no use to it, whatever host list
+     * the conninfo gives (libpq then tries the next host). */
+    static const char *const keys[] = {
+        "connect_timeout",  "fallback_application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "target_session_attrs",      "dbname",          NULL};
+    const char *const vals[] = {
+        S_STR(S_CONNECT_TIMEOUT_S), db->name, "30", "10", "3", "read-write", db->conninfo, NULL};
+    PGconn *conn;
+    if (blocking) {
+        conn = PQconnectdbParams(keys, vals, 1);
+    } else if (db->hosts) {
+        /* The conninfo already taken apart: our keywords but the last,
+         * dbname, which is not to be expanded now. */
+        const char *dkeys[sizeof keys / sizeof *keys];
+        memcpy(dkeys, keys, sizeof keys);
+        dkeys[sizeof keys / sizeof *keys - 2] = NULL;
+        const char *const *k, *const *v;
+        size_t i = (db->host_first + db->host_tried - 1) % srv_dbhosts_count(db->hosts);
+        srv_dbhosts_params(db->hosts, i, dkeys, vals, &k, &v);
+        conn = PQconnectStartParams(k, v, 0);
+    } else {
+        conn = PQconnectStartParams(keys, vals, 1);
+    }
     if (conn)
         PQsetNoticeProcessor(conn, s_notice, NULL);
     return conn;
@@ -241,20 +280,41 @@ static void s_lost(srv_db_t *db, const char *why, int backoff)
     s_fail_all(db);
 }
 
+/* "host:port" of the host a connection is for (the last one libpq tried,
+ * when it walks a list itself), for the logs. */
+static const char *s_host(const PGconn *conn, char *buf, size_t len)
+{
+    const char *h = conn ? PQhost(conn) : NULL, *p = conn ? PQport(conn) : NULL;
+    snprintf(buf, len, "%s:%s", h && *h ? h : "-", p && *p ? p : "-");
+    return buf;
+}
+
 static void s_connect_failed(srv_db_t *db, const char *why)
 {
-    char msg[512];
+    char msg[512], host[300];
     s_oneline(msg, sizeof msg, why);
+    s_host(db->conn, host, sizeof host);
     PQfinish(db->conn);
     db->conn = NULL;
     db->state = S_DOWN;
     db->ready = 0;
+    if (db->hosts && db->host_tried < srv_dbhosts_count(db->hosts)) {
+        /* Another host of this round, at once: it may be the one to take
+         * over (a standby promoted). */
+        db->timer_ms = cchc_clock_mono_ms();
+        CCHC_LOG(CCHC_LOG_WARN, "db_connect_failed",
+                 "db=%s host=%s attempt=%u next=\"the next host at once\" err=\"%s\"", db->name,
+                 host, db->attempts, msg);
+        return;
+    }
+    db->host_tried = 0;
     db->backoff_ms = db->backoff_ms ? db->backoff_ms * 2 : S_BACKOFF_FIRST_MS;
     if (db->backoff_ms > S_BACKOFF_MAX_MS)
         db->backoff_ms = S_BACKOFF_MAX_MS;
     db->timer_ms = cchc_clock_mono_ms() + db->backoff_ms;
-    CCHC_LOG(CCHC_LOG_WARN, "db_connect_failed", "db=%s attempt=%u retry_in_ms=%lld err=\"%s\"",
-             db->name, db->attempts, (long long)db->backoff_ms, msg);
+    CCHC_LOG(CCHC_LOG_WARN, "db_connect_failed",
+             "db=%s host=%s attempt=%u retry_in_ms=%lld err=\"%s\"", db->name, host, db->attempts,
+             (long long)db->backoff_ms, msg);
 }
 
 /* The first segment of a connection: every statement prepared, every
@@ -303,6 +363,8 @@ static void s_on_setup(srv_db_t *db, int rc, PGresult *const *results, size_t n,
 static void s_connect_begin(srv_db_t *db)
 {
     db->attempts++;
+    if (db->hosts)
+        db->host_tried++;
     db->conn = s_connect_start(db, 0);
     if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD) {
         s_connect_failed(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");
@@ -311,7 +373,8 @@ static void s_connect_begin(srv_db_t *db)
     db->state = S_CONNECTING;
     /* libpq: before the first PQconnectPoll, behave as if it asked to write. */
     db->poll_status = PGRES_POLLING_WRITING;
-    db->timer_ms = cchc_clock_mono_ms() + S_CONNECT_DEADLINE_MS;
+    db->timer_ms = cchc_clock_mono_ms() +
+                   (db->hosts && db->host_deadline > 0 ? db->host_deadline : S_CONNECT_DEADLINE_MS);
 }
 
 static void s_connect_step(srv_db_t *db)
@@ -327,7 +390,13 @@ static void s_connect_step(srv_db_t *db)
         s_connect_failed(db, PQerrorMessage(db->conn));
         return;
     }
-    CCHC_LOG(CCHC_LOG_INFO, "db_connected", "db=%s attempts=%u", db->name, db->attempts);
+    char host[300];
+    CCHC_LOG(CCHC_LOG_INFO, "db_connected", "db=%s host=%s attempts=%u", db->name,
+             s_host(db->conn, host, sizeof host), db->attempts);
+    if (db->hosts) {
+        db->host_first = (db->host_first + db->host_tried - 1) % srv_dbhosts_count(db->hosts);
+        db->host_tried = 0;
+    }
     db->state = S_READY;
     db->timer_ms = -1;
     db->attempts = 0;
@@ -485,6 +554,9 @@ srv_db_t *srv_db_new(const char *conninfo, const srv_db_hooks_t *hooks)
         db->listen_sql[i] = cchc_asprintf("LISTEN \"%s\"", channel);
         db->n_listen = i + 1;
     }
+    db->hosts = srv_dbhosts_new(db->conninfo);
+    if (db->hosts)
+        db->host_deadline = srv_dbhosts_timeout_ms(db->hosts, S_CONNECT_TIMEOUT_S);
     db->state = S_DOWN;
     db->timer_ms = -1;
     return db;
@@ -502,6 +574,7 @@ void srv_db_destroy(srv_db_t **self_p)
     free(db->listen_sql);
     free(db->prepared);
     free(db->setup);
+    srv_dbhosts_destroy(&db->hosts);
     free(db->conninfo);
     free(db);
     *self_p = NULL;
@@ -750,6 +823,7 @@ void srv_db_abandon(srv_db_t *db)
 {
     PQfinish(db->conn);
     db->conn = NULL;
+    db->host_tried = 0;
     db->state = S_DOWN;
     db->ready = 0;
     db->flushing = 0;

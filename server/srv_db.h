@@ -12,7 +12,10 @@
  *
  * The connection is re-made with backoff when it is lost; the first segment
  * on a new connection prepares the statements again and LISTENs on every
- * channel, then the on_connect hook tells the owner. */
+ * channel, then the on_connect hook tells the owner. A conninfo listing
+ * several hosts (a primary and its standby, target_session_attrs=read-write)
+ * is tried one host at a time, each for its connect_timeout, so that a host
+ * that never answers does not hold up the one that took over (srv_db.c). */
 #ifndef SRV_DB_H
 #define SRV_DB_H
 

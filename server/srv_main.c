@@ -27,7 +27,8 @@ static void s_usage(FILE *f, int full)
                "       cchc-server --keygen PREFIX  write PREFIX.pub and PREFIX.key, print the "
                "public key\n"
                "       cchc-server -c FILE --tick-at ISO8601  run one scheduler tick and exit\n"
-               "       cchc-server --help | --version\n");
+               "       cchc-server -c FILE --check-config  check FILE and exit\n"
+               "       cchc-server --config-keys | --help | --version\n");
     if (!full) {
         fprintf(f, "try 'cchc-server --help' for more\n");
         return;
@@ -38,8 +39,17 @@ static void s_usage(FILE *f, int full)
                "      --keygen PREFIX make a CURVE key pair for the server\n"
                "      --tick-at TIME  migrate, run one scheduler tick at TIME\n"
                "                      (2024-09-18T08:00:00+07:00 or ms) and exit; no sockets\n"
+               "      --check-config  read FILE as the server would (every key known, every\n"
+               "                      value valid) and exit: 0 if it is, 2 naming the file and\n"
+               "                      line if not; reads no key file, connects to nothing\n"
+               "      --config-keys   print every configuration key as section.key=default\n"
+               "                      (section.key alone when required), one per line\n"
                "  -h, --help          show this help\n"
                "  -V, --version       show the version\n"
+               "\n"
+               "At start (and with --tick-at) it applies the schema migrations of this build\n"
+               "and refuses, exit 1, a database newer than this build or one whose applied\n"
+               "migrations were edited since (their sha256 differs): see 'cchc migrate --help'.\n"
                "\n"
                "configuration keys ([section] name = default):\n");
     srv_config_describe(f);
@@ -120,10 +130,11 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},  {"keygen", required_argument, NULL, 'k'},
         {"tick-at", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},       {"check-config", no_argument, NULL, 'C'},
+        {"config-keys", no_argument, NULL, 'K'},   {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *keygen = NULL, *tick_at = NULL;
-    int c;
+    int c, check = 0;
     while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -141,12 +152,19 @@ int main(int argc, char **argv)
         case 'V':
             printf("cchc-server %s\n", CCHC_VERSION);
             return S_EXIT_OK;
+        case 'C':
+            check = 1;
+            break;
+        case 'K':
+            cchc_config_list_keys(srv_config_table, srv_config_table_len, stdout);
+            return S_EXIT_OK;
         default:
             s_usage(stderr, 0);
             return S_EXIT_USAGE;
         }
     }
-    if (optind < argc || (config && keygen) || (!config && !keygen) || (tick_at && !config)) {
+    if (optind < argc || (config && keygen) || (!config && !keygen) || (tick_at && !config) ||
+        (check && (!config || tick_at))) {
         s_usage(stderr, 0);
         return S_EXIT_USAGE;
     }
@@ -162,6 +180,11 @@ int main(int argc, char **argv)
         return S_EXIT_USAGE;
     }
     cchc_log_level = cfg.log_level;
+    if (check) {
+        printf("%s: configuration ok\n", config);
+        srv_config_free(&cfg);
+        return S_EXIT_OK;
+    }
     if (tick_at) {
         int rc = s_tick_at(&cfg, tick_at);
         srv_config_free(&cfg);

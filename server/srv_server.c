@@ -34,12 +34,19 @@
  * Shutdown: the first signal stops reading the ROUTER; the loop goes on
  * until every report taken is answered and every database job finished, or
  * shutdown_grace_ms pass (a second signal cuts the wait short). What is left
- * is answered NACK_BUSY, so agents keep it and resend. */
+ * is answered NACK_BUSY, so agents keep it and resend.
+ *
+ * Under systemd (Type=notify, cchc_sdnotify) the server says what it is doing
+ * at each step of the start (STATUS=), READY=1 only once PostgreSQL answered,
+ * the migrations are applied, the keys loaded, the ROUTER bound and the
+ * signals caught, then a STATUS= line with the counters when they change
+ * (with the stats log line), and STOPPING=1 at the first signal. */
 #include "srv_server.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
 #include "cchc_log.h"
 #include "cchc_mem.h"
+#include "cchc_sdnotify.h"
 #include "srv_batch.h"
 #include "srv_handle.h"
 #include "srv_migrate.h"
@@ -263,6 +270,8 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     srv_units_hooks_t uh = {
         .is_connected = s_is_connected, .on_changed = s_on_unit_changed, .arg = self};
     self->units = srv_units_new(self->db, &uh);
+    cchc_sdnotify_send(NULL, "connecting to PostgreSQL (trying for up to %d s)",
+                       SRV_SERVER_DB_START_MS / 1000);
     if (srv_db_connect(self->db, SRV_SERVER_DB_START_MS, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not connect to PostgreSQL within %d s: %s",
                  SRV_SERVER_DB_START_MS / 1000, msg);
@@ -270,6 +279,8 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     }
     PGconn *conn = srv_db_conn(self->db);
     int applied = 0;
+    cchc_sdnotify_send(NULL, "checking the schema and applying migrations (up to %d)",
+                       srv_migrate_latest());
     if (srv_migrate_apply(conn, &applied, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "could not migrate the database: %s", msg);
         goto fail;
@@ -291,6 +302,7 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
     PQclear(r);
     if (!ok)
         goto fail;
+    cchc_sdnotify_send(NULL, "binding %s", cfg->endpoint);
     if (!(self->router = srv_router_new(self->ctx, cfg, secret_z85, err, errlen)))
         goto fail;
     srv_router_on_gone(self->router, s_on_gone, self);
@@ -598,6 +610,19 @@ static void s_log_counters(srv_server_t *self)
     self->logged_notify = *ns;
 }
 
+/* STATUS= for `systemctl status`: what an operator asks first (is it
+ * serving, how many agents, is anything stuck). Sent with the stats line, so
+ * at most once a minute. */
+static void s_sd_status(srv_server_t *self)
+{
+    const srv_counters_t *c = srv_router_counters(self->router);
+    cchc_sdnotify_send(NULL,
+                       "serving on %s: %zu agents heard from in the last %d min; since start "
+                       "%llu reports stored, %llu refused, %llu answered busy; %zu pending",
+                       self->endpoint, srv_peers_count(self->peers), SRV_PEERS_IDLE_MS / 60000,
+                       c->stored, c->rejected, c->nack_busy, srv_batch_pending(self->batch));
+}
+
 /* The server's own timers, after the database's. */
 static void s_on_timers(srv_server_t *self, int64_t now)
 {
@@ -614,8 +639,10 @@ static void s_on_timers(srv_server_t *self, int64_t now)
         self->stats_due_ms = now + S_STATS_EVERY_MS;
         if (memcmp(&self->logged, srv_router_counters(self->router), sizeof self->logged) != 0 ||
             memcmp(&self->logged_notify, srv_notify_stats(self->notify),
-                   sizeof self->logged_notify) != 0)
+                   sizeof self->logged_notify) != 0) {
             s_log_counters(self);
+            s_sd_status(self);
+        }
     }
 }
 
@@ -630,6 +657,13 @@ int srv_server_run(srv_server_t *self)
     CCHC_LOG(CCHC_LOG_INFO, "listening", "endpoint=%s max_frame=%zu keys=%zu io_threads=%lld",
              self->endpoint, srv_router_max_frame(self->router), srv_zap_count(self->zap),
              (long long)self->cfg.io_threads);
+    /* Ready: the database answered and is migrated (srv_server_new), the
+     * ROUTER is bound and a SIGTERM from now on drains. */
+    if (cchc_sdnotify_send(CCHC_SDNOTIFY_READY,
+                           "listening on %s; schema %d; %zu agent keys; waiting for agents",
+                           self->endpoint, srv_migrate_latest(), srv_zap_count(self->zap)) < 0)
+        CCHC_LOG(CCHC_LOG_WARN, "sd_notify", "err=\"could not notify the service manager: %s\"",
+                 strerror(errno));
     int rc = CCHC_OK, draining = 0;
     int64_t deadline = -1;
     unsigned long long acked_before = 0;
@@ -690,6 +724,10 @@ int srv_server_run(srv_server_t *self)
             if (draining) {
                 CCHC_LOG(CCHC_LOG_WARN, "shutdown_forced", "pending=%zu",
                          srv_batch_pending(self->batch));
+                cchc_sdnotify_send(NULL,
+                                   "stopping now (second signal): %zu pending reports "
+                                   "answered busy, the agents resend them",
+                                   srv_batch_pending(self->batch));
                 deadline = cchc_clock_mono_ms();
             } else {
                 draining = 1;
@@ -697,6 +735,10 @@ int srv_server_run(srv_server_t *self)
                 acked_before = srv_router_counters(self->router)->acked;
                 CCHC_LOG(CCHC_LOG_INFO, "draining", "pending=%zu grace_ms=%lld",
                          srv_batch_pending(self->batch), (long long)self->grace_ms);
+                cchc_sdnotify_send(CCHC_SDNOTIFY_STOPPING,
+                                   "stopping: storing and answering %zu pending reports "
+                                   "(for up to %lld ms)",
+                                   srv_batch_pending(self->batch), (long long)self->grace_ms);
                 srv_batch_drain(self->batch);
                 srv_sched_stop(self->sched);
                 /* The counts held go out with the rest of the drain. */

@@ -28,7 +28,7 @@ typedef struct {
     PGconn *conn;         /* NULL until cli_db_connect */
     /* admin.ini [server]: what issued bundles point at ("": not set). */
     const char *server_key;      /* the server's public key file */
-    const char *server_endpoint; /* the server's endpoint as agents reach it */
+    const char *server_endpoint; /* the servers as agents reach them: "a" or "a, b" */
 } cli_ctx_t;
 
 /* ---- commands (cli_<command>.c): argv[0] is the command name ------------------------ */

@@ -11,6 +11,7 @@
 #include "cchc_wire.h"
 
 #include "cchc_clock.h"
+#include "cchc_endpoints.h"
 #include "cchc_mem.h"
 
 #include <errno.h>
@@ -26,7 +27,8 @@
 #define S_MAX_OVERLAP_HOURS (24 * 365)
 
 typedef struct {
-    const char *out, *endpoint, *server_key, *unit, *id;
+    const char *out, *server_key, *unit, *id;
+    char endpoints[2048]; /* every --endpoint, joined by commas; "" none */
     long overlap_hours;
     int json;
 } s_opts_t;
@@ -35,9 +37,9 @@ static void s_usage(FILE *f)
 {
     fputs("usage: cchc [-c admin.ini] key add UNIT PUBLIC_KEY_FILE\n"
           "       cchc [-c admin.ini] key issue UNIT --out DIR [--server-key FILE]\n"
-          "                 [--endpoint tcp://HOST:PORT]\n"
+          "                 [--endpoint tcp://HOST:PORT[,tcp://HOST:PORT...]]...\n"
           "       cchc [-c admin.ini] key rotate UNIT --out DIR [--server-key FILE]\n"
-          "                 [--overlap-hours N] [--endpoint tcp://HOST:PORT]\n"
+          "                 [--overlap-hours N] [--endpoint tcp://HOST:PORT[,...]]...\n"
           "       cchc [-c admin.ini] key revoke ID|KEY|UNIT | --id ID | --unit UNIT\n"
           "       cchc [-c admin.ini] key list [--unit U] [--json]\n"
           "\n"
@@ -46,8 +48,10 @@ static void s_usage(FILE *f)
           "key issue   makes a key pair for UNIT, registers it and writes a ready agent\n"
           "            bundle in DIR (made, 0755, if it does not exist): agent.ini, agent.pub,\n"
           "            agent.key (0600), server.pub (a copy of --server-key). Defaults:\n"
-          "            admin.ini [server] public_key and endpoint; without them the endpoint\n"
-          "            is " S_DEFAULT_ENDPOINT "\n"
+          "            admin.ini [server] public_key and endpoints (or endpoint); without\n"
+          "            them the endpoint is " S_DEFAULT_ENDPOINT ". Several servers (--endpoint\n"
+          "            repeated or comma-separated, or [server] endpoints) are written as\n"
+          "            endpoints = A, B: the agent moves to the next when one stops answering.\n"
           "key rotate  issues a new bundle as key issue does; the unit's other active keys\n"
           "            keep working for --overlap-hours (default 72; 0: refused at once).\n"
           "key revoke  the server refuses the key from now on, on open connections too:\n"
@@ -142,9 +146,15 @@ static int s_on_opt(int c, const char *optarg, void *arg)
     case 'o':
         o->out = optarg;
         break;
-    case 'e':
-        o->endpoint = optarg;
+    case 'e': {
+        size_t used = strlen(o->endpoints);
+        if (used + strlen(optarg) + 2 > sizeof o->endpoints) {
+            fprintf(stderr, "cchc: --endpoint: too many servers\n");
+            return CLI_EXIT_USAGE;
+        }
+        snprintf(o->endpoints + used, sizeof o->endpoints - used, "%s%s", used ? "," : "", optarg);
         break;
+    }
     case 's':
         o->server_key = optarg;
         break;
@@ -205,9 +215,10 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
 {
     char pub[CCHC_KEY_Z85_LEN + 1], sec[CCHC_KEY_Z85_LEN + 1], spub[CCHC_KEY_Z85_LEN + 1];
     char err[512];
-    const char *endpoint = o->endpoint               ? o->endpoint
+    const char *endpoint = o->endpoints[0]           ? o->endpoints
                            : ctx->server_endpoint[0] ? ctx->server_endpoint
                                                      : S_DEFAULT_ENDPOINT;
+    cchc_endpoints_t eps = {0};
     const char *server_key = o->server_key        ? o->server_key
                              : ctx->server_key[0] ? ctx->server_key
                                                   : NULL;
@@ -223,10 +234,26 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
                 verb);
         return CLI_EXIT_USAGE;
     }
-    if (strncmp(endpoint, "tcp://", 6) != 0 || strpbrk(endpoint, " \t\r\n\"")) {
-        fprintf(stderr, "cchc: --endpoint must look like tcp://HOST:PORT, not '%s'\n", endpoint);
+    if (cchc_endpoints_parse(endpoint, &eps, err, sizeof err) != 0) {
+        fprintf(stderr, "cchc: %s: %s\n", o->endpoints[0] ? "--endpoint" : "[server] endpoints",
+                err);
         return CLI_EXIT_USAGE;
     }
+    /* What agent.ini gets: one server under the key every agent knows,
+     * several as the list. */
+    char eplist[sizeof o->endpoints + 2 * CCHC_ENDPOINTS_MAX] = "";
+    const char *epkey = eps.n > 1 ? "endpoints" : "endpoint";
+    for (size_t i = 0; i < eps.n; i++) {
+        if (strncmp(eps.v[i], "tcp://", 6) != 0 || strpbrk(eps.v[i], "\"#;")) {
+            fprintf(stderr, "cchc: --endpoint must look like tcp://HOST:PORT, not '%s'\n",
+                    eps.v[i]);
+            cchc_endpoints_free(&eps);
+            return CLI_EXIT_USAGE;
+        }
+        size_t used = strlen(eplist);
+        snprintf(eplist + used, sizeof eplist - used, "%s%s", i ? ", " : "", eps.v[i]);
+    }
+    cchc_endpoints_free(&eps);
     if (!cchc_wire_text_ok(unit, strlen(unit)) || strpbrk(unit, "\r\n")) {
         fprintf(stderr, "cchc: unknown unit '%s'\n", unit);
         return CLI_EXIT_FAIL;
@@ -278,9 +305,7 @@ static int s_issue(cli_ctx_t *ctx, const char *unit, const s_opts_t *o, int rota
     }
     if (cli_db_make_dir(o->out) != 0)
         goto out;
-    size_t ilen = strlen(unit) + strlen(endpoint) + 64;
-    char *ini = cchc_calloc(1, ilen);
-    snprintf(ini, ilen, "[agent]\nunit = %s\n[server]\nendpoint = %s\n", unit, endpoint);
+    char *ini = cchc_asprintf("[agent]\nunit = %s\n[server]\n%s = %s\n", unit, epkey, eplist);
     char spub_line[CCHC_KEY_Z85_LEN + 2];
     snprintf(spub_line, sizeof spub_line, "%s\n", spub);
     written = 1;

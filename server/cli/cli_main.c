@@ -9,6 +9,7 @@
  * 2 usage or configuration error. */
 #include "cli_db.h"
 #include "cchc_config.h"
+#include "cchc_endpoints.h"
 #include "cchc_log.h"
 
 #include <getopt.h>
@@ -21,9 +22,11 @@ typedef struct {
     char *conninfo;
     int log_level;
     /* [watch]: cchc watch only; handed to it as options (s_watch_run). */
-    char *watch_endpoint, *watch_server_key, *watch_public_key, *watch_secret_key;
+    char *watch_endpoint, *watch_endpoints, *watch_server_key, *watch_public_key, *watch_secret_key;
     /* [server]: the defaults of key issue / key rotate / subscriber add. */
-    char *server_key, *server_endpoint;
+    char *server_key, *server_endpoint, *server_endpoints;
+    /* Resolved from the pairs endpoint/endpoints (s_resolve), "a, b". */
+    char *server_list, *watch_list;
 } s_config_t;
 
 static const cchc_cfg_entry_t s_config_table[] = {
@@ -33,10 +36,14 @@ static const cchc_cfg_entry_t s_config_table[] = {
      "debug, info, warn or error"},
     {"server", "public_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, server_key),
      "the server's public key file: copied into bundles by key issue/rotate, subscriber add"},
+    {"server", "endpoints", CCHC_CFG_STRING, "", 0, 0, offsetof(s_config_t, server_endpoints),
+     "the servers as agents reach them (tcp://A:7470, tcp://B:7470), written into bundles"},
     {"server", "endpoint", CCHC_CFG_STRING, "", 0, 0, offsetof(s_config_t, server_endpoint),
-     "the server's endpoint as agents reach it (tcp://HOST:PORT), written into bundles"},
-    {"watch", "endpoint", CCHC_CFG_STRING, "tcp://127.0.0.1:7470", 0, 0,
-     offsetof(s_config_t, watch_endpoint), "cchc watch: the server's ROUTER endpoint"},
+     "one server (the older key; not with endpoints); neither set: tcp://127.0.0.1:7470"},
+    {"watch", "endpoints", CCHC_CFG_STRING, "", 0, 0, offsetof(s_config_t, watch_endpoints),
+     "cchc watch: the servers' ROUTER endpoints, tried in this order"},
+    {"watch", "endpoint", CCHC_CFG_STRING, "", 0, 0, offsetof(s_config_t, watch_endpoint),
+     "cchc watch: one server (not with endpoints); neither set: tcp://127.0.0.1:7470"},
     {"watch", "server_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_server_key),
      "cchc watch: the server's public key file"},
     {"watch", "public_key", CCHC_CFG_PATH, "", 0, 0, offsetof(s_config_t, watch_public_key),
@@ -58,8 +65,8 @@ static int s_watch_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     const s_config_t *c = s_watch_cfg;
     const char *pre[] = {
-        "--endpoint",   c->watch_endpoint,   "--server-key", c->watch_server_key,
-        "--public-key", c->watch_public_key, "--secret-key", c->watch_secret_key,
+        "--config-endpoints", c->watch_list,       "--server-key", c->watch_server_key,
+        "--public-key",       c->watch_public_key, "--secret-key", c->watch_secret_key,
     };
     size_t npre = sizeof pre / sizeof pre[0];
     char **v = calloc((size_t)argc + npre + 1, sizeof *v);
@@ -114,7 +121,7 @@ static void s_usage(FILE *f)
           "  unit import FILE.csv          add or update units from a CSV file (all or nothing)\n"
           "  unit list [--json]            list the units and their active keys\n"
           "  key add UNIT PUBLIC_KEY_FILE  register the CURVE public key of a unit's agent\n"
-          "  key issue UNIT --out DIR [--server-key FILE] [--endpoint tcp://HOST:PORT]\n"
+          "  key issue UNIT --out DIR [--server-key FILE] [--endpoint tcp://HOST:PORT[,...]]\n"
           "                                make, register and write an agent's key bundle\n"
           "  key rotate UNIT --out DIR [--server-key FILE] [--overlap-hours N]\n"
           "                                a new bundle; the old keys expire after N hours\n"
@@ -142,7 +149,8 @@ static void s_usage(FILE *f)
           "  audit [--since DAY] [--table T] [--json]\n"
           "                                the changes operators made (audit log)\n"
           "  watch [--topic PREFIX]... [--json] [--exec CMD] [--state FILE]\n"
-          "                                follow notifications as a subscriber ([watch])\n"
+          "        [--endpoint E[,E...]]     follow notifications as a subscriber ([watch]);\n"
+          "                                with several servers, resumes on another if one dies\n"
           "  expectations [--unit U] [--type T] [--period P] [--status S] [--json]\n"
           "                                who must report what by when, and how it went\n"
           "  exempt UNIT TYPE PERIOD --reason TEXT\n"
@@ -183,6 +191,9 @@ static void s_usage(FILE *f)
           "\n"
           "options:\n"
           "  -c, --config FILE   read admin.ini (without it: defaults and PG* variables)\n"
+          "      --check-config  with -c: check admin.ini (every key known, every value valid)\n"
+          "                      and exit: 0 if it is, 2 naming the file and line if not\n"
+          "      --config-keys   print every admin.ini key as section.key=default, one per line\n"
           "  -h, --help          show this help; '<command> --help' shows a command's\n"
           "  -V, --version       show the version\n"
           "\n"
@@ -190,6 +201,24 @@ static void s_usage(FILE *f)
           f);
     cchc_config_describe(s_config_table, S_CONFIG_N, f);
     fputs("\nexit status: 0 ok, 1 failure, 2 usage or configuration error\n", f);
+}
+
+/* The list of a section's endpoint/endpoints pair, "a, b" (caller frees);
+ * "" when neither is set and there is no default. NULL after saying why. */
+static char *s_resolve(const char *file, const char *section, const char *one, const char *list,
+                       const char *def)
+{
+    char err[512] = "";
+    cchc_endpoints_t l = {0};
+    if (!(one && *one) && !(list && *list) && !def)
+        return strdup("");
+    if (cchc_endpoints_from_config(file, section, one, list, def, &l, err, sizeof err) != 0) {
+        fprintf(stderr, "cchc: %s\n", err);
+        return NULL;
+    }
+    char *text = cchc_endpoints_join(&l);
+    cchc_endpoints_free(&l);
+    return text;
 }
 
 /* Loads admin.ini (or only the defaults). 0, or -1 after printing the reason. */
@@ -202,19 +231,30 @@ static int s_load_config(const char *path, s_config_t *cfg)
         fprintf(stderr, "cchc: %s\n", *err ? err : "could not load the configuration");
         return -1;
     }
-    return 0;
+    const char *file = path ? path : "admin.ini";
+    cfg->server_list = s_resolve(file, "server", cfg->server_endpoint, cfg->server_endpoints, NULL);
+    cfg->watch_list = cfg->server_list ? s_resolve(file, "watch", cfg->watch_endpoint,
+                                                   cfg->watch_endpoints, "tcp://127.0.0.1:7470")
+                                       : NULL;
+    return cfg->server_list && cfg->watch_list ? 0 : -1;
+}
+
+static void s_free_config(s_config_t *cfg)
+{
+    free(cfg->server_list);
+    free(cfg->watch_list);
+    cchc_config_free(s_config_table, S_CONFIG_N, cfg);
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {"check-config", no_argument, NULL, 'C'},
+        {"config-keys", no_argument, NULL, 'K'},  {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
-    int c;
+    int c, check = 0;
 
     cchc_log_set_ident("cchc");
     opterr = 0;
@@ -230,11 +270,29 @@ int main(int argc, char **argv)
         case 'V':
             printf("cchc %s\n", CCHC_VERSION);
             return CLI_EXIT_OK;
+        case 'C':
+            check = 1;
+            break;
+        case 'K':
+            cchc_config_list_keys(s_config_table, S_CONFIG_N, stdout);
+            return CLI_EXIT_OK;
         default:
             cli_db_bad_option(c, argv);
             s_usage(stderr);
             return CLI_EXIT_USAGE;
         }
+    }
+    if (check) {
+        s_config_t cfg = {0};
+        int rc = CLI_EXIT_USAGE;
+        if (!config_path || optind < argc)
+            fprintf(stderr, "cchc: --check-config takes -c admin.ini and no command\n");
+        else if (s_load_config(config_path, &cfg) == 0) {
+            printf("%s: configuration ok\n", config_path);
+            rc = CLI_EXIT_OK;
+        }
+        cchc_config_free(s_config_table, S_CONFIG_N, &cfg);
+        return rc;
     }
     if (optind >= argc) {
         fprintf(stderr, "cchc: no command given\n");
@@ -254,7 +312,7 @@ int main(int argc, char **argv)
 
     s_config_t cfg = {0};
     if (s_load_config(config_path, &cfg) != 0) {
-        cchc_config_free(s_config_table, S_CONFIG_N, &cfg);
+        s_free_config(&cfg);
         return CLI_EXIT_USAGE;
     }
     cchc_log_level = cfg.log_level;
@@ -263,9 +321,9 @@ int main(int argc, char **argv)
     cli_ctx_t ctx = {.conninfo = cfg.conninfo,
                      .conn = NULL,
                      .server_key = cfg.server_key ? cfg.server_key : "",
-                     .server_endpoint = cfg.server_endpoint ? cfg.server_endpoint : ""};
+                     .server_endpoint = cfg.server_list};
     int rc = cmd->run(&ctx, argc - optind, argv + optind);
     cli_db_close(&ctx);
-    cchc_config_free(s_config_table, S_CONFIG_N, &cfg);
+    s_free_config(&cfg);
     return rc;
 }

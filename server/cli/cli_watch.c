@@ -22,10 +22,25 @@
  *   any other Nack (a topic outside ours)      the error, exit 1
  *   nothing heard for S_IDLE_REPLAY_MS         Replay{last} (renews the session)
  *
+ * Several servers ([watch] endpoints, --endpoint A,B): one connection at a
+ * time, to the first at start. When the server stops answering (the
+ * connection is lost and an attempt to get it back fails, or no handshake
+ * for S_TRY_MS: ZMTP heartbeats drop a frozen server's connection), watch
+ * moves to the next (cchc_endpoints_next: the first of the list not given up
+ * on in the last S_HOLDDOWN_MS, else the one after; at once through the
+ * first pass, then with a backoff of 1 s doubling to 60 s), and it never
+ * leaves a server that answers. Every server reads the one notifications
+ * table, whose seqs are handed out in commit order, so `last` means the same
+ * to all of them: the new server's session starts with Replay{last}, and
+ * what the old one had pushed and the new one sends again (seq <= last) is
+ * dropped. Each notification is printed once across the move.
+ *
  * Configuration: admin.ini [watch] (cli_main.c hands it over as the options
- * --endpoint, --server-key, --public-key, --secret-key, which
- * the command line may repeat to override). */
+ * --config-endpoints (its resolved endpoint or endpoints; internal: an
+ * --endpoint on the command line replaces it), --server-key, --public-key,
+ * --secret-key, which the command line may repeat to override). */
 #include "cchc_clock.h"
+#include "cchc_endpoints.h"
 #include "cchc_err.h"
 #include "cchc_keys.h"
 #include "cchc_log.h"
@@ -48,6 +63,15 @@
 #define S_REPLAY_WAIT_MS 15000
 #define S_IDLE_REPLAY_MS 60000
 #define S_BUSY_RETRY_MS 2000
+/* Liveness of a server: ZMTP heartbeats every S_HEARTBEAT_MS, the connection
+ * dropped after S_TRY_MS without traffic; a server not answering a
+ * handshake for S_TRY_MS is given up on. */
+#define S_HEARTBEAT_MS 10000
+#define S_TRY_MS 30000
+#define S_MOVE_BASE_MS 1000
+#define S_MOVE_CAP_MS 60000
+#define S_HOLDDOWN_MS (5 * 60 * 1000)
+#define S_MAX_ENDPOINTS_TEXT 4096
 
 static volatile sig_atomic_t s_stop;
 
@@ -58,7 +82,9 @@ static void s_on_signal(int sig)
 }
 
 typedef struct {
-    const char *endpoint, *server_key, *public_key, *secret_key;
+    const char *server_key, *public_key, *secret_key;
+    const char *config_endpoints;         /* admin.ini [watch], resolved by cli_main.c */
+    char endpoints[S_MAX_ENDPOINTS_TEXT]; /* the --endpoint options, joined by commas */
     const char *topics[S_MAX_TOPICS];
     size_t ntopics;
     int json;
@@ -74,21 +100,34 @@ typedef struct {
     int64_t replay_due_ms;  /* -1: none scheduled */
     int64_t heard_ms;       /* monotonic: the server's last message */
     int failed;
+    /* The servers: the list, the one connected to or tried, and its
+     * liveness while not connected (as agent/agt_endpoints.c). */
+    cchc_endpoints_t eps;
+    size_t cur;
+    int connected, failed_here;
+    int64_t trying_ms, failed_ms, not_before;
+    unsigned misses; /* moves since the last handshake */
 } s_watch_t;
 
 static void s_usage(FILE *f)
 {
     fputs("usage: cchc watch [--topic PREFIX]... [--json] [--exec CMD] [--state FILE]\n"
+          "                  [--endpoint E[,E...]]...\n"
           "\n"
           "Prints every notification the server has for this subscriber, in order and\n"
           "once each: first those after the last one seen (--state), then live ones.\n"
+          "With several servers it talks to the first that answers and, when that one\n"
+          "stops answering, resumes on the next, printing nothing twice.\n"
           "\n"
           "  --topic PREFIX   only topics starting with PREFIX (repeatable; default: all the\n"
           "                   subscriber may see), e.g. report.overdue. or deadline.\n"
           "  --json           one JSON object per line instead of a line of Vietnamese text\n"
           "  --exec CMD       run CMD with /bin/sh for each, the JSON object on its stdin\n"
           "  --state FILE     keep the last seq printed in FILE, and start after it\n"
-          "  --endpoint E, --server-key FILE, --public-key FILE, --secret-key FILE\n"
+          "  --endpoint E     a server, tcp://HOST:PORT; repeat it or separate several with\n"
+          "                   commas, tried in that order (replaces admin.ini [watch]\n"
+          "                   endpoints; default tcp://127.0.0.1:7470)\n"
+          "  --server-key FILE, --public-key FILE, --secret-key FILE\n"
           "                   override admin.ini [watch]\n"
           "\n"
           "Stops with exit status 0 on SIGINT or SIGTERM, 1 when the server refuses (a\n"
@@ -301,17 +340,24 @@ static void s_on_dealer(s_watch_t *w, cchc_envelope_t *env)
 
 /* ---- sockets ------------------------------------------------------------------------- */
 
+/* Keys, limits, and the heartbeats that drop a frozen server's connection
+ * (and a greeting that never comes) after S_TRY_MS. */
 static int s_curve(void *sock, const char *spub, const char *pub, const char *sec)
 {
     int64_t maxmsg = S_MAX_FRAME + 65536;
     int linger = 0, ivl = 1000, ivl_max = 60000;
+    int hb_ivl = S_HEARTBEAT_MS, hb_timeout = S_TRY_MS, hb_ttl = 2 * S_TRY_MS;
     return zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, spub, 41) ||
            zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub, 41) ||
            zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 41) ||
            zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
            zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) ||
            zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) ||
-           zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+           zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max) ||
+           zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) ||
+           zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) ||
+           zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &hb_ttl, sizeof hb_ttl) ||
+           zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &hb_timeout, sizeof hb_timeout);
 }
 
 static void *s_monitor(s_watch_t *w, void *sock, const char *name)
@@ -320,8 +366,9 @@ static void *s_monitor(s_watch_t *w, void *sock, const char *name)
     snprintf(ep, sizeof ep, "inproc://watch-%s", name);
     if (zmq_socket_monitor(sock, ep,
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+                               ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
         return NULL;
     void *mon = zmq_socket(w->ctx, ZMQ_PAIR);
     if (mon && zmq_connect(mon, ep) != 0) {
@@ -331,17 +378,21 @@ static void *s_monitor(s_watch_t *w, void *sock, const char *name)
     return mon;
 }
 
-/* One monitor event; returns its id. */
-static uint16_t s_event(void *mon)
+/* One monitor event; returns its id, and its endpoint in ep. */
+static uint16_t s_event(void *mon, char *ep, size_t eplen)
 {
     zmq_msg_t ev, addr;
     uint16_t id = 0;
     zmq_msg_init(&ev);
     zmq_msg_init(&addr);
+    ep[0] = '\0';
     if (zmq_msg_recv(&ev, mon, 0) >= 0 && zmq_msg_size(&ev) >= 2)
         memcpy(&id, zmq_msg_data(&ev), 2);
-    if (zmq_msg_more(&ev))
-        zmq_msg_recv(&addr, mon, 0);
+    if (zmq_msg_more(&ev) && zmq_msg_recv(&addr, mon, 0) >= 0) {
+        size_t n = zmq_msg_size(&addr) < eplen - 1 ? zmq_msg_size(&addr) : eplen - 1;
+        memcpy(ep, zmq_msg_data(&addr), n);
+        ep[n] = '\0';
+    }
     zmq_msg_close(&ev);
     zmq_msg_close(&addr);
     return id;
@@ -382,8 +433,8 @@ static int s_open(s_watch_t *w)
                 zmq_strerror(zmq_errno()));
         return CLI_EXIT_FAIL;
     }
-    if (zmq_connect(w->dealer, w->o.endpoint) != 0) {
-        fprintf(stderr, "cchc watch: could not connect to %s: %s\n", w->o.endpoint,
+    if (zmq_connect(w->dealer, w->eps.v[0]) != 0) {
+        fprintf(stderr, "cchc watch: could not connect to %s: %s\n", w->eps.v[0],
                 zmq_strerror(zmq_errno()));
         return CLI_EXIT_USAGE;
     }
@@ -444,6 +495,100 @@ static cchc_envelope_t *s_read(void *sock, int skip_topic)
     return env;
 }
 
+/* ---- servers: which one, and when to move ------------------------------------------- */
+
+/* The current server is tried from now: it has S_TRY_MS to answer, and the
+ * next move waits nothing through the first pass of the list, then 1 s
+ * doubling to 60 s. */
+static void s_trying(s_watch_t *w, int64_t now)
+{
+    int64_t d = 0;
+    if (w->misses >= w->eps.n) {
+        d = S_MOVE_BASE_MS;
+        for (unsigned i = (unsigned)w->eps.n; i < w->misses && d < S_MOVE_CAP_MS; i++)
+            d *= 2;
+        d = d > S_MOVE_CAP_MS ? S_MOVE_CAP_MS : d;
+    }
+    w->trying_ms = now;
+    w->failed_here = 0;
+    w->not_before = now + d;
+}
+
+static int64_t s_move_due(const s_watch_t *w)
+{
+    if (w->eps.n < 2 || w->connected)
+        return INT64_MAX;
+    int64_t at = w->failed_here ? w->failed_ms : w->trying_ms + S_TRY_MS;
+    return at > w->not_before ? at : w->not_before;
+}
+
+static void s_attempt_failed(s_watch_t *w, int64_t now)
+{
+    if (!w->failed_here)
+        w->failed_ms = now;
+    w->failed_here = 1;
+}
+
+/* Gives up on the current server and dials the next. */
+static void s_move(s_watch_t *w, int64_t now)
+{
+    size_t was = w->cur;
+    w->cur = cchc_endpoints_next(&w->eps, was, now, S_HOLDDOWN_MS);
+    if (w->misses < UINT32_MAX)
+        w->misses++;
+    s_trying(w, now);
+    CCHC_LOG(CCHC_LOG_WARN, "server_moved", "from=%s to=%s misses=%u", w->eps.v[was],
+             w->eps.v[w->cur], w->misses);
+    (void)zmq_disconnect(w->dealer, w->eps.v[was]);
+    if (zmq_connect(w->dealer, w->eps.v[w->cur]) != 0) {
+        CCHC_LOG(CCHC_LOG_ERROR, "connect_failed", "endpoint=%s err=\"%s\"", w->eps.v[w->cur],
+                 zmq_strerror(zmq_errno()));
+        s_attempt_failed(w, now);
+    }
+}
+
+/* One monitor event of the current server's connection. */
+static void s_on_event(s_watch_t *w, uint16_t id, const char *ep)
+{
+    int64_t now = cchc_clock_mono_ms();
+    if (cchc_endpoints_is_other(&w->eps, w->cur, ep))
+        return; /* a connection left behind by a move */
+    switch (id) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        /* A new connection is a new session on the server: what was sent on
+         * the old one and not printed is in the table. */
+        CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s last=%llu", w->eps.v[w->cur],
+                 (unsigned long long)w->last);
+        w->connected = 1;
+        w->misses = 0;
+        s_replay(w);
+        break;
+    case ZMQ_EVENT_DISCONNECTED:
+        if (w->connected) {
+            CCHC_LOG(CCHC_LOG_WARN, "disconnected", "endpoint=%s", w->eps.v[w->cur]);
+            w->connected = 0;
+            s_trying(w, now); /* it may come back */
+        } else {
+            s_attempt_failed(w, now);
+        }
+        break;
+    case ZMQ_EVENT_CONNECT_RETRIED:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        s_attempt_failed(w, now);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        fprintf(stderr,
+                "cchc watch: the server refused the key (%s): is the subscriber "
+                "registered and not revoked?\n",
+                w->eps.v[w->cur]);
+        s_attempt_failed(w, now);
+        break;
+    default:
+        break;
+    }
+}
+
 /* ---- the command ------------------------------------------------------------------------ */
 
 static int s_loop(s_watch_t *w)
@@ -458,19 +603,9 @@ static int s_loop(s_watch_t *w)
             return CLI_EXIT_FAIL;
         }
         if (items[1].revents & ZMQ_POLLIN) {
-            uint16_t id = s_event(w->mon);
-            if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-                /* A new connection is a new session on the server: what was
-                 * sent on the old one and not printed is in the table. */
-                CCHC_LOG(CCHC_LOG_DEBUG, "connected", "endpoint=%s", w->o.endpoint);
-                s_replay(w);
-            } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
-                       id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-                fprintf(stderr,
-                        "cchc watch: the server refused the key (%s): is the subscriber "
-                        "registered and not revoked?\n",
-                        w->o.endpoint);
-            }
+            char ep[256];
+            uint16_t id = s_event(w->mon, ep, sizeof ep);
+            s_on_event(w, id, ep);
         }
         if (items[0].revents & ZMQ_POLLIN) {
             cchc_envelope_t *env;
@@ -481,6 +616,8 @@ static int s_loop(s_watch_t *w)
         }
         s_ack(w); /* also one that could not be queued before */
         int64_t now = cchc_clock_mono_ms();
+        if (now >= s_move_due(w))
+            s_move(w, now);
         if (w->replaying && now - w->replay_sent_ms >= S_REPLAY_WAIT_MS)
             s_replay(w);
         if (!w->replaying && w->replay_due_ms >= 0 && now >= w->replay_due_ms)
@@ -500,6 +637,7 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
         {"exec", required_argument, NULL, 'x'},
         {"state", required_argument, NULL, 's'},
         {"endpoint", required_argument, NULL, 'E'},
+        {"config-endpoints", required_argument, NULL, 'C'},
         {"server-key", required_argument, NULL, 'S'},
         {"public-key", required_argument, NULL, 'K'},
         {"secret-key", required_argument, NULL, 'X'},
@@ -508,8 +646,9 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
     };
     s_watch_t w;
     memset(&w, 0, sizeof w);
-    w.o.endpoint = "tcp://127.0.0.1:7470";
+    w.o.config_endpoints = "tcp://127.0.0.1:7470";
     w.replay_due_ms = -1;
+    char err[512] = "";
     int c;
     optind = 0;
     opterr = 0;
@@ -531,8 +670,18 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
         case 's':
             w.o.state = optarg;
             break;
-        case 'E':
-            w.o.endpoint = optarg;
+        case 'E': {
+            size_t used = strlen(w.o.endpoints);
+            if (used + strlen(optarg) + 2 > sizeof w.o.endpoints) {
+                fprintf(stderr, "cchc watch: --endpoint: too many servers\n");
+                return CLI_EXIT_USAGE;
+            }
+            snprintf(w.o.endpoints + used, sizeof w.o.endpoints - used, "%s%s", used ? "," : "",
+                     optarg);
+            break;
+        }
+        case 'C':
+            w.o.config_endpoints = optarg;
             break;
         case 'S':
             w.o.server_key = optarg;
@@ -557,7 +706,15 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    /* The command line's servers replace admin.ini's. */
+    const char *list = w.o.endpoints[0] ? w.o.endpoints : w.o.config_endpoints;
+    if (cchc_endpoints_parse(list, &w.eps, err, sizeof err) != CCHC_OK) {
+        fprintf(stderr, "cchc watch: %s: %s\n",
+                w.o.endpoints[0] ? "--endpoint" : "[watch] endpoints", err);
+        return CLI_EXIT_USAGE;
+    }
     if (w.o.state && s_state_load(w.o.state, &w.last) != 0) {
+        cchc_endpoints_free(&w.eps);
         fprintf(stderr, "cchc watch: could not read the state file %s\n", w.o.state);
         return CLI_EXIT_FAIL;
     }
@@ -571,8 +728,10 @@ int cli_watch_run(cli_ctx_t *ctx, int argc, char **argv)
     int rc = s_open(&w);
     if (rc == CLI_EXIT_OK) {
         w.heard_ms = cchc_clock_mono_ms();
+        s_trying(&w, w.heard_ms);
         rc = s_loop(&w);
     }
     s_close(&w);
+    cchc_endpoints_free(&w.eps);
     return rc;
 }

@@ -18,7 +18,7 @@ export CCHC_CLOCK=${CCHC_CLOCK:-2024-06-20T09:00:00+07:00}
 for old in /tmp/cchc-it.*; do
   [ -f "$old/owner" ] || continue
   kill -0 "$(cat "$old/owner")" 2>/dev/null && continue
-  pgc_stop "$old/pg" immediate
+  for d in "$old"/*/data; do pgc_stop "${d%/data}" immediate; done
   rm -rf "$old"
 done
 

@@ -152,6 +152,29 @@ static void test_set_override(void **state)
     cchc_config_free(s_table, S_N, &c);
 }
 
+/* --config-keys: one line per key, the default after '=', a required key
+ * without one, an empty default as "key=". */
+static void test_list_keys(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    cchc_config_list_keys(s_table, S_N, f);
+    static const cchc_cfg_entry_t empty[] = {
+        {"database", "conninfo", CCHC_CFG_STRING, "", 0, 0, 0, ""},
+    };
+    cchc_config_list_keys(empty, 1, f);
+    fclose(f);
+    assert_string_equal(buf, "server.endpoint=tcp://*:7470\n"
+                             "server.public_key\n"
+                             "server.max_frame=1048576\n"
+                             "server.verbose=false\n"
+                             "log.level=info\n"
+                             "database.conninfo=\n");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +184,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_values, s_setup, s_teardown),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_set_override),
+        cmocka_unit_test(test_list_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
