@@ -133,3 +133,8 @@ void web_config_describe(FILE *f)
 {
     cchc_config_describe(s_table, S_N, f);
 }
+
+void web_config_list_keys(FILE *f)
+{
+    cchc_config_list_keys(s_table, S_N, f);
+}

@@ -35,6 +35,8 @@ int web_config_load(web_config_t *cfg, const char *path, char *err, size_t errle
 void web_config_free(web_config_t *cfg);
 /* "  [section] name = default   help" for --help. */
 void web_config_describe(FILE *f);
+/* "section.name=default" per line for --config-keys. */
+void web_config_list_keys(FILE *f);
 
 /* Parses "HOST:PORT" (an IPv4 address, "[IPv6]", "localhost" or "*" for
  * every IPv4 address) into addr. 0, or -1. Unit-tested. */

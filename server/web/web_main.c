@@ -24,8 +24,9 @@
 static void s_usage(FILE *f, int full)
 {
     fputs("usage: cchc-web [-c web.ini]      serve the district's dashboard\n"
+          "       cchc-web -c web.ini --check-config  check web.ini and exit\n"
           "       cchc-web --hash-password  read a password on stdin, print its hash\n"
-          "       cchc-web --help | --version\n",
+          "       cchc-web --config-keys | --help | --version\n",
           f);
     if (!full) {
         fputs("try 'cchc-web --help' for more\n", f);
@@ -47,6 +48,12 @@ static void s_usage(FILE *f, int full)
           "      --hash-password read a password from standard input (one line; not shown\n"
           "                      on a terminal) and print its yescrypt hash for\n"
           "                      [web] auth_hash\n"
+          "      --check-config  with -c: read web.ini as cchc-web would (every key known,\n"
+          "                      every value valid, the hash readable) and exit: 0 if it\n"
+          "                      is, 2 naming the file and the key if not; binds nothing,\n"
+          "                      connects to nothing\n"
+          "      --config-keys   print every configuration key as section.key=default, one\n"
+          "                      per line\n"
           "  -h, --help          show this help\n"
           "  -V, --version       show the version\n"
           "\n"
@@ -103,12 +110,14 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"hash-password", no_argument, NULL, 'P'},
+        {"check-config", no_argument, NULL, 'C'},
+        {"config-keys", no_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
-    int c, hash = 0;
+    int c, hash = 0, check = 0;
     cchc_log_set_ident("cchc-web");
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1) {
@@ -119,6 +128,12 @@ int main(int argc, char **argv)
         case 'P':
             hash = 1;
             break;
+        case 'C':
+            check = 1;
+            break;
+        case 'K':
+            web_config_list_keys(stdout);
+            return S_EXIT_OK;
         case 'h':
             s_usage(stdout, 1);
             return S_EXIT_OK;
@@ -140,8 +155,16 @@ int main(int argc, char **argv)
         s_usage(stderr, 0);
         return S_EXIT_USAGE;
     }
+    if (hash && (check || config)) {
+        fprintf(stderr, "cchc-web: --hash-password takes no other option\n");
+        return S_EXIT_USAGE;
+    }
     if (hash)
         return s_hash_password();
+    if (check && !config) {
+        fprintf(stderr, "cchc-web: --check-config takes -c web.ini\n");
+        return S_EXIT_USAGE;
+    }
 
     web_config_t cfg;
     char err[512] = "";
@@ -149,6 +172,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "cchc-web: %s\n", err[0] ? err : "could not load the configuration");
         web_config_free(&cfg);
         return S_EXIT_USAGE;
+    }
+    if (check) {
+        printf("%s: configuration ok\n", config);
+        web_config_free(&cfg);
+        return S_EXIT_OK;
     }
     cchc_log_level = cfg.log_level;
 
