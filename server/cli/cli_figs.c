@@ -7,7 +7,7 @@
 
 #define S_N(a) ((int)(sizeof(a) / sizeof(a)[0]))
 
-/* ---- status ----------------------------------------------------------------------------- */
+/* ---- status ------------------------------------------------------------------------------ */
 
 /* $1 period or subject (upper case), $2 type, $3 unit, $4 status; NULL: any. */
 #define S_STATUS_WHERE                                                                             \
@@ -67,7 +67,7 @@ const cli_figs_def_t cli_figs_rates = {
     "FROM cchc_completeness s " S_STATUS_WHERE "ORDER BY s.due, s.type_code, s.what",
     2};
 
-/* ---- overdue dossiers ----------------------------------------------------------------------- */
+/* ---- overdue dossiers -------------------------------------------------------------------- */
 
 static const cli_out_col_t s_overdue_cols[] = {
     {"type", "Loại báo cáo", CLI_OUT_TEXT, 0, 0},
@@ -87,8 +87,7 @@ const cli_figs_def_t cli_figs_overdue = {
     "ORDER BY o.type_code, o.period, o.unit_code, o.seq",
     4};
 
-/* ---- dossier figures (Form 06) ------------------------------------------------------------------
- */
+/* ---- dossier figures (Form 06) ----------------------------------------------------------- */
 
 /* The columns of one --by: a field table names no unit, a unit table no
  * field, a unit-field table counts no units (each row is one). */
@@ -139,8 +138,7 @@ const cli_figs_def_t cli_figs_dossiers[3] = {
      4},
 };
 
-/* ---- remediation ------------------------------------------------------------------------------
- */
+/* ---- remediation ------------------------------------------------------------------------- */
 
 static const cli_out_col_t s_remediation_cols[] = {CLI_FIG_REMEDIATION_COLS};
 

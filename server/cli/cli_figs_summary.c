@@ -39,7 +39,7 @@
     a ".content_kind = 'periodic' AND upper(" a ".period) = $1 AND ($2::text IS NULL OR " a        \
       ".type_code = $2)"
 
-/* ---- 1. completeness ------------------------------------------------------------------- */
+/* ---- 1. completeness --------------------------------------------------------------------- */
 
 static const cli_out_col_t s_status_cols[] = {
     {"no", "STT", CLI_OUT_INT, 0, 0},
@@ -79,7 +79,7 @@ static const char s_status_sql[] =
              "cchc_rate(sum(c.on_time), sum(c.expected)), true FROM cchc_completeness c "
              "WHERE " S_PERIODIC("c") " GROUP BY c.type_code) x ORDER BY 2, 17, 3";
 
-/* ---- 2. Form 06 --------------------------------------------------------------------------- */
+/* ---- 2. Form 06 -------------------------------------------------------------------------- */
 
 static const cli_out_col_t s_dossier_cols[] = {
     {"type", "Loại báo cáo", CLI_OUT_TEXT, 0, 0},
@@ -95,7 +95,7 @@ static const char s_dossier_sql[] =
     "GROUP BY d.type_code, d.field UNION ALL SELECT d.type_code, NULL, " CLI_FIG_FORM06_SUMS ", "
     "true FROM d GROUP BY d.type_code ORDER BY 1, 19, 2";
 
-/* ---- 3. overdue dossiers --------------------------------------------------------------------- */
+/* ---- 3. overdue dossiers ----------------------------------------------------------------- */
 
 static const cli_out_col_t s_overdue_cols[] = {
     {"no", "STT", CLI_OUT_INT, 0, 0},
@@ -115,7 +115,7 @@ static const char s_overdue_sql[] =
     "NULL, NULL, NULL, NULL, NULL, NULL, true FROM o HAVING count(*) > 0) x "
     "ORDER BY 18, 1";
 
-/* ---- 4. remediation ----------------------------------------------------------------------- */
+/* ---- 4. remediation ---------------------------------------------------------------------- */
 
 static const cli_out_col_t s_remediation_cols[] = {CLI_FIG_REMEDIATION_COLS};
 
@@ -129,7 +129,7 @@ static const char s_remediation_sql[] =
     "AND (x.inspection_status <> 'closed' OR x.conclusion_date >= "
     "p.a)) " CLI_FIG_REMEDIATION_SELECT;
 
-/* ---- 5. tasks -------------------------------------------------------------------------------- */
+/* ---- 5. tasks ---------------------------------------------------------------------------- */
 
 static const cli_out_col_t s_task_cols[] = {
     {"index", "Chỉ số", CLI_OUT_TEXT, 0, 0},
@@ -165,8 +165,7 @@ static const char s_task_sql[] =
                        "improve") ", true "
                                   "FROM k HAVING count(*) > 0 ORDER BY 13, 1, 2";
 
-/* ---- 6. not reported ----------------------------------------------------------------------------
- */
+/* ---- 6. not reported --------------------------------------------------------------------- */
 
 static const cli_out_col_t s_missing_cols[] = {
     {"no", "STT", CLI_OUT_INT, 0, 0},
@@ -191,7 +190,7 @@ static const char s_missing_sql[] = "WITH s AS (SELECT s.* FROM cchc_status s WH
          "NULL, "
          "NULL, NULL, true FROM s HAVING count(*) > 0) x ORDER BY 9, 1";
 
-/* ---- the report ---------------------------------------------------------------------------- */
+/* ---- the report -------------------------------------------------------------------------- */
 
 #define S_TABLE(title, cols, sql, nparams)                                                         \
     {                                                                                              \

@@ -139,7 +139,7 @@ int web_page_fig(web_page_t *p, const cli_figs_def_t *def, const char *const *pa
     return 0;
 }
 
-/* ---- JSON ------------------------------------------------------------------------------- */
+/* ---- JSON -------------------------------------------------------------------------------- */
 
 void web_json_begin(web_page_t *p)
 {
@@ -173,7 +173,7 @@ void web_json_fig(web_page_t *p, const char *key, const cli_out_t *out)
     cli_out_print(out, CLI_FMT_JSON, NULL, p->body);
 }
 
-/* ---- the period and the type -------------------------------------------------------------- */
+/* ---- the period and the type ------------------------------------------------------------- */
 
 /* The period every page shows first: the latest of a periodic type due by
  * today, else the next one due. $1 type or NULL. */

@@ -42,8 +42,7 @@ static void s_cards(web_page_t *p, const cli_out_t *rates, int i)
     fputs("</b></div>\n</div>\n", f);
 }
 
-/* ---- / ------------------------------------------------------------------------------------------
- */
+/* ---- / ----------------------------------------------------------------------------------- */
 
 static const struct {
     const char *path, *name, *what;
@@ -110,8 +109,7 @@ int web_page_overview(web_page_t *p)
     return 0;
 }
 
-/* ---- /status ------------------------------------------------------------------------------------
- */
+/* ---- /status ----------------------------------------------------------------------------- */
 
 /* The matrix of one type and period: rows of st whose type and period are
  * those of rates row r, then the totals of that row. */

@@ -43,9 +43,10 @@ typedef struct {
     int status;                  /* what it was answered (0: libmicrohttpd answered) */
     int answered;                /* s_handle queued a response */
     char path[WEB_PATH_MAX + 1]; /* for the log: the checked path, or "-" */
+    char addr[48];               /* the client's address, for the log */
 } s_req_t;
 
-/* ---- routes --------------------------------------------------------------------------------- */
+/* ---- routes ------------------------------------------------------------------------------ */
 
 static const char *const s_period_type[] = {"period", "type", NULL};
 static const char *const s_year[] = {"year", NULL};
@@ -92,7 +93,7 @@ static int s_route(const char *path, int *api)
     return -1;
 }
 
-/* ---- responses ---------------------------------------------------------------------------- */
+/* ---- responses --------------------------------------------------------------------------- */
 
 static void s_headers(struct MHD_Response *resp, const char *content_type, int cacheable)
 {
@@ -177,7 +178,7 @@ static enum MHD_Result s_refuse(web_t *self, struct MHD_Connection *c, s_req_t *
     return s_error(self, c, r, api, &why);
 }
 
-/* ---- a page -------------------------------------------------------------------------------- */
+/* ---- a page ------------------------------------------------------------------------------ */
 
 static enum MHD_Result s_page(web_t *self, struct MHD_Connection *c, s_req_t *r, int route, int api,
                               const web_target_t *t)
@@ -234,8 +235,7 @@ static enum MHD_Result s_page(web_t *self, struct MHD_Connection *c, s_req_t *r,
     return s_queue(c, r, p.status, resp);
 }
 
-/* ---- libmicrohttpd's callbacks ------------------------------------------------------------------
- */
+/* ---- libmicrohttpd's callbacks ----------------------------------------------------------- */
 
 static void *s_on_target(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -244,6 +244,14 @@ static void *s_on_target(void *cls, const char *uri, struct MHD_Connection *c)
     if (strnlen(uri, WEB_TARGET_MAX + 1) <= WEB_TARGET_MAX)
         r->raw = cchc_strdup(uri);
     strcpy(r->path, "-");
+    strcpy(r->addr, "-");
+    const union MHD_ConnectionInfo *ci =
+        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->addr, sizeof r->addr);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr, sizeof r->addr);
     return r;
 }
 
@@ -254,7 +262,7 @@ static void s_on_done(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!r)
         return;
     CCHC_LOG(r->status >= 500 ? CCHC_LOG_WARN : CCHC_LOG_INFO, "http",
-             "path=%s status=%d ms=%lld%s", r->path, r->status,
+             "addr=%s path=%s status=%d ms=%lld%s", r->addr, r->path, r->status,
              (long long)(cchc_clock_mono_ms() - r->t0_ms),
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " completed=no");
     free(r->raw);
@@ -302,11 +310,16 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *c, const char 
     if (s_has_body(c))
         return s_refuse(self, c, r, api, 400, "yêu cầu GET không có phần thân",
                         "a GET request has no body");
-    if (self->auth &&
-        !web_auth_check(self->auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                MHD_HTTP_HEADER_AUTHORIZATION)))
-        return s_refuse(self, c, r, api, 401, "cần đăng nhập (tên và mật khẩu)",
-                        "authentication required");
+    if (self->auth) {
+        const char *h =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!web_auth_check(self->auth, h)) {
+            if (h) /* a wrong guess, not a browser asking first */
+                CCHC_LOG(CCHC_LOG_WARN, "auth_failed", "addr=%s", r->addr);
+            return s_refuse(self, c, r, api, 401, "cần đăng nhập (tên và mật khẩu)",
+                            "authentication required");
+        }
+    }
     web_target_t t;
     web_refusal_t why;
     if (!r->raw || web_target_parse(r->raw, &t, &why) != 0) {
@@ -335,8 +348,7 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *c, const char 
     return s_page(self, c, r, route, api, &t);
 }
 
-/* ---- the daemon ---------------------------------------------------------------------------------
- */
+/* ---- the daemon -------------------------------------------------------------------------- */
 
 /* The listening socket of [web] listen; -1 with err. */
 static int s_listen(const web_config_t *cfg, char *err, size_t errlen)
