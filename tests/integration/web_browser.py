@@ -39,6 +39,7 @@ PAGES = [
 ]
 SIZES = [("desktop", 1366, 900, False), ("phone", 390, 844, True)]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-port=0", "--hide-scrollbars", "--mute-audio"]
 
