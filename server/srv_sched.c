@@ -212,10 +212,18 @@ int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen)
         return CCHC_OK;
     s_disconnect(self);
     /* Named, so that pg_stat_activity tells it from the loop's connection;
-     * the operator's conninfo may still say otherwise. */
-    static const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
-                                       NULL};
-    const char *const vals[] = {"10", "cchc-server-scheduler", self->conninfo, NULL};
+     * the operator's conninfo may still say otherwise. A tick holds the
+     * scheduler's advisory lock for its transaction: a server frozen in the
+     * middle of one (SIGSTOP, a hung machine) would hold it, and stop every
+     * other server's scheduler, for as long as its session lives. So the
+     * database ends a session idle in a transaction for a minute (a tick sends
+     * its statements back to back), and TCP keepalives end a dead peer's. */
+    static const char *const keys[] = {"connect_timeout", "fallback_application_name",
+                                       "options", "keepalives_idle", "keepalives_interval",
+                                       "keepalives_count", "dbname", NULL};
+    const char *const vals[] = {"10", "cchc-server-scheduler",
+                                "-c idle_in_transaction_session_timeout=60s", "30", "10", "3",
+                                self->conninfo, NULL};
     self->conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(self->conn) != CONNECTION_OK) {
         snprintf(err, errlen, "could not connect to PostgreSQL: %s", PQerrorMessage(self->conn));
