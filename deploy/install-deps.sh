@@ -13,6 +13,8 @@ PKGS=(
   util-linux procps python3
   libsystemd-dev systemd
   clang libclang-rt-14-dev
+  # cchc-web (libcrypt for its password hashes) and its browser test
+  libmicrohttpd-dev libcrypt-dev chromium python3-websocket
 )
 missing=()
 for p in "${PKGS[@]}"; do

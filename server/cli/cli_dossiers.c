@@ -41,45 +41,15 @@ static const cli_fig_spec_t s_spec = {
     .usage = s_usage,
 };
 
-enum { C_UNIT = 2, C_UNIT_NAME, C_FIELD, C_UNITS, S_NCOLS = 22 };
-static const cli_out_col_t s_cols[S_NCOLS] = {
-    {"type", "Loại báo cáo", CLI_OUT_TEXT, 0, 0},      {"period", "Kỳ", CLI_OUT_TEXT, 0, 0},
-    {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},         {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"field", "Lĩnh vực", CLI_OUT_TEXT, 0, 0},         CLI_FIG_FORM06_COLS,
-    {"total", "Tổng", CLI_OUT_BOOL, CLI_OUT_TOTAL, 0},
-};
-
-/* $1 period, $2 type, $3 unit, $4 field; NULL: any. Then one grouping per
- * --by and the total per period over the same rows. */
-#define S_ROWS                                                                                     \
-    "WITH d AS (SELECT * FROM cchc_dossiers d WHERE ($1::text IS NULL OR upper(d.period) = $1) "   \
-    "AND ($2::text IS NULL OR d.type_code = $2) AND ($3::text IS NULL OR d.unit_code = $3) "       \
-    "AND ($4::text IS NULL OR upper(d.field) = $4)) "
-#define S_TOTAL                                                                                    \
-    "UNION ALL SELECT d.type_code, d.period, NULL, NULL, NULL, " CLI_FIG_FORM06_SUMS ", true "     \
-    "FROM d GROUP BY d.type_code, d.period ORDER BY 1, 2, 22, 3, 5"
-
-static const char *const s_sql[] = {
-    /* field */
-    S_ROWS "SELECT d.type_code, d.period, NULL, NULL, d.field, " CLI_FIG_FORM06_SUMS ", false "
-           "FROM d GROUP BY d.type_code, d.period, d.field " S_TOTAL,
-    /* unit */
-    S_ROWS "SELECT d.type_code, d.period, d.unit_code, min(d.unit_name), NULL, " CLI_FIG_FORM06_SUMS
-           ", false "
-           "FROM d GROUP BY d.type_code, d.period, d.unit_code " S_TOTAL,
-    /* unit-field */
-    S_ROWS
-    "SELECT d.type_code, d.period, d.unit_code, min(d.unit_name), d.field, " CLI_FIG_FORM06_SUMS
-    ", false FROM d GROUP BY d.type_code, d.period, d.unit_code, d.field " S_TOTAL,
-};
-
 int cli_dossiers_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     cli_fig_opts_t o;
     int rc = cli_fig_parse(&s_spec, argc, argv, &o);
     if (rc >= 0)
         return rc;
-    int by = strcmp(o.by, "field") == 0 ? 0 : strcmp(o.by, "unit") == 0 ? 1 : 2;
+    int by = strcmp(o.by, "field") == 0  ? CLI_FIGS_BY_FIELD
+             : strcmp(o.by, "unit") == 0 ? CLI_FIGS_BY_UNIT
+                                         : CLI_FIGS_BY_UNIT_FIELD;
     if ((by == 0 && o.unit) || (by == 1 && o.field)) {
         fprintf(stderr, "cchc: dossiers --by %s sums %s: use --by unit-field to see %s\n", o.by,
                 by == 0 ? "every unit" : "every field",
@@ -87,18 +57,9 @@ int cli_dossiers_run(cli_ctx_t *ctx, int argc, char **argv)
         s_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    /* The columns of this --by: a field table names no unit, a unit table no field. */
-    cli_out_col_t cols[S_NCOLS];
-    memcpy(cols, s_cols, sizeof cols);
-    if (by == 0)
-        cols[C_UNIT].flags = cols[C_UNIT_NAME].flags = CLI_OUT_JSON_ONLY;
-    if (by == 1)
-        cols[C_FIELD].flags = CLI_OUT_JSON_ONLY;
-    if (by == 2)
-        cols[C_UNITS].flags = CLI_OUT_JSON_ONLY;
     if (cli_fig_connect(ctx, &o) != 0)
         return CLI_EXIT_FAIL;
     const char *params[4] = {o.period, o.type, o.unit, o.field};
-    return cli_fig_print(ctx, &o, "could not read the dossier figures", cols, S_NCOLS, s_sql[by], 4,
-                         params, "no dossier figures match");
+    return cli_fig_print_def(ctx, &o, "could not read the dossier figures", &cli_figs_dossiers[by],
+                             params, "no dossier figures match");
 }

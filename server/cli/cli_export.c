@@ -209,14 +209,24 @@ void cli_export_html_text(FILE *f, const char *s)
     }
 }
 
-/* A cell for the page: dates as the district writes them (dd/mm/yyyy). */
-static void s_html_cell(FILE *f, const cli_out_t *out, int i, int c)
+/* A cell for the page: dates as the district writes them (dd/mm/yyyy).
+ * With classes, every cell says what it holds (n number, d date or time,
+ * c a short text such as a code or a name, w a long text to wrap), for a
+ * page's style sheet; without, only numbers do (the printed report). */
+static void s_html_cell(FILE *f, const cli_out_t *out, int i, int c, int classes)
 {
     char buf[64];
     const char *v = cli_out_cell(out, i, c, buf, sizeof buf);
     cli_out_type_t t = out->cols[c].type;
     int num = t == CLI_OUT_INT || t == CLI_OUT_NUM;
-    fputs(num ? "<td class=\"n\">" : "<td>", f);
+    if (num)
+        fputs("<td class=\"n\">", f);
+    else if (!classes)
+        fputs("<td>", f);
+    else if (t == CLI_OUT_DATE || t == CLI_OUT_TIME)
+        fputs("<td class=\"d\">", f);
+    else
+        fputs(out->cols[c].max_width ? "<td class=\"w\">" : "<td class=\"c\">", f);
     cchc_day_t day;
     if (v && t == CLI_OUT_DATE && cchc_day_parse(v, &day) == 0) {
         int y, m, d;
@@ -231,7 +241,7 @@ static void s_html_cell(FILE *f, const cli_out_t *out, int i, int c)
     fputs("</td>", f);
 }
 
-void cli_export_html_table(FILE *f, const cli_out_t *out)
+static void s_html_table(FILE *f, const cli_out_t *out, int classes)
 {
     int n = PQntuples(out->res);
     fputs("<table>\n<thead><tr>", f);
@@ -246,12 +256,22 @@ void cli_export_html_table(FILE *f, const cli_out_t *out)
         fputs(cli_out_is_total(out, i) ? "<tr class=\"total\">" : "<tr>", f);
         for (int c = 0; c < out->ncols; c++)
             if (cli_out_human(&out->cols[c]))
-                s_html_cell(f, out, i, c);
+                s_html_cell(f, out, i, c, classes);
         fputs("</tr>\n", f);
     }
     if (n == 0)
         fputs("<tr><td class=\"none\">Không có số liệu.</td></tr>\n", f);
     fputs("</tbody>\n</table>\n", f);
+}
+
+void cli_export_html_table(FILE *f, const cli_out_t *out)
+{
+    s_html_table(f, out, 0);
+}
+
+void cli_export_html_table_classed(FILE *f, const cli_out_t *out)
+{
+    s_html_table(f, out, 1);
 }
 
 static const char s_style[] =

@@ -29,6 +29,10 @@ int cli_export_html(FILE *f, const char *title, const char *const *subtitle, int
  * themselves. */
 void cli_export_html_table(FILE *f, const cli_out_t *out);
 
+/* The same, every cell with a class saying what it holds ("n" number, "d"
+ * date or time, "c" short text, "w" long text), for cchc-web's style sheet. */
+void cli_export_html_table_classed(FILE *f, const cli_out_t *out);
+
 /* s with &, <, >, " and ' escaped for HTML text and attribute values. */
 void cli_export_html_text(FILE *f, const char *s);
 

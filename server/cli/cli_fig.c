@@ -308,3 +308,10 @@ int cli_fig_print(cli_ctx_t *ctx, const cli_fig_opts_t *o, const char *what,
     PQclear(r);
     return rc;
 }
+
+int cli_fig_print_def(cli_ctx_t *ctx, const cli_fig_opts_t *o, const char *what,
+                      const cli_figs_def_t *def, const char *const *params, const char *empty)
+{
+    return cli_fig_print(ctx, o, what, def->cols, def->ncols, def->sql, def->nparams, params,
+                         empty);
+}

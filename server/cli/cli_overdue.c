@@ -31,26 +31,6 @@ static const cli_fig_spec_t s_spec = {
     .usage = s_usage,
 };
 
-static const cli_out_col_t s_cols[] = {
-    {"type", "Loại báo cáo", CLI_OUT_TEXT, 0, 0},
-    {"period", "Kỳ", CLI_OUT_TEXT, 0, 0},
-    {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
-    CLI_FIG_OVERDUE_COLS,
-    {"report_id", "Báo cáo", CLI_OUT_INT, 0, 0},
-    /* With --rollup only (the last column): the unit the row is of. */
-    {"source_unit", "Đơn vị gốc", CLI_OUT_TEXT, 0, 0},
-};
-
-#define S_SQL(extra)                                                                               \
-    "SELECT o.type_code, o.period, o.unit_code, o.unit_name, " CLI_FIG_OVERDUE_SELECT ", "         \
-    "o.report_id" extra " FROM cchc_overdue_dossiers o "                                           \
-    "WHERE ($1::text IS NULL OR upper(o.period) = $1) AND ($2::text IS NULL OR o.type_code = $2) " \
-    "AND ($3::text IS NULL OR o.unit_code = $3) AND ($4::text IS NULL OR upper(o.field) = $4) "    \
-    "ORDER BY o.type_code, o.period, o.unit_code, o.source_unit, o.seq"
-static const char s_sql[] = S_SQL("");
-static const char s_rollup_sql[] = S_SQL(", o.source_unit");
-
 int cli_overdue_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     cli_fig_opts_t o;
@@ -60,7 +40,7 @@ int cli_overdue_run(cli_ctx_t *ctx, int argc, char **argv)
     if (cli_fig_connect(ctx, &o) != 0)
         return CLI_EXIT_FAIL;
     const char *params[4] = {o.period, o.type, o.unit, o.field};
-    return cli_fig_print(ctx, &o, "could not list the overdue dossiers", s_cols,
-                         (int)(sizeof s_cols / sizeof s_cols[0]) - (o.rollup ? 0 : 1),
-                         o.rollup ? s_rollup_sql : s_sql, 4, params, "no overdue dossiers match");
+    return cli_fig_print_def(ctx, &o, "could not list the overdue dossiers",
+                             o.rollup ? &cli_figs_overdue_rollup : &cli_figs_overdue,
+                             params, "no overdue dossiers match");
 }

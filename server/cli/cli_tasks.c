@@ -47,95 +47,6 @@ static const cli_fig_spec_t s_spec = {
     .usage = s_usage,
 };
 
-static const cli_out_col_t s_task_cols[] = {
-    {"task", "Mã nhiệm vụ", CLI_OUT_TEXT, 0, 0},
-    {"index", "Chỉ số", CLI_OUT_TEXT, 0, 0},
-    {"dimension", "Nội dung", CLI_OUT_TEXT, 0, 0},
-    {"target", "Mục tiêu", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
-    {"target_vi", "Mục tiêu", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
-    {"due", "Hạn", CLI_OUT_DATE, 0, 0},
-    {"lead", "Chủ trì", CLI_OUT_TEXT, 0, 20},
-    {"leads", "Số đơn vị chủ trì", CLI_OUT_INT, 0, 0},
-    {"done", "Hoàn thành", CLI_OUT_INT, 0, 0},
-    {"overdue", "Quá hạn", CLI_OUT_INT, 0, 0},
-    {"in_progress", "Đang thực hiện", CLI_OUT_INT, 0, 0},
-    {"not_reported", "Chưa báo cáo", CLI_OUT_INT, 0, 0},
-    {"exempt", "Miễn", CLI_OUT_INT, CLI_OUT_JSON_ONLY, 0},
-    {"done_rate", "Tỷ lệ hoàn thành (%)", CLI_OUT_NUM, 0, 0},
-    {"avg_percent", "Tiến độ bình quân (%)", CLI_OUT_NUM, 0, 0},
-    {"state", "Tình trạng", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
-    {"state_vi", "Tình trạng", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
-    {"title", "Tên nhiệm vụ", CLI_OUT_TEXT, 0, 40},
-};
-
-/* $1 index, $2 dimension, $3 status. */
-static const char s_task_sql[] =
-    "SELECT k.task_code, k.index_name, k.dimension, k.target, cchc_label_vi(k.target), "
-    "k.due::text, k.lead, k.leads, k.done, k.overdue, k.in_progress, k.not_reported, k.exempt, "
-    "k.done_rate, k.avg_percent, k.state, k.state_vi, k.title FROM cchc_tasks k "
-    "WHERE ($1::text IS NULL OR k.index_name = $1) AND ($2::text IS NULL OR k.dimension = $2) "
-    "AND ($3::text IS NULL OR k.state = $3) ORDER BY k.due, k.task_code";
-
-static const cli_out_col_t s_unit_cols[] = {
-    {"task", "Mã nhiệm vụ", CLI_OUT_TEXT, 0, 0},
-    {"index", "Chỉ số", CLI_OUT_TEXT, 0, 0},
-    {"dimension", "Nội dung", CLI_OUT_TEXT, 0, 0},
-    {"due", "Hạn", CLI_OUT_DATE, 0, 0},
-    {"unit", "Mã đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"unit_name", "Đơn vị", CLI_OUT_TEXT, 0, 0},
-    {"progress_status", "Báo cáo gần nhất", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
-    {"progress_status_vi", "Báo cáo gần nhất", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
-    {"percent", "Tiến độ (%)", CLI_OUT_INT, 0, 0},
-    {"done_by_due", "Hoàn thành đúng hạn", CLI_OUT_BOOL, CLI_OUT_JSON_ONLY, 0},
-    {"state", "Tình trạng", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
-    {"state_vi", "Tình trạng", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
-    {"report_id", "Báo cáo", CLI_OUT_INT, 0, 0},
-    {"received_at", "Nhận lúc", CLI_OUT_TIME, 0, 0},
-    {"result", "Kết quả", CLI_OUT_TEXT, 0, 40},
-};
-
-/* $1 index, $2 dimension, $3 status, $4 unit. */
-static const char s_unit_sql[] =
-    "SELECT k.task_code, k.index_name, k.dimension, k.due::text, k.unit_code, k.unit_name, "
-    "k.progress_status, cchc_label_vi(k.progress_status), k.percent, "
-    "coalesce(k.done_by_due, false), k.state, k.state_vi, k.report_id, "
-    "(extract(epoch FROM k.received_at) * 1000)::int8, k.result FROM cchc_task_units k "
-    "WHERE ($1::text IS NULL OR k.index_name = $1) AND ($2::text IS NULL OR k.dimension = $2) "
-    "AND ($3::text IS NULL OR k.state = $3) AND ($4::text IS NULL OR k.unit_code = $4) "
-    "ORDER BY k.due, k.task_code, k.unit_code";
-
-static const cli_out_col_t s_dim_cols[] = {
-    {"index", "Chỉ số", CLI_OUT_TEXT, 0, 0},
-    {"dimension", "Nội dung", CLI_OUT_TEXT, 0, 0},
-    {"target", "Mục tiêu", CLI_OUT_TEXT, CLI_OUT_JSON_ONLY, 0},
-    {"target_vi", "Mục tiêu", CLI_OUT_TEXT, CLI_OUT_HUMAN_ONLY, 0},
-    {"tasks", "Số nhiệm vụ", CLI_OUT_INT, 0, 0},
-    {"done", "Hoàn thành", CLI_OUT_INT, 0, 0},
-    {"overdue", "Quá hạn", CLI_OUT_INT, 0, 0},
-    {"in_progress", "Đang thực hiện", CLI_OUT_INT, 0, 0},
-    {"done_rate", "Tỷ lệ hoàn thành (%)", CLI_OUT_NUM, 0, 0},
-    {"avg_percent", "Tiến độ bình quân (%)", CLI_OUT_NUM, 0, 0},
-    {"total", "Tổng", CLI_OUT_BOOL, CLI_OUT_TOTAL, 0},
-};
-
-/* $1 index, $2 dimension. The total is over the tasks, not the dimensions. */
-static const char s_dim_sql[] =
-    "WITH k AS (SELECT * FROM cchc_tasks k WHERE ($1::text IS NULL OR k.index_name = $1) "
-    "AND ($2::text IS NULL OR k.dimension = $2)) "
-    "SELECT k.index_name, k.dimension, k.target, cchc_label_vi(k.target), count(*), "
-    "count(*) FILTER (WHERE k.state = 'done'), count(*) FILTER (WHERE k.state = 'overdue'), "
-    "count(*) FILTER (WHERE k.state = 'in_progress'), "
-    "cchc_rate(count(*) FILTER (WHERE k.state = 'done'), count(*)), "
-    "round(avg(k.avg_percent), 1), false FROM k GROUP BY k.index_name, k.dimension, k.target "
-    "UNION ALL SELECT NULL, NULL, NULL, NULL, count(*), "
-    "count(*) FILTER (WHERE k.state = 'done'), count(*) FILTER (WHERE k.state = 'overdue'), "
-    "count(*) FILTER (WHERE k.state = 'in_progress'), "
-    "cchc_rate(count(*) FILTER (WHERE k.state = 'done'), count(*)), "
-    "round(avg(k.avg_percent), 1), true FROM k HAVING count(*) > 0 "
-    "ORDER BY 11, 1, 2, 3";
-
-#define S_N(a) ((int)(sizeof(a) / sizeof(a)[0]))
-
 int cli_tasks_run(cli_ctx_t *ctx, int argc, char **argv)
 {
     static const char *const task_states[] = {"done", "overdue", "in_progress", NULL};
@@ -163,12 +74,8 @@ int cli_tasks_run(cli_ctx_t *ctx, int argc, char **argv)
         return CLI_EXIT_FAIL;
     const char *params[4] = {o.index, o.dimension, o.status, o.unit};
     const char *empty = "no tasks match: 'cchc plan import' loads the plan's task table";
-    if (by == 0)
-        return cli_fig_print(ctx, &o, "could not list the tasks", s_task_cols, S_N(s_task_cols),
-                             s_task_sql, 3, params, empty);
-    if (by == 1)
-        return cli_fig_print(ctx, &o, "could not list the tasks' units", s_unit_cols,
-                             S_N(s_unit_cols), s_unit_sql, 4, params, empty);
-    return cli_fig_print(ctx, &o, "could not list the dimensions", s_dim_cols, S_N(s_dim_cols),
-                         s_dim_sql, 2, params, empty);
+    static const char *const whats[] = {"could not list the tasks",
+                                        "could not list the tasks' units",
+                                        "could not list the dimensions"};
+    return cli_fig_print_def(ctx, &o, whats[by], &cli_figs_tasks[by], params, empty);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deploy/examples/{server,agent,admin}.ini document every configuration key of
+# deploy/examples/{server,agent,admin,web}.ini document every configuration key of
 # their program, with its default, and nothing else; and each loads cleanly in
 # its program (--check-config). The tables come from the programs themselves
 # (--config-keys), so a key added to a table without being documented fails
@@ -15,16 +15,18 @@ CHECK=$CCHC_SRC/tests/integration/check_config_example.py
 PENDING_server=""
 PENDING_agent=""
 PENDING_admin=""
+PENDING_web=""
 
 prog_of() {
   case $1 in
     server) echo "$CCHC_BIN/cchc-server" ;;
     agent) echo "$CCHC_BIN/cchc-agent" ;;
     admin) echo "$CCHC_BIN/cchc" ;;
+    web) echo "$CCHC_BIN/cchc-web" ;;
   esac
 }
 
-for f in server agent admin; do
+for f in server agent admin web; do
   "$(prog_of $f)" --config-keys >"$T/$f.keys" || fail "$(prog_of $f) --config-keys failed"
   [ "$(wc -l <"$T/$f.keys")" -ge 5 ] || fail "$f: --config-keys listed almost nothing: $(cat "$T/$f.keys")"
 done
@@ -69,7 +71,7 @@ grep -q 'server.endpoints is listed as pending but the program has it now' "$T/c
 pass "the checker fails on an undocumented key, an unknown key, a wrong default, a missing explanation and a stale pending key"
 
 # ---- the examples ----------------------------------------------------------------
-for f in server agent admin; do
+for f in server agent admin web; do
   check "$f" "$EX/$f.ini" || fail "deploy/examples/$f.ini does not match $(prog_of $f):
 $(cat "$T/check.out")"
   cat "$T/check.out"
@@ -79,7 +81,7 @@ done
 
 # Each loads in its program, from a directory of its own (relative paths are
 # taken relative to the file; nothing is written next to the examples).
-for f in server agent admin; do
+for f in server agent admin web; do
   mkdir -p "$T/load-$f"
   cp "$T/$f.stripped.ini" "$T/load-$f/$f.ini"
   out=$("$(prog_of $f)" -c "$T/load-$f/$f.ini" --check-config 2>&1) \
@@ -104,4 +106,12 @@ set +e; out=$("$CCHC_BIN/cchc" -c "$T/bad-admin.ini" --check-config 2>&1); rc=$?
 echo "$out" | grep -q "bad-admin.ini:4: bad value for 'level'" || fail "no file:line in: $out"
 set +e; out=$("$CCHC_BIN/cchc" --check-config 2>&1); rc=$?; set -e
 [ $rc = 2 ] && echo "$out" | grep -q 'takes -c admin.ini' || fail "cchc --check-config without -c: exit $rc: $out"
-pass "--check-config exits 2 naming the file and line of a bad value or an unknown key, in all three programs"
+printf '[web]\nlisten = 127.0.0.1:7480\nrefresh_seconds = soon\n' >"$T/bad-web.ini"
+set +e; out=$("$CCHC_BIN/cchc-web" -c "$T/bad-web.ini" --check-config 2>&1); rc=$?; set -e
+[ $rc = 2 ] || fail "cchc-web --check-config on a bad value: exit $rc, want 2: $out"
+echo "$out" | grep -q "bad-web.ini:3: bad value for 'refresh_seconds'" || fail "no file:line in: $out"
+printf '[web]\nauth_user = nam\n' >"$T/bad-web2.ini"
+set +e; out=$("$CCHC_BIN/cchc-web" -c "$T/bad-web2.ini" --check-config 2>&1); rc=$?; set -e
+[ $rc = 2 ] && echo "$out" | grep -q 'auth_user and auth_hash go together' \
+  || fail "cchc-web --check-config on a user without a hash: exit $rc: $out"
+pass "--check-config exits 2 naming the file and line of a bad value or an unknown key, in all four programs"
