@@ -71,6 +71,8 @@ const cchc_cfg_entry_t srv_config_table[] = {
     S_ENTRY("scheduler", "max_clock_skew_ms", CCHC_CFG_INT, "300000", 0, 86400000,
             max_clock_skew_ms,
             "a sealed time is trusted when the agent's clock is this close to the server's"),
+    S_ENTRY("metrics", "listen", CCHC_CFG_STRING, "", 0, 0, metrics_listen,
+            "HOST:PORT that serves /metrics to Prometheus (e.g. 127.0.0.1:9470); empty: off"),
     S_ENTRY("log", "level", CCHC_CFG_LOGLEVEL, "info", 0, 0, log_level,
             "debug, info, warn or error"),
 };

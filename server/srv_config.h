@@ -42,6 +42,7 @@ typedef struct {
     int64_t escalate_after_wd;    /* [scheduler] escalate_after_wd */
     int64_t silent_hours;         /* [scheduler] silent_hours */
     int64_t max_clock_skew_ms;    /* [scheduler] max_clock_skew_ms: sealed time trusted within */
+    char *metrics_listen;         /* [metrics] listen: HOST:PORT of /metrics, "" = off */
     int log_level;                /* [log] level, CCHC_LOG_* */
 } srv_config_t;
 
