@@ -169,6 +169,16 @@ static enum MHD_Result s_answer(void *cls, struct MHD_Connection *conn, const ch
     return s_metrics(self, conn);
 }
 
+/* The path is compared as it came, not %-decoded: "/metrics%00" would
+ * decode to "/metrics" and a NUL, and is another path (404). The query
+ * string, decoded by the same function, is never used. */
+static size_t s_no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
+}
+
 /* libmicrohttpd's messages: while starting, into the caller's error (the
  * reason a bind failed); afterwards, a bad request is the client's business:
  * debug level. */
@@ -218,11 +228,11 @@ srv_metrics_t *srv_metrics_new(const char *listen, const srv_metrics_sources_t *
     pthread_sigmask(SIG_SETMASK, &all, &old);
     self->httpd = MHD_start_daemon(
         flags, port, NULL, NULL, s_answer, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)S_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)S_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)S_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)S_REQUEST_MEMORY, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_UNESCAPE_CALLBACK, s_no_unescape,
+        NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)S_MAX_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)S_PER_IP_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)S_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_REQUEST_MEMORY, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     self->start_err = NULL;
     if (!self->httpd) {

@@ -223,7 +223,7 @@ static void s_histogram(FILE *f, const char *name, const char *help, const srv_h
         fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, le[i], cum);
     }
     fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", name, h->count);
-    fprintf(f, "%s_sum %.9g\n%s_count %llu\n", name, h->sum, name, h->count);
+    fprintf(f, "%s_sum %.17g\n%s_count %llu\n", name, h->sum, name, h->count);
 }
 
 /* A label value: backslash, quote and newline escaped (format 0.0.4). */
