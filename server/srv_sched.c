@@ -41,9 +41,10 @@
  * released; lock_timeout bounds any other wait. The loop and the thread
  * share two pipes and nothing else: requests (kick, stop) go in, "a tick
  * committed notifications" comes out, and the loop calls the publisher's
- * callback (srv_notify stays in the loop's thread). Stopping cancels the
- * running statement (PQcancel): the tick rolls back and its rows are made
- * by a later tick, once (dedup keys).
+ * callback (srv_notify stays in the loop's thread); the thread's counts
+ * (srv_sched_stats) are relaxed atomics that /metrics reads from its own
+ * thread. Stopping cancels the running statement (PQcancel): the tick rolls
+ * back and its rows are made by a later tick, once (dedup keys).
  *
  * "Nothing accepted" is judged as of now (a report received later does not
  * count), so a tick depends only on the data and its instant. Silences
@@ -559,11 +560,12 @@ static int s_timed_tick(srv_sched_t *self)
         for (char *p = err; *p; p++)
             if (*p == '"' || *p == '\n')
                 *p = '\'';
-        if (atomic_load(&self->stopping))
+        if (atomic_load(&self->stopping)) {
             CCHC_LOG(CCHC_LOG_INFO, "tick_abandoned", "at=%s", at);
-        else
+        } else {
             CCHC_LOG(CCHC_LOG_ERROR, "tick_failed", "at=%s err=\"%s\"", at, err);
-        atomic_fetch_add_explicit(&self->n_failed, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&self->n_failed, 1, memory_order_relaxed);
+        }
         return 0;
     }
     atomic_fetch_add_explicit(res.skipped ? &self->n_skipped : &self->n_committed, 1,
