@@ -148,24 +148,37 @@ static enum MHD_Result s_metrics(srv_metrics_t *self, struct MHD_Connection *con
     return rc;
 }
 
-/* Every request, answered at its first call (a body, if any, is not read:
- * libmicrohttpd closes such a connection after the answer). The path comes
- * without its query string, which is ignored. */
+/* Every request. A refusal (405, 404) goes at the first call, before any
+ * body is read (libmicrohttpd then closes the connection). A scrape is
+ * answered at the second call, once the request is complete, so that its
+ * connection stays open for the next one (a Prometheus keeps it); a GET
+ * that carries a body is refused then (400), the body read and dropped. The
+ * path comes without its query string, which is ignored. */
 static enum MHD_Result s_answer(void *cls, struct MHD_Connection *conn, const char *url,
                                 const char *method, const char *version, const char *upload_data,
                                 size_t *upload_data_size, void **req_cls)
 {
+    static int s_seen, s_body;
     (void)version;
     (void)upload_data;
-    (void)upload_data_size;
-    (void)req_cls;
     srv_metrics_t *self = cls;
-    int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-    if (!get && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return s_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here\n",
-                       "GET, HEAD");
-    if (strcmp(url, "/metrics") != 0)
-        return s_reply(conn, MHD_HTTP_NOT_FOUND, "not found: the metrics are at /metrics\n", NULL);
+    if (!*req_cls) {
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+            return s_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here\n",
+                           "GET, HEAD");
+        if (strcmp(url, "/metrics") != 0)
+            return s_reply(conn, MHD_HTTP_NOT_FOUND, "not found: the metrics are at /metrics\n",
+                           NULL);
+        *req_cls = &s_seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* read and dropped */
+        *req_cls = &s_body;
+        return MHD_YES;
+    }
+    if (*req_cls == &s_body)
+        return s_reply(conn, MHD_HTTP_BAD_REQUEST, "a GET of /metrics has no body\n", NULL);
     return s_metrics(self, conn);
 }
 

@@ -14,8 +14,9 @@
  * formats. A count is at most SRV_METRICS_PUBLISH_MS older than the loop's.
  *
  * Only GET and HEAD of /metrics are answered (200); another method is 405,
- * another path 404; libmicrohttpd answers malformed requests (400) and
- * overlong headers (431) itself, and bounds connections and their idle time.
+ * another path 404, a GET with a body 400; libmicrohttpd answers malformed
+ * requests (400) and overlong headers (431) itself, and bounds connections
+ * and their idle time.
  *
  * srv_metrics.c holds the thread, the HTTP and the snapshot;
  * srv_metrics_text.c the text, the /proc figures and the address parser, so

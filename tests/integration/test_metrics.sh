@@ -298,6 +298,19 @@ for data in [b"", b"GET /metr"]:
     s.sendall(data)
     s.close()
     n += 1
+# a GET with a body: 400
+expect(req("GET", b"/metrics", b"Content-Length: 5\r\n") + b"hello", {400}, "GET with a body")
+# scrapes on one kept-alive connection, as a Prometheus does
+import http.client
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+c.request("GET", "/metrics")
+r = c.getresponse(); r.read(); first = c.sock
+for _ in range(3):
+    c.request("GET", "/metrics")
+    r = c.getresponse(); r.read()
+    assert r.status == 200 and c.sock is first, (r.status, r.getheader("Connection"))
+    n += 1
+c.close()
 # HEAD: the headers of a scrape, no body
 st, head, body = expect(req("HEAD", b"/metrics"), {200}, "HEAD")
 assert "text/plain; version=0.0.4" in head and body == b"", (head, body[:50])
