@@ -68,6 +68,18 @@ else:
     print("none")' "$1"
 }
 
+# metric_is 'NAME{LABELS}' VALUE: until /metrics says so (the loop publishes
+# its counts at most every 250 ms; 5 s at most).
+metric_is() {
+  local got
+  for _ in $(seq 1 50); do
+    got=$(metric "$1")
+    [ "$got" = "$2" ] && return 0
+    sleep 0.1
+  done
+  fail "/metrics: $1 = $got, expected $2"
+}
+
 # ---- the text passes promtool -----------------------------------------------------------------
 scrape >"$T/m0.txt" || fail "GET /metrics failed"
 promtool check metrics <"$T/m0.txt" >"$T/promtool0.log" 2>&1 \
@@ -156,16 +168,16 @@ for _ in $(seq 1 50); do
   [ "$(agent vs status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')" = 0 ] && break
   sleep 0.2
 done
-[ "$(metric cchc_reports_accepted_total)" = 5 ] || fail "/metrics: accepted $(metric cchc_reports_accepted_total)"
+metric_is cchc_reports_accepted_total 5
 prom_wait cchc_reports_accepted_total 5
 prom_wait cchc_reports_received_total 5
 prom_wait cchc_batch_reports_count "$(metric cchc_batch_reports_count)"
-[ "$(metric cchc_batch_reports_sum)" = 5 ] || fail "batch sizes do not add up to 5"
+metric_is cchc_batch_reports_sum 5
 [ "$(metric 'cchc_batch_commit_seconds_bucket{le="+Inf"}')" -ge 1 ] || fail "no commit latency"
-[ "$(metric cchc_acks_total)" = 5 ] || fail "acks: $(metric cchc_acks_total)"
+metric_is cchc_acks_total 5
 # vs, connected, said 3 queued in its Hello; tnmt and yd said 1 each, and
 # stay in the table until a push to them finds them gone.
-[ "$(metric cchc_agent_outbox_reports_max)" = 3 ] || fail "outbox max $(metric cchc_agent_outbox_reports_max)"
+metric_is cchc_agent_outbox_reports_max 3
 sum=$(metric cchc_agent_outbox_reports); conn=$(metric cchc_agents_connected)
 [ "$sum" -ge 3 ] && [ "$sum" -le 5 ] || fail "outbox sum $sum"
 [ "$conn" -ge 1 ] && [ "$conn" -le 3 ] || fail "agents connected $conn"
@@ -176,9 +188,9 @@ pass "$N reports from 3 real agents: Prometheus's API says cchc_reports_accepted
 out=$(tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/vs/agent" \
   --report "$T/p1.json" --epoch 66 --msg-id 1)
 echo "$out" | grep -q 'reason=INVALID' && echo "$out" | grep -q 'E007' || fail "revision 1 again: $out"
-[ "$(metric 'cchc_reports_refused_total{code="E007"}')" = 1 ] || fail "E007 not counted"
-[ "$(metric 'cchc_nacks_total{reason="INVALID"}')" = 1 ] || fail "INVALID nacks"
-[ "$(metric cchc_reports_rejected_total)" = 1 ] || fail "rejected"
+metric_is 'cchc_reports_refused_total{code="E007"}' 1
+metric_is 'cchc_nacks_total{reason="INVALID"}' 1
+metric_is cchc_reports_rejected_total 1
 prom_wait 'cchc_reports_refused_total{code="E007"}' 1
 
 sed 's/"revision": 1,/"revision": 2,/' "$FIX/task_progress.json" >"$T/tp2.json"
@@ -188,16 +200,16 @@ echo "$out" | grep -q '^ACK msg_id=5 .*duplicate=0' || fail "task revision 2: $o
 out=$(tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/tnmt/agent" \
   --report "$T/tp2.json" --epoch 77 --msg-id 5)
 echo "$out" | grep -q '^ACK msg_id=5 .*duplicate=1' || fail "the copy: $out"
-[ "$(metric cchc_reports_duplicate_total)" = 1 ] || fail "duplicate $(metric cchc_reports_duplicate_total)"
-[ "$(metric cchc_reports_accepted_total)" = 6 ] || fail "a duplicate counted as accepted"
+metric_is cchc_reports_duplicate_total 1
+metric_is cchc_reports_accepted_total 6 # the copy is not accepted again
 
 sed 's/"revision": 1,/"revision": 4,/' "$FIX/periodic.json" >"$T/p4.json"
 out=$(tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/vs/agent" \
   --report "$T/p4.json" --epoch 88 --msg-id 1 --repeat 3)
 [ "$(echo "$out" | grep -c 'reason=BUSY')" = 2 ] && [ "$(echo "$out" | grep -c '^ACK ')" = 1 ] \
   || fail "3 copies at once, peer_max_inflight 1: $out"
-[ "$(metric 'cchc_reports_refused_busy_total{cause="connection_queue"}')" = 2 ] || fail "BUSY cause"
-[ "$(metric 'cchc_nacks_total{reason="BUSY"}')" = 2 ] || fail "BUSY nacks"
+metric_is 'cchc_reports_refused_busy_total{cause="connection_queue"}' 2
+metric_is 'cchc_nacks_total{reason="BUSY"}' 2
 prom_wait 'cchc_nacks_total{reason="BUSY"}' 2
 prom_wait cchc_reports_duplicate_total 1
 prom_wait cchc_reports_accepted_total 7
