@@ -9,6 +9,7 @@ PKGS=(
   libpq-dev postgresql postgresql-client
   libsqlite3-dev sqlite3
   libcmocka-dev libjansson-dev libinih-dev libutf8proc-dev libcsv-dev libxlsxwriter-dev
+  libmicrohttpd-dev prometheus
   python3-openpyxl
   util-linux procps python3
   libsystemd-dev systemd
@@ -46,6 +47,9 @@ if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   exit 1
 fi
 # The Debian postgresql package starts a default cluster; cchc never uses it.
+# The prometheus package (test_metrics scrapes /metrics with it) enables a
+# service on port 9090 under systemd; the test starts its own instance, with
+# its own configuration, storage and port, and never uses that one.
 for p in "${missing[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     echo "install-deps: package $p is still not installed" >&2

@@ -104,7 +104,8 @@ typedef struct s_lane {
     size_t nstore;
     s_range_t ranges[128]; /* the split stack; the top is in flight */
     size_t nranges;
-    int retries; /* the range in flight, resent after a deadlock */
+    int retries;        /* the range in flight, resent after a deadlock */
+    int64_t started_us; /* the batch left the queue (srv_hist_now_us) */
     /* The segment in flight: its statements, the units whose documents it
      * reads (with their generations), and its JSON parameter. */
     srv_db_stmt_t *stmts;
@@ -549,6 +550,7 @@ static void s_on_store(srv_db_t *db, int rc, PGresult *const *results, size_t n,
     l->nranges--;
     if (ok) {
         /* Committed at the sync. */
+        srv_hist_commit(&c->batch_commit, l->started_us);
         for (int row = 0; row < PQntuples(res); row++) {
             size_t i = (size_t)atoi(PQgetvalue(res, row, 0));
             assert(i >= top.lo && i < top.lo + top.n);
@@ -625,6 +627,8 @@ static void s_next(s_lane_t *l)
         l->tail = NULL;
     c->batches++;
     c->batch_rows += l->nctx;
+    srv_hist_batch_rows(&c->batch_reports, l->nctx);
+    l->started_us = srv_hist_now_us();
     CCHC_LOG(CCHC_LOG_DEBUG, "batch", "lane=%d rows=%zu waiting=%zu", l->no + 1, l->nctx,
              l->waiting);
     s_send_context(l);
@@ -659,6 +663,7 @@ static void s_on_lane_connect(void *arg)
     s_lane_t *l = arg;
     srv_counters_t *c = srv_router_counters(l->b->router);
     c->db_reconnects++;
+    c->store_reconnects++;
     if (l->state == S_WAIT_DB) {
         c->resent_batches++;
         CCHC_LOG(CCHC_LOG_INFO, "batch_resent", "lane=%d stage=%s reports=%zu", l->no + 1,

@@ -76,6 +76,8 @@ const cchc_cfg_entry_t srv_config_table[] = {
     S_ENTRY("units", "closed_key_grace_days", CCHC_CFG_INT, "30", 0, 3650, closed_grace_days,
             "a closed unit's keys keep working this many days after its valid_to (its agent "
             "flushes its queue), then are refused"),
+    S_ENTRY("metrics", "listen", CCHC_CFG_STRING, "", 0, 0, metrics_listen,
+            "HOST:PORT that serves /metrics to Prometheus (e.g. 127.0.0.1:9470); empty: off"),
     S_ENTRY("log", "level", CCHC_CFG_LOGLEVEL, "info", 0, 0, log_level,
             "debug, info, warn or error"),
 };

@@ -43,6 +43,7 @@ typedef struct {
     int64_t silent_hours;         /* [scheduler] silent_hours */
     int64_t max_clock_skew_ms;    /* [scheduler] max_clock_skew_ms: sealed time trusted within */
     int64_t closed_grace_days;    /* [units] closed_key_grace_days: a closed unit's keys work */
+    char *metrics_listen;         /* [metrics] listen: HOST:PORT of /metrics, "" = off */
     int log_level;                /* [log] level, CCHC_LOG_* */
 } srv_config_t;
 

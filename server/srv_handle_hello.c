@@ -87,6 +87,7 @@ void srv_handle_hello(srv_handlers_t *h, const srv_peer_t *peer, const cchc_enve
         return;
     }
     uint64_t depth = hello ? hello->queue_depth : 0, last_seq = hello ? hello->last_seq : 0;
+    srv_peers_set_queued(h->peers, peer->rid, peer->rid_len, depth);
     CCHC_LOG(CCHC_LOG_INFO, "hello", "unit=%s version=%s queue_depth=%" PRIu64, unit, version,
              depth);
     /* bigint columns: clamp what a uint64 could hold beyond them. */

@@ -9,6 +9,7 @@
 #include "cchc_log.h"
 #include "cchc_clock.h"
 #include "srv_config.h"
+#include "srv_metrics.h"
 #include "srv_sched.h"
 #include "srv_router.h"
 #include "srv_server.h"
@@ -180,6 +181,11 @@ int main(int argc, char **argv)
         return S_EXIT_USAGE;
     }
     cchc_log_level = cfg.log_level;
+    if (srv_metrics_check(cfg.metrics_listen, err, sizeof err) != 0) {
+        fprintf(stderr, "cchc-server: %s: %s\n", config, err);
+        srv_config_free(&cfg);
+        return S_EXIT_USAGE;
+    }
     if (check) {
         printf("%s: configuration ok\n", config);
         srv_config_free(&cfg);

@@ -1,10 +1,11 @@
 /* srv_peers.c: the table of connected agents (see srv_peers.h).
  *
  * Owns an array of entries, each with a copy of the routing id and the unit
- * code, and two indexes into it: routing id -> entry, unit -> its latest
- * entry (index + 1 in srv_map). Order is not kept: removal moves the last
- * entry into the hole and mends both indexes. Every call is O(1) expected,
- * but pruning, which walks the table. */
+ * code and the agent's last queue depth, and two indexes into it: routing
+ * id -> entry, unit -> its latest entry (index + 1 in srv_map). Order is not
+ * kept: removal moves the last entry into the hole and mends both indexes.
+ * Every call is O(1) expected, but pruning and srv_peers_queued, which walk
+ * the table. */
 #include "srv_peers.h"
 #include "cchc_mem.h"
 #include "srv_map.h"
@@ -18,6 +19,7 @@ typedef struct {
     size_t rid_len;
     char *unit;
     int64_t heard_ms;
+    uint64_t queued; /* Hello.queue_depth, 0 until one came */
 } s_entry_t;
 
 struct srv_peers {
@@ -92,6 +94,7 @@ void srv_peers_touch(srv_peers_t *self, const uint8_t *rid, size_t rid_len, cons
         memcpy(e->rid, rid, rid_len);
         e->rid_len = rid_len;
         e->unit = cchc_strdup(unit);
+        e->queued = 0;
         srv_map_set(self->by_rid, rid, rid_len, (int64_t)i + 1);
         srv_map_set(self->by_unit, unit, strlen(unit), (int64_t)i + 1);
     } else if (strcmp(self->v[i].unit, unit) != 0) {
@@ -133,6 +136,26 @@ int srv_peers_of_unit(const srv_peers_t *self, const char *unit, const uint8_t *
     *rid = self->v[i - 1].rid;
     *rid_len = self->v[i - 1].rid_len;
     return 0;
+}
+
+void srv_peers_set_queued(srv_peers_t *self, const uint8_t *rid, size_t rid_len, uint64_t queued)
+{
+    size_t i = s_find(self, rid, rid_len);
+    if (i < self->n)
+        self->v[i].queued = queued;
+}
+
+void srv_peers_queued(const srv_peers_t *self, uint64_t *sum, uint64_t *max)
+{
+    uint64_t s = 0, m = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        uint64_t q = self->v[i].queued;
+        s = q > UINT64_MAX - s ? UINT64_MAX : s + q;
+        if (q > m)
+            m = q;
+    }
+    *sum = s;
+    *max = m;
 }
 
 size_t srv_peers_count(const srv_peers_t *self)

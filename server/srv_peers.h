@@ -34,6 +34,12 @@ size_t srv_peers_count(const srv_peers_t *self);
  * connection. 0, or -1 when none is known. */
 int srv_peers_of_unit(const srv_peers_t *self, const char *unit, const uint8_t **rid,
                       size_t *rid_len);
+/* What rid's agent last said it still has to send (Hello.queue_depth);
+ * nothing happens when rid is not known. */
+void srv_peers_set_queued(srv_peers_t *self, const uint8_t *rid, size_t rid_len, uint64_t queued);
+/* The sum and the largest of those over the peers (0 when none). Walks the
+ * table: for /metrics, a few times a second at most. */
+void srv_peers_queued(const srv_peers_t *self, uint64_t *sum, uint64_t *max);
 /* The i-th peer (i < count), borrowed until the table next changes. */
 void srv_peers_get(const srv_peers_t *self, size_t i, const uint8_t **rid, size_t *rid_len,
                    const char **unit);

@@ -184,6 +184,24 @@ void srv_router_ack(srv_router_t *self, const srv_peer_t *peer, uint64_t epoch, 
     free(buf);
 }
 
+/* Counts a refusal under each error code it carries, once per code (a
+ * report with three E017 findings is one E017 refusal). */
+static void s_count_codes(srv_counters_t *c, const cchc_findings_t *f)
+{
+    unsigned char seen[SRV_REFUSED_CODES + 1] = {0};
+    for (size_t i = 0; f && i < f->n; i++) {
+        const char *code = f->v[i].code;
+        if (code[0] != 'E')
+            continue;
+        size_t k = SRV_REFUSED_CODES;
+        if (strlen(code) == 4 && code[1] == '0' && code[2] >= '0' && code[2] <= '9' &&
+            code[3] >= '0' && code[3] <= '9')
+            k = (size_t)((code[2] - '0') * 10 + (code[3] - '0'));
+        if (!seen[k]++)
+            c->refused_code[k]++;
+    }
+}
+
 void srv_router_nack(srv_router_t *self, const srv_peer_t *peer, uint64_t epoch, uint64_t msg_id,
                      Cchc__V1__NackReason reason, const char *detail,
                      const cchc_findings_t *findings)
@@ -199,6 +217,8 @@ void srv_router_nack(srv_router_t *self, const srv_peer_t *peer, uint64_t epoch,
     };
     if ((size_t)reason < sizeof count / sizeof count[0] && count[reason])
         (*count[reason])++;
+    if (reason == CCHC__V1__NACK_REASON__NACK_INVALID)
+        s_count_codes(c, findings);
     cchc_findings_t none = CCHC_FINDINGS_INIT;
     uint8_t *buf = NULL;
     size_t len = 0;

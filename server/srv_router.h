@@ -12,14 +12,19 @@
 #include "cchc_findings.h"
 #include "cchc_wire.h"
 #include "srv_config.h"
+#include "srv_hist.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct srv_router srv_router_t;
 
+/* Error codes E000..E(SRV_REFUSED_CODES - 1) counted one by one in
+ * refused_code; any other code in its last slot. */
+#define SRV_REFUSED_CODES 100
+
 /* What happened since start; logged (event=stats) every minute when it
- * changed, and at shutdown. */
+ * changed, and at shutdown, and shown by /metrics (srv_metrics.c). */
 typedef struct {
     unsigned long long received; /* messages read from the ROUTER */
     unsigned long long hellos;
@@ -52,6 +57,11 @@ typedef struct {
     unsigned long long resent_batches;       /* segments resent after a reconnect */
     unsigned long long refused_principal;    /* a body this principal may not send */
     unsigned long long refused_revoked;      /* a message on a revoked or expired key */
+    unsigned long long store_reconnects;     /* of db_reconnects, the store connections' */
+    /* Nacks INVALID carrying an error finding of that code (once per Nack). */
+    unsigned long long refused_code[SRV_REFUSED_CODES + 1];
+    srv_hist_t batch_reports; /* reports per batch */
+    srv_hist_t batch_commit;  /* seconds from a batch's start to each commit of it */
 } srv_counters_t;
 
 /* Who sent a message: its routing id on the ROUTER and the principal that

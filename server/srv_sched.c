@@ -57,9 +57,10 @@
  * released; lock_timeout bounds any other wait. The loop and the thread
  * share two pipes and nothing else: requests (kick, stop) go in, "a tick
  * committed notifications" comes out, and the loop calls the publisher's
- * callback (srv_notify stays in the loop's thread). Stopping cancels the
- * running statement (PQcancel): the tick rolls back and its rows are made
- * by a later tick, once (dedup keys).
+ * callback (srv_notify stays in the loop's thread); the thread's counts
+ * (srv_sched_stats) are relaxed atomics that /metrics reads from its own
+ * thread. Stopping cancels the running statement (PQcancel): the tick rolls
+ * back and its rows are made by a later tick, once (dedup keys).
  *
  * "Nothing accepted" is judged as of now (a report received later does not
  * count), so a tick depends only on the data and its instant. Silences
@@ -135,10 +136,27 @@ struct srv_sched {
     atomic_int stopping;
     pthread_mutex_t cancel_lock; /* guards cancel, the handle of conn */
     PGcancel *cancel;
+    int connected_before;
+    /* srv_sched_stats: written by the thread, read by any. */
+    atomic_ullong n_committed, n_skipped, n_failed, n_inserted, n_reconnects;
+    atomic_llong last_tick_ms;
 };
 
 static void (*s_committed_cb)(void *);
 static void *s_committed_arg;
+
+void srv_sched_stats(srv_sched_t *self, srv_sched_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!self)
+        return;
+    out->committed = atomic_load_explicit(&self->n_committed, memory_order_relaxed);
+    out->skipped = atomic_load_explicit(&self->n_skipped, memory_order_relaxed);
+    out->failed = atomic_load_explicit(&self->n_failed, memory_order_relaxed);
+    out->inserted = atomic_load_explicit(&self->n_inserted, memory_order_relaxed);
+    out->reconnects = atomic_load_explicit(&self->n_reconnects, memory_order_relaxed);
+    out->last_tick_ms = atomic_load_explicit(&self->last_tick_ms, memory_order_relaxed);
+}
 
 void srv_sched_on_committed(void (*cb)(void *), void *arg)
 {
@@ -176,6 +194,12 @@ srv_sched_t *srv_sched_new(const srv_config_t *cfg, char *err, size_t errlen)
     self->interval_ms = cfg->tick_interval_ms;
     self->req[0] = self->req[1] = self->ans[0] = self->ans[1] = -1;
     atomic_init(&self->stopping, 0);
+    atomic_init(&self->n_committed, 0);
+    atomic_init(&self->n_skipped, 0);
+    atomic_init(&self->n_failed, 0);
+    atomic_init(&self->n_inserted, 0);
+    atomic_init(&self->n_reconnects, 0);
+    atomic_init(&self->last_tick_ms, 0);
     pthread_mutex_init(&self->cancel_lock, NULL);
     if (self->approaching_min < 0 || self->today_min < 0 || self->overdue_min < 0) {
         snprintf(err, errlen, "[scheduler] approaching_at, today_at and overdue_at are HH:MM");
@@ -246,6 +270,9 @@ int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen)
         s_disconnect(self);
         return CCHC_EAGAIN;
     }
+    if (self->connected_before)
+        atomic_fetch_add_explicit(&self->n_reconnects, 1, memory_order_relaxed);
+    self->connected_before = 1;
     pthread_mutex_lock(&self->cancel_lock);
     self->cancel = PQgetCancel(self->conn);
     pthread_mutex_unlock(&self->cancel_lock);
@@ -557,12 +584,19 @@ static int s_timed_tick(srv_sched_t *self)
         for (char *p = err; *p; p++)
             if (*p == '"' || *p == '\n')
                 *p = '\'';
-        if (atomic_load(&self->stopping))
+        if (atomic_load(&self->stopping)) {
             CCHC_LOG(CCHC_LOG_INFO, "tick_abandoned", "at=%s", at);
-        else
+        } else {
             CCHC_LOG(CCHC_LOG_ERROR, "tick_failed", "at=%s err=\"%s\"", at, err);
+            atomic_fetch_add_explicit(&self->n_failed, 1, memory_order_relaxed);
+        }
         return 0;
     }
+    atomic_fetch_add_explicit(res.skipped ? &self->n_skipped : &self->n_committed, 1,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&self->n_inserted, (unsigned long long)res.inserted,
+                              memory_order_relaxed);
+    atomic_store_explicit(&self->last_tick_ms, now, memory_order_relaxed);
     CCHC_LOG(res.inserted ? CCHC_LOG_INFO : CCHC_LOG_DEBUG, "tick",
              "at=%s skipped=%d inserted=%ld expectations=%ld overdue_marked=%ld approaching=%ld "
              "today=%ld overdue=%ld digest=%ld escalated=%ld silent=%ld ms=%lld",

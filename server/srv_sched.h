@@ -81,6 +81,19 @@ void srv_sched_kick(srv_sched_t *self);
 void srv_sched_stop(srv_sched_t *self);
 void srv_sched_join(srv_sched_t *self);
 
+/* What the thread's ticks did since start. Counted with relaxed atomics:
+ * any thread may read them (the metrics thread does, srv_metrics.c). */
+typedef struct {
+    unsigned long long committed;  /* ticks committed */
+    unsigned long long skipped;    /* ticks skipped: another instance held the lock */
+    unsigned long long failed;     /* ticks failed and rolled back (the next redoes them) */
+    unsigned long long inserted;   /* notification rows that committed ticks inserted */
+    unsigned long long reconnects; /* the scheduler's connection made again after a loss */
+    int64_t last_tick_ms;          /* the instant of the last tick committed or skipped; 0: none */
+} srv_sched_stats_t;
+/* Zeros when self is NULL. */
+void srv_sched_stats(srv_sched_t *self, srv_sched_stats_t *out);
+
 /* Registers the one callback called after each tick that committed
  * notifications (the delivery side publishes them); NULL unregisters. */
 void srv_sched_on_committed(void (*cb)(void *), void *arg);

@@ -3,12 +3,14 @@
  * Owns the zmq context, the router (the ROUTER agents talk to), the ZAP
  * handler (srv_zap), the database connection (srv_db), the units' metadata
  * (srv_units), the batch, notification delivery, the peer table, the
- * counters' log line and the self-pipe that SIGTERM/SIGINT write to. One
+ * counters' log line, /metrics (srv_metrics: its own thread, fed a snapshot
+ * from here) and the self-pipe that SIGTERM/SIGINT write to. One
  * thread does everything but the scheduler's ticks: a poll waits on the
  * ROUTER, the ZAP socket, the PostgreSQL socket (a raw fd, re-read every turn
  * since a reconnect changes it), the self-pipe and the scheduler's answer
  * pipe, with a timeout taken from the next timer (reconnect backoff, batch,
- * metadata reads, notification fetch, peer pruning, shutdown deadline).
+ * metadata reads, notification fetch, peer pruning, metrics snapshot,
+ * shutdown deadline).
  *
  * Each frame is decoded once here (s_dispatch), its principal checked, and
  * handed to the handler of its kind (srv_handle_<kind>.c) with
@@ -49,6 +51,7 @@
 #include "cchc_sdnotify.h"
 #include "srv_batch.h"
 #include "srv_handle.h"
+#include "srv_metrics.h"
 #include "srv_migrate.h"
 #include "srv_sched.h"
 #include "srv_zap.h"
@@ -95,6 +98,7 @@ struct srv_server {
     srv_notify_stats_t logged_notify;
     srv_sched_t *sched; /* deadlines and reminders (srv_sched.c) */
     srv_handlers_t h;   /* what the handlers get */
+    srv_metrics_t *metrics; /* /metrics (srv_metrics.c); NULL when off */
 };
 
 /* The handler can only reach a global; set before it is installed. */
@@ -338,6 +342,11 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
                                .max_clock_skew_ms = cfg->max_clock_skew_ms};
     if (s_notify_open(self, cfg, err, errlen) != 0)
         goto fail;
+    srv_metrics_sources_t ms = {self->router, self->notify, self->zap,
+                                self->peers,  self->batch,  self->sched};
+    if (cfg->metrics_listen && cfg->metrics_listen[0] &&
+        !(self->metrics = srv_metrics_new(cfg->metrics_listen, &ms, err, errlen)))
+        goto fail;
     if (srv_sched_start(self->sched, err, errlen) != 0)
         goto fail;
     if (srv_db_start(self->db, msg, sizeof msg) != 0) {
@@ -356,7 +365,9 @@ void srv_server_destroy(srv_server_t **self_p)
     srv_server_t *self = *self_p;
     if (!self)
         return;
-    /* The scheduler's thread first: it may be ticking. */
+    /* The threads first: /metrics reads the parts, the scheduler may be
+     * ticking. */
+    srv_metrics_destroy(&self->metrics);
     srv_sched_join(self->sched);
     /* Reports and jobs still queued are answered while the ROUTER is open. */
     srv_batch_destroy(&self->batch);
@@ -655,6 +666,7 @@ static void s_on_timers(srv_server_t *self, int64_t now)
                      srv_peers_count(self->peers));
     }
     srv_refusals_on_timer(self->refusals, now);
+    srv_metrics_on_timer(self->metrics, now);
     if (now >= self->stats_due_ms) {
         self->stats_due_ms = now + S_STATS_EVERY_MS;
         if (memcmp(&self->logged, srv_router_counters(self->router), sizeof self->logged) != 0 ||
@@ -722,14 +734,15 @@ int srv_server_run(srv_server_t *self)
             if (t >= 0 && (next < 0 || t < next))
                 next = t;
         }
-        int64_t mine[7] = {draining ? deadline : -1,
+        int64_t mine[8] = {draining ? deadline : -1,
                            srv_units_next_timer(self->units),
                            self->prune_due_ms,
                            self->stats_due_ms,
                            srv_batch_next_timer(self->batch),
                            draining ? -1 : srv_notify_next_timer(self->notify),
-                           srv_refusals_next_timer(self->refusals)};
-        for (int k = 0; k < 7; k++)
+                           srv_refusals_next_timer(self->refusals),
+                           srv_metrics_next_timer(self->metrics)};
+        for (int k = 0; k < 8; k++)
             if (mine[k] >= 0 && (next < 0 || mine[k] < next))
                 next = mine[k];
         long timeout = next < 0 ? -1 : next <= now ? 0 : (long)(next - now);
