@@ -9,13 +9,14 @@ PKGS=(
   libpq-dev postgresql postgresql-client
   libsqlite3-dev sqlite3
   libcmocka-dev libjansson-dev libinih-dev libutf8proc-dev libcsv-dev libxlsxwriter-dev
+  # /metrics (libmicrohttpd in cchc-server) and the Prometheus that tests it
   libmicrohttpd-dev prometheus
   python3-openpyxl
   util-linux procps python3
   libsystemd-dev systemd
   clang libclang-rt-14-dev
   # cchc-web (libcrypt for its password hashes) and its browser test
-  libmicrohttpd-dev libcrypt-dev chromium python3-websocket
+  libcrypt-dev chromium python3-websocket
 )
 missing=()
 for p in "${PKGS[@]}"; do
