@@ -234,13 +234,15 @@ def ask(data, timeout=15.0):
         try:
             s.sendall(data)
             s.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:
+            # BrokenPipe, ConnectionReset, or ENOTCONN: the server has
+            # already closed it (refused, or too much sent): read what came.
             pass
         buf = b""
         while True:
             try:
                 chunk = s.recv(65536)
-            except ConnectionResetError:
+            except OSError:  # reset, or no longer connected: closed
                 break
             if not chunk:
                 break
