@@ -45,16 +45,9 @@ $$;
 
 -- ---- the batch's context ------------------------------------------------------------------------
 
--- In PL/pgSQL with a generic plan, kept for the session: planning the query
--- for each batch's values (a LANGUAGE sql function is planned at every call;
--- PL/pgSQL plans anew for the first calls after each ANALYZE of a table it
--- reads, which ingest makes frequent) was most of a small batch's context.
 CREATE FUNCTION cchc_batch_context(p jsonb)
 RETURNS TABLE (ord integer, id bigint, status text, findings text, payload bytea, extra text)
-LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY
+LANGUAGE sql STABLE AS $$
     SELECT x.ord, r.id, r.status, r.findings::text, r.payload,
            CASE WHEN r.id IS NULL THEN jsonb_strip_nulls(jsonb_build_object(
                'revisions', CASE WHEN rv.doc IS NULL THEN '[]'::jsonb
@@ -118,8 +111,8 @@ BEGIN
             LIMIT 1) prev
         WHERE r.id IS NULL AND t.code = x.type AND t.content_kind = 'periodic'
           AND x.period <> '') pv ON true
-    ORDER BY x.ord;
-END $$;
+    ORDER BY x.ord
+$$;
 
 -- ---- the batch's store ----------------------------------------------------------------------------
 --
@@ -143,7 +136,7 @@ END $$;
 CREATE FUNCTION cchc_store_batch(p jsonb)
 RETURNS TABLE (ord integer, id bigint, duplicate boolean, status text, findings jsonb,
                same_payload boolean)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     n integer;
@@ -154,29 +147,20 @@ BEGIN
         payload bytea, body jsonb, status text, findings jsonb, cutoff_start date,
         cutoff_end date, due date, received_at timestamptz, sealed_trusted_at timestamptz,
         skew bigint, id bigint, dup_of integer, stored_dup boolean DEFAULT false,
-        same boolean DEFAULT true, k text, k_hash integer, PRIMARY KEY (ord));
+        same boolean DEFAULT true, k text, k_hash integer, PRIMARY KEY (ord))
+        ON COMMIT DELETE ROWS;
     -- Per report key with a revision accepted in this batch.
     CREATE TEMP TABLE IF NOT EXISTS cchc_sk (
         k text, type text, unit text, period text, subject text, kind text,
         stored_max integer, stored_first timestamptz,
         first_ord integer, last_ord integer, last_id bigint, earlier boolean,
         chain_first timestamptz, v_at timestamptz, basis text, exp_id bigint, exp_was text,
-        exp_status text, exp_due date, exp_grace integer, PRIMARY KEY (k));
+        exp_status text, exp_due date, exp_grace integer, PRIMARY KEY (k))
+        ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS cchc_sn (
         o bigserial, kind text, unit_code text, about text, dedup_key text, text_vi text,
-        text_en text, facts jsonb, created_at timestamptz);
-    -- Emptied by DELETE, which costs next to nothing; TRUNCATE (or ON COMMIT
-    -- DELETE ROWS) makes new files for each table and index and took most of
-    -- a small batch's time. What the deleted rows leave is reclaimed by a
-    -- TRUNCATE once the tables have grown past 16 MB.
-    IF pg_total_relation_size('pg_temp.cchc_sb') + pg_total_relation_size('pg_temp.cchc_sk')
-       + pg_total_relation_size('pg_temp.cchc_sn') > 16 * 1024 * 1024 THEN
-        TRUNCATE cchc_sb, cchc_sk, cchc_sn;
-    ELSE
-        DELETE FROM cchc_sb;
-        DELETE FROM cchc_sk;
-        DELETE FROM cchc_sn;
-    END IF;
+        text_en text, facts jsonb, created_at timestamptz) ON COMMIT DELETE ROWS;
+    TRUNCATE cchc_sb, cchc_sk, cchc_sn;
 
     INSERT INTO cchc_sb (ord, unit, epoch, msg_id, type, kind, period, revision, subject, sent_at,
                          sealed_at, payload, body, status, findings, cutoff_start, cutoff_end,
@@ -327,25 +311,15 @@ BEGIN
         WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
           AND b.kind = 'periodic';
         -- The window and due date the server computed; a corrected one replaces them.
-        -- A row already so is not upserted: ON CONFLICT DO UPDATE locks the
-        -- row even when its WHERE says no, and would wait for a scheduler
-        -- tick that holds it.
         INSERT INTO periods AS p (type_code, period, cutoff_start, cutoff_end, due)
-        SELECT w.type, w.period, w.cutoff_start, w.cutoff_end, w.due
-        FROM (SELECT DISTINCT ON (b.type, b.period) b.type, b.period, b.cutoff_start,
-                     b.cutoff_end, b.due
-              FROM cchc_sb b
-              WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
-                AND b.kind = 'periodic' AND b.period <> '' AND b.cutoff_start IS NOT NULL
-                AND b.cutoff_end IS NOT NULL
-                AND EXISTS (SELECT 1 FROM report_types x WHERE x.code = b.type)
-              ORDER BY b.type, b.period, b.ord DESC) w
-        WHERE NOT EXISTS (SELECT 1 FROM periods q
-                          WHERE q.type_code = w.type AND q.period = w.period
-                            AND (q.cutoff_start, q.cutoff_end, q.due)
-                                IS NOT DISTINCT FROM (w.cutoff_start, w.cutoff_end,
-                                                      coalesce(w.due, q.due)))
-        ORDER BY w.type, w.period
+        SELECT DISTINCT ON (b.type, b.period) b.type, b.period, b.cutoff_start, b.cutoff_end,
+               b.due
+        FROM cchc_sb b
+        WHERE b.dup_of IS NULL AND NOT b.stored_dup AND b.status = 'accepted'
+          AND b.kind = 'periodic' AND b.period <> '' AND b.cutoff_start IS NOT NULL
+          AND b.cutoff_end IS NOT NULL
+          AND EXISTS (SELECT 1 FROM report_types x WHERE x.code = b.type)
+        ORDER BY b.type, b.period, b.ord DESC
         ON CONFLICT (type_code, period) DO UPDATE
             SET cutoff_start = EXCLUDED.cutoff_start, cutoff_end = EXCLUDED.cutoff_end,
                 due = coalesce(EXCLUDED.due, p.due)
