@@ -11,6 +11,7 @@
 #include "cchc_mem.h"
 #include "web_auth.h"
 #include "web_db.h"
+#include "web_gate.h"
 #include "web_page.h"
 #include "web_static.h"
 
@@ -24,16 +25,12 @@
 
 #define S_MEMORY_LIMIT 16384 /* bytes a connection may use: request line and headers */
 
-/* Every response carries these (CSP: no inline script or style anywhere). */
-#define S_CSP                                                                                      \
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "              \
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
 struct web {
     const web_config_t *cfg;
     struct MHD_Daemon *mhd;
     web_db_t *db;
     web_auth_t *auth; /* NULL: no authentication */
+    web_gate_t *gate; /* accepts, and hands libmicrohttpd what is HTTP/1.x */
 };
 
 /* One request, from its target to its log line. */
@@ -97,7 +94,7 @@ static int s_route(const char *path, int *api)
 
 static void s_headers(struct MHD_Response *resp, const char *content_type, int cacheable)
 {
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, S_CSP);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, WEB_CSP);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
@@ -383,12 +380,11 @@ web_t *web_new(const web_config_t *cfg, char *err, size_t errlen)
     self->db = web_db_new(cfg->conninfo, cfg->statement_timeout_ms);
     if (cfg->auth_user[0])
         self->auth = web_auth_new(cfg->auth_user, cfg->auth_hash);
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-    if (cfg->addr.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_USE_ITC;
     self->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK,
@@ -396,6 +392,14 @@ web_t *web_new(const web_config_t *cfg, char *err, size_t errlen)
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
     if (!self->mhd) {
         snprintf(err, errlen, "could not start the HTTP server on %s", cfg->listen);
+        close(fd);
+        web_destroy(&self);
+        return NULL;
+    }
+    self->gate = web_gate_new(fd, self->mhd, (unsigned)cfg->max_connections,
+                              (unsigned)cfg->max_per_ip, (int)cfg->timeout_seconds, S_MEMORY_LIMIT,
+                              err, errlen);
+    if (!self->gate) {
         close(fd);
         web_destroy(&self);
         return NULL;
@@ -410,6 +414,7 @@ void web_destroy(web_t **self_p)
     web_t *self = *self_p;
     if (!self)
         return;
+    web_gate_destroy(&self->gate); /* first: it hands connections to the daemon */
     if (self->mhd)
         MHD_stop_daemon(self->mhd);
     web_auth_destroy(&self->auth);

@@ -14,7 +14,9 @@
  *   only the route's parameters, valid      400
  *   the database readable                   503
  *
- * libmicrohttpd itself refuses what it cannot parse, headers past the memory
+ * Before libmicrohttpd sees a connection, web_gate.h refuses a first line
+ * that is not an HTTP/1.x request line (400). libmicrohttpd itself then
+ * refuses what else it cannot parse, headers past the memory
  * limit of a connection (16 KiB) and connections past the limits of
  * web.ini, before any of this. Pages run one at a time: a page never waits
  * for another's query, and the server's ingest never waits for a page
@@ -25,6 +27,11 @@
 #include "web_config.h"
 
 #include <stddef.h>
+
+/* Every response carries it (no inline script or style anywhere). */
+#define WEB_CSP                                                                                    \
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "              \
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 typedef struct web web_t;
 

@@ -113,7 +113,7 @@ kill -0 "$WEB_PID" 2>/dev/null || fail "cchc-web is gone"
 grep -q "status=5" "$T/web.log" && fail "an answer 5xx: $(grep status=5 "$T/web.log" | head -n 3)"
 [ "$(grep -c 'event=auth_failed addr=127.0.0.1$' "$T/web.log")" -ge 10 ] \
   || fail "wrong credentials are not logged with the address: $(grep auth_failed "$T/web.log" | head -n 2)"
-pass "$N requests, the hostile ones each answered 4xx (but for libmicrohttpd's 505 to HTTP/9.9 and the line that is not HTTP, closed); cchc-web still up and answering; the database untouched"
+pass "$N requests, the hostile ones each answered 4xx (but for half a request line and then EOF: closed); cchc-web still up and answering; the database untouched"
 
 # ---- (D) SIGTERM ---------------------------------------------------------------------------------
 kill -TERM "$WEB_PID"

@@ -166,21 +166,59 @@ broken = {
     "NUL in the request line": b"GET /sta\x00tus HTTP/1.1\r\nHost: x\r\n\r\n",
     "bare LF": b"GET /status HTTP/1.1\nHost: x\n\n",
 }
-# libmicrohttpd answers these itself, before cchc-web sees them: a request
-# line without a method, a target and a version is closed without an answer
-# (it is not HTTP), and an HTTP version it does not speak is 505.
+# The gate (web_gate.h) answers the first two itself, before libmicrohttpd
+# sees them (libmicrohttpd would close the connection without a word, and
+# answer 505); libmicrohttpd refuses the rest.
 for name, raw in broken.items():
-    if name == "garbage":
-        got = send(raw)
-        counts["closed"] = counts.get("closed", 0) + 1
-        if got[0] is not None and not 400 <= got[0] <= 499:
-            fail("garbage: got %r, want a 4xx or the connection closed" % got[0])
-    elif name == "HTTP/9.9":
-        expect(name, send(raw), want=505)
-    else:
-        expect(name, send(raw))
+    expect(name, send(raw))
+gate = {
+    "a TLS hello": bytes.fromhex("16030100a5010000a10303") + b"\x00" * 40,
+    "leading empty lines, then HTTP/2.0": b"\r\n\r\nGET / HTTP/2.0\r\nHost: x\r\n\r\n",
+    "lower-case version": b"GET / http/1.1\r\nHost: x\r\n\r\n",
+    "no target": b"GET  HTTP/1.1\r\nHost: x\r\n\r\n",
+    "a request line of 20 KiB": b"GET /" + b"a" * 20480,
+}
+for name, raw in gate.items():
+    got = send(raw)
+    expect(name, got)
+    if got[0] is not None and got[1].get("x-content-type-options") != "nosniff":
+        fail("%s: the gate's answer lacks the security headers" % name)
+# A request line that comes a few bytes at a time is served (the gate waits).
+s = socket.create_connection((HOST, PORT), timeout=10)
+req = ("GET /status?period=2024S1 HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+       "Connection: close\r\n\r\n" % GOOD).encode()
+for i in range(0, 40, 4):
+    s.sendall(req[i:i + 4])
+    time.sleep(0.05)
+s.sendall(req[40:])
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+s.close()
+counts[200] = counts.get(200, 0) + 1
+if not data.startswith(b"HTTP/1.1 200"):
+    fail("a request line sent 4 bytes at a time: got %r" % data[:40])
+# Half a request line, then the client closes its side: closed, not served.
+s = socket.create_connection((HOST, PORT), timeout=10)
+s.sendall(b"GET /sta")
+s.shutdown(socket.SHUT_WR)
+t0 = time.monotonic()
+try:
+    left = s.recv(100)
+except ConnectionResetError:
+    left = b""
+s.close()
+counts["closed"] = counts.get("closed", 0) + 1
+if left or time.monotonic() - t0 > 1.5:
+    fail("half a request line, then EOF: got %r after %.1f s, want closed at once"
+         % (left, time.monotonic() - t0))
 print("ok - other methods 405 with Allow: GET, HEAD; a GET body 400; broken HTTP, huge headers "
-      "and targets refused with a 4xx (HTTP/9.9: 505, a line that is not HTTP: closed)")
+      "and targets refused with a 4xx; at the gate: a line that is not HTTP, another HTTP "
+      "version, a TLS hello and a 20 KiB request line get a 4xx with the security headers; a "
+      "request line sent slowly is served; half a line then EOF is closed at once")
 
 # ---- connections: per address, and idle ones ------------------------------------------------------
 idle = [socket.create_connection((HOST, PORT), timeout=5) for _ in range(4)]

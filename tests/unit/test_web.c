@@ -11,6 +11,7 @@
 #include "web_auth.h"
 #include "web_chart.h"
 #include "web_config.h"
+#include "web_gate.h"
 #include "web_query.h"
 
 #include <arpa/inet.h>
@@ -297,6 +298,45 @@ static void test_chart(void **state)
     free(buf);
 }
 
+/* ---- the gate's look at the request line ---------------------------------------------------- */
+
+static web_line_t s_line(const char *s) { return web_gate_line(s, strlen(s), 64); }
+
+static void test_gate_line(void **state)
+{
+    (void)state;
+    assert_int_equal(s_line("GET /status HTTP/1.1\r\n"), WEB_LINE_PASS);
+    assert_int_equal(s_line("HEAD / HTTP/1.0\n"), WEB_LINE_PASS); /* bare LF: libmicrohttpd's */
+    assert_int_equal(s_line("\r\n\r\nGET / HTTP/1.1\r\nHost: x"), WEB_LINE_PASS);
+    assert_int_equal(s_line("DELETE /x?a=b HTTP/1.1\r\n"), WEB_LINE_PASS); /* 405 later */
+    /* Not yet a line: wait; past the limit: too long. */
+    assert_int_equal(s_line(""), WEB_LINE_MORE);
+    assert_int_equal(s_line("GET /status HTTP/1."), WEB_LINE_MORE);
+    assert_int_equal(s_line("\r\n\r\n"), WEB_LINE_MORE);
+    assert_int_equal(s_line("GARBAGE\r"), WEB_LINE_MORE);
+    char big[65];
+    memset(big, 'A', 64);
+    big[64] = 0;
+    assert_int_equal(web_gate_line(big, 64, 64), WEB_LINE_TOO_LONG);
+    assert_int_equal(web_gate_line(big, 63, 64), WEB_LINE_MORE);
+    /* Not HTTP. */
+    assert_int_equal(s_line("GARBAGE\r\n\r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line("GET /status\r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line("GET  HTTP/1.1\r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line(" / HTTP/1.1\r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line("G(T / HTTP/1.1\r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line("GET / http/1.1\r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line("GET / HTTP/1.1 \r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line("GET / HTTP/11\r\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(s_line("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n"), WEB_LINE_NOT_HTTP);
+    assert_int_equal(web_gate_line("GET\0/ HTTP/1.1\n", 15, 64), WEB_LINE_NOT_HTTP);
+    /* HTTP, another version. */
+    assert_int_equal(s_line("GET /status HTTP/9.9\r\n"), WEB_LINE_VERSION);
+    assert_int_equal(s_line("GET / HTTP/2.0\r\n"), WEB_LINE_VERSION);
+    assert_int_equal(s_line("GET / HTTP/1.2\r\n"), WEB_LINE_VERSION);
+    assert_int_equal(s_line("GET / HTTP/0.9\r\n"), WEB_LINE_VERSION);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_values),        cmocka_unit_test(test_base64),
         cmocka_unit_test(test_equal),         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_listen),        cmocka_unit_test(test_chart),
+        cmocka_unit_test(test_gate_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
