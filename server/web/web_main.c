@@ -6,10 +6,12 @@
  * 0 clean stop, 1 runtime failure (the port, the password), 2 usage or
  * configuration error. */
 #include "cchc_log.h"
+#include "cchc_sdnotify.h"
 #include "web_auth.h"
 #include "web_config.h"
 #include "web_server.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,9 +198,12 @@ int main(int argc, char **argv)
         web_config_free(&cfg);
         return S_EXIT_RUNTIME;
     }
+    if (cchc_sdnotify_send(CCHC_SDNOTIFY_READY, "serving %s", cfg.listen) < 0)
+        CCHC_LOG(CCHC_LOG_WARN, "sd_notify_failed", "err=\"%s\"", strerror(errno));
     int sig = 0;
     sigwait(&stop, &sig);
     CCHC_LOG(CCHC_LOG_INFO, "stopping", "signal=%d", sig);
+    cchc_sdnotify_send(CCHC_SDNOTIFY_STOPPING, "stopping");
     web_destroy(&web);
     web_config_free(&cfg);
     return S_EXIT_OK;

@@ -9,6 +9,7 @@
 #  - SIGTERM: STOPPING=1, then exit 0.
 #  - The agent's run says READY=1 with the server down (it never waits for
 #    the link), its STATUS= counting the queued report; SIGTERM: STOPPING=1.
+#  - cchc-web says READY=1 once its port accepts, STOPPING=1 on SIGTERM.
 #  - A NOTIFY_SOCKET nobody listens on is logged, and changes nothing else.
 . "$(dirname "$0")/lib.sh"
 LISTEN=$CCHC_SRC/tests/integration/sdnotify_listen.py
@@ -118,6 +119,24 @@ set +e; wait "$APID"; rc=$?; set -e
 [ $rc = 0 ] || fail "agent exit $rc on SIGTERM"
 wait_for agent 'STOPPING=1' 5 || fail "no STOPPING=1 from the agent: $(cat "$T/agent.notify")"
 pass "the agent's run: SIGTERM sends STOPPING=1 and exits 0"
+
+# ---- the dashboard: ready once it accepts connections ---------------------------------
+WPORT=$(free_port)
+printf '[web]\nlisten = 127.0.0.1:%s\n[database]\nconninfo = host=%s/pg user=cchc dbname=postgres\n' \
+  "$WPORT" "$T" >"$T/web.ini"
+listen web "(exec 3<>/dev/tcp/127.0.0.1/$WPORT) 2>/dev/null && echo port=open || echo port=closed"
+NOTIFY_SOCKET=$T/web.sock "$CCHC_BIN/cchc-web" -c "$T/web.ini" >>"$T/web.log" 2>&1 &
+WPID=$!; PIDS+=("$WPID")
+wait_for web 'READY=1' 10 || fail "cchc-web sent no READY=1: $(cat "$T/web.notify" 2>/dev/null) $(cat "$T/web.log")"
+grep 'READY=1' "$T/web.notify" | grep -q "STATUS=serving 127.0.0.1:$WPORT" \
+  || fail "cchc-web's READY=1 without its STATUS=: $(cat "$T/web.notify")"
+wait_for web 'on_ready: exit=' 10 || fail "the on-ready check did not run"
+grep -qx 'on_ready: port=open' "$T/web.notify" || fail "cchc-web said READY=1 before it accepted: $(cat "$T/web.notify")"
+kill -TERM "$WPID"
+set +e; wait "$WPID"; rc=$?; set -e
+[ $rc = 0 ] || fail "cchc-web exit $rc on SIGTERM"
+wait_for web 'STOPPING=1' 5 || fail "no STOPPING=1 from cchc-web: $(cat "$T/web.notify")"
+pass "cchc-web: READY=1 (STATUS=serving 127.0.0.1:$WPORT) once its port accepts; SIGTERM: STOPPING=1, exit 0"
 
 # ---- a socket nobody listens on -----------------------------------------------------
 : >"$T/server.log"

@@ -18,13 +18,13 @@ DESTDIR=$ROOT cmake --install "$CCHC_BIN" >"$T/install.log" 2>&1 || fail "cmake 
 unit_of() { find "$ROOT" -name "$1" -path '*/systemd/system/*' | head -n 1; }
 SYSUSERS=$(find "$ROOT" -path '*/sysusers.d/cchc.conf' | head -n 1)
 [ -n "$SYSUSERS" ] || fail "no sysusers.d/cchc.conf installed: $(cat "$T/install.log")"
-for f in cchc-server cchc-agent cchc; do
+for f in cchc-server cchc-agent cchc cchc-web; do
   grep -q "Installing: .*/bin/$f\$" "$T/install.log" || fail "$f is not installed: $(cat "$T/install.log")"
 done
-for f in server.ini agent.ini admin.ini; do
+for f in server.ini agent.ini admin.ini web.ini; do
   grep -q "Installing: .*/doc/cchc/examples/$f\$" "$T/install.log" || fail "example $f is not installed"
 done
-pass "cmake --install puts the three programs, both units, sysusers.d/cchc.conf and the examples in place"
+pass "cmake --install puts the four programs, the three units, sysusers.d/cchc.conf and the examples in place"
 
 # verify_clean UNIT_FILE: systemd-analyze verify, which exits 0 on a warning
 # such as an unknown directive: any output at all is a failure.
@@ -42,7 +42,8 @@ for_verify() {
 
 SERVER_UNIT=$(unit_of cchc-server.service)
 AGENT_UNIT=$(unit_of cchc-agent.service)
-[ -n "$SERVER_UNIT" ] && [ -n "$AGENT_UNIT" ] || fail "units not installed: $(cat "$T/install.log")"
+WEB_UNIT=$(unit_of cchc-web.service)
+[ -n "$SERVER_UNIT" ] && [ -n "$AGENT_UNIT" ] && [ -n "$WEB_UNIT" ] || fail "units not installed: $(cat "$T/install.log")"
 
 # ---- the check can fail ---------------------------------------------------------
 mkdir -p "$T/bad"
@@ -57,7 +58,7 @@ pass "the check fails on a misspelled directive and on a missing program"
 
 # ---- the units ----------------------------------------------------------------------
 mkdir -p "$T/verify"
-for unit in "$SERVER_UNIT" "$AGENT_UNIT"; do
+for unit in "$SERVER_UNIT" "$AGENT_UNIT" "$WEB_UNIT"; do
   name=$(basename "$unit")
   exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
   case $exe in /*) ;; *) fail "$name: ExecStart is not an absolute path: $exe" ;; esac
@@ -83,7 +84,8 @@ grep -qx 'LimitNOFILE=65536' "$SERVER_UNIT" || fail "cchc-server.service: LimitN
 grep -q '^ReadWritePaths=\|^StateDirectory=' "$SERVER_UNIT" && fail "the server writes no file: it needs no writable path"
 grep -qx 'StateDirectory=cchc-agent' "$AGENT_UNIT" || fail "cchc-agent.service: StateDirectory=cchc-agent expected"
 grep -q '^ReadWritePaths=' "$AGENT_UNIT" && fail "the agent's only writable path is its StateDirectory"
-pass "server: LimitNOFILE=65536, no writable path; agent: /var/lib/cchc-agent (StateDirectory) only"
+grep -q '^ReadWritePaths=\|^StateDirectory=' "$WEB_UNIT" && fail "cchc-web writes no file: it needs no writable path"
+pass "server: LimitNOFILE=65536, no writable path; agent: /var/lib/cchc-agent (StateDirectory) only; web: no writable path"
 
 # The paths in the units are those the examples are written for.
 conf=$(sed -n 's/^ExecStart=[^ ]* -c \([^ ]*\).*/\1/p' "$SERVER_UNIT")
@@ -93,12 +95,19 @@ conf=$(sed -n 's/^ExecStart=[^ ]* -c \([^ ]*\) run$/\1/p' "$AGENT_UNIT")
 grep -q "$conf" "$CCHC_SRC/deploy/examples/agent.ini" || fail "examples/agent.ini never mentions $conf"
 grep -qx 'outbox = /var/lib/cchc-agent/outbox.db' "$CCHC_SRC/deploy/examples/agent.ini" \
   || fail "examples/agent.ini must keep the outbox in the agent's StateDirectory"
-pass "the units read the files the examples describe; the agent's outbox is in its StateDirectory"
+conf=$(sed -n 's/^ExecStart=[^ ]* -c \([^ ]*\)$/\1/p' "$WEB_UNIT")
+[ -n "$conf" ] || fail "cchc-web.service: ExecStart should be 'cchc-web -c FILE'"
+grep -q "$conf" "$CCHC_SRC/deploy/examples/web.ini" || fail "examples/web.ini never mentions $conf"
+user=$(sed -n 's/^User=//p' "$WEB_UNIT")
+grep -q "^conninfo = .*user=$user\( \|\$\)" "$CCHC_SRC/deploy/examples/web.ini" \
+  || fail "examples/web.ini's conninfo should log in as $user (peer authentication)"
+pass "the units read the files the examples describe; the agent's outbox is in its StateDirectory; cchc-web logs in as its system user"
 
 # sysusers.d: what systemd-sysusers would do on an empty system.
 mkdir -p "$T/sysroot/etc"
 systemd-sysusers --dry-run --root="$T/sysroot" "$SYSUSERS" >"$T/sysusers.txt" 2>&1 \
   || fail "systemd-sysusers refused cchc.conf: $(cat "$T/sysusers.txt")"
-grep -q "Creating user 'cchc' " "$T/sysusers.txt" && grep -q "Creating user 'cchc-agent' " "$T/sysusers.txt" \
-  || fail "systemd-sysusers would not create both users: $(cat "$T/sysusers.txt")"
-pass "systemd-sysusers --dry-run creates the users cchc and cchc-agent"
+for u in cchc cchc-agent cchc-web; do
+  grep -q "Creating user '$u' " "$T/sysusers.txt" || fail "systemd-sysusers would not create $u: $(cat "$T/sysusers.txt")"
+done
+pass "systemd-sysusers --dry-run creates the users cchc, cchc-agent and cchc-web"
