@@ -5,7 +5,7 @@
  * when it begins to stop. The service manager passes its socket in
  * NOTIFY_SOCKET; when that is unset (a terminal, a test, another supervisor)
  * every call does nothing and returns 0, so callers need no test of their own.
- * A send is one datagram on a local socket (libsystemd's sd_notify): cheap
+ * A send is one datagram on a local socket (the sd_notify(3) protocol): cheap
  * enough for a few lines a minute, never for a per-message path. */
 #ifndef CCHC_SDNOTIFY_H
 #define CCHC_SDNOTIFY_H

@@ -13,7 +13,8 @@ PKGS=(
   libmicrohttpd-dev prometheus
   python3-openpyxl
   util-linux procps python3
-  libsystemd-dev systemd
+  # systemd-analyze and systemd-sysusers check the units (sd_notify is done without libsystemd)
+  systemd
   clang libclang-rt-14-dev
   # cchc-web (libcrypt for its password hashes) and its browser test
   libcrypt-dev chromium python3-websocket

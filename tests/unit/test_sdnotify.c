@@ -102,6 +102,44 @@ static void test_dead_socket(void **state)
     assert_int_equal(errno, ENOENT);
 }
 
+/* An abstract socket ('@' for the leading NUL), as systemd may name one. */
+static void test_abstract_socket(void **state)
+{
+    char name[64];
+    snprintf(name, sizeof name, "@cchc-test-sdnotify-%d", (int)getpid());
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path + 1, name + 1, strlen(name) - 1);
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, len), 0);
+    setenv("NOTIFY_SOCKET", name, 1);
+    assert_int_equal(cchc_sdnotify_send(CCHC_SDNOTIFY_READY, "abstract"), 1);
+    char buf[128];
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    assert_true(n > 0);
+    buf[n] = 0;
+    assert_string_equal(buf, "READY=1\nSTATUS=abstract");
+}
+
+/* Neither a path nor an abstract name (a relative path, a vsock: address
+ * systemd 252 does not give): refused with a reason, nothing sent. */
+static void test_unusable_name(void **state)
+{
+    setenv("NOTIFY_SOCKET", "relative/notify", 1);
+    errno = 0;
+    assert_int_equal(cchc_sdnotify_send(CCHC_SDNOTIFY_READY, "x"), CCHC_EIO);
+    assert_int_equal(errno, EAFNOSUPPORT);
+    char longname[200];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[0] = '/';
+    longname[sizeof longname - 1] = 0;
+    setenv("NOTIFY_SOCKET", longname, 1);
+    assert_int_equal(cchc_sdnotify_send(CCHC_SDNOTIFY_READY, "x"), CCHC_EIO);
+    assert_string_equal(s_recv(), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +148,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_control_characters, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unset_does_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dead_socket, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_abstract_socket, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_unusable_name, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
