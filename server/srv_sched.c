@@ -257,12 +257,14 @@ int srv_sched_connect(srv_sched_t *self, int migrate, char *err, size_t errlen)
      * middle of one (SIGSTOP, a hung machine) would hold it, and stop every
      * other server's scheduler, for as long as its session lives. So the
      * database ends a session idle in a transaction for a minute (a tick sends
-     * its statements back to back), and TCP keepalives end a dead peer's. */
+     * its statements back to back), and TCP keepalives end a dead peer's.
+     * No JIT, as srv_db.c says. */
     static const char *const keys[] = {"connect_timeout", "fallback_application_name",
                                        "options", "keepalives_idle", "keepalives_interval",
                                        "keepalives_count", "dbname", NULL};
     const char *const vals[] = {"10", "cchc-server-scheduler",
-                                "-c idle_in_transaction_session_timeout=60s", "30", "10", "3",
+                                "-c idle_in_transaction_session_timeout=60s -c jit=off", "30",
+                                "10", "3",
                                 self->conninfo, NULL};
     self->conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(self->conn) != CONNECTION_OK) {
