@@ -340,8 +340,8 @@ static void s_on_session_set(srv_db_t *db, int rc, const PGresult *res, void *ar
     if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
         char msg[300];
         s_oneline(msg, sizeof msg, PQresultErrorMessage(res));
-        CCHC_LOG(CCHC_LOG_INFO, "db_setting_unset", "stmt=\"%s\" err=\"%s\"",
-                 (const char *)arg, msg);
+        CCHC_LOG(CCHC_LOG_INFO, "db_setting_unset", "stmt=\"%s\" err=\"%s\"", (const char *)arg,
+                 msg);
     }
 }
 

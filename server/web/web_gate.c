@@ -28,7 +28,10 @@ static int s_tchar(unsigned char c)
            (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static int s_digit(char c) { return c >= '0' && c <= '9'; }
+static int s_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 web_line_t web_gate_line(const char *buf, size_t n, size_t limit)
 {
@@ -157,11 +160,10 @@ static void s_look(web_gate_t *self, unsigned k, short revents)
         return;
     case WEB_LINE_PASS:
         setsockopt(w->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
-        if (MHD_add_connection(self->mhd, w->fd, (const struct sockaddr *)&w->addr,
-                               w->addrlen) != MHD_YES)
+        if (MHD_add_connection(self->mhd, w->fd, (const struct sockaddr *)&w->addr, w->addrlen) !=
+            MHD_YES)
             /* over a libmicrohttpd limit (per address, in all); it closed the socket */
-            CCHC_LOG(CCHC_LOG_INFO, "http", "addr=%s path=- status=0 ms=0 gate=over_limit",
-                     w->ip);
+            CCHC_LOG(CCHC_LOG_INFO, "http", "addr=%s path=- status=0 ms=0 gate=over_limit", w->ip);
         return s_remove(self, k);
     case WEB_LINE_NOT_HTTP:
         return s_refuse(self, k, 400, "Bad Request", "không phải một yêu cầu HTTP",
