@@ -627,6 +627,10 @@ int srv_db_connect(srv_db_t *db, int64_t timeout_ms, char *err, size_t errlen)
         backoff = backoff * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : backoff * 2;
     }
     db->state = S_BLOCKING;
+    /* Before the migrations and the loads the caller runs on it (failure is
+     * harmless, as in s_on_setup). */
+    for (size_t i = 0; i < sizeof s_session_settings / sizeof *s_session_settings; i++)
+        PQclear(PQexec(db->conn, s_session_settings[i]));
     for (size_t i = 0; i < db->n_listen; i++) {
         PGresult *r = PQexec(db->conn, db->listen_sql[i]);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -669,9 +673,6 @@ int srv_db_start(srv_db_t *db, char *err, size_t errlen)
         if (!ok)
             return CCHC_EIO;
     }
-    /* As s_on_setup does for later connections (failure is harmless). */
-    for (size_t i = 0; i < sizeof s_session_settings / sizeof *s_session_settings; i++)
-        PQclear(PQexec(db->conn, s_session_settings[i]));
     if (PQsetnonblocking(db->conn, 1) != 0 || PQenterPipelineMode(db->conn) != 1) {
         s_oneline(err, errlen, PQerrorMessage(db->conn));
         return CCHC_EIO;
