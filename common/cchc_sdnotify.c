@@ -57,8 +57,8 @@ int cchc_sdnotify_send(const char *state, const char *status_fmt, ...)
     memcpy(sa.sun_path, sock, len);
     if (sa.sun_path[0] == '@')
         sa.sun_path[0] = 0; /* abstract namespace */
-    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
-                                  (sock[0] == '/' ? 1 : 0));
+    socklen_t salen =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (sock[0] == '/' ? 1 : 0));
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return CCHC_EIO;

@@ -38,9 +38,10 @@ const cchc_cfg_entry_t srv_config_table[] = {
             "libzmq I/O threads (CURVE and framing): one handles about ten thousand quiet "
             "agents; more for a storm of connections on a machine with cores to spare"),
     S_ENTRY("server", "heartbeat_ivl_ms", CCHC_CFG_INT, "10000", 100, 600000, heartbeat_ivl_ms,
-            "ZMTP heartbeat interval"),
+            "TCP keepalive probe interval towards agents"),
     S_ENTRY("server", "heartbeat_timeout_ms", CCHC_CFG_INT, "30000", 300, 600000,
-            heartbeat_timeout_ms, "a connection silent this long after a heartbeat is closed"),
+            heartbeat_timeout_ms,
+            "silence before the first TCP keepalive probe (3 unanswered: closed)"),
     S_ENTRY("database", "conninfo", CCHC_CFG_STRING, "", 0, 0, conninfo,
             "libpq connection string; empty uses the PG* environment variables; a primary and "
             "its standby as host=a,b port=p1,p2 target_session_attrs=read-write: a promotion is "

@@ -27,8 +27,8 @@ typedef struct {
     int64_t peer_max_inflight;    /* [server] peer_max_inflight: per routing id */
     int64_t sub_max_pending;      /* [server] subscriber_max_pending: unacked pushes */
     int64_t io_threads;           /* [server] io_threads: ZMQ_IO_THREADS */
-    int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_HEARTBEAT_IVL */
-    int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_HEARTBEAT_TIMEOUT */
+    int64_t heartbeat_ivl_ms;     /* [server] heartbeat_ivl_ms: ZMQ_TCP_KEEPALIVE_INTVL */
+    int64_t heartbeat_timeout_ms; /* [server] heartbeat_timeout_ms: ZMQ_TCP_KEEPALIVE_IDLE */
     char *conninfo;               /* [database] conninfo, "" = PG* environment */
     int64_t store_connections;    /* [database] store_connections: batch lanes */
     int64_t query_timeout_ms;     /* [database] query_timeout_ms: 0 = none */
