@@ -13,6 +13,8 @@ PKGS=(
   libmicrohttpd-dev prometheus
   python3-openpyxl
   util-linux procps python3
+  # ss (test_liveness reads the sockets' keepalive timers)
+  iproute2
   # systemd-analyze and systemd-sysusers check the units (sd_notify is done without libsystemd)
   systemd
   clang libclang-rt-14-dev
