@@ -291,7 +291,7 @@ int main(int argc, char **argv)
             printf("%s: configuration ok\n", config_path);
             rc = CLI_EXIT_OK;
         }
-        cchc_config_free(s_config_table, S_CONFIG_N, &cfg);
+        s_free_config(&cfg);
         return rc;
     }
     if (optind >= argc) {
