@@ -72,6 +72,13 @@ int cchc_v_same(const char *a, const char *b)
         return 0;
     if (strcmp(a, b) == 0)
         return 1;
+    int ascii = 1; /* ASCII is NFC already: different bytes, different text */
+    for (const unsigned char *p = (const unsigned char *)a; ascii && *p; p++)
+        ascii = *p < 0x80;
+    for (const unsigned char *p = (const unsigned char *)b; ascii && *p; p++)
+        ascii = *p < 0x80;
+    if (ascii)
+        return 0;
     char *na = cchc_vctx_nfc(a), *nb = cchc_vctx_nfc(b);
     int eq = na && nb && strcmp(na, nb) == 0;
     free(na);
@@ -365,22 +372,6 @@ static const s_type_t *s_find_type(const cchc_vctx_t *c, const char *code)
     for (size_t i = 0; i < c->n_types; i++)
         if (cchc_v_same(c->types[i].code, code))
             return &c->types[i];
-    return NULL;
-}
-
-static const s_insp_t *s_find_insp(const cchc_vctx_t *c, const char *code)
-{
-    for (size_t i = 0; i < c->n_insps; i++)
-        if (cchc_v_same(c->insps[i].code, code))
-            return &c->insps[i];
-    return NULL;
-}
-
-static const s_task_t *s_find_task(const cchc_vctx_t *c, const char *code)
-{
-    for (size_t i = 0; i < c->n_tasks; i++)
-        if (cchc_v_same(c->tasks[i].code, code))
-            return &c->tasks[i];
     return NULL;
 }
 
@@ -707,9 +698,9 @@ int cchc_validate(const cchc_report_t *r, const cchc_vctx_t *ctx, cchc_findings_
     v.start = v.end = CCHC_DAY_NONE;
     v.period_ok = r->period && r->period[0] && cchc_period_parse(r->period, &v.period) == CCHC_OK;
     if (v.kind && strcmp(v.kind, "remediation") == 0)
-        v.insp = s_find_insp(v.c, r->remediation->inspection);
+        v.insp = cchc_vctx_insp(v.c, r->remediation->inspection);
     else if (v.kind && strcmp(v.kind, "task_progress") == 0)
-        v.task = s_find_task(v.c, r->task_progress->task);
+        v.task = cchc_vctx_task(v.c, r->task_progress->task);
 
     v.type = s_find_type(v.c, r->type);
     if (v.type && v.period_ok)

@@ -219,6 +219,83 @@ static cchc_day_t s_conclusion_day(const char *s)
     return d;
 }
 
+/* ---- looking codes up ------------------------------------------------------------------ */
+
+static int s_ix_cmp(const void *a, const void *b)
+{
+    const s_ix_t *x = a, *y = b;
+    int d = strcmp(x->code, y->code);
+    return d ? d : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The index of n entries of stride bytes whose code (NFC, or NULL) is the
+ * char * at the start of each: the entries with a code, sorted. */
+static s_ix_t *s_ix_build(const void *entries, size_t n, size_t stride, size_t *n_ix)
+{
+    s_ix_t *ix = cchc_calloc(n + 1, sizeof *ix);
+    *n_ix = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *code = *(char *const *)((const char *)entries + i * stride);
+        if (code)
+            ix[(*n_ix)++] = (s_ix_t){code, i};
+    }
+    qsort(ix, *n_ix, sizeof *ix, s_ix_cmp);
+    return ix;
+}
+
+/* The position of the first entry whose code is code, or -1. */
+static long s_ix_find(const s_ix_t *ix, size_t n, const char *code)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix[mid].code, code) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(ix[lo].code, code) == 0 ? (long)ix[lo].i : -1;
+}
+
+/* code in NFC: code itself when it is ASCII (NFC already), else a new copy
+ * in *tmp; NULL when it is not valid UTF-8. */
+static const char *s_nfc_key(const char *code, char **tmp)
+{
+    *tmp = NULL;
+    for (const unsigned char *p = (const unsigned char *)code; *p; p++)
+        if (*p >= 0x80)
+            return *tmp = cchc_vctx_nfc(code);
+    return code;
+}
+
+const s_insp_t *cchc_vctx_insp(const cchc_vctx_t *c, const char *code)
+{
+    char *tmp = NULL;
+    const char *key = code ? s_nfc_key(code, &tmp) : NULL;
+    const s_insp_t *found = NULL;
+    for (const cchc_vctx_t *x = c; key && x && !found; x = x->under) {
+        long i = s_ix_find(x->insp_ix, x->n_insp_ix, key);
+        if (i >= 0)
+            found = &x->insps[i];
+    }
+    free(tmp);
+    return found;
+}
+
+const s_task_t *cchc_vctx_task(const cchc_vctx_t *c, const char *code)
+{
+    char *tmp = NULL;
+    const char *key = code ? s_nfc_key(code, &tmp) : NULL;
+    const s_task_t *found = NULL;
+    for (const cchc_vctx_t *x = c; key && x && !found; x = x->under) {
+        long i = s_ix_find(x->task_ix, x->n_task_ix, key);
+        if (i >= 0)
+            found = &x->tasks[i];
+    }
+    free(tmp);
+    return found;
+}
+
 static void s_ld_inspections(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
 {
     const json_t *arr = s_ld_objs(ld, doc, "", "inspections"), *o, *fo;
@@ -251,6 +328,7 @@ static void s_ld_inspections(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
             s_ld_str(ld, fo, w2, "text", &fd->text);
         }
     }
+    c->insp_ix = s_ix_build(c->insps, c->n_insps, sizeof *c->insps, &c->n_insp_ix);
 }
 
 static void s_ld_tasks(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
@@ -271,6 +349,7 @@ static void s_ld_tasks(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
         s_ld_date(ld, o, w, "due", &t->due);
         s_ld_bool(ld, o, w, "assigned", &t->assigned);
     }
+    c->task_ix = s_ix_build(c->tasks, c->n_tasks, sizeof *c->tasks, &c->n_task_ix);
 }
 
 static void s_ld_revisions(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
@@ -452,34 +531,12 @@ cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, 
     c->revs = x.revs, c->n_revs = x.n_revs;
     c->has_prev = x.has_prev, c->prev = x.prev, c->n_prev = x.n_prev;
     c->prev_type = x.prev_type, c->prev_period = x.prev_period;
-    /* The report's own inspections and tasks first (fresh), then base's
-     * others, shallow. */
-    c->insps = cchc_calloc(x.n_insps + base->n_insps + 1, sizeof *c->insps);
-    c->n_insps = c->own_insps = x.n_insps;
-    if (x.n_insps)
-        memcpy(c->insps, x.insps, x.n_insps * sizeof *c->insps);
-    for (size_t i = 0; i < base->n_insps; i++) {
-        int shadowed = 0;
-        for (size_t j = 0; j < x.n_insps && !shadowed; j++)
-            shadowed = x.insps[j].code && base->insps[i].code &&
-                       strcmp(x.insps[j].code, base->insps[i].code) == 0;
-        if (!shadowed)
-            c->insps[c->n_insps++] = base->insps[i];
-    }
-    c->tasks = cchc_calloc(x.n_tasks + base->n_tasks + 1, sizeof *c->tasks);
-    c->n_tasks = c->own_tasks = x.n_tasks;
-    if (x.n_tasks)
-        memcpy(c->tasks, x.tasks, x.n_tasks * sizeof *c->tasks);
-    for (size_t i = 0; i < base->n_tasks; i++) {
-        int shadowed = 0;
-        for (size_t j = 0; j < x.n_tasks && !shadowed; j++)
-            shadowed = x.tasks[j].code && base->tasks[i].code &&
-                       strcmp(x.tasks[j].code, base->tasks[i].code) == 0;
-        if (!shadowed)
-            c->tasks[c->n_tasks++] = base->tasks[i];
-    }
-    free(x.insps);
-    free(x.tasks);
+    /* The report's own inspections and tasks (fresh), then base's. */
+    c->under = base;
+    c->insps = x.insps, c->n_insps = x.n_insps;
+    c->insp_ix = x.insp_ix, c->n_insp_ix = x.n_insp_ix;
+    c->tasks = x.tasks, c->n_tasks = x.n_tasks;
+    c->task_ix = x.task_ix, c->n_task_ix = x.n_task_ix;
     if (ld.failed)
         cchc_vctx_destroy(&c);
     return c;
@@ -518,9 +575,11 @@ cchc_vctx_t *cchc_vctx_for_predecessor(const cchc_vctx_t *base, const char *unit
     c->unit_to = pc->unit_to;
     c->unit_successor = pc->unit_successor;
     c->insps = pc->insps, c->n_insps = pc->n_insps;
+    c->insp_ix = pc->insp_ix, c->n_insp_ix = pc->n_insp_ix;
     c->tasks = pc->tasks, c->n_tasks = pc->n_tasks;
+    c->task_ix = pc->task_ix, c->n_task_ix = pc->n_task_ix;
+    c->under = NULL;
     c->revs = pc->revs, c->n_revs = pc->n_revs;
-    c->own_insps = c->own_tasks = 0;
     c->has_prev = 0, c->prev = NULL, c->n_prev = 0;
     c->prev_type = c->prev_period = NULL;
     c->preds = NULL, c->n_preds = 0;
@@ -560,16 +619,14 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
         free(c->revs[i].subject);
     }
     free(c->revs);
-    /* An overlay owns only its first own_* entries; a context, all. */
-    size_t n_tasks = c->base ? c->own_tasks : c->n_tasks;
-    size_t n_insps = c->base ? c->own_insps : c->n_insps;
-    for (size_t i = 0; i < n_tasks; i++) {
+    for (size_t i = 0; i < c->n_tasks; i++) {
         free(c->tasks[i].code);
         s_free_strs(c->tasks[i].lead, c->tasks[i].n_lead);
         s_free_strs(c->tasks[i].support, c->tasks[i].n_support);
     }
     free(c->tasks);
-    for (size_t i = 0; i < n_insps; i++) {
+    free(c->task_ix);
+    for (size_t i = 0; i < c->n_insps; i++) {
         for (size_t j = 0; j < c->insps[i].n_findings; j++)
             free(c->insps[i].findings[j].text);
         free(c->insps[i].findings);
@@ -577,6 +634,7 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p)
         free(c->insps[i].unit);
     }
     free(c->insps);
+    free(c->insp_ix);
     if (c->base) {
         free(c);
         *self_p = NULL;

@@ -62,6 +62,13 @@ typedef struct {
     cchc_day_t due;
 } s_oblig_t;
 
+/* A lookup index of codes (inspections, tasks): sorted by code, then by
+ * position, so that the first of equal codes is found. Codes are NFC. */
+typedef struct {
+    const char *code;
+    size_t i;
+} s_ix_t;
+
 /* A predecessor (the document's "predecessors"): its unit, inspections,
  * tasks and revisions as a context of their own, and its open obligations. */
 typedef struct {
@@ -81,8 +88,12 @@ struct cchc_vctx {
     cchc_calendar_t *cal;
     s_insp_t *insps;
     size_t n_insps;
+    s_ix_t *insp_ix; /* n_insp_ix entries: the insps with a code */
+    size_t n_insp_ix;
     s_task_t *tasks;
     size_t n_tasks;
+    s_ix_t *task_ix;
+    size_t n_task_ix;
     s_rev_t *revs;
     size_t n_revs;
     int has_prev;
@@ -101,14 +112,21 @@ struct cchc_vctx {
     const s_pred_t *pred;
     int shell; /* owns only key_unit and heir: everything else is base's or pred's */
     /* An overlay (cchc_vctx_for_report): the unit, types, calendar and
-     * settings are base's; insps[own_insps..] and tasks[own_tasks..] are
-     * shallow copies of base's; everything else is its own. NULL otherwise. */
+     * settings are base's; insps and tasks are the report's own, and a code
+     * not among them is looked up in under (base); everything else is its
+     * own. NULL otherwise. */
     const cchc_vctx_t *base;
-    size_t own_insps, own_tasks;
+    const cchc_vctx_t *under;
 };
 
 /* A new NFC copy of s (NULL for NULL or invalid UTF-8). */
 char *cchc_vctx_nfc(const char *s);
+
+/* The inspection or task of that code (compared in NFC), the report's own
+ * before its base's; NULL when none. One normalisation and a binary search,
+ * whatever the number of tasks. */
+const s_insp_t *cchc_vctx_insp(const cchc_vctx_t *c, const char *code);
+const s_task_t *cchc_vctx_task(const cchc_vctx_t *c, const char *code);
 
 /* ---- shared by the rules (cchc_validate.c, cchc_validate_content.c) ---- */
 

@@ -581,6 +581,74 @@ static void test_overlay(void **state)
     cchc_vctx_destroy(&base);
 }
 
+/* Tasks are found by code among thousands (a binary search of the NFC
+ * code), the first of equal codes winning, a decomposed code finding its
+ * composed task; an overlay's own task shadows the base's of that code, and
+ * the base's others are still found through it. */
+static void s_task_e060(const cchc_vctx_t *c, const char *task, int want)
+{
+    json_t *j = s_fixture("task_progress.json");
+    json_object_set_new(j, "unit", json_string("xa-van-son"));
+    json_object_set_new(j, "task", json_string(task));
+    cchc_report_t *r = s_rep(j);
+    cchc_findings_t f = CCHC_FINDINGS_INIT;
+    cchc_validate(r, c, &f);
+    if ((s_find(&f, "E060", "$.task") != NULL) != want) {
+        s_dump(&f);
+        fail_msg("task %s: E060 %s", task, want ? "expected" : "not expected");
+    }
+    cchc_findings_clear(&f);
+    cchc_report_free(&r);
+}
+
+static void test_task_lookup(void **state)
+{
+    (void)state;
+    json_t *tasks = json_array();
+    for (int i = 1; i <= 3000; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "T-%04d", i);
+        json_array_append_new(tasks, json_pack("{s:s, s:[s], s:[], s:s}", "code", code, "lead",
+                                               "xa-van-son", "support", "due", "2024-12-14"));
+    }
+    /* T-0007 again, not the unit's: the first one counts. */
+    json_array_append_new(tasks, json_pack("{s:s, s:[s], s:[], s:s}", "code", "T-0007", "lead",
+                                           "p-nv", "support", "due", "2024-12-14"));
+    /* "NV-Đổi-mới" composed (NFC). */
+    json_array_append_new(tasks, json_pack("{s:s, s:[s], s:[], s:s}", "code",
+                                           "NV-\xc4\x90\xe1\xbb\x95i-m\xe1\xbb\x9bi", "lead",
+                                           "xa-van-son", "support", "due", "2024-12-14"));
+    json_t *doc = json_pack("{s:o}", "tasks", tasks);
+    char *text = json_dumps(doc, 0);
+    cchc_vctx_t *base = s_ctx("xa-van-son", "commune", text);
+    free(text);
+    json_decref(doc);
+    s_task_e060(base, "T-0001", 0);
+    s_task_e060(base, "T-2999", 0);
+    s_task_e060(base, "T-3000", 0);
+    s_task_e060(base, "T-0007", 0);
+    s_task_e060(base, "T-3001", 1);
+    s_task_e060(base, "T-", 1);
+    s_task_e060(base, "KH87-07", 1); /* the base document's tasks were replaced */
+    /* decomposed: D-stroke, o + circumflex + hook above, o + horn + acute */
+    s_task_e060(base, "NV-\xc4\x90o\xcc\x82\xcc\x89i-mo\xcc\x9b\xcc\x81i", 0);
+    s_task_e060(base, "NV-\xc4\x90o\xcc\x82\xcc\x89i-mo\xcc\x9b", 1);
+
+    json_t *extra = json_loads("{\"tasks\": [{\"code\": \"T-2999\", \"lead\": [\"p-nv\"], "
+                               "\"support\": [], \"due\": \"2024-12-14\"}]}",
+                               0, NULL);
+    char err[200];
+    cchc_vctx_t *c = cchc_vctx_for_report(base, extra, err, sizeof err);
+    assert_non_null(c);
+    s_task_e060(c, "T-2999", 1); /* its own: not the unit's */
+    s_task_e060(c, "T-0005", 0); /* the base's */
+    s_task_e060(c, "T-3001", 1);
+    s_task_e060(base, "T-2999", 0); /* the base unchanged */
+    cchc_vctx_destroy(&c);
+    json_decref(extra);
+    cchc_vctx_destroy(&base);
+}
+
 /* Malformed reports and degenerate contexts: no crash, and each broken
  * report is refused with the error that names what is wrong, whatever the
  * context (empty, a unit's, none at all). */
@@ -674,7 +742,7 @@ int main(void)
         cmocka_unit_test(test_e006_reopened),    cmocka_unit_test(test_e010_counts),
         cmocka_unit_test(test_e011_e013_totals), cmocka_unit_test(test_w014_w015),
         cmocka_unit_test(test_context_shape),    cmocka_unit_test(test_survives_anything),
-        cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_overlay),          cmocka_unit_test(test_task_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
