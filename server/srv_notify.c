@@ -62,9 +62,15 @@
 #define S_UNIT_SQL                                                                                 \
     "SELECT " S_COLS " FROM notifications WHERE unit_code = $3 AND seq > $1::bigint "              \
     "ORDER BY seq LIMIT $2::int"
+/* The rows are locked in the order of their codes, all before the first is
+ * updated (the count waits for the whole lock), as cchc_store_batch (023)
+ * locks them: in the join's order, an ack and a store deadlocked. */
 #define S_ACK_SQL                                                                                  \
+    "WITH l AS MATERIALIZED (SELECT x.unit_code FROM unit_contacts x "                             \
+    "WHERE x.unit_code = ANY ($1::text[]) ORDER BY x.unit_code FOR UPDATE) "                       \
     "UPDATE unit_contacts c SET last_seq = greatest(c.last_seq, v.seq) "                           \
-    "FROM unnest($1::text[], $2::bigint[]) AS v (unit, seq) WHERE c.unit_code = v.unit"
+    "FROM unnest($1::text[], $2::bigint[]) AS v (unit, seq), (SELECT count(*) FROM l) k "          \
+    "WHERE c.unit_code = v.unit"
 
 /* ---- helpers --------------------------------------------------------------------- */
 

@@ -10,13 +10,16 @@
 -- other batches took 1 ms for it. Which plan a session got depended on the
 -- moment, which is much of cchc-bench's spread from run to run. Now:
 -- - an earlier delivery of a message is one probe of the unique key
---   (unit_code, agent_epoch, msg_id) per message (LATERAL);
+--   (unit_code, agent_epoch, msg_id) per message (LATERAL, and see the end);
 -- - the supersede runs only when a key has an earlier accepted revision, and
 --   finds it by one probe of reports_key per such key (LATERAL), updating
 --   through the primary key;
 -- - the last revision's id is set with the keys' first and last positions,
 --   and an expectation's state, basis, date and outcome are read in one
---   statement (two statements fewer a batch; each was 1-2 ms).
+--   statement (two statements fewer a batch; each was 1-2 ms);
+-- - the units' contact rows are locked in the order of their codes before
+--   the clock's update, as the notification acks lock them (the two
+--   deadlocked: a 1 s stall at deadlock_timeout, then a retry).
 -- What the function writes is unchanged.
 
 CREATE OR REPLACE FUNCTION cchc_store_batch(p jsonb)
@@ -47,9 +50,11 @@ BEGIN
     -- Emptied by DELETE, which costs next to nothing; TRUNCATE (or ON COMMIT
     -- DELETE ROWS) makes new files for each table and index and took most of
     -- a small batch's time. What the deleted rows leave is reclaimed by a
-    -- TRUNCATE once the tables have grown past 16 MB.
+    -- TRUNCATE once the tables have grown past 2 MB. (It was 16 MB, 017: but
+    -- every statement on these tables reads the dead rows too, all their
+    -- pages, and past temp_buffers (8 MB) from the files.)
     IF pg_total_relation_size('pg_temp.cchc_sb') + pg_total_relation_size('pg_temp.cchc_sk')
-       + pg_total_relation_size('pg_temp.cchc_sn') > 16 * 1024 * 1024 THEN
+       + pg_total_relation_size('pg_temp.cchc_sn') > 2 * 1024 * 1024 THEN
         TRUNCATE cchc_sb, cchc_sk, cchc_sn;
     ELSE
         DELETE FROM cchc_sb;
@@ -99,7 +104,8 @@ BEGIN
           FROM cchc_sb b2
           CROSS JOIN LATERAL (SELECT r3.id, r3.status, r3.findings, r3.payload FROM reports r3
                               WHERE r3.unit_code = b2.unit AND r3.agent_epoch = b2.epoch
-                                AND r3.msg_id = b2.msg_id) r2
+                                AND r3.msg_id = b2.msg_id
+                              OFFSET 0) r2
           WHERE b2.dup_of IS NULL) r
     WHERE b.ord = r.ord;
 
@@ -162,17 +168,19 @@ BEGIN
     INSERT INTO reports (id, unit_code, agent_epoch, msg_id, report_type, content_kind, period,
                          revision, subject, sent_at, sealed_at, payload, body, status, findings,
                          received_at, first_received_at, superseded_by, sent_by)
+    -- (The next accepted revision of the key: lead() over the key's accepted
+    -- rows, in one pass.)
     SELECT b.id, b.unit, b.epoch, b.msg_id, b.type, b.kind, b.period, b.revision, b.subject,
            b.sent_at, b.sealed_at, b.payload, b.body,
-           CASE WHEN nx.next_id IS NOT NULL THEN 'superseded' ELSE b.status END,
-           b.findings, b.received_at, s.chain_first, nx.next_id, b.sent_by
-    FROM cchc_sb b
+           CASE WHEN b.next_id IS NOT NULL THEN 'superseded' ELSE b.status END,
+           b.findings, b.received_at, s.chain_first, b.next_id, b.sent_by
+    FROM (SELECT b2.*,
+                 CASE WHEN b2.status = 'accepted'
+                      THEN lead(b2.id) OVER (PARTITION BY b2.k, b2.status = 'accepted'
+                                             ORDER BY b2.ord) END AS next_id
+          FROM cchc_sb b2
+          WHERE b2.dup_of IS NULL AND NOT b2.stored_dup) b
     LEFT JOIN cchc_sk s ON s.k = b.k AND b.status = 'accepted'
-    LEFT JOIN (SELECT b2.ord, lead(b2.id) OVER (PARTITION BY b2.k ORDER BY b2.ord) AS next_id
-               FROM cchc_sb b2
-               WHERE b2.dup_of IS NULL AND NOT b2.stored_dup AND b2.status = 'accepted') nx
-           ON nx.ord = b.ord
-    WHERE b.dup_of IS NULL AND NOT b.stored_dup
     ORDER BY b.ord;
 
     SELECT count(*) INTO n FROM cchc_sk;
@@ -190,7 +198,8 @@ BEGIN
                 CROSS JOIN LATERAL (SELECT r2.id FROM reports r2
                                     WHERE r2.report_type = s.type AND r2.unit_code = s.unit
                                       AND r2.period = s.period AND r2.subject = s.subject
-                                      AND r2.status = 'accepted' AND r2.id <> s.last_id) x
+                                      AND r2.status = 'accepted' AND r2.id <> s.last_id
+                                    OFFSET 0) x
                 WHERE s.earlier)
             UPDATE reports r SET status = 'superseded', superseded_by = o.by_id
             FROM o
@@ -327,6 +336,14 @@ BEGIN
     -- The agent's clock as its last message of the batch showed it; late in
     -- the transaction, so that the row is held only to the commit (the
     -- server's other connection writes the contact's acks).
+    -- Locked in the order of their codes first, as the notification acks
+    -- (srv_notify.c) lock them: in the join's order, a store and an ack
+    -- deadlocked on two units' rows (cchc-bench light load: 40P01 after the
+    -- 1 s deadlock_timeout, a batch answered 1.2 s late).
+    PERFORM 1 FROM unit_contacts c
+    WHERE c.unit_code = ANY (ARRAY(SELECT DISTINCT b.unit FROM cchc_sb b
+                                   WHERE b.skew IS NOT NULL))
+    ORDER BY c.unit_code FOR UPDATE;
     UPDATE unit_contacts c SET clock_skew_ms = s.skew, clock_checked_at = s.received_at
     FROM (SELECT DISTINCT ON (b.unit) b.unit, b.skew, b.received_at FROM cchc_sb b
           WHERE b.skew IS NOT NULL ORDER BY b.unit, b.ord DESC) s
@@ -423,8 +440,9 @@ BEGIN
         CROSS JOIN LATERAL (VALUES (1, coalesce(f.sent_by, s.unit)), (2, '@home_affairs'))
             g(o, target)
         WHERE s.exp_was = 'overdue'
-          AND NOT EXISTS (SELECT 1 FROM notifications x
-                          WHERE x.dedup_key = 'report.resolved:' || s.exp_id || ':' || g.target)
+          -- (a probe of the unique index per row, never an anti-join)
+          AND (SELECT count(*) FROM notifications x
+               WHERE x.dedup_key = 'report.resolved:' || s.exp_id || ':' || g.target) = 0
     ) z
     ORDER BY z.ord, z.sub;
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -446,3 +464,18 @@ BEGIN
     FROM cchc_sb b LEFT JOIN cchc_sb d ON d.ord = b.dup_of
     ORDER BY b.ord;
 END $$;
+
+-- Its plan is generic (made at a session's first batch, kept until the
+-- statistics of a table it reads change) and must stay right as `reports`
+-- grows from nothing: a server started on a new database made it while
+-- `reports` held a few rows, and (autovacuum looks at a database once a
+-- minute) the probes of reports_key became a hash join over the whole index
+-- and a sequential scan of reports, 0.15 s a batch at first and 5.9 s a
+-- batch 20 s later (auto_explain, cchc-bench light load, one run in two).
+-- Its statements reach the large tables by one probe per row of the batch:
+-- LATERAL subqueries with OFFSET 0, which keeps the planner from flattening
+-- them into a join (turning off hash and merge joins instead, it made a
+-- nested loop over reports_key's whole index, materialised: 60-150 ms a
+-- batch), and scalar subqueries; and sequential scans are off, so that each
+-- probe takes its index whatever the statistics say.
+ALTER FUNCTION cchc_store_batch(jsonb) SET enable_seqscan = off;
