@@ -31,6 +31,11 @@ static void s_fail(s_ld_t *ld, const char *where, const char *key, const char *w
 /* A copy of s in NFC, or NULL when s is not valid UTF-8. */
 char *cchc_vctx_nfc(const char *s)
 {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && *p < 0x80)
+        p++;
+    if (!*p) /* ASCII: valid, and NFC already */
+        return cchc_strdup(s);
     if (!cchc_wire_text_ok(s, strlen(s)))
         return NULL;
     char *n = (char *)utf8proc_NFC((const utf8proc_uint8_t *)s);

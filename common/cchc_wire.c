@@ -48,6 +48,8 @@ int cchc_wire_text_ok(const char *s, size_t len)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     utf8proc_ssize_t left = (utf8proc_ssize_t)len;
+    while (left > 0 && *p && *p < 0x80) /* ASCII but NUL: one byte each */
+        p++, left--;
     while (left > 0) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);

@@ -297,14 +297,41 @@ static void test_nack_reasons(void **state)
     free(buf);
 }
 
+/* cchc_wire_text_ok: UTF-8 without NUL, whatever comes first: an ASCII run
+ * (read a byte at a time) before a bad byte or a NUL does not hide it. */
+static void test_text_ok(void **state)
+{
+    (void)state;
+    assert_true(cchc_wire_text_ok("", 0));
+    assert_true(cchc_wire_text_ok("KH87-07", 7));
+    assert_true(cchc_wire_text_ok("X\xc3\xa3 V\xc3\xa2n S\xc6\xa1n", 13)); /* Xã Vân Sơn */
+    assert_false(cchc_wire_text_ok("abc\xff", 4));                         /* never UTF-8 */
+    assert_false(cchc_wire_text_ok("abc\xc3", 4));                         /* cut short */
+    assert_false(cchc_wire_text_ok("abcdefgh\xe1\xbb", 10)); /* cut short after ASCII */
+    assert_false(cchc_wire_text_ok("ab\0cd", 5));            /* a NUL inside */
+    assert_false(cchc_wire_text_ok("\xc3\xa3\0", 3));        /* a NUL after UTF-8 */
+    assert_true(cchc_wire_text_ok("abc\xc3\xa3"
+                                  "def",
+                                  8));
+    assert_false(cchc_wire_text_ok("abc\xc3\xa3"
+                                   "d\xed\xa0\x80",
+                                   10)); /* a surrogate */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_oversized),    cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_unknown_body), cmocka_unit_test(test_nul_in_string),
-        cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_encoder_refuses_bad_utf8),
-        cmocka_unit_test(test_budget),       cmocka_unit_test(test_ack_nack),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_text_ok),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_unknown_body),
+        cmocka_unit_test(test_nul_in_string),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_encoder_refuses_bad_utf8),
+        cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_ack_nack),
         cmocka_unit_test(test_nack_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
