@@ -1,7 +1,10 @@
 /* bench_fleet.c: simulated agents for cchc-bench (see bench.h).
  *
  * A worker process owns a slice of the bench's units: one DEALER socket each,
- * with the unit's own CURVE key, in one zmq_poll loop. Like cchc-agent, an
+ * with the unit's own CURVE key, in one epoll loop over the sockets' ZMQ_FD
+ * (zmq_poll over thousands of sockets cost a poll(2) of every descriptor
+ * each turn: 77 % of the machine in a 10,000-agent storm, leaving the
+ * server a fraction of it). Like cchc-agent, an
  * agent keeps at most `window` reports unanswered (one when `serial`), resends one answered
  * NACK_BUSY after a backoff, and acks the notifications it is pushed. A
  * report is answered for good by an Ack or by any other Nack (a stored
@@ -16,10 +19,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <poll.h> /* bench_worker_line */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -43,6 +47,7 @@ typedef struct {
     int has_meta, notes, synced, served;
     uint64_t version;
     uint64_t last_seq, acked_seq;
+    int poke; /* its ZMQ_FD fired or it sent: look for messages (ZMQ_EVENTS) */
 } s_agent_t;
 
 typedef struct {
@@ -80,6 +85,7 @@ static int s_send_env(s_agent_t *a, cchc_envelope_t *env)
         return -1;
     int rc = zmq_send(a->sock, buf, len, ZMQ_DONTWAIT) == (int)len ? 0 : -1;
     free(buf);
+    a->poke = 1; /* see s_service */
     return rc;
 }
 
@@ -241,6 +247,27 @@ static void s_pump(s_worker_t *w, s_agent_t *a, int64_t now)
     }
 }
 
+/* Takes the messages of a poked agent (its descriptor fired, or it sent:
+ * a send may take in the socket's commands, and with them the signal of
+ * messages that came meanwhile), and acks its notifications, until it is
+ * quiet. */
+static void s_service(s_worker_t *w, s_agent_t *a)
+{
+    while (a->poke) {
+        a->poke = 0;
+        int zev = 0;
+        size_t zsz = sizeof zev;
+        while (zmq_getsockopt(a->sock, ZMQ_EVENTS, &zev, &zsz) == 0 && (zev & ZMQ_POLLIN)) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            while (zmq_msg_recv(&m, a->sock, ZMQ_DONTWAIT) >= 0)
+                s_on_message(w, a, zmq_msg_data(&m), zmq_msg_size(&m));
+            zmq_msg_close(&m);
+        }
+        s_note_ack(a);
+    }
+}
+
 static void *s_socket(s_worker_t *w, const bench_unit_t *u)
 {
     void *s = zmq_socket(w->ctx, ZMQ_DEALER);
@@ -324,12 +351,31 @@ static int s_run(s_worker_t *w, int ctl_fd)
         if (t->serve)
             s_meta_request(a);
     }
-    zmq_pollitem_t *items = calloc((size_t)w->n + 1, sizeof *items);
-    for (int i = 0; i < w->n; i++)
-        items[i] = (zmq_pollitem_t){.socket = w->a[i].sock, .events = ZMQ_POLLIN};
-    items[w->n] = (zmq_pollitem_t){.fd = ctl_fd, .events = ZMQ_POLLIN};
+    /* Level-triggered: a descriptor stays ready until ZMQ_EVENTS has taken
+     * the socket's commands. */
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    for (int i = 0; ep >= 0 && i <= w->n; i++) {
+        int fd = ctl_fd;
+        size_t sz = sizeof fd;
+        if (i < w->n && zmq_getsockopt(w->a[i].sock, ZMQ_FD, &fd, &sz) != 0) {
+            s_line(w, "error ZMQ_FD: %s", zmq_strerror(zmq_errno()));
+            return 1;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            s_line(w, "error epoll_ctl: %s", strerror(errno));
+            return 1;
+        }
+    }
+    if (ep < 0) {
+        s_line(w, "error epoll_create1: %s", strerror(errno));
+        return 1;
+    }
+    struct epoll_event evs[512];
     int total = w->n * t->reports, answered = 0, stop = 0, said_done = 0, said_served = 0,
         said_synced = 0;
+    for (int i = 0; i < w->n; i++)
+        w->a[i].poke = 1;
     while (!stop) {
         now = bench_now_us();
         if (now > deadline) {
@@ -337,27 +383,28 @@ static int s_run(s_worker_t *w, int ctl_fd)
                    w->served, t->serve ? w->n : 0);
             break;
         }
-        if (zmq_poll(items, w->n + 1, 5) < 0 && zmq_errno() != EINTR)
+        int ne = epoll_wait(ep, evs, (int)(sizeof evs / sizeof evs[0]), 5);
+        if (ne < 0 && errno != EINTR)
             break;
-        if (items[w->n].revents & ZMQ_POLLIN) {
-            char c;
-            if (read(ctl_fd, &c, 1) <= 0)
-                stop = 1; /* the parent is done with us */
+        for (int e = 0; e < ne; e++) {
+            uint32_t i = evs[e].data.u32;
+            if (i < (uint32_t)w->n) {
+                w->a[i].poke = 1;
+            } else {
+                char c;
+                if (read(ctl_fd, &c, 1) <= 0)
+                    stop = 1; /* the parent is done with us */
+            }
         }
         now = bench_now_us();
         answered = 0;
         for (int i = 0; i < w->n; i++) {
             s_agent_t *a = &w->a[i];
-            if (items[i].revents & ZMQ_POLLIN) {
-                zmq_msg_t m;
-                zmq_msg_init(&m);
-                while (zmq_msg_recv(&m, a->sock, ZMQ_DONTWAIT) >= 0)
-                    s_on_message(w, a, zmq_msg_data(&m), zmq_msg_size(&m));
-                zmq_msg_close(&m);
-                s_note_ack(a);
-            }
-            if (t->reports > 0)
+            s_service(w, a);
+            if (t->reports > 0) {
                 s_pump(w, a, now);
+                s_service(w, a);
+            }
             answered += a->answered;
             if (t->serve && !a->served && a->has_meta && a->notes >= t->catchup) {
                 a->served = 1;
@@ -394,6 +441,7 @@ static int s_run(s_worker_t *w, int ctl_fd)
             fclose(f);
     }
     /* Process exit reclaims the rest; close the sockets for a clean goodbye. */
+    close(ep);
     for (int i = 0; i < w->n; i++)
         zmq_close(w->a[i].sock);
     zmq_ctx_term(w->ctx);
