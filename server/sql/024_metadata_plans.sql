@@ -1,0 +1,23 @@
+-- 024_metadata_plans: a unit's metadata document on plans kept for the
+-- session.
+--
+-- cchc_unit_metadata (020) ran with PostgreSQL's default plan choice, which
+-- for a PL/pgSQL statement with parameters (the unit) plans it anew at each
+-- call as long as the custom plans look cheaper than the generic one. Its
+-- last statement builds the whole document in one expression with a dozen
+-- subqueries, and planning it was most of a call: 2.4 ms a unit, where the
+-- statements themselves ran in 1 ms (auto_explain). The server reads the
+-- documents of every connected agent when something they all sync changes
+-- (a calendar day, a type): 10,000 agents were 24 s of one backend, the
+-- most of cchc-bench's operator change. With the generic plan kept: 0.5-0.7
+-- ms a unit (200 units: 480 -> 103-137 ms).
+--
+-- A generic plan is made once, from the statistics of its moment (a new
+-- database: nearly empty tables), and kept until those statistics change;
+-- sequential scans are off so that its scans of reports, expectations and
+-- inspections by unit take their indexes whatever the tables held then (see
+-- 023). The small tables it reads whole (report_types, calendar_days,
+-- plan_tasks) are read through their primary keys instead, at no visible
+-- cost.
+ALTER FUNCTION cchc_unit_metadata(text)
+    SET plan_cache_mode = force_generic_plan SET enable_seqscan = off;
