@@ -273,32 +273,35 @@ static const char *s_nfc_key(const char *code, char **tmp)
     return code;
 }
 
-const s_insp_t *cchc_vctx_insp(const cchc_vctx_t *c, const char *code)
+/* The context holding code's entry (c, or one c lies over) and the entry's
+ * position in its tasks (tasks) or inspections; NULL when none has it. */
+static const cchc_vctx_t *s_lookup(const cchc_vctx_t *c, const char *code, int tasks, long *at)
 {
     char *tmp = NULL;
     const char *key = code ? s_nfc_key(code, &tmp) : NULL;
-    const s_insp_t *found = NULL;
-    for (const cchc_vctx_t *x = c; key && x && !found; x = x->under) {
-        long i = s_ix_find(x->insp_ix, x->n_insp_ix, key);
-        if (i >= 0)
-            found = &x->insps[i];
+    const cchc_vctx_t *x = key ? c : NULL;
+    for (; x; x = x->under) {
+        *at = tasks ? s_ix_find(x->task_ix, x->n_task_ix, key)
+                    : s_ix_find(x->insp_ix, x->n_insp_ix, key);
+        if (*at >= 0)
+            break;
     }
     free(tmp);
-    return found;
+    return x;
+}
+
+const s_insp_t *cchc_vctx_insp(const cchc_vctx_t *c, const char *code)
+{
+    long at;
+    const cchc_vctx_t *x = s_lookup(c, code, 0, &at);
+    return x ? &x->insps[at] : NULL;
 }
 
 const s_task_t *cchc_vctx_task(const cchc_vctx_t *c, const char *code)
 {
-    char *tmp = NULL;
-    const char *key = code ? s_nfc_key(code, &tmp) : NULL;
-    const s_task_t *found = NULL;
-    for (const cchc_vctx_t *x = c; key && x && !found; x = x->under) {
-        long i = s_ix_find(x->task_ix, x->n_task_ix, key);
-        if (i >= 0)
-            found = &x->tasks[i];
-    }
-    free(tmp);
-    return found;
+    long at;
+    const cchc_vctx_t *x = s_lookup(c, code, 1, &at);
+    return x ? &x->tasks[at] : NULL;
 }
 
 static void s_ld_inspections(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
