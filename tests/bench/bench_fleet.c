@@ -255,16 +255,23 @@ static void s_service(s_worker_t *w, s_agent_t *a)
 {
     while (a->poke) {
         a->poke = 0;
-        int zev = 0;
+        int zev = 0, got = 0;
         size_t zsz = sizeof zev;
         while (zmq_getsockopt(a->sock, ZMQ_EVENTS, &zev, &zsz) == 0 && (zev & ZMQ_POLLIN)) {
             zmq_msg_t m;
             zmq_msg_init(&m);
-            while (zmq_msg_recv(&m, a->sock, ZMQ_DONTWAIT) >= 0)
+            while (zmq_msg_recv(&m, a->sock, ZMQ_DONTWAIT) >= 0) {
                 s_on_message(w, a, zmq_msg_data(&m), zmq_msg_size(&m));
+                got++;
+            }
             zmq_msg_close(&m);
         }
+        uint64_t acked = a->acked_seq;
         s_note_ack(a);
+        /* Nothing came and the ack could not go (a failed send pokes too):
+         * left poked, looked at again next turn, not in a loop here. */
+        if (!got && a->acked_seq == acked)
+            break;
     }
 }
 
