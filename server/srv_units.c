@@ -16,6 +16,7 @@
 #include "srv_map.h"
 #include "srv_router.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,23 +52,26 @@ typedef struct {
     size_t head, n, cap;
 } s_queue_t;
 
-/* The read in flight: which entries, at which generations. */
+/* A read in flight: on which reader, which entries, at which generations. */
 typedef struct {
     srv_units_t *self;
+    size_t reader;
     size_t n;
     size_t *idx;
     srv_units_gen_t *gen;
 } s_read_t;
 
 struct srv_units {
-    srv_db_t *db;
+    /* readers[0] the server's connection; then others, used when idle */
+    srv_db_t *readers[SRV_UNITS_READERS_MAX];
+    int busy[SRV_UNITS_READERS_MAX]; /* a read in flight on it */
+    size_t nreaders;
     srv_units_hooks_t hooks;
     s_entry_t *e;
     size_t n, cap;
     srv_map_t *by_unit; /* index + 1 */
     uint64_t all_gen;
     s_queue_t wanted, refresh;
-    int inflight;
     int64_t due_ms;                  /* the next read may go (gathering wants); -1: none waiting */
     s_waiter_t *ready, **ready_tail; /* waiters of fresh entries, called at the next timer */
 };
@@ -85,13 +89,20 @@ uint64_t srv_units_version(const char *doc, size_t len)
 srv_units_t *srv_units_new(srv_db_t *db, const srv_units_hooks_t *hooks)
 {
     srv_units_t *self = cchc_calloc(1, sizeof *self);
-    self->db = db;
+    self->readers[0] = db;
+    self->nreaders = 1;
     self->hooks = *hooks;
     self->by_unit = srv_map_new();
     self->all_gen = 1;
     self->due_ms = -1;
     self->ready_tail = &self->ready;
     return self;
+}
+
+void srv_units_add_reader(srv_units_t *self, srv_db_t *db)
+{
+    assert(self->nreaders < SRV_UNITS_READERS_MAX);
+    self->readers[self->nreaders++] = db;
 }
 
 static void s_waiters_fail(s_entry_t *e)
@@ -344,7 +355,7 @@ static void s_on_read(srv_db_t *db, int rc, const PGresult *res, void *arg)
     (void)db;
     s_read_t *r = arg;
     srv_units_t *self = r->self;
-    self->inflight = 0;
+    self->busy[r->reader] = 0;
     if (self->wanted.n || self->refresh.n)
         self->due_ms = cchc_clock_mono_ms();
     int ok = rc == 0 && PQresultStatus(res) == PGRES_TUPLES_OK;
@@ -385,11 +396,12 @@ static void s_on_read(srv_db_t *db, int rc, const PGresult *res, void *arg)
     s_read_free(r);
 }
 
-static void s_read(srv_units_t *self)
+static void s_read(srv_units_t *self, size_t reader)
 {
     size_t n = 0;
     s_read_t *r = cchc_calloc(1, sizeof *r);
     r->self = self;
+    r->reader = reader;
     r->idx = cchc_calloc(SRV_UNITS_PER_READ, sizeof *r->idx);
     r->gen = cchc_calloc(SRV_UNITS_PER_READ, sizeof *r->gen);
     size_t len = 3;
@@ -427,8 +439,9 @@ static void s_read(srv_units_t *self)
     *p++ = '}';
     *p = '\0';
     const char *params[1] = {arr};
-    if (srv_db_submit(self->db, S_READ_SQL, 1, params, NULL, NULL, s_on_read, r) == 0) {
-        self->inflight = 1;
+    if (srv_db_submit(self->readers[reader], S_READ_SQL, 1, params, NULL, NULL, s_on_read, r) ==
+        0) {
+        self->busy[reader] = 1;
     } else {
         for (size_t k = 0; k < n; k++) {
             self->e[r->idx[k]].queued = 0;
@@ -458,15 +471,24 @@ void srv_units_on_timer(srv_units_t *self, int64_t now_ms)
     }
     if (self->due_ms < 0 || now_ms < self->due_ms)
         return;
-    if (self->inflight) {
-        self->due_ms = -1; /* its answer sets it again when more is queued */
-        return;
+    /* One read in flight per reader; another reader only when it has
+     * nothing else to do (a store lane's batch must not wait behind us). */
+    int down = 0, busy = 0;
+    for (size_t k = 0; k < self->nreaders && (self->wanted.n || self->refresh.n); k++) {
+        if (self->busy[k])
+            continue;
+        if (!srv_db_ready(self->readers[k]))
+            down |= k == 0;
+        else if (k == 0 || srv_db_pending(self->readers[k]) == 0)
+            s_read(self, k);
     }
-    if (!srv_db_ready(self->db)) {
-        self->due_ms = now_ms + 100; /* the reconnect queues everything again anyway */
-        return;
-    }
-    s_read(self);
-    /* The read's answer sets the next due time when more is queued. */
-    self->due_ms = !self->inflight && (self->wanted.n || self->refresh.n) ? now_ms : -1;
+    for (size_t k = 0; k < self->nreaders; k++)
+        busy |= self->busy[k];
+    /* A read's answer sets the next due time when more is queued. With
+     * none in flight, try again: soon if the server's connection is away
+     * (its reconnect queues everything again anyway), else at once. */
+    if (busy || !(self->wanted.n || self->refresh.n))
+        self->due_ms = -1;
+    else
+        self->due_ms = down ? now_ms + 100 : now_ms;
 }

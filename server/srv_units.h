@@ -8,8 +8,9 @@
  *
  * A change ("<table>:<unit>", or "<table>" for every unit) makes the
  * documents concerned stale. Those of connected units (is_connected) are
- * read again, a few units per statement with one statement in flight, so
- * that reports and new connections are never held up long; a unit whose
+ * read again, a few units per statement with one statement in flight per
+ * connection (the server's, and the store lanes' while they have no batch),
+ * so that reports and new connections are never held up long; a unit whose
  * version differs from the one it had is told to the owner (on_changed:
  * the server sends it MetaChanged), the others are not. A MetaRequest's
  * unit goes to the head of the queue.
@@ -50,12 +51,21 @@ typedef struct {
 #define SRV_UNITS_PER_READ 25
 #define SRV_UNITS_GATHER_MS 2
 
+/* The connections reads may go through: the server's, and others added. */
+#define SRV_UNITS_READERS_MAX 8
+
 /* The statement that reads one document ($1 the unit): for segments of
  * others (the batch), with srv_units_gen before and srv_units_put after. */
 #define SRV_UNITS_READ_ONE_SQL "SELECT cchc_unit_metadata($1)::text"
 
 srv_units_t *srv_units_new(srv_db_t *db, const srv_units_hooks_t *hooks);
 void srv_units_destroy(srv_units_t **self_p);
+/* Another connection for reading documents (borrowed; it must outlive the
+ * reads, which are answered as failed if it is abandoned): a store lane's.
+ * A read goes on it only when nothing else is pending on it, so that it
+ * runs on another backend (another core) beside the server's connection,
+ * as during a connection storm, and never ahead of a waiting batch. */
+void srv_units_add_reader(srv_units_t *self, srv_db_t *db);
 
 /* The unit's document (borrowed until the entry next changes), its length
  * and version, when fresh; NULL otherwise. */
