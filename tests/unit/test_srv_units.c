@@ -150,7 +150,7 @@ static void s_answer(s_env_t *e, srv_db_t *db)
     int idx[S_UNITS];
     size_t n = s_read_units(e, db, 0, idx, S_UNITS);
     const char **cells = cchc_calloc(2 * n, sizeof *cells);
-    char (*docs)[64] = cchc_calloc(n, sizeof *docs);
+    char(*docs)[64] = cchc_calloc(n, sizeof *docs);
     for (size_t i = 0; i < n; i++) {
         snprintf(docs[i], sizeof docs[i], "{\"unit\":{\"code\":\"%s\"}}", e->names[idx[i]]);
         cells[2 * i] = e->names[idx[i]];
@@ -167,8 +167,8 @@ static void test_reads_spread_over_idle_readers(void **state)
     s_env_t *e = s_env_new();
     /* Lane 1 has a batch of its own pending: no read may go behind it. */
     int other = 0;
-    assert_int_equal(
-        srv_db_submit(e->lane[1], "SELECT 1", 0, NULL, NULL, NULL, s_on_other, &other), 0);
+    assert_int_equal(srv_db_submit(e->lane[1], "SELECT 1", 0, NULL, NULL, NULL, s_on_other, &other),
+                     0);
     for (int i = 0; i < S_UNITS; i++)
         srv_units_want(e->units, e->names[i], s_on_want, &e->wants[i]);
     s_tick(e);
