@@ -202,6 +202,18 @@ static void test_closed_unit(void **state)
     assert_false(srv_zap_unit_closed(e->zap, "xa-a", closes - 1));
     assert_false(srv_zap_unit_closed(e->zap, "xa-b", now));
     assert_int_equal(srv_zap_key_state(e->zap, S_SUB_KEY_ID, now), SRV_ZAP_KEY_VALID);
+    assert_int_equal(srv_zap_key_state(e->zap, "a8", now), SRV_ZAP_KEY_GONE);
+    assert_int_equal(srv_zap_key_state(e->zap, "", now), SRV_ZAP_KEY_GONE);
+    /* Loaded again without xa-a's key: its id is gone, the subscriber's
+     * key and topics stay. */
+    s_keys(e, S_SUB_TOPICS);
+    assert_int_equal(srv_zap_key_state(e->zap, "a7", now), SRV_ZAP_KEY_GONE);
+    assert_int_equal(srv_zap_key_state(e->zap, S_SUB_KEY_ID, now), SRV_ZAP_KEY_VALID);
+    const char *const *topics = NULL;
+    size_t ntopics = 0;
+    assert_true(srv_zap_subscriber(e->zap, S_SUB, &topics, &ntopics));
+    assert_int_equal(ntopics, 2);
+    assert_false(srv_zap_subscriber(e->zap, "xa-a", &topics, &ntopics));
     s_env_end(e);
     cchc_clock_set(0);
 }
