@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #define S_CLOCK "2024-06-20T09:00:00+07:00"
 #define S_PG_OPTS                                                                                  \
@@ -266,6 +267,57 @@ static int s_copy(PGconn *c, const char *table_cols, const char *data, size_t le
     return ok ? 0 : -1;
 }
 
+/* Waits until the server accepts u's key in a CURVE handshake: it loads
+ * the keys on NOTIFY cchc_keys, all of them at once, and a busy server
+ * takes a moment. A simulated agent refused meanwhile would stay refused
+ * (libzmq does not reconnect after a failed handshake; the real agent
+ * reconnects itself), so the scenarios start only after this. */
+static int s_wait_key(const bench_env_t *e, const bench_unit_t *u)
+{
+    void *ctx = zmq_ctx_new();
+    int rc = -1;
+    int64_t deadline = bench_now_us() + 60LL * 1000000;
+    for (int attempt = 0; rc != 0 && bench_now_us() < deadline; attempt++) {
+        void *s = zmq_socket(ctx, ZMQ_DEALER), *m = zmq_socket(ctx, ZMQ_PAIR);
+        char mon[64];
+        snprintf(mon, sizeof mon, "inproc://bench-wait-key-%d", attempt);
+        int zero = 0;
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(m, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, e->server_pub, 41);
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, u->pub, 41);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, u->sec, 41);
+        zmq_socket_monitor(s, mon,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+        zmq_connect(m, mon);
+        zmq_connect(s, e->endpoint);
+        zmq_pollitem_t it = {.socket = m, .events = ZMQ_POLLIN};
+        if (zmq_poll(&it, 1, 5000) == 1) {
+            uint8_t ev[6];
+            char addr[256];
+            if (zmq_recv(m, ev, sizeof ev, 0) == 6) {
+                uint16_t event;
+                memcpy(&event, ev, 2);
+                if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                    rc = 0;
+            }
+            zmq_recv(m, addr, sizeof addr, ZMQ_DONTWAIT);
+        }
+        zmq_socket_monitor(s, NULL, 0);
+        zmq_close(s);
+        zmq_close(m);
+        if (rc != 0)
+            usleep(100000);
+    }
+    zmq_ctx_term(ctx);
+    if (rc != 0)
+        fprintf(stderr, "bench: the server did not accept the key of %s within a minute\n",
+                u->unit);
+    return rc;
+}
+
 int bench_units_make(const bench_env_t *e, const char *tag, int n, bench_unit_t **units_p)
 {
     bench_unit_t *u = calloc((size_t)n, sizeof *u);
@@ -295,7 +347,7 @@ int bench_units_make(const bench_env_t *e, const char *tag, int n, bench_unit_t 
     if (!rc)
         rc = bench_sql(c, "COMMIT");
     PQfinish(c);
-    if (rc != 0)
+    if (rc != 0 || s_wait_key(e, &u[n - 1]) != 0)
         goto fail;
     free(ubuf);
     free(kbuf);
