@@ -374,9 +374,19 @@ static void s_on_read(srv_db_t *db, int rc, const PGresult *res, void *arg)
                 g = r->gen[k];
         s_store(self, e, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1), g);
     }
+    /* A store lane's connection lost (or its read abandoned): nothing of
+     * the server's own connection is wrong, and that lane's reconnect does
+     * not queue the documents again as the server's does (on_connect), so
+     * the read goes again, on whichever connection is free, its wants and
+     * pending MetaChanged kept. */
+    int again = rc != 0 && r->reader > 0;
     for (size_t k = 0; k < r->n; k++) {
         s_entry_t *e = &self->e[r->idx[k]];
         e->queued = 0;
+        if (again) {
+            s_queue(self, e, e->waiters != NULL);
+            continue;
+        }
         if (!ok) {
             s_waiters_fail(e);
             continue;

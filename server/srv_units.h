@@ -64,7 +64,11 @@ void srv_units_destroy(srv_units_t **self_p);
  * reads, which are answered as failed if it is abandoned): a store lane's.
  * A read goes on it only when nothing else is pending on it, so that it
  * runs on another backend (another core) beside the server's connection,
- * as during a connection storm, and never ahead of a waiting batch. */
+ * as during a connection storm, and never ahead of a waiting batch (a
+ * batch that comes meanwhile waits for that one read, a few ms a unit).
+ * A read lost with such a connection is sent again, its wants kept: that
+ * connection's reconnect does not queue the documents again as the
+ * server's does. */
 void srv_units_add_reader(srv_units_t *self, srv_db_t *db);
 
 /* The unit's document (borrowed until the entry next changes), its length

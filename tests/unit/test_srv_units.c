@@ -33,19 +33,23 @@ typedef struct {
     srv_units_t *units;
     char names[S_UNITS][16];
     s_want_t wants[S_UNITS];
+    int connected;        /* what is_connected answers for every unit */
+    int changed[S_UNITS]; /* on_changed calls */
 } s_env_t;
 
 static int s_is_connected(void *arg, const char *unit)
 {
-    (void)arg;
     (void)unit;
-    return 0;
+    s_env_t *e = arg;
+    return e->connected;
 }
 
 static void s_on_changed(void *arg, const char *unit)
 {
-    (void)arg;
-    (void)unit;
+    s_env_t *e = arg;
+    for (int i = 0; i < S_UNITS; i++)
+        if (strcmp(e->names[i], unit) == 0)
+            e->changed[i]++;
 }
 
 static void s_on_want(void *arg, const char *unit, int ok)
@@ -86,7 +90,7 @@ static s_env_t *s_env_new(void)
     e->main = s_db("cchc-server");
     e->lane[0] = s_db("cchc-server-store-0");
     e->lane[1] = s_db("cchc-server-store-1");
-    srv_units_hooks_t uh = {.is_connected = s_is_connected, .on_changed = s_on_changed};
+    srv_units_hooks_t uh = {.is_connected = s_is_connected, .on_changed = s_on_changed, .arg = e};
     e->units = srv_units_new(e->main, &uh);
     srv_units_add_reader(e->units, e->lane[0]);
     srv_units_add_reader(e->units, e->lane[1]);
@@ -144,21 +148,28 @@ static size_t s_read_units(s_env_t *e, srv_db_t *db, size_t k, int *idx, size_t 
     return n;
 }
 
-/* Answers the head read of db with a document for each of its units. */
-static void s_answer(s_env_t *e, srv_db_t *db)
+/* Answers the head read of db with a document for each of its units, of
+ * version v (a different v: a different document). */
+static void s_answer_v(s_env_t *e, srv_db_t *db, int v)
 {
     int idx[S_UNITS];
     size_t n = s_read_units(e, db, 0, idx, S_UNITS);
     const char **cells = cchc_calloc(2 * n, sizeof *cells);
     char(*docs)[64] = cchc_calloc(n, sizeof *docs);
     for (size_t i = 0; i < n; i++) {
-        snprintf(docs[i], sizeof docs[i], "{\"unit\":{\"code\":\"%s\"}}", e->names[idx[i]]);
+        snprintf(docs[i], sizeof docs[i], "{\"unit\":{\"code\":\"%s\"},\"v\":%d}", e->names[idx[i]],
+                 v);
         cells[2 * i] = e->names[idx[i]];
         cells[2 * i + 1] = docs[i];
     }
     fake_db_finish1(db, fake_db_tuples(2, (int)n, cells));
     free(cells);
     free(docs);
+}
+
+static void s_answer(s_env_t *e, srv_db_t *db)
+{
+    s_answer_v(e, db, 1);
 }
 
 static void test_reads_spread_over_idle_readers(void **state)
@@ -228,6 +239,10 @@ static void test_reads_spread_over_idle_readers(void **state)
     s_env_free(e);
 }
 
+/* A store lane's connection lost during a read: its wants are not
+ * failed but read again on a free connection; the same for the refresh
+ * of a change, whose MetaChanged (on_changed) must not be lost, since the
+ * lane's reconnect does not queue the documents again. */
 static void test_lost_reader(void **state)
 {
     (void)state;
@@ -235,32 +250,53 @@ static void test_lost_reader(void **state)
     for (int i = 0; i < 30; i++)
         srv_units_want(e->units, e->names[i], s_on_want, &e->wants[i]);
     s_tick(e);
-    int a[S_UNITS], b[S_UNITS];
+    int a[S_UNITS], b[S_UNITS], c[S_UNITS];
     size_t na = s_read_units(e, e->main, 0, a, S_UNITS);
     size_t nb = s_read_units(e, e->lane[0], 0, b, S_UNITS);
     assert_int_equal(na + nb, 30);
     assert_int_equal(fake_db_jobs(e->lane[1]), 0);
-    /* Lane 0's connection goes: its wants fail (the agent asks again),
-     * the main read's are not touched. */
     fake_db_lose(e->lane[0]);
-    for (size_t i = 0; i < nb; i++) {
-        assert_int_equal(e->wants[b[i]].failed, 1);
-        assert_int_equal(e->wants[b[i]].ok, 0);
-    }
-    for (size_t i = 0; i < na; i++)
-        assert_int_equal(e->wants[a[i]].failed + e->wants[a[i]].ok, 0);
-    /* Asked again: lane 0 is down, so lane 1 reads them. */
-    for (size_t i = 0; i < nb; i++)
-        srv_units_want(e->units, e->names[b[i]], s_on_want, &e->wants[b[i]]);
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(e->wants[i].failed + e->wants[i].ok, 0);
+    /* Lane 0 is down and the server's connection busy: lane 1 reads them. */
     s_tick(e);
     assert_int_equal(fake_db_jobs(e->lane[0]), 0);
     assert_int_equal(fake_db_jobs(e->lane[1]), 1);
+    size_t nc = s_read_units(e, e->lane[1], 0, c, S_UNITS);
+    assert_int_equal(nc, nb);
+    for (size_t i = 0; i < nb; i++)
+        assert_int_equal(c[i], b[i]);
     s_answer(e, e->lane[1]);
     s_answer(e, e->main);
-    for (size_t i = 0; i < nb; i++)
-        assert_int_equal(e->wants[b[i]].ok, 1);
-    for (size_t i = 0; i < na; i++)
-        assert_int_equal(e->wants[a[i]].ok, 1);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(e->wants[i].ok, 1);
+        assert_int_equal(e->wants[i].failed, 0);
+    }
+
+    /* A change for every unit, the agents connected: each document read
+     * again, and each unit whose document moved told once, though lane 0
+     * is lost again in the middle. */
+    fake_db_reconnect(e->lane[0]);
+    e->connected = 1;
+    srv_units_changed(e->units, NULL);
+    for (int i = 0; i < 30; i++)
+        assert_null(srv_units_doc(e->units, e->names[i], &(size_t){0}, &(uint64_t){0}));
+    s_tick(e);
+    assert_int_equal(fake_db_jobs(e->main), 1);
+    assert_int_equal(fake_db_jobs(e->lane[0]), 1);
+    fake_db_lose(e->lane[0]);
+    s_tick(e);
+    assert_int_equal(fake_db_jobs(e->lane[1]), 1);
+    s_answer_v(e, e->lane[1], 2);
+    s_answer_v(e, e->main, 2);
+    s_tick(e);
+    assert_int_equal(fake_db_jobs(e->main) + fake_db_jobs(e->lane[1]), 0);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(e->changed[i], 1);
+        assert_non_null(srv_units_doc(e->units, e->names[i], &(size_t){0}, &(uint64_t){0}));
+    }
+    for (int i = 30; i < S_UNITS; i++)
+        assert_int_equal(e->changed[i], 0);
     fake_db_reconnect(e->lane[0]);
     s_env_free(e);
 }
