@@ -331,7 +331,9 @@ srv_server_t *srv_server_new(const srv_config_t *cfg, const char *secret_z85, ch
         goto fail;
     }
     /* The documents are read on the store lanes' connections too while they
-     * have no batch: a storm's 10,000 MetaRequests were one backend's work. */
+     * have no batch: a storm's 10,000 MetaRequests were one backend's work.
+     * The first SRV_UNITS_READERS_MAX - 1 lanes only (store_connections goes
+     * to 16): more readers than cores would not read faster. */
     for (size_t k = 0; k < srv_batch_dbs(self->batch) && k + 1 < SRV_UNITS_READERS_MAX; k++)
         srv_units_add_reader(self->units, srv_batch_db(self->batch, k));
     self->h = (srv_handlers_t){.router = self->router,
