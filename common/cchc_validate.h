@@ -67,10 +67,17 @@ void cchc_vctx_destroy(cchc_vctx_t **self_p);
  * "revisions" (the revision stored for the report's type, period and
  * subject), "previous" (W015), and the "inspections" and "tasks" the report
  * names, which replace base's of the same code. The server keeps each unit's
- * context and reads these fresh per report. Key unit and today are base's
+ * context and reads these per report: the revision and "previous" always,
+ * the task or inspection only when its kept context lacks it. Key unit and today are base's
  * and may be set again. NULL with err when extra is not of that shape. */
 cchc_vctx_t *cchc_vctx_for_report(const cchc_vctx_t *base, const json_t *extra, char *err,
                                   size_t errlen);
+
+/* 1 when self (or the context it lies over) holds the task, or the
+ * inspection, of that code: a report naming it needs nothing more about it
+ * (cchc_vctx_for_report's "tasks" and "inspections" would repeat it). */
+int cchc_vctx_has_task(const cchc_vctx_t *self, const char *code);
+int cchc_vctx_has_inspection(const cchc_vctx_t *self, const char *code);
 
 /* The context in which base's unit answers for its predecessor `unit` (a
  * closed unit of base's "predecessors", DOMAIN.md section 1): that unit's

@@ -304,6 +304,16 @@ const s_task_t *cchc_vctx_task(const cchc_vctx_t *c, const char *code)
     return x ? &x->tasks[at] : NULL;
 }
 
+int cchc_vctx_has_task(const cchc_vctx_t *self, const char *code)
+{
+    return cchc_vctx_task(self, code) != NULL;
+}
+
+int cchc_vctx_has_inspection(const cchc_vctx_t *self, const char *code)
+{
+    return cchc_vctx_insp(self, code) != NULL;
+}
+
 static void s_ld_inspections(s_ld_t *ld, cchc_vctx_t *c, const json_t *doc)
 {
     const json_t *arr = s_ld_objs(ld, doc, "", "inspections"), *o, *fo;

@@ -388,7 +388,8 @@ static void s_send_context(s_lane_t *l)
     for (size_t i = 0; i < l->nctx; i++) {
         if (i)
             srv_buf_puts(&l->json, ",");
-        srv_report_context_json(l->ctx[i], (int)i, &l->json);
+        srv_report_context_json(l->ctx[i], srv_units_vctx(b->units, l->ctx[i]->unit), (int)i,
+                                &l->json);
     }
     srv_buf_puts(&l->json, "]");
     l->json_param[0] = l->json.p;

@@ -218,7 +218,21 @@ const char *srv_report_unit(const srv_report_t *p)
     return p->for_unit ? p->for_unit : p->unit;
 }
 
-void srv_report_context_json(const srv_report_t *p, int ord, srv_buf_t *b)
+/* 1 when kept answers for what p names: its task or its inspection (a
+ * periodic report names neither). A predecessor's report is validated in a
+ * context derived from kept (srv_report_validate): read fresh. */
+static int s_subject_kept(const srv_report_t *p, const cchc_vctx_t *kept)
+{
+    if (!kept || p->for_unit || !p->kind)
+        return 0;
+    if (strcmp(p->kind, "task_progress") == 0)
+        return cchc_vctx_has_task(kept, p->subject);
+    if (strcmp(p->kind, "remediation") == 0)
+        return cchc_vctx_has_inspection(kept, p->subject);
+    return strcmp(p->kind, "periodic") == 0;
+}
+
+void srv_report_context_json(const srv_report_t *p, const cchc_vctx_t *kept, int ord, srv_buf_t *b)
 {
     char head[64];
     snprintf(head, sizeof head, "{\"ord\":%d", ord);
@@ -230,7 +244,7 @@ void srv_report_context_json(const srv_report_t *p, int ord, srv_buf_t *b)
     s_json_kv_str(b, "kind", p->kind);
     s_json_kv_str(b, "period", p->period);
     s_json_kv_str(b, "subject", p->subject);
-    srv_buf_puts(b, "}");
+    srv_buf_puts(b, s_subject_kept(p, kept) ? ",\"kept\":true}" : "}");
 }
 
 /* ---- validation ------------------------------------------------------------------------- */

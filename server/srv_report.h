@@ -77,8 +77,11 @@ srv_peer_t srv_report_peer(const srv_report_t *r);
 /* The unit the report is of (for_unit, else the sender's), borrowed. */
 const char *srv_report_unit(const srv_report_t *r);
 
-/* r's object of the context statement's array (ord its place in the batch). */
-void srv_report_context_json(const srv_report_t *r, int ord, srv_buf_t *b);
+/* r's object of the context statement's array (ord its place in the batch).
+ * kept: the sender's kept context (NULL: none yet). When it holds the task or
+ * inspection the report names (or the report names none), the object says
+ * "kept": the statement does not read them again (026). */
+void srv_report_context_json(const srv_report_t *r, const cchc_vctx_t *kept, int ord, srv_buf_t *b);
 /* Validates r against ctx (the sender's kept context; for a predecessor's
  * report, the context in which the sender answers for it is derived from
  * it) and extra (the context statement's document for it, NULL: none), and

@@ -772,6 +772,73 @@ static void test_context_store_commit(void **state)
     s_env_end(e);
 }
 
+/* Sends one report of the fixture `name` with its subject field (task or
+ * inspection) set to subject (NULL: as it is). */
+static uint64_t s_send_kind(s_env_t *e, const char *unit, const char *name, const char *field,
+                            const char *subject)
+{
+    json_t *keep = e->fixture;
+    e->fixture = s_fixture(name);
+    if (field)
+        json_object_set_new(e->fixture, field, json_string(subject));
+    uint64_t id = s_send(e, unit);
+    json_decref(e->fixture);
+    e->fixture = keep;
+    return id;
+}
+
+/* The "kept" flag of the context's object of ord i (0 or 1). */
+static int s_kept(srv_db_t *db, size_t i)
+{
+    const fake_db_job_t *j = s_head(db);
+    json_t *a = s_param(&j->stmts[j->n - 1]);
+    json_t *k = json_object_get(json_array_get(a, i), "kept");
+    int kept = json_is_true(k);
+    if (k && !kept)
+        fail_msg("\"kept\" is %s, expected true or absent", json_dumps(k, JSON_ENCODE_ANY));
+    json_decref(a);
+    return kept;
+}
+
+/* The context statement reads a report's task or inspection only when the
+ * unit's kept context does not hold it (026): not at the unit's first
+ * batch (its document is read in the same segment), nor for a task or an
+ * inspection the document lacks; a periodic report names neither. */
+static void test_context_kept(void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new((s_opts_t){.rows = 1});
+    srv_db_t *db = s_lane_db(e, 0);
+    uint64_t a = s_send(e, "xa-a");
+    s_expect_context(db, (const char *[]){"xa-a", NULL}, IDS(a));
+    assert_false(s_kept(db, 0));
+    s_answer_context(e, db, NULL, NULL);
+    s_expect_store(db, IDS(a));
+    s_answer_store(e, db, NULL);
+    s_expect_ack(e, a, s_rid(a), 0);
+    struct {
+        const char *fixture, *field, *subject;
+        int kept;
+    } cases[] = {
+        {"periodic.json", NULL, NULL, 1},
+        {"task_progress.json", "task", "KH87-07", 1},
+        {"task_progress.json", "task", "KH87-99", 0},
+        {"remediation.json", "inspection", "KT-2024-05", 1},
+        {"remediation.json", "inspection", "KT-2099-01", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t id = s_send_kind(e, "xa-a", cases[i].fixture, cases[i].field, cases[i].subject);
+        s_expect_context(db, NULL, IDS(id));
+        if (s_kept(db, 0) != cases[i].kept)
+            fail_msg("%s %s: kept %d, expected %d", cases[i].fixture,
+                     cases[i].subject ? cases[i].subject : "", !cases[i].kept, cases[i].kept);
+        s_answer_context(e, db, NULL, NULL);
+        s_expect_store(db, IDS(id));
+        s_answer_store(e, db, NULL);
+    }
+    s_env_end(e);
+}
+
 static uint64_t s_dup_a, s_dup_b, s_dup_c;
 
 static int s_stored_before(s_env_t *e, uint64_t id, const char **cells)
@@ -1479,6 +1546,7 @@ int main(void)
         cmocka_unit_test(test_due_after_delay),
         cmocka_unit_test(test_due_draining),
         cmocka_unit_test(test_context_store_commit),
+        cmocka_unit_test(test_context_kept),
         cmocka_unit_test(test_context_none_to_store),
         cmocka_unit_test(test_context_failed),
         cmocka_unit_test(test_context_no_document),
