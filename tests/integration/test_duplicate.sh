@@ -12,6 +12,9 @@ echo "$out"
 echo "$out" | grep -q 'duplicate=1' || fail "second copy must be flagged duplicate"
 [ "$(sql "select count(*) from reports")" = 1 ] || fail "expected one row"
 id=$(sql "select id from reports")
+# Both copies (most often in one batch) are answered with the stored row's id.
+[ "$(echo "$out" | grep -c "^ACK msg_id=5 report_id=$id ")" = 2 ] ||
+  fail "both copies must be acked with report_id=$id"
 
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "server exit code on SIGTERM"
 server_start
@@ -19,4 +22,18 @@ out=$(tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/vs/a
   --report "$FIX/periodic.json" --epoch 77 --msg-id 5)
 echo "$out" | grep -q "^ACK msg_id=5 report_id=$id duplicate=1" || fail "late copy: $out"
 [ "$(sql "select count(*) from reports")" = 1 ] || fail "late copy stored again"
+
+# Two copies of one message in one batch (the store's statement itself): the
+# second is answered with the first's row, which is stored once.
+copy='{"unit":"xa-van-son","epoch":78,"msg_id":9,"type":"NV_KH","kind":"task_progress",
+  "period":"","revision":1,"subject":"KH87-07","sent_at":1700000000000,"sealed_at":0,
+  "payload":"CgVOVl9LSA==","body":{"task":"KH87-07","status":"in_progress","percent":5},
+  "status":"accepted","findings":[],"received_at":1700000000000,
+  "sealed_trusted_at":1700000000000,"skew":0}'
+got=$(sql "select string_agg(ord || ':' || id || ':' || duplicate, ' ' order by ord)
+           from cchc_store_batch(jsonb_build_array(
+             '$copy'::jsonb || '{\"ord\":0}', '$copy'::jsonb || '{\"ord\":1}'))")
+row=$(sql "select id from reports where agent_epoch = 78 and msg_id = 9")
+[ -n "$row" ] && [ "$got" = "0:$row:false 1:$row:true" ] ||
+  fail "two copies in one batch: got '$got', stored row '$row'"
 pass "duplicate delivery: one row, every copy acked"
