@@ -1,6 +1,6 @@
 /* bench.h: cchc-bench, the server's benchmark (tests/bench/README.md).
  *
- * Three parts:
+ * Four parts:
  *   bench_env.c    the system under test: a throwaway PostgreSQL cluster with
  *                  fsync on and a real cchc-server started on it (or an
  *                  existing server and database), the bench's units and keys,
@@ -9,8 +9,9 @@
  *                  per unit, a window like the agent's, run in forked worker
  *                  processes (a process may hold 20,000 descriptors here, two
  *                  per socket) that report through a pipe;
- *   bench_main.c   the scenarios, the same-run baseline, and the summary and
- *                  JSON line.
+ *   bench_baseline.c  the same-run baseline: the rows the server writes,
+ *                  written straight (COPY, and one UPDATE per 1,000);
+ *   bench_main.c   the scenarios, and the summary and JSON line.
  * Times are CLOCK_MONOTONIC microseconds, shared by the workers. */
 #ifndef BENCH_H
 #define BENCH_H
@@ -140,5 +141,14 @@ typedef struct {
 } bench_sample_t;
 /* Reads the samples of a file (appends to *v, *n). 0 or -1. */
 int bench_samples_read(const char *path, bench_sample_t **v, size_t *n);
+
+/* ---- the same-run baseline (bench_baseline.c) ------------------------------------ */
+
+/* Writes what the server writes for `total` reports like the scenario's of
+ * kind (under a unit "bench-<tag>" it makes), 1,000 reports a transaction:
+ * the new rows by COPY, the updated ones by one statement a batch. Reports
+ * per second; 0 when it could not (said on stderr). */
+double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long total,
+                      const char *tag);
 
 #endif
