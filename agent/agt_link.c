@@ -70,6 +70,10 @@
 #define S_RECV_PER_PASS 1000
 #define S_RECONNECT_BASE_MS 1000
 #define S_RECONNECT_CAP_MS 60000
+/* libzmq dials again within 2 x ZMQ_RECONNECT_IVL (1 s plus up to 1 s of
+ * jitter) of a lost connection, and says so (CONNECT_DELAYED, CONNECTED or
+ * CONNECT_RETRIED); silence past this means it never will (see s_on_event). */
+#define S_SILENT_REDIAL_MS 5000
 
 struct agt_link_t {
     const agt_config_t *cfg; /* borrowed */
@@ -82,6 +86,9 @@ struct agt_link_t {
     int64_t next_hello;
     int64_t reconnect_at; /* monotonic ms of our own reconnect, INT64_MAX if none */
     unsigned hs_failures; /* handshakes failed in a row */
+    unsigned drops;       /* connections dropped for good, each within a minute */
+    int64_t connected_at; /* monotonic ms of the last handshake */
+    int dropped;          /* reconnect_at is for a connection dropped for good */
     int key_refused;      /* a KEY_REVOKED came on this connection (said once) */
     int no_reports;       /* sync_once: the window is neither filled nor sent */
     agt_link_seen_t seen; /* for agt_link_seen */
@@ -588,10 +595,15 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         self->hs_failures = 0;
         self->key_refused = 0;
         self->reconnect_at = INT64_MAX;
+        self->dropped = 0;
+        self->connected_at = now;
         agt_endpoints_connected(self->eps, now);
         CCHC_LOG(CCHC_LOG_INFO, "connected", "endpoint=%s in_flight=%zu", endpoint,
                  agt_window_len(self->win));
-        (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, NULL);
+        /* After drops, the last error (its time in it) says why until a
+         * connection lasts (self->drops is reset then). */
+        if (!self->drops)
+            (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, NULL);
         /* Hello first, then MetaRequest (s_send_due sends them before
          * reports), then the window: whatever was in flight on the old
          * connection, to this server or another, may be lost. */
@@ -604,6 +616,21 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
         CCHC_LOG(self->connected ? CCHC_LOG_WARN : CCHC_LOG_DEBUG, "disconnected", "endpoint=%s",
                  endpoint);
         agt_endpoints_attempt_event(self->eps, event, now);
+        /* libzmq 4.3 drops a connection for good, without redialling,
+         * when the agent's side finds a protocol error on it (a message
+         * over [server] max_frame, a frame that does not decrypt: libzmq
+         * PR #1043); only the DISCONNECTED says so. With a list of one,
+         * dial again ourselves unless libzmq is seen redialling (the
+         * events below cancel this); a list moves on by itself
+         * (agt_endpoints). Repeated drops back off, up to a minute. */
+        if (self->connected && agt_endpoints_count(self->eps) == 1 &&
+            self->reconnect_at == INT64_MAX) {
+            if (now - self->connected_at >= S_RECONNECT_CAP_MS)
+                self->drops = 0;
+            self->reconnect_at = now + agt_window_backoff(self->win, S_SILENT_REDIAL_MS,
+                                                          self->drops++, S_RECONNECT_CAP_MS);
+            self->dropped = 1;
+        }
         self->connected = 0;
         agt_sync_disconnected(self->sync);
         agt_notify_disconnected(self->notify);
@@ -629,6 +656,7 @@ static void s_on_event(agt_link_t *self, uint16_t event, uint32_t value, const c
     case ZMQ_EVENT_CONNECT_DELAYED:
     case ZMQ_EVENT_CONNECT_RETRIED:
         self->reconnect_at = INT64_MAX;
+        self->dropped = 0;
         CCHC_LOG(CCHC_LOG_DEBUG, "socket_event", "event=0x%x value=%u endpoint=%s", event, value,
                  endpoint);
         agt_endpoints_attempt_event(self->eps, event, now);
@@ -758,6 +786,21 @@ static void s_dial(agt_link_t *self, const char *from)
 {
     const char *to = agt_endpoints_current(self->eps);
     self->reconnect_at = INT64_MAX;
+    if (self->dropped) {
+        char when[32], *text;
+        CCHC_LOG(CCHC_LOG_WARN, "connection_dropped",
+                 "endpoint=%s drops=%u max_frame=%" PRId64
+                 " hint=\"the connection was dropped for good by this side (a protocol error: "
+                 "most often a message from the server over [server] max_frame); dialling again\"",
+                 to, self->drops, self->cfg->max_frame);
+        cchc_clock_format_utc(cchc_clock_now_ms(), when, sizeof when);
+        text = cchc_asprintf("%s connection dropped after a protocol error (a message over "
+                             "[server] max_frame = %" PRId64 "?): dialling again",
+                             when, self->cfg->max_frame);
+        (void)agt_outbox_state_set(self->outbox, AGT_OUTBOX_LAST_ERROR, text);
+        free(text);
+    }
+    self->dropped = 0;
     (void)zmq_disconnect(self->dealer, from);
     if (zmq_connect(self->dealer, to) != 0) {
         CCHC_LOG(CCHC_LOG_ERROR, "reconnect_failed", "endpoint=%s err=\"%s\"", to,

@@ -48,3 +48,24 @@ for _ in $(seq 1 100); do [ "$(sql "select count(*) from reports")" = 1 ] && bre
 [ "$(ss -tnoH state established "( sport = :$PORT_S )" | wc -l)" = 1 ] || fail "the agent reconnected"
 pass "the agent's ZMTP heartbeats (300 ms) keep one connection up through 3 s of quiet, and a report goes through it"
 kill -TERM "$APID"; wait "$APID" || true
+
+# A connection the agent's own side drops for good. libzmq 4.3 ends a
+# connection on a protocol error found by the dialling side (here: the
+# server's Meta, a few kB, over this agent's [server] max_frame of 1 kB) and
+# never dials again (libzmq PR #1043): the DISCONNECTED is all it says. With
+# one server listed the agent dials again itself, saying why, and backs off.
+agent_setup ab xa-an-ba
+sed -i "s|^\[server\]|[server]\nmax_frame = 1024|" "$T/ab/agent.ini"
+agent ab run >>"$T/agent-ab.log" 2>&1 &
+BPID=$!; PIDS+=("$BPID")
+for _ in $(seq 1 200); do
+  [ "$(grep -c 'event=connected ' "$T/agent-ab.log")" -ge 2 ] && break; sleep 0.1
+done
+n=$(grep -c 'event=connected ' "$T/agent-ab.log")
+[ "$n" -ge 2 ] || fail "the agent did not dial again after its side dropped the connection ($n handshakes in 20 s): $(grep -E 'event=(connected|disconnected|reconnect|connection_dropped)' "$T/agent-ab.log" | tail -5)"
+grep -q 'event=connection_dropped .*max_frame=1024' "$T/agent-ab.log" \
+  || fail "the agent's log does not say the connection was dropped for good: $(tail -3 "$T/agent-ab.log")"
+pass "a connection dropped for good by the agent's side (a Meta over its max_frame) is dialled again by the agent, saying why"
+kill -TERM "$BPID"; wait "$BPID" || true
+agent ab status | grep -q 'max_frame = 1024' || fail "status does not show why: $(agent ab status | head -20)"
+pass "status shows the drop and the setting to check"
