@@ -438,6 +438,9 @@ static int s_open(s_watch_t *w)
                 zmq_strerror(zmq_errno()));
         return CLI_EXIT_USAGE;
     }
+    /* Trying the first server from now (s_move_due counts S_TRY_MS from
+     * here, not from the clock's zero). */
+    w->trying_ms = cchc_clock_mono_ms();
     return CLI_EXIT_OK;
 }
 
@@ -514,9 +517,14 @@ static void s_trying(s_watch_t *w, int64_t now)
     w->not_before = now + d;
 }
 
+/* With one server, libzmq redials it by itself (its failed attempts say
+ * so), except after a protocol error found on our side of an established
+ * connection (a message over S_MAX_FRAME, a frame that does not decrypt):
+ * libzmq 4.3 then drops the connection for good and is silent (libzmq PR
+ * #1043). S_TRY_MS of that silence: dial it again ourselves. */
 static int64_t s_move_due(const s_watch_t *w)
 {
-    if (w->eps.n < 2 || w->connected)
+    if (w->connected || (w->eps.n < 2 && w->failed_here))
         return INT64_MAX;
     int64_t at = w->failed_here ? w->failed_ms : w->trying_ms + S_TRY_MS;
     return at > w->not_before ? at : w->not_before;
@@ -537,8 +545,14 @@ static void s_move(s_watch_t *w, int64_t now)
     if (w->misses < UINT32_MAX)
         w->misses++;
     s_trying(w, now);
-    CCHC_LOG(CCHC_LOG_WARN, "server_moved", "from=%s to=%s misses=%u", w->eps.v[was],
-             w->eps.v[w->cur], w->misses);
+    if (w->eps.n < 2)
+        CCHC_LOG(CCHC_LOG_WARN, "redial",
+                 "endpoint=%s misses=%u hint=\"the connection was dropped and libzmq did not "
+                 "dial again (a protocol error on this side); dialling again\"",
+                 w->eps.v[w->cur], w->misses);
+    else
+        CCHC_LOG(CCHC_LOG_WARN, "server_moved", "from=%s to=%s misses=%u", w->eps.v[was],
+                 w->eps.v[w->cur], w->misses);
     (void)zmq_disconnect(w->dealer, w->eps.v[was]);
     if (zmq_connect(w->dealer, w->eps.v[w->cur]) != 0) {
         CCHC_LOG(CCHC_LOG_ERROR, "connect_failed", "endpoint=%s err=\"%s\"", w->eps.v[w->cur],
