@@ -346,6 +346,22 @@ int bench_units_make(const bench_env_t *e, const char *tag, int n, bench_unit_t 
         rc = bench_sql(c, "NOTIFY cchc_keys");
     if (!rc)
         rc = bench_sql(c, "COMMIT");
+    /* New units wake the server's scheduler (their expectations, and the
+     * overdue ones of the bench's 2024 clock): its tick takes seconds for
+     * thousands of units. A district's units are there long before their
+     * reports: the scenario starts once the tick has covered the last one
+     * (or after 30 s). */
+    for (int64_t until = bench_now_us() + 30LL * 1000000; rc == 0 && bench_now_us() < until;) {
+        char q[200];
+        snprintf(q, sizeof q, "SELECT 1 FROM expectations WHERE unit_code = '%s' LIMIT 1",
+                 u[n - 1].unit);
+        PGresult *r = PQexec(c, q);
+        int seen = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        PQclear(r);
+        if (seen)
+            break;
+        usleep(100000);
+    }
     PQfinish(c);
     if (rc != 0 || s_wait_key(e, &u[n - 1]) != 0)
         goto fail;

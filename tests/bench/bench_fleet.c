@@ -353,10 +353,10 @@ static int s_run(s_worker_t *w, int ctl_fd)
             /* Spread the paced agents over one period. */
             a->next_send_us = start + (t->rate > 0 ? (int64_t)(1e6 / t->rate * i / w->n) : 0);
         }
-        /* As an agent does on every connect; then it is pushed its receipts. */
+        /* As cchc-agent does on every connect (agt_link: Hello, then
+         * MetaRequest, then the window); then it is pushed its receipts. */
         s_hello(a);
-        if (t->serve)
-            s_meta_request(a);
+        s_meta_request(a);
     }
     /* Level-triggered: a descriptor stays ready until ZMQ_EVENTS has taken
      * the socket's commands. */
