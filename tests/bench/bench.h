@@ -67,10 +67,12 @@ int bench_tasks_make(const bench_env_t *e, const char *prefix, const bench_unit_
  * later scenarios meet a plan of the usual size. */
 void bench_tasks_drop(const bench_env_t *e, const char *prefix);
 
-/* Resident set size and its peak (kB), CPU ms, and context switches of a
- * process (all threads). 0 or -1. */
+/* Resident set size and its peak (kB), its shared clean pages (library
+ * text other processes map too) and its proportional share (PSS) (kB,
+ * from smaps_rollup; -1 when unreadable), CPU ms, and context switches of
+ * a process (all threads). 0 or -1. */
 typedef struct {
-    long rss_kb, hwm_kb;
+    long rss_kb, hwm_kb, shared_clean_kb, pss_kb;
     long long cpu_ms;
     long long ctxsw;
 } bench_proc_t;

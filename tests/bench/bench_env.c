@@ -395,6 +395,15 @@ int bench_proc_read(int pid, bench_proc_t *p)
     buf[n] = '\0';
     p->rss_kb = s_status_kb(buf, "VmRSS:");
     p->hwm_kb = s_status_kb(buf, "VmHWM:");
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    p->shared_clean_kb = p->pss_kb = -1;
+    if ((f = fopen(path, "r")) != NULL) {
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        p->shared_clean_kb = s_status_kb(buf, "Shared_Clean:");
+        p->pss_kb = s_status_kb(buf, "\nPss:");
+    }
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     f = fopen(path, "r");
     if (!f)

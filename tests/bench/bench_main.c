@@ -370,12 +370,16 @@ static void s_agent_footprint(const s_opts_t *o)
     waitpid(pid, NULL, 0);
     double secs = o->agent_seconds;
     double wake = (double)(b.ctxsw - a.ctxsw) / secs;
-    printf("%-22s idle %d s: RSS %ld kB (peak %ld), CPU %lld ms, %.2f wakeups/s\n",
-           "agent footprint", o->agent_seconds, b.rss_kb, b.hwm_kb, b.cpu_ms - a.cpu_ms, wake);
+    printf("%-22s idle %d s: RSS %ld kB (peak %ld; %ld kB of it shared library pages, PSS %ld "
+           "kB), CPU %lld ms, %.2f wakeups/s\n",
+           "agent footprint", o->agent_seconds, b.rss_kb, b.hwm_kb, b.shared_clean_kb, b.pss_kb,
+           b.cpu_ms - a.cpu_ms, wake);
     json_object_set_new(s_json, "agent_idle",
-                        json_pack("{s:i,s:I,s:I,s:I,s:f}", "seconds", o->agent_seconds, "rss_kb",
-                                  (json_int_t)b.rss_kb, "hwm_kb", (json_int_t)b.hwm_kb, "cpu_ms",
-                                  (json_int_t)(b.cpu_ms - a.cpu_ms), "wakeups_per_s", wake));
+                        json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:f}", "seconds", o->agent_seconds,
+                                  "rss_kb", (json_int_t)b.rss_kb, "hwm_kb", (json_int_t)b.hwm_kb,
+                                  "shared_clean_kb", (json_int_t)b.shared_clean_kb, "pss_kb",
+                                  (json_int_t)b.pss_kb, "cpu_ms", (json_int_t)(b.cpu_ms - a.cpu_ms),
+                                  "wakeups_per_s", wake));
     free(u);
 }
 
