@@ -46,6 +46,9 @@ PGconn *bench_db(const bench_env_t *e);
 int bench_sql(PGconn *c, const char *sql);
 /* The first value of sql's result as an int64 (-1 on error). */
 long long bench_sql_int(PGconn *c, const char *sql);
+/* COPY rows (text format, tab-separated lines) into table_cols ("t (a, b)"),
+ * the error on stderr. 0 or -1. */
+int bench_copy(PGconn *c, const char *table_cols, const char *data, size_t len);
 
 /* Units bench-<tag>-NNNNN (kind commune, open) with one CURVE key each,
  * registered; the keys go to pub/sec (n entries, caller frees). The server

@@ -35,24 +35,7 @@ static void s_put(char **b, size_t *len, size_t *cap, const char *s)
     }
     memcpy(*b + *len, s, n);
     *len += n;
-}
-
-static int s_copy_rows(PGconn *c, const char *target, const char *data, size_t len)
-{
-    char sql[400];
-    snprintf(sql, sizeof sql, "COPY %s FROM STDIN", target);
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    ok = ok && PQputCopyData(c, data, (int)len) == 1 && PQputCopyEnd(c, NULL) == 1;
-    r = PQgetResult(c);
-    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "bench: baseline COPY %s: %s", target, PQerrorMessage(c));
-    PQclear(r);
-    while ((r = PQgetResult(c)))
-        PQclear(r);
-    return ok ? 0 : -1;
+    (*b)[*len] = '\0'; /* the ids' arrays are printed with %s */
 }
 
 /* What the server writes for `total` reports like the scenario's, written
@@ -206,11 +189,11 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
         PQclear(ids);
         s_put(&ub, &ul, &ucap, "}");
         s_put(&eb, &el, &ecap, "}");
-        int ok = s_copy_rows(c,
-                             "reports (id, unit_code, agent_epoch, msg_id, report_type, "
-                             "content_kind, period, revision, subject, received_at, payload, "
-                             "body, status, findings, first_received_at, superseded_by)",
-                             rb, rl) == 0;
+        int ok = bench_copy(c,
+                            "reports (id, unit_code, agent_epoch, msg_id, report_type, "
+                            "content_kind, period, revision, subject, received_at, payload, "
+                            "body, status, findings, first_received_at, superseded_by)",
+                            rb, rl) == 0;
         if (ok && kind == BENCH_REPORT_SMALL) {
             /* The expectations met, by one statement. */
             size_t qcap = ul + el + 600;
@@ -234,18 +217,18 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
         }
         if (kind == BENCH_REPORT_PERIODIC)
             prev_last = last_id;
-        ok = ok && s_copy_rows(c,
-                               kind == BENCH_REPORT_SMALL
-                                   ? "task_progress (report_id, task_code, status, percent, "
-                                     "result, evidence)"
-                                   : "dossier_rows (report_id, field, carried_over, new_online, "
-                                     "new_direct_postal, resolved_early, resolved_on_time, "
-                                     "resolved_late, pending_in_time, pending_overdue, comment)",
-                               pb, pl) == 0;
-        ok = ok && s_copy_rows(c,
-                               "notifications (seq, kind, unit_code, about, dedup_key, text_vi, "
-                               "text_en, facts, created_at)",
-                               nb, nl) == 0;
+        ok = ok && bench_copy(c,
+                              kind == BENCH_REPORT_SMALL
+                                  ? "task_progress (report_id, task_code, status, percent, "
+                                    "result, evidence)"
+                                  : "dossier_rows (report_id, field, carried_over, new_online, "
+                                    "new_direct_postal, resolved_early, resolved_on_time, "
+                                    "resolved_late, pending_in_time, pending_overdue, comment)",
+                              pb, pl) == 0;
+        ok = ok && bench_copy(c,
+                              "notifications (seq, kind, unit_code, about, dedup_key, text_vi, "
+                              "text_en, facts, created_at)",
+                              nb, nl) == 0;
         bench_sql(c, ok ? "COMMIT" : "ROLLBACK");
         if (!ok)
             break;

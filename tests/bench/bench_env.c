@@ -247,10 +247,9 @@ void bench_env_stop(bench_env_t *e)
     }
 }
 
-/* COPY rows (text format, tab-separated lines) into table(cols). 0 or -1. */
-static int s_copy(PGconn *c, const char *table_cols, const char *data, size_t len)
+int bench_copy(PGconn *c, const char *table_cols, const char *data, size_t len)
 {
-    char sql[300];
+    char sql[400];
     snprintf(sql, sizeof sql, "COPY %s FROM STDIN", table_cols);
     PGresult *r = PQexec(c, sql);
     int ok = PQresultStatus(r) == PGRES_COPY_IN;
@@ -339,9 +338,9 @@ int bench_units_make(const bench_env_t *e, const char *tag, int n, bench_unit_t 
         goto fail;
     int rc = bench_sql(c, "BEGIN");
     if (!rc)
-        rc = s_copy(c, "units (code, name, kind, parent, valid_from)", ubuf, ulen);
+        rc = bench_copy(c, "units (code, name, kind, parent, valid_from)", ubuf, ulen);
     if (!rc)
-        rc = s_copy(c, "agent_keys (unit_code, public_key)", kbuf, klen);
+        rc = bench_copy(c, "agent_keys (unit_code, public_key)", kbuf, klen);
     if (!rc)
         rc = bench_sql(c, "NOTIFY cchc_keys");
     if (!rc)

@@ -212,8 +212,9 @@ static int s_run_ingest(const s_opts_t *o, const char *key, const char *tag, int
 
 /* ---- scenarios ---------------------------------------------------------------------------- */
 
-static void s_baseline_and_ratio(const char *key, bench_report_kind_t kind, long long total,
-                                 double ingest_rate)
+/* -1 when the baseline could not be written (its error printed). */
+static int s_baseline_and_ratio(const char *key, bench_report_kind_t kind, long long total,
+                                double ingest_rate)
 {
     char tag[32], k[64];
     snprintf(tag, sizeof tag, "base-%s", kind == BENCH_REPORT_SMALL ? "small" : "periodic");
@@ -227,6 +228,7 @@ static void s_baseline_and_ratio(const char *key, bench_report_kind_t kind, long
     json_object_set_new(
         s_json, k,
         json_pack("{s:I,s:f,s:f}", "reports", (json_int_t)total, "rate", base, "ratio", ratio));
+    return base > 0 ? 0 : -1;
 }
 
 /* Fills reports up to `rows` with filler units' rows, by SQL. */
@@ -489,10 +491,11 @@ int main(int argc, char **argv)
         rc |= s_run_ingest(&o, "ingest_periodic", "periodic", o.periodic_agents, o.periodic_reports,
                            BENCH_REPORT_PERIODIC, &periodic);
     if (s_want(&o, "baseline")) {
-        s_baseline_and_ratio("baseline_small", BENCH_REPORT_SMALL,
-                             (long long)o.small_agents * o.small_reports, small.rate);
-        s_baseline_and_ratio("baseline_periodic", BENCH_REPORT_PERIODIC,
-                             (long long)o.periodic_agents * o.periodic_reports, periodic.rate);
+        rc |= s_baseline_and_ratio("baseline_small", BENCH_REPORT_SMALL,
+                                   (long long)o.small_agents * o.small_reports, small.rate);
+        rc |=
+            s_baseline_and_ratio("baseline_periodic", BENCH_REPORT_PERIODIC,
+                                 (long long)o.periodic_agents * o.periodic_reports, periodic.rate);
     }
     if (s_want(&o, "light")) {
         bench_unit_t *u;
