@@ -115,6 +115,11 @@ typedef struct s_lane {
     size_t nunits;
     srv_buf_t json;
     const char *json_param[1];
+    /* The store's parameters: the JSON, and the payloads as a bytea[] in
+     * PostgreSQL's binary array format (s_put_payloads). */
+    srv_buf_t payloads;
+    const char *store_params[2];
+    int store_lengths[2];
 } s_lane_t;
 
 struct srv_batch {
@@ -177,7 +182,7 @@ srv_batch_t *srv_batch_new(srv_router_t *router, srv_units_t *units, const srv_c
                        "FROM cchc_batch_context($1::jsonb)");
         srv_db_prepare(l->db, S_STORE_STMT,
                        "SELECT ord, id, duplicate, status, findings::text, same_payload "
-                       "FROM cchc_store_batch($1::jsonb)");
+                       "FROM cchc_store_batch($1::jsonb, $2::bytea[])");
         srv_db_prepare(l->db, S_DOC_STMT, SRV_UNITS_READ_ONE_SQL);
         l->ctx = cchc_calloc(self->max_rows, sizeof *l->ctx);
         l->store = cchc_calloc(self->max_rows, sizeof *l->store);
@@ -226,6 +231,7 @@ void srv_batch_destroy(srv_batch_t **self_p)
         s_units_clear(l);
         srv_db_destroy(&l->db);
         srv_buf_free(&l->json);
+        srv_buf_free(&l->payloads);
         free(l->gens);
         free(l->doc_units);
         free(l->unit_params);
@@ -399,9 +405,35 @@ static void s_send_context(s_lane_t *l)
         s_lost(l, S_CONTEXT);
 }
 
+static void s_put_u32(srv_buf_t *b, uint32_t v)
+{
+    const char q[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+    srv_buf_put(b, q, 4);
+}
+
+/* The payloads of reports as a one-dimensional bytea[] in the binary format
+ * of array_recv: dimensions, null flag, element type, then per dimension its
+ * length and lower bound, then per element its length and bytes (network
+ * order). payloads[i] is the report at p's place i (from 1). */
+static void s_put_payloads(srv_buf_t *b, srv_report_t *const *r, size_t n)
+{
+    enum { S_BYTEAOID = 17 };
+    b->n = 0;
+    s_put_u32(b, 1);
+    s_put_u32(b, 0);
+    s_put_u32(b, S_BYTEAOID);
+    s_put_u32(b, (uint32_t)n);
+    s_put_u32(b, 1);
+    for (size_t i = 0; i < n; i++) {
+        s_put_u32(b, (uint32_t)r[i]->payload_len);
+        srv_buf_put(b, (const char *)r[i]->payload, r[i]->payload_len);
+    }
+}
+
 /* Stage 2: the range on top of the stack, as one statement. */
 static void s_send_store(s_lane_t *l)
 {
+    static const int formats[2] = {0, 1};
     assert(l->nranges > 0);
     s_range_t top = l->ranges[l->nranges - 1];
     l->json.n = 0;
@@ -412,8 +444,15 @@ static void s_send_store(s_lane_t *l)
         srv_buf_puts(&l->json, l->store[top.lo + i]->store_json);
     }
     srv_buf_puts(&l->json, "]");
-    l->json_param[0] = l->json.p;
-    l->stmts[0] = (srv_db_stmt_t){.name = S_STORE_STMT, .nparams = 1, .values = l->json_param};
+    s_put_payloads(&l->payloads, &l->store[top.lo], top.n);
+    l->store_params[0] = l->json.p;
+    l->store_params[1] = l->payloads.p;
+    l->store_lengths[1] = (int)l->payloads.n;
+    l->stmts[0] = (srv_db_stmt_t){.name = S_STORE_STMT,
+                                  .nparams = 2,
+                                  .values = l->store_params,
+                                  .lengths = l->store_lengths,
+                                  .formats = formats};
     l->state = S_STORE;
     if (srv_db_submit_segment(l->db, l->stmts, 1, s_on_store, l) != 0)
         s_lost(l, S_STORE);

@@ -3,7 +3,8 @@
  * Decoded once: the loop's envelope is kept, its report validated as it is;
  * the stored payload is the report's bytes cut from the frame (no packing
  * again), its body the one JSON rendering. The batch's statements take JSON
- * arrays: each report writes its own object, the payload in base64. */
+ * arrays: each report writes its own object; the store takes the payloads
+ * apart, in binary (srv_batch.c, 028). */
 #include "srv_report.h"
 #include "cchc_clock.h"
 #include "cchc_err.h"
@@ -91,23 +92,6 @@ static void s_json_kv_i64(srv_buf_t *b, const char *key, int64_t v, int present)
     srv_buf_puts(b, key);
     srv_buf_puts(b, "\":");
     srv_buf_puts(b, present ? num : "null");
-}
-
-static void s_base64(srv_buf_t *b, const uint8_t *p, size_t n)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char q[4];
-    srv_buf_put(b, "\"", 1);
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        q[0] = t[v >> 18 & 63];
-        q[1] = t[v >> 12 & 63];
-        q[2] = i + 1 < n ? t[v >> 6 & 63] : '=';
-        q[3] = i + 2 < n ? t[v & 63] : '=';
-        srv_buf_put(b, q, 4);
-    }
-    srv_buf_put(b, "\"", 1);
 }
 
 /* The epoch is a uint64 on the wire and a bigint in the table: the same 64
@@ -369,8 +353,6 @@ int srv_report_validate(srv_report_t *p, const cchc_vctx_t *base, const char *ex
     s_json_kv_str(&b, "subject", p->subject);
     s_json_kv_i64(&b, "sent_at", p->env->sent_at_ms, p->env->sent_at_ms != 0);
     s_json_kv_i64(&b, "sealed_at", r->sealed_at_ms, 1);
-    srv_buf_puts(&b, ",\"payload\":");
-    s_base64(&b, p->payload, p->payload_len);
     srv_buf_puts(&b, ",\"body\":");
     srv_buf_puts(&b, p->body);
     s_json_kv_str(&b, "status", p->errors ? "rejected" : "accepted");

@@ -36,4 +36,20 @@ got=$(sql "select string_agg(ord || ':' || id || ':' || duplicate, ' ' order by 
 row=$(sql "select id from reports where agent_epoch = 78 and msg_id = 9")
 [ -n "$row" ] && [ "$got" = "0:$row:false 1:$row:true" ] ||
   fail "two copies in one batch: got '$got', stored row '$row'"
+# The server's own call (028): the payloads apart, in binary; two copies of
+# one message whose bytes differ are answered as one, the second saying so,
+# and the row keeps the first's bytes and its body.
+got=$(sql "select string_agg(ord || ':' || id || ':' || duplicate || ':' || same_payload, ' '
+                             order by ord)
+           from cchc_store_batch(jsonb_build_array(
+             '$copy'::jsonb - 'payload' || '{\"ord\":0,\"epoch\":79}',
+             '$copy'::jsonb - 'payload' || '{\"ord\":1,\"epoch\":79}'),
+             array['\\x0102'::bytea, '\\x0103'::bytea])")
+row=$(sql "select id from reports where agent_epoch = 79 and msg_id = 9")
+[ -n "$row" ] && [ "$got" = "0:$row:false:true 1:$row:true:false" ] ||
+  fail "two copies of different bytes in one batch: got '$got'"
+[ "$(sql "select encode(payload, 'hex') || ' ' || (body->>'percent')
+          from reports where agent_epoch = 79 and msg_id = 9")" = "0102 5" ] ||
+  fail "the stored row is not the first copy: $(sql "select payload, body from reports
+                                                    where agent_epoch = 79")"
 pass "duplicate delivery: one row, every copy acked"

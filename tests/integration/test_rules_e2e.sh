@@ -20,6 +20,34 @@ done
 [ "$(sql "select count(*) from dossier_rows")" = 2 ] || fail "dossier rows not stored"
 [ "$(sql "select count(*) from overdue_dossiers where length(cause) >= 10")" = 4 ] || fail "overdue dossiers"
 [ "$(sql "select count(*) from remediation_items")" = 4 ] || fail "remediation items"
+# Every column of the parts as the example has it (the store reads them from
+# the body the server wrote: 028 reads each array in one pass).
+want=$(python3 - "$FIX/periodic.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = lambda x: "-" if x is None or x == "" else str(x)
+print(";".join("|".join(v(d.get(k)) for k in
+      ("field", "carried_over", "new_online", "new_direct_postal", "resolved_early",
+       "resolved_on_time", "resolved_late", "pending_in_time", "pending_overdue", "comment"))
+      for d in sorted(r["dossiers"], key=lambda d: d["field"])))
+print(";".join("|".join([str(i + 1)] + [v(d.get(k)) for k in
+      ("code", "field", "procedure", "received", "due", "resolved", "cause", "remedy")]
+      + [v((d.get("apology") or {}).get(k)) for k in ("number", "date", "new_due")])
+      for i, d in enumerate(r["overdue_dossiers"])))
+PY
+)
+got=$(sql "select string_agg(concat_ws('|', field, carried_over, new_online, new_direct_postal,
+             resolved_early, resolved_on_time, resolved_late, pending_in_time, pending_overdue,
+             coalesce(nullif(comment, ''), '-')), ';' order by field) from dossier_rows"
+      sql "select string_agg(concat_ws('|', seq, code, field, coalesce(nullif(procedure, ''), '-'),
+             coalesce(received::text, '-'), coalesce(due::text, '-'),
+             coalesce(resolved::text, '-'), cause, remedy, coalesce(apology_number, '-'),
+             coalesce(apology_date::text, '-'), coalesce(apology_new_due::text, '-')), ';'
+             order by seq) from overdue_dossiers")
+[ "$got" = "$want" ] || fail "the parts stored differ from the example's: got
+$got
+want
+$want"
 [ "$(sql "select string_agg(status, ',' order by no) from inspection_findings")" \
   = "remedied,remedied,in_progress,not_remedied" ] || fail "finding status does not follow the report"
 [ "$(sql "select percent from task_progress")" = 60 ] || fail "task progress"

@@ -239,6 +239,8 @@ static void s_job_free(s_job_t *job)
         for (int p = 0; p < st->nparams; p++)
             free((char *)st->values[p]);
         free((void *)st->values);
+        free((void *)st->lengths);
+        free((void *)st->formats);
         free((char *)st->name);
         free((char *)st->sql);
     }
@@ -363,11 +365,27 @@ static s_job_t *s_job_new(const srv_db_stmt_t *stmts, size_t n, int segment)
         st->sql = in->sql ? cchc_strdup(in->sql) : NULL;
         st->nparams = in->nparams;
         char **values = cchc_calloc((size_t)in->nparams + 1, sizeof *values);
+        int *lengths = cchc_calloc((size_t)in->nparams + 1, sizeof *lengths);
+        int *formats = cchc_calloc((size_t)in->nparams + 1, sizeof *formats);
         for (int p = 0; p < in->nparams; p++) {
-            S_CHECK(!in->formats || !in->formats[p], "binary parameters are not faked");
-            values[p] = in->values[p] ? cchc_strdup(in->values[p]) : NULL;
+            formats[p] = in->formats ? in->formats[p] : 0;
+            S_CHECK(formats[p] == 0 || formats[p] == 1, "parameter %d of format %d", p, formats[p]);
+            if (!in->values[p])
+                continue;
+            if (formats[p]) {
+                S_CHECK(in->lengths && in->lengths[p] >= 0,
+                        "binary parameter %d without its length", p);
+                lengths[p] = in->lengths[p];
+            } else {
+                lengths[p] = (int)strlen(in->values[p]);
+            }
+            values[p] = cchc_malloc((size_t)lengths[p] + 1);
+            memcpy(values[p], in->values[p], (size_t)lengths[p]);
+            values[p][lengths[p]] = '\0';
         }
         st->values = (const char *const *)values;
+        st->lengths = lengths;
+        st->formats = formats;
     }
     if (segment) {
         job->borrowed = cchc_calloc(n, sizeof *job->borrowed);
@@ -509,7 +527,11 @@ static void s_check_borrowed(const s_job_t *job)
         S_CHECK(b->nparams == c->nparams, "statement %zu's nparams changed", i);
         for (int p = 0; p < b->nparams; p++)
             S_CHECK((!b->values[p]) == (!c->values[p]) &&
-                        (!b->values[p] || strcmp(b->values[p], c->values[p]) == 0),
+                        (!b->values[p] ||
+                         (c->formats[p]
+                              ? b->lengths[p] == c->lengths[p] &&
+                                    memcmp(b->values[p], c->values[p], (size_t)c->lengths[p]) == 0
+                              : strcmp(b->values[p], c->values[p]) == 0)),
                     "statement %zu's parameter %d changed before its callback", i, p);
     }
 }

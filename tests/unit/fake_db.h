@@ -40,7 +40,9 @@ typedef struct {
     const char *name; /* a prepared statement's name, or NULL */
     const char *sql;  /* an unnamed statement's text, or NULL */
     int nparams;
-    const char *const *values; /* text of each parameter; an entry NULL is SQL NULL */
+    const char *const *values; /* each parameter (text NUL-terminated); NULL is SQL NULL */
+    const int *lengths;        /* each parameter's length in bytes (text: strlen) */
+    const int *formats;        /* each parameter's format: 0 text, 1 binary */
 } fake_db_stmt_t;
 
 /* A queued job. */

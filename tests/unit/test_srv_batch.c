@@ -455,10 +455,47 @@ static const fake_db_job_t *s_head(srv_db_t *db)
     return j;
 }
 
-/* The JSON array parameter of a batch statement (new reference). */
+static uint32_t s_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Element i of the store statement's second parameter, the payloads as a
+ * bytea[] in binary (array_recv's format), checked whole: one dimension of
+ * n elements from 1, none NULL, nothing after the last. */
+static const unsigned char *s_payload_at(const fake_db_stmt_t *st, size_t n, size_t i, size_t *len)
+{
+    assert_int_equal(st->nparams, 2);
+    assert_int_equal(st->formats[1], 1);
+    const unsigned char *p = (const unsigned char *)st->values[1], *at = NULL;
+    size_t left = (size_t)st->lengths[1];
+    assert_true(left >= 20);
+    assert_int_equal(s_u32(p), 1);      /* dimensions */
+    assert_int_equal(s_u32(p + 4), 0);  /* no NULL */
+    assert_int_equal(s_u32(p + 8), 17); /* bytea */
+    if (s_u32(p + 12) != n)
+        fail_msg("%u payloads for %zu reports", s_u32(p + 12), n);
+    assert_int_equal(s_u32(p + 16), 1); /* lower bound */
+    p += 20, left -= 20;
+    for (size_t k = 0; k < n; k++) {
+        assert_true(left >= 4);
+        size_t m = s_u32(p);
+        assert_true(m <= left - 4);
+        if (k == i)
+            at = p + 4, *len = m;
+        p += 4 + m, left -= 4 + m;
+    }
+    assert_int_equal(left, 0);
+    return at;
+}
+
+/* The JSON array parameter of a batch statement (new reference); the store
+ * statement's second parameter is its payloads (s_payload_at). */
 static json_t *s_param(const fake_db_stmt_t *st)
 {
-    assert_int_equal(st->nparams, 1);
+    int store = st->name && strcmp(st->name, S_STORE_STMT) == 0;
+    assert_int_equal(st->nparams, store ? 2 : 1);
+    assert_int_equal(st->formats[0], 0);
     json_error_t jerr;
     json_t *a = json_loads(st->values[0], 0, &jerr);
     if (!json_is_array(a))
@@ -497,8 +534,9 @@ static void s_expect_context(srv_db_t *db, const char *const *docs, const uint64
     json_decref(a);
 }
 
-/* Asserts the head job of db is a STORE segment of exactly ids, in order. */
-static void s_expect_store(srv_db_t *db, const uint64_t *ids, size_t n)
+/* Asserts the head job of db is a STORE segment of exactly ids, in order,
+ * each with its report's bytes at its place in the payloads. */
+static void s_expect_store(s_env_t *e, srv_db_t *db, const uint64_t *ids, size_t n)
 {
     const fake_db_job_t *j = s_head(db);
     assert_true(j->segment);
@@ -513,8 +551,15 @@ static void s_expect_store(srv_db_t *db, const uint64_t *ids, size_t n)
             fail_msg("store entry %zu is msg_id %lld, expected %llu", i,
                      (long long)json_integer_value(json_object_get(o, "msg_id")),
                      (unsigned long long)ids[i]);
-        assert_non_null(json_object_get(o, "payload"));
+        assert_null(json_object_get(o, "payload"));
         assert_non_null(json_object_get(o, "status"));
+        const s_sent_t *sent = s_sent(e, ids[i]);
+        size_t off = 0, len = 0, plen = 0;
+        assert_int_equal(cchc_wire_report_bytes(sent->frame, sent->len, &off, &len), 0);
+        const unsigned char *pl = s_payload_at(&j->stmts[0], n, i, &plen);
+        if (plen != len || memcmp(pl, sent->frame + off, len) != 0)
+            fail_msg("payload %zu is not msg_id %llu's bytes (%zu bytes, expected %zu)", i + 1,
+                     (unsigned long long)ids[i], plen, len);
     }
     json_decref(a);
 }
@@ -671,7 +716,7 @@ static void test_due_when_full(void **state)
     assert_int_equal(s_counters(e)->batch_rows, 3);
     assert_int_equal(fake_db_jobs(e->main_db), 0);
     s_answer_context(e, db, s_no_extra, NULL);
-    s_expect_store(db, IDS(a, b, c));
+    s_expect_store(e, db, IDS(a, b, c));
     s_answer_store(e, db, NULL);
     s_expect_ack(e, a, s_rid(a), 0);
     s_expect_ack(e, b, s_rid(b), 0);
@@ -716,7 +761,7 @@ static void test_due_draining(void **state)
     uint64_t c = s_send(e, "xa-a");
     assert_int_equal(fake_db_jobs(db), 1);
     s_answer_context(e, db, NULL, NULL);
-    s_expect_store(db, IDS(a, b));
+    s_expect_store(e, db, IDS(a, b));
     s_answer_store(e, db, NULL);
     /* Draining: the next batch goes as soon as the previous one is done. */
     s_expect_context(db, NULL, IDS(c));
@@ -745,7 +790,7 @@ static void test_context_store_commit(void **state)
     assert_non_null(strstr(param, "\"type\":\"CCHC_DK\""));
     assert_non_null(strstr(param, "\"period\":\"2024S1\""));
     s_answer_context(e, db, NULL, NULL);
-    s_expect_store(db, IDS(a, b));
+    s_expect_store(e, db, IDS(a, b));
     /* Nothing is answered before the store's sync. */
     s_unanswered(e, a);
     s_unanswered(e, b);
@@ -763,7 +808,7 @@ static void test_context_store_commit(void **state)
     /* The documents are kept: no read this time. */
     s_expect_context(db, NULL, IDS(c, d));
     s_answer_context(e, db, NULL, NULL);
-    s_expect_store(db, IDS(c, d));
+    s_expect_store(e, db, IDS(c, d));
     s_answer_store(e, db, NULL);
     s_expect_ack(e, c, s_rid(c), 0);
     s_expect_ack(e, d, s_rid(d), 0);
@@ -813,7 +858,7 @@ static void test_context_kept(void **state)
     s_expect_context(db, (const char *[]){"xa-a", NULL}, IDS(a));
     assert_false(s_kept(db, 0));
     s_answer_context(e, db, NULL, NULL);
-    s_expect_store(db, IDS(a));
+    s_expect_store(e, db, IDS(a));
     s_answer_store(e, db, NULL);
     s_expect_ack(e, a, s_rid(a), 0);
     struct {
@@ -833,7 +878,7 @@ static void test_context_kept(void **state)
             fail_msg("%s %s: kept %d, expected %d", cases[i].fixture,
                      cases[i].subject ? cases[i].subject : "", !cases[i].kept, cases[i].kept);
         s_answer_context(e, db, NULL, NULL);
-        s_expect_store(db, IDS(id));
+        s_expect_store(e, db, IDS(id));
         s_answer_store(e, db, NULL);
     }
     s_env_end(e);
@@ -964,7 +1009,7 @@ static void test_context_no_document(void **state)
     s_expect_context(db, (const char *[]){"xa-a", "xa-b", NULL}, IDS(a, b));
     s_answer_context(e, db, NULL, "xa-b");
     s_expect_nack(e, b, CCHC__V1__NACK_REASON__NACK_BUSY, "cannot check reports");
-    s_expect_store(db, IDS(a));
+    s_expect_store(e, db, IDS(a));
     s_answer_store(e, db, NULL);
     s_expect_ack(e, a, s_rid(a), 0);
     uint64_t c = s_send(e, "xa-a"), d = s_send(e, "xa-b");
@@ -972,7 +1017,7 @@ static void test_context_no_document(void **state)
     s_bad_extra = c;
     s_answer_context(e, db, s_not_json, NULL);
     s_expect_nack(e, c, CCHC__V1__NACK_REASON__NACK_BUSY, "cannot check reports");
-    s_expect_store(db, IDS(d));
+    s_expect_store(e, db, IDS(d));
     s_answer_store(e, db, NULL);
     s_expect_ack(e, d, s_rid(d), 0);
     s_env_end(e);
@@ -991,11 +1036,11 @@ static void s_transient(const char *sqlstate, Cchc__V1__NackReason last)
     srv_db_t *db = s_lane_db(e, 0);
     uint64_t a = s_send(e, "xa-a"), b = s_send(e, "xa-a");
     s_answer_context(e, db, NULL, NULL);
-    s_expect_store(db, IDS(a, b));
+    s_expect_store(e, db, IDS(a, b));
     const char *first = s_keep(e, cchc_strdup(s_head(db)->stmts[0].values[0]));
     for (int i = 0; i < 3; i++) {
         fake_db_finish1(db, fake_db_error(sqlstate, "could not serialize"));
-        s_expect_store(db, IDS(a, b));
+        s_expect_store(e, db, IDS(a, b));
         assert_string_equal(s_head(db)->stmts[0].values[0], first);
         s_unanswered(e, a);
         s_unanswered(e, b);
@@ -1003,14 +1048,14 @@ static void s_transient(const char *sqlstate, Cchc__V1__NackReason last)
     assert_int_equal(s_counters(e)->batch_splits, 0);
     fake_db_finish1(db, fake_db_error(sqlstate, "could not serialize"));
     assert_int_equal(s_counters(e)->batch_splits, 1);
-    s_expect_store(db, IDS(a));
+    s_expect_store(e, db, IDS(a));
     s_answer_store(e, db, NULL);
     s_expect_ack(e, a, s_rid(a), 0);
     assert_int_equal(e->commits, 1);
-    s_expect_store(db, IDS(b));
+    s_expect_store(e, db, IDS(b));
     for (int i = 0; i < 3; i++) {
         fake_db_finish1(db, fake_db_error(sqlstate, "could not serialize"));
-        s_expect_store(db, IDS(b));
+        s_expect_store(e, db, IDS(b));
         s_unanswered(e, b);
     }
     fake_db_finish1(db, fake_db_error(sqlstate, "could not serialize"));
@@ -1075,7 +1120,7 @@ static void test_store_split_poison(void **state)
     for (int i = 0; i < 5; i++)
         id[i] = s_send(e, "xa-a");
     s_answer_context(e, db, NULL, NULL);
-    s_expect_store(db, id, 5);
+    s_expect_store(e, db, id, 5);
     uint64_t log[16][2];
     size_t n = s_store_until_done(e, db, id[2], "22023", log, 16);
     /* [1..5] fails: [1,2] then [3..5]; [3..5] fails: [3] then [4,5]. */
@@ -1123,10 +1168,10 @@ static void test_store_rows_missing(void **state)
     s_answer_context(e, db, NULL, NULL);
     s_answer_store(e, db, s_leave_out);
     s_unanswered(e, a);
-    s_expect_store(db, IDS(a));
+    s_expect_store(e, db, IDS(a));
     s_answer_store(e, db, s_leave_out);
     s_expect_ack(e, a, s_rid(a), 0);
-    s_expect_store(db, IDS(b));
+    s_expect_store(e, db, IDS(b));
     s_answer_store(e, db, s_leave_out);
     s_expect_nack(e, b, CCHC__V1__NACK_REASON__NACK_BUSY, "not stored");
     assert_int_equal(e->commits, 1);
@@ -1218,9 +1263,9 @@ static void test_store_lost(void **state)
     for (int i = 0; i < 4; i++)
         id[i] = s_send(e, "xa-a");
     s_answer_context(e, db, NULL, NULL);
-    s_expect_store(db, id, 4);
+    s_expect_store(e, db, id, 4);
     fake_db_finish1(db, fake_db_error("22023", "bad value")); /* id[3] is the poison */
-    s_expect_store(db, IDS(id[0], id[1]));
+    s_expect_store(e, db, IDS(id[0], id[1]));
     const char *half = s_keep(e, cchc_strdup(s_head(db)->stmts[0].values[0]));
     fake_db_lose(db);
     s_pump(e);
@@ -1228,15 +1273,15 @@ static void test_store_lost(void **state)
     assert_int_equal(e->commits, 0);
     fake_db_reconnect(db);
     assert_int_equal(s_counters(e)->resent_batches, 1);
-    s_expect_store(db, IDS(id[0], id[1]));
+    s_expect_store(e, db, IDS(id[0], id[1]));
     assert_string_equal(s_head(db)->stmts[0].values[0], half);
     s_answer_store(e, db, NULL);
     assert_int_equal(e->commits, 1);
-    s_expect_store(db, IDS(id[2], id[3]));
+    s_expect_store(e, db, IDS(id[2], id[3]));
     /* Lost again in the second half, before its split. */
     fake_db_lose(db);
     fake_db_reconnect(db);
-    s_expect_store(db, IDS(id[2], id[3]));
+    s_expect_store(e, db, IDS(id[2], id[3]));
     uint64_t log[8][2];
     s_store_until_done(e, db, id[3], "22023", log, 8);
     s_expect_ack(e, id[0], s_rid(id[0]), 0);
@@ -1307,9 +1352,9 @@ static void test_store_refused(void **state)
     s_answer_context(e, db, NULL, NULL);
     fake_db_finish1(db, fake_db_error("22023", "bad value")); /* [0..2] [3..5] */
     fake_db_finish1(db, fake_db_error("22023", "bad value")); /* [0] [1, 2] [3..5] */
-    s_expect_store(db, IDS(id[0]));
+    s_expect_store(e, db, IDS(id[0]));
     s_answer_store(e, db, NULL);
-    s_expect_store(db, IDS(id[1], id[2]));
+    s_expect_store(e, db, IDS(id[1], id[2]));
     uint64_t x = s_send(e, "xa-a");
     fake_db_fail(db, CCHC_EIO);
     s_expect_ack(e, id[0], s_rid(id[0]), 0);
@@ -1336,7 +1381,7 @@ static void test_abandon(void **state)
     uint64_t a1 = s_send(e, "xa-a"), a2 = s_send(e, "xa-a"); /* lane 1: STORE, split */
     s_answer_context(e, l0, NULL, NULL);
     fake_db_finish1(l0, fake_db_error("22023", "bad value"));
-    s_expect_store(l0, IDS(a1));
+    s_expect_store(e, l0, IDS(a1));
     uint64_t b1 = s_send(e, "xa-b"), b2 = s_send(e, "xa-b"); /* lane 2: CONTEXT */
     s_expect_context(l1, (const char *[]){"xa-b", NULL}, IDS(b1, b2));
     uint64_t c1 = s_send(e, "xa-c"), c2 = s_send(e, "xa-c"); /* lane 3: WAIT_DB */
