@@ -30,6 +30,7 @@ typedef struct {
     int drain_agents, drain_reports;
     int change_ingest_agents;
     int agent_seconds;
+    int rounds; /* small, periodic and their baselines, each round in turn */
 } s_opts_t;
 
 static bench_env_t s_env;
@@ -183,9 +184,10 @@ static void s_ingest_print(const char *name, const s_ingest_t *r, int agents, in
     fflush(stdout);
 }
 
-/* One ingest scenario on fresh units; its figures under key in the JSON. */
-static int s_run_ingest(const s_opts_t *o, const char *key, const char *tag, int n, int m,
-                        bench_report_kind_t kind, s_ingest_t *out)
+/* One ingest scenario on fresh units, printed as label; its figures under
+ * key in the JSON (key NULL: the caller puts them). */
+static int s_run_ingest(const s_opts_t *o, const char *label, const char *key, const char *tag,
+                        int n, int m, bench_report_kind_t kind, s_ingest_t *out)
 {
     bench_unit_t *units;
     if (bench_units_make(&s_env, tag, n, &units) != 0)
@@ -204,31 +206,138 @@ static int s_run_ingest(const s_opts_t *o, const char *key, const char *tag, int
     if (prefix[0])
         bench_tasks_drop(&s_env, prefix);
     out->stored = s_stored(tag);
-    s_ingest_print(key, out, n, m);
-    json_object_set_new(s_json, key, s_ingest_json(out, n, m));
+    s_ingest_print(label, out, n, m);
+    if (key)
+        json_object_set_new(s_json, key, s_ingest_json(out, n, m));
     free(units);
     return rc;
 }
 
 /* ---- scenarios ---------------------------------------------------------------------------- */
 
-/* -1 when the baseline could not be written (its error printed). */
-static int s_baseline_and_ratio(const char *key, bench_report_kind_t kind, long long total,
-                                double ingest_rate)
+/* The baseline of round `round` (its own unit), printed as label with its
+ * ratio to ingest_rate; its rate, 0 when it could not be written (its
+ * error printed). */
+static double s_baseline(const char *label, bench_report_kind_t kind, int round, long long total,
+                         double ingest_rate)
 {
-    char tag[32], k[64];
-    snprintf(tag, sizeof tag, "base-%s", kind == BENCH_REPORT_SMALL ? "small" : "periodic");
+    char tag[32];
+    snprintf(tag, sizeof tag, "base-%s%.0d", kind == BENCH_REPORT_SMALL ? "small" : "periodic",
+             round > 1 ? round : 0);
     double base = bench_baseline(&s_env, kind, total, tag);
     double ratio = base > 0 ? ingest_rate / base : 0;
     printf("%-22s %16lld reports: %9.0f reports/s by COPY and updates (1,000 a transaction); ratio "
            "ingest/baseline %.3f\n",
-           key, total, base, ratio);
+           label, total, base, ratio);
     fflush(stdout);
-    snprintf(k, sizeof k, "%s", key);
-    json_object_set_new(
-        s_json, k,
-        json_pack("{s:I,s:f,s:f}", "reports", (json_int_t)total, "rate", base, "ratio", ratio));
-    return base > 0 ? 0 : -1;
+    return base;
+}
+
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (n >= 1; the lower middle when n is even). */
+static double s_median(const double *v, int n)
+{
+    double *c = calloc((size_t)n, sizeof *c);
+    memcpy(c, v, (size_t)n * sizeof *c);
+    qsort(c, (size_t)n, sizeof *c, s_cmp_double);
+    double m = c[(n - 1) / 2];
+    free(c);
+    return m;
+}
+
+/* Small and periodic ingest and their baselines, o->rounds times in turn
+ * (ingest small, ingest periodic, baseline small, baseline periodic), each
+ * on units of its own: one run of each is seconds long and this machine's
+ * noise is tens of percent, so each ratio is one round's ingest over the
+ * same round's baseline, and the figures are the medians. The JSON keeps
+ * the median round's ingest under ingest_small and ingest_periodic, and
+ * every round under baseline_*.rounds. *small_rate: the median small ingest
+ * rate (the large table's reference). */
+static int s_rounds(const s_opts_t *o, double *small_rate)
+{
+    static const struct {
+        const char *name, *key, *base_key;
+        bench_report_kind_t kind;
+    } kinds[2] = {{"small", "ingest_small", "baseline_small", BENCH_REPORT_SMALL},
+                  {"periodic", "ingest_periodic", "baseline_periodic", BENCH_REPORT_PERIODIC}};
+    int want[2] = {s_want(o, "small"), s_want(o, "periodic")}, base = s_want(o, "baseline");
+    int n = o->rounds, agents[2] = {o->small_agents, o->periodic_agents},
+        reports[2] = {o->small_reports, o->periodic_reports}, rc = 0;
+    s_ingest_t *runs[2] = {calloc((size_t)n, sizeof *runs[0]), calloc((size_t)n, sizeof *runs[1])};
+    double *bases[2] = {calloc((size_t)n, sizeof(double)), calloc((size_t)n, sizeof(double))};
+    for (int r = 0; r < n; r++) {
+        for (int k = 0; k < 2; k++) {
+            if (!want[k])
+                continue;
+            char label[48], tag[32];
+            snprintf(label, sizeof label, n > 1 ? "%s %d/%d" : "%s", kinds[k].key, r + 1, n);
+            snprintf(tag, sizeof tag, "%s%.0d", kinds[k].name, r > 0 ? r + 1 : 0);
+            rc |= s_run_ingest(o, label, NULL, tag, agents[k], reports[k], kinds[k].kind,
+                               &runs[k][r]);
+        }
+        for (int k = 0; base && k < 2; k++) {
+            char label[48];
+            snprintf(label, sizeof label, n > 1 ? "%s %d/%d" : "%s", kinds[k].base_key, r + 1, n);
+            bases[k][r] = s_baseline(label, kinds[k].kind, r + 1, (long long)agents[k] * reports[k],
+                                     runs[k][r].rate);
+            if (bases[k][r] <= 0)
+                rc = -1;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!want[k] && !base)
+            continue;
+        double *rates = calloc((size_t)n, sizeof *rates),
+               *ratios = calloc((size_t)n, sizeof *ratios);
+        for (int r = 0; r < n; r++) {
+            rates[r] = runs[k][r].rate;
+            ratios[r] = bases[k][r] > 0 ? runs[k][r].rate / bases[k][r] : 0;
+        }
+        double rate = s_median(rates, n);
+        int mid = 0; /* the round whose rate is the median */
+        for (int r = 0; r < n; r++)
+            if (rates[r] == rate)
+                mid = r;
+        if (k == 0)
+            *small_rate = rate;
+        if (want[k])
+            json_object_set_new(s_json, kinds[k].key,
+                                s_ingest_json(&runs[k][mid], agents[k], reports[k]));
+        if (base) {
+            double brate = s_median(bases[k], n), ratio = s_median(ratios, n);
+            json_t *rj = json_array();
+            for (int r = 0; r < n; r++)
+                json_array_append_new(rj, json_pack("{s:f,s:f,s:f}", "ingest", rates[r], "baseline",
+                                                    bases[k][r], "ratio", ratios[r]));
+            json_object_set_new(s_json, kinds[k].base_key,
+                                json_pack("{s:I,s:f,s:f,s:i,s:o}", "reports",
+                                          (json_int_t)agents[k] * reports[k], "rate", brate,
+                                          "ratio", ratio, "of_rounds", n, "rounds", rj));
+            if (n > 1) {
+                printf("%-22s median of %d rounds: ingest %.0f/s, baseline %.0f/s, ratio %.3f "
+                       "(rounds:",
+                       kinds[k].name, n, rate, brate, ratio);
+                for (int r = 0; r < n; r++)
+                    printf(" %.3f", ratios[r]);
+                printf(")\n");
+                fflush(stdout);
+            }
+        }
+        free(rates);
+        free(ratios);
+    }
+    for (int k = 0; k < 2; k++) {
+        for (int r = 0; r < n; r++)
+            free(runs[k][r].samples);
+        free(runs[k]);
+        free(bases[k]);
+    }
+    return rc;
 }
 
 /* Fills reports up to `rows` with filler units' rows, by SQL. */
@@ -390,6 +499,7 @@ static void s_usage(FILE *f)
     fputs("usage: cchc-bench [--quick] [--only LIST] [--server-ini LINE]...\n"
           "                  [--small A,R] [--periodic A,R] [--window W] [--large ROWS]\n"
           "                  [--light A,S] [--storm N] [--drain A,R] [--agent-seconds S]\n"
+          "                  [--rounds N]\n"
           "\n"
           "Starts a throwaway PostgreSQL (fsync on) and a real cchc-server, drives it with\n"
           "simulated agents (DEALER, CURVE, one key per unit, a window like the agent's) and\n"
@@ -397,6 +507,7 @@ static void s_usage(FILE *f)
           "  small      A agents x R small task_progress reports (default 8 x 5000)\n"
           "  periodic   A agents x R full periodic reports (default 8 x 1000)\n"
           "  baseline   the rows the server writes for them, straight (COPY): the ratio\n"
+
           "  large      small again on a table of ROWS reports (default 20,000,000)\n"
           "  light      A agents at 1 report/s each for S s (default 1000, 30)\n"
           "  storm      N agents connect at once: Hello, catch-up, Meta (default 10000)\n"
@@ -404,6 +515,8 @@ static void s_usage(FILE *f)
           "  drain      A agents with R queued reports each (default 1000 x 1000)\n"
           "  agent      an idle cchc-agent run: RSS, CPU, wake-ups (default 60 s)\n"
           "  --quick    everything small, for the smoke test\n"
+          "  --rounds N small, periodic and baseline N times in turn, the medians kept\n"
+          "             (default 3; 1 with --quick)\n"
           "  --server-ini LINE  a line for server.ini's [server] section (repeatable)\n"
           "  BENCH_KEEP=1 keeps the directory and cluster.\n",
           f);
@@ -428,7 +541,8 @@ int main(int argc, char **argv)
                   .drain_agents = 1000,
                   .drain_reports = 1000,
                   .change_ingest_agents = 8,
-                  .agent_seconds = 60};
+                  .agent_seconds = 60,
+                  .rounds = 3};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
@@ -438,6 +552,7 @@ int main(int argc, char **argv)
             o.periodic_reports = 100, o.large_rows = 100000, o.light_agents = 50;
             o.light_seconds = 4, o.storm_agents = 200, o.drain_agents = 20;
             o.drain_reports = 100, o.change_ingest_agents = 2, o.agent_seconds = 3;
+            o.rounds = 1;
         } else if (!strcmp(a, "--only") && v)
             o.only = argv[++i];
         else if (!strcmp(a, "--server-ini") && v) {
@@ -457,6 +572,8 @@ int main(int argc, char **argv)
             bad = (o.large_rows = atoll(argv[++i])) < 1;
         else if (!strcmp(a, "--storm") && v)
             bad = (o.storm_agents = atoi(argv[++i])) < 1;
+        else if (!strcmp(a, "--rounds") && v)
+            bad = (o.rounds = atoi(argv[++i])) < 1 || o.rounds > 99;
         else if (!strcmp(a, "--agent-seconds") && v)
             bad = (o.agent_seconds = atoi(argv[++i])) < 1;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -482,21 +599,10 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    s_ingest_t small = {0}, periodic = {0};
+    double small_rate = 0;
     printf("cchc-bench: server %s, PostgreSQL with fsync on, in %s\n", s_env.endpoint, s_env.dir);
-    if (s_want(&o, "small"))
-        rc |= s_run_ingest(&o, "ingest_small", "small", o.small_agents, o.small_reports,
-                           BENCH_REPORT_SMALL, &small);
-    if (s_want(&o, "periodic"))
-        rc |= s_run_ingest(&o, "ingest_periodic", "periodic", o.periodic_agents, o.periodic_reports,
-                           BENCH_REPORT_PERIODIC, &periodic);
-    if (s_want(&o, "baseline")) {
-        rc |= s_baseline_and_ratio("baseline_small", BENCH_REPORT_SMALL,
-                                   (long long)o.small_agents * o.small_reports, small.rate);
-        rc |=
-            s_baseline_and_ratio("baseline_periodic", BENCH_REPORT_PERIODIC,
-                                 (long long)o.periodic_agents * o.periodic_reports, periodic.rate);
-    }
+    if (s_want(&o, "small") || s_want(&o, "periodic") || s_want(&o, "baseline"))
+        rc |= s_rounds(&o, &small_rate);
     if (s_want(&o, "light")) {
         bench_unit_t *u;
         s_ingest_t r;
@@ -638,9 +744,9 @@ int main(int argc, char **argv)
         s_ingest_t r;
         fprintf(stderr, "bench: filling the reports table to %lld rows\n", o.large_rows);
         if (s_fill(o.large_rows) == 0) {
-            rc |= s_run_ingest(&o, "ingest_small_large", "large", o.small_agents, o.small_reports,
-                               BENCH_REPORT_SMALL, &r);
-            double of = small.rate > 0 ? r.rate / small.rate : 0;
+            rc |= s_run_ingest(&o, "ingest_small_large", "ingest_small_large", "large",
+                               o.small_agents, o.small_reports, BENCH_REPORT_SMALL, &r);
+            double of = small_rate > 0 ? r.rate / small_rate : 0;
             printf("%-22s %lld rows: %.3f of the empty-table rate\n", "large table", o.large_rows,
                    of);
             json_object_set_new(json_object_get(s_json, "ingest_small_large"), "of_empty",
@@ -659,8 +765,6 @@ int main(int argc, char **argv)
         json_object_set_new(s_json, "server",
                             json_pack("{s:I,s:I,s:I}", "rss_kb", (json_int_t)sp.rss_kb, "hwm_kb",
                                       (json_int_t)sp.hwm_kb, "cpu_ms", (json_int_t)sp.cpu_ms));
-    free(small.samples);
-    free(periodic.samples);
     bench_env_stop(&s_env);
     char *j = json_dumps(s_json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     printf("%s\n", j);
