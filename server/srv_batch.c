@@ -74,6 +74,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -447,7 +448,10 @@ static void s_send_store(s_lane_t *l)
     s_put_payloads(&l->payloads, &l->store[top.lo], top.n);
     l->store_params[0] = l->json.p;
     l->store_params[1] = l->payloads.p;
-    l->store_lengths[1] = (int)l->payloads.n;
+    /* (An int says no more than INT_MAX; PostgreSQL takes no parameter over
+     * 1 GB anyway, which batch_max_rows x max_frame can pass only when both
+     * are raised far beyond their defaults.) */
+    l->store_lengths[1] = l->payloads.n > (size_t)INT_MAX ? INT_MAX : (int)l->payloads.n;
     l->stmts[0] = (srv_db_stmt_t){.name = S_STORE_STMT,
                                   .nparams = 2,
                                   .values = l->store_params,
