@@ -184,10 +184,10 @@ static void s_ingest_print(const char *name, const s_ingest_t *r, int agents, in
     fflush(stdout);
 }
 
-/* One ingest scenario on fresh units, printed as label; its figures under
- * key in the JSON (key NULL: the caller puts them). */
-static int s_run_ingest(const s_opts_t *o, const char *label, const char *key, const char *tag,
-                        int n, int m, bench_report_kind_t kind, s_ingest_t *out)
+/* One ingest scenario on fresh units, printed as label (the caller puts
+ * its figures in the JSON). */
+static int s_run_ingest(const s_opts_t *o, const char *label, const char *tag, int n, int m,
+                        bench_report_kind_t kind, s_ingest_t *out)
 {
     bench_unit_t *units;
     if (bench_units_make(&s_env, tag, n, &units) != 0)
@@ -207,8 +207,6 @@ static int s_run_ingest(const s_opts_t *o, const char *label, const char *key, c
         bench_tasks_drop(&s_env, prefix);
     out->stored = s_stored(tag);
     s_ingest_print(label, out, n, m);
-    if (key)
-        json_object_set_new(s_json, key, s_ingest_json(out, n, m));
     free(units);
     return rc;
 }
@@ -277,8 +275,7 @@ static int s_rounds(const s_opts_t *o, double *small_rate)
             char label[48], tag[32];
             snprintf(label, sizeof label, n > 1 ? "%s %d/%d" : "%s", kinds[k].key, r + 1, n);
             snprintf(tag, sizeof tag, "%s%.0d", kinds[k].name, r > 0 ? r + 1 : 0);
-            rc |= s_run_ingest(o, label, NULL, tag, agents[k], reports[k], kinds[k].kind,
-                               &runs[k][r]);
+            rc |= s_run_ingest(o, label, tag, agents[k], reports[k], kinds[k].kind, &runs[k][r]);
         }
         for (int k = 0; base && k < 2; k++) {
             char label[48];
@@ -770,7 +767,7 @@ int main(int argc, char **argv)
                 else
                     snprintf(label, sizeof label, "ingest_small_large");
                 snprintf(tag, sizeof tag, "large%.0d", r > 0 ? r + 1 : 0);
-                rc |= s_run_ingest(&o, label, NULL, tag, o.small_agents, o.small_reports,
+                rc |= s_run_ingest(&o, label, tag, o.small_agents, o.small_reports,
                                    BENCH_REPORT_SMALL, &runs[r]);
                 rates[r] = runs[r].rate;
             }
