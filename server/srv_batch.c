@@ -15,7 +15,14 @@
  * parameter, the split stack). One batch at a time goes through both stages
  * while the next one gathers. A batch takes up to batch_max_rows reports
  * from the queue when that many wait or the oldest has waited
- * batch_max_delay_ms (at once when draining).
+ * batch_max_delay_ms (at once when draining), or at once when the lane's
+ * last batch held under an eighth of batch_max_rows (light load: the reports
+ * that come while a batch is in the database go together in the next one, and
+ * waiting would only answer later; under load, the acks of a big batch bring
+ * the agents' next reports within a few ms, and without the delay the lane
+ * would take the first few of them alone: cchc-bench's small ingest 5,700
+ * reports/s against 7,200). A batch that is not full is started by the loop's
+ * srv_batch_on_timer, after the burst of messages that brought its reports.
  *
  * Stage 1 (CONTEXT) is one read-only segment: the metadata document of each
  * unit of the batch whose kept context is stale (one small statement each;
@@ -34,8 +41,8 @@
  *
  *   state    event                                        next     function
  *   -------  -------------------------------------------  -------  -----------------------
- *   IDLE     batch due (full, delay over, or draining),   CONTEXT  s_next, s_send_context
- *            the lane's connection ready
+ *   IDLE     batch due (full, delay over, the last batch  CONTEXT  s_next, s_send_context
+ *            light, or draining), the connection ready
  *   CONTEXT  sync: documents kept; each report answered   STORE    s_on_context, s_send_store
  *            (stored before; no context; a predecessor's
  *            report its sender does not answer for:
@@ -96,6 +103,9 @@ typedef struct s_lane {
 
     srv_report_t *head, *tail; /* waiting for a batch */
     size_t waiting;
+    /* The last batch held under an eighth of batch_max_rows (light load): the
+     * next one does not wait for batch_max_delay_ms. */
+    int light;
 
     s_state_t state;
     s_state_t lost_in;  /* WAIT_DB: the stage to resend */
@@ -319,7 +329,10 @@ void srv_batch_add(srv_batch_t *self, srv_report_t **r_p)
     l->waiting++;
     self->pending++;
     srv_map_add(self->per_peer, r->rid, r->rid_len, 1);
-    if (l->waiting >= self->max_rows || self->max_delay_ms == 0)
+    /* A full batch goes at once; one that is not is started, if due, by the
+     * loop's srv_batch_on_timer after this burst of messages is read, so that
+     * the reports read together share a batch. */
+    if (l->waiting >= self->max_rows)
         s_next(l);
 }
 
@@ -654,7 +667,7 @@ static void s_next(s_lane_t *l)
     srv_batch_t *b = l->b;
     if (l->state != S_IDLE || !l->waiting || !srv_db_ready(l->db))
         return;
-    if (l->waiting < b->max_rows && !b->draining &&
+    if (l->waiting < b->max_rows && !b->draining && !l->light &&
         cchc_clock_mono_ms() < l->head->arrived_mono + b->max_delay_ms)
         return;
     srv_counters_t *c = srv_router_counters(b->router);
@@ -669,6 +682,7 @@ static void s_next(s_lane_t *l)
     }
     if (!l->head)
         l->tail = NULL;
+    l->light = l->nctx * 8 < b->max_rows;
     c->batches++;
     c->batch_rows += l->nctx;
     srv_hist_batch_rows(&c->batch_reports, l->nctx);
@@ -685,8 +699,8 @@ int64_t srv_batch_next_timer(const srv_batch_t *self)
         const s_lane_t *l = &self->lanes[k];
         if (l->state != S_IDLE || !l->waiting || !srv_db_ready(l->db))
             continue;
-        int64_t t =
-            self->draining ? cchc_clock_mono_ms() : l->head->arrived_mono + self->max_delay_ms;
+        int64_t t = self->draining || l->light ? cchc_clock_mono_ms()
+                                               : l->head->arrived_mono + self->max_delay_ms;
         if (next < 0 || t < next)
             next = t;
     }

@@ -25,7 +25,8 @@ const cchc_cfg_entry_t srv_config_table[] = {
     S_ENTRY("server", "batch_max_rows", CCHC_CFG_INT, "200", 1, 5000, batch_max_rows,
             "reports stored in one transaction (group commit) at most"),
     S_ENTRY("server", "batch_max_delay_ms", CCHC_CFG_INT, "5", 0, 1000, batch_max_delay_ms,
-            "longest a report waits for others to fill its batch"),
+            "under load, longest a report waits for others to fill its batch (none after a "
+            "batch of under an eighth of batch_max_rows)"),
     S_ENTRY("server", "max_pending", CCHC_CFG_INT, "10000", 10, 1000000, max_pending,
             "reports received and not yet answered, all agents; more are answered busy"),
     S_ENTRY("server", "peer_max_inflight", CCHC_CFG_INT, "1000", 1, 100000, peer_max_inflight,

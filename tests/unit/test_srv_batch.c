@@ -747,6 +747,58 @@ static void test_due_after_delay(void **state)
     s_env_end(e);
 }
 
+/* IDLE -> CONTEXT at once when the lane's last batch was light (under a
+ * eighth of batch_max_rows), after the burst that brought the reports; after
+ * a batch of an eighth or more, the delay holds again. The first batch is
+ * taken as under load. */
+static void test_due_at_once_when_light(void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new((s_opts_t){.rows = 16, .delay_ms = 30});
+    srv_db_t *db = s_lane_db(e, 0);
+    int64_t before = cchc_clock_mono_ms();
+    uint64_t a = s_send(e, "xa-a");
+    int64_t t = srv_batch_next_timer(e->batch);
+    assert_true(t >= before + 30);
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    if (cchc_clock_mono_ms() < t)
+        assert_int_equal(fake_db_jobs(db), 0);
+    while (cchc_clock_mono_ms() < t)
+        s_wait_ms(5);
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    s_expect_context(db, (const char *[]){"xa-a", NULL}, IDS(a));
+    s_answer_context(e, db, NULL, NULL);
+    s_answer_store(e, db, NULL);
+    s_expect_ack(e, a, s_rid(a), 0);
+    /* One report, under 16 / 8: the next batch is due at once, and takes the
+     * reports of the burst (not the first alone from srv_batch_add). */
+    uint64_t b = s_send(e, "xa-a"), c = s_send(e, "xa-a");
+    assert_int_equal(fake_db_jobs(db), 0);
+    assert_true(srv_batch_next_timer(e->batch) <= cchc_clock_mono_ms());
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    s_expect_context(db, NULL, IDS(b, c));
+    s_answer_context(e, db, NULL, NULL);
+    s_answer_store(e, db, NULL);
+    s_expect_ack(e, b, s_rid(b), 0);
+    s_expect_ack(e, c, s_rid(c), 0);
+    /* Two reports, an eighth of 16: the delay holds again. */
+    before = cchc_clock_mono_ms();
+    uint64_t d = s_send(e, "xa-a");
+    t = srv_batch_next_timer(e->batch);
+    assert_true(t >= before + 30);
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    if (cchc_clock_mono_ms() < t)
+        assert_int_equal(fake_db_jobs(db), 0);
+    while (cchc_clock_mono_ms() < t)
+        s_wait_ms(5);
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    s_expect_context(db, NULL, IDS(d));
+    s_answer_context(e, db, NULL, NULL);
+    s_answer_store(e, db, NULL);
+    s_expect_ack(e, d, s_rid(d), 0);
+    s_env_end(e);
+}
+
 /* IDLE -> CONTEXT at once when draining, whatever the batch's size. */
 static void test_due_draining(void **state)
 {
@@ -1589,6 +1641,7 @@ int main(void)
         cmocka_unit_test(test_lanes_made),
         cmocka_unit_test(test_due_when_full),
         cmocka_unit_test(test_due_after_delay),
+        cmocka_unit_test(test_due_at_once_when_light),
         cmocka_unit_test(test_due_draining),
         cmocka_unit_test(test_context_store_commit),
         cmocka_unit_test(test_context_kept),
