@@ -285,7 +285,8 @@ static void s_run_lanes(s_env_t *e)
     s_pump(e);
 }
 
-/* A unit is given, on its first report, to the lane with the fewest units,
+/* Under load (batch_max_rows 2: no batch is light), a unit is given, on its
+ * first report, to the lane with the fewest units, its home,
  * and keeps it: all its reports go through that lane, and are stored in
  * the order they came, batch after batch; lanes do not wait on each other. */
 static void test_lanes(void **state)
@@ -349,6 +350,52 @@ static void test_lanes(void **state)
     s_env_end(e);
 }
 
+/* Light load: while the first lane's last batch was light (under an eighth
+ * of batch_max_rows, 16) and under an eighth waits there, a unit with no
+ * report here goes to the first lane, whatever its home, the others idle;
+ * when an eighth waits there as its batch starts, the reports of units whose
+ * home is another lane go home first, in their order. */
+static void test_lanes_light(void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new((s_opts_t){.rows = 16, .lanes = 2});
+    srv_db_t *l0 = s_lane_db(e, 0), *l1 = s_lane_db(e, 1);
+    srv_batch_drain(e->batch); /* batches start at the loop's next on_timer */
+    /* No batch yet, none light: their homes, lane 1 and lane 2. */
+    uint64_t a = s_send(e, "xa-a"), b = s_send(e, "xa-b");
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    s_expect_context(l0, (const char *[]){"xa-a", NULL}, IDS(a));
+    s_expect_context(l1, (const char *[]){"xa-b", NULL}, IDS(b));
+    for (size_t k = 0; k < 2; k++) {
+        s_answer_context(e, s_lane_db(e, k), NULL, NULL);
+        s_answer_store(e, s_lane_db(e, k), NULL);
+    }
+    s_expect_ack(e, a, s_rid(a), 0);
+    s_expect_ack(e, b, s_rid(b), 0);
+    /* Both light: xa-b's next report goes to lane 1, lane 2 stays idle. */
+    uint64_t c = s_send(e, "xa-b");
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    s_expect_context(l0, NULL, IDS(c));
+    assert_int_equal(fake_db_jobs(l1), 0);
+    /* While it is in the database: xa-b's next behind it in lane 1, which
+     * holds c; xa-c (no home yet) to lane 1, under an eighth waiting. */
+    uint64_t d = s_send(e, "xa-b"), f = s_send(e, "xa-c");
+    srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
+    assert_int_equal(fake_db_jobs(l1), 0);
+    s_unanswered(e, d);
+    /* c stored; lane 1's next batch starts with two of 16 waiting, an eighth:
+     * d goes home to lane 2, after c; xa-c's home is lane 1 (a tie). */
+    s_answer_context(e, l0, NULL, NULL);
+    s_answer_store(e, l0, NULL);
+    s_expect_ack(e, c, s_rid(c), 0);
+    s_expect_context(l1, NULL, IDS(d));
+    s_expect_context(l0, (const char *[]){"xa-c", NULL}, IDS(f));
+    s_run_lanes(e);
+    s_expect_ack(e, d, s_rid(d), 0);
+    s_expect_ack(e, f, s_rid(f), 0);
+    s_env_end(e);
+}
+
 /* Units spread evenly over the lanes. */
 static void test_lanes_spread(void **state)
 {
@@ -385,7 +432,7 @@ int main(void)
         cmocka_unit_test(test_idle_lost),     cmocka_unit_test(test_context_refused),
         cmocka_unit_test(test_store_refused), cmocka_unit_test(test_abandon),
         cmocka_unit_test(test_admit),         cmocka_unit_test(test_lanes),
-        cmocka_unit_test(test_lanes_spread),
+        cmocka_unit_test(test_lanes_light),   cmocka_unit_test(test_lanes_spread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
