@@ -49,8 +49,9 @@ const cchc_cfg_entry_t srv_config_table[] = {
             "followed (docs/replication.md)"),
     S_ENTRY("database", "store_connections", CCHC_CFG_INT, "2", 1, SRV_STORE_CONNECTIONS_MAX,
             store_connections,
-            "connections that store reports, each a batch at a time (one unit always on the "
-            "same); about one per core PostgreSQL may use"),
+            "connections that store reports, each a batch at a time (a unit's unanswered "
+            "reports on the same one; all on the first at light load); about one per core "
+            "PostgreSQL may use"),
     S_ENTRY("database", "query_timeout_ms", CCHC_CFG_INT, "60000", 0, 3600000, query_timeout_ms,
             "a statement unanswered this long means a hung connection: cancel, reconnect, "
             "resend (0: wait forever)"),
