@@ -364,19 +364,25 @@ int srv_batch_admit(srv_batch_t *self, const srv_peer_t *peer, const char **why)
     return CCHC_OK;
 }
 
-void srv_batch_add(srv_batch_t *self, srv_report_t **r_p)
+/* r at the end of the lane's queue. */
+static void s_enqueue(s_lane_t *l, srv_report_t *r)
 {
-    srv_report_t *r = *r_p;
-    *r_p = NULL;
     r->next = NULL;
-    s_lane_t *l = s_lane(self, r->unit);
-    s_held_add(self, r->unit, l, 1);
     if (l->tail)
         l->tail->next = r;
     else
         l->head = r;
     l->tail = r;
     l->waiting++;
+}
+
+void srv_batch_add(srv_batch_t *self, srv_report_t **r_p)
+{
+    srv_report_t *r = *r_p;
+    *r_p = NULL;
+    s_lane_t *l = s_lane(self, r->unit);
+    s_held_add(self, r->unit, l, 1);
+    s_enqueue(l, r);
     self->pending++;
     srv_map_add(self->per_peer, r->rid, r->rid_len, 1);
     /* A full batch goes at once; one that is not is started, if due, by the
@@ -729,13 +735,7 @@ static void s_send_home(s_lane_t *l)
         }
         *pp = r->next;
         l->waiting--;
-        r->next = NULL;
-        if (h->tail)
-            h->tail->next = r;
-        else
-            h->head = r;
-        h->tail = r;
-        h->waiting++;
+        s_enqueue(h, r);
         s_held_add(b, r->unit, h, 0);
         moved[h->no] = 1;
     }
