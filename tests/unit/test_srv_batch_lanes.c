@@ -351,20 +351,21 @@ static void test_lanes(void **state)
 }
 
 /* Light load: while the first lane's last batch was light (under an eighth
- * of batch_max_rows, 16) and under an eighth waits there, a unit with no
+ * of batch_max_rows, 24) and under an eighth waits there, a unit with no
  * report here goes to the first lane, whatever its home, the others idle;
  * when an eighth waits there as its batch starts, the reports of units whose
  * home is another lane go home first, in their order. */
 static void test_lanes_light(void **state)
 {
     (void)state;
-    s_env_t *e = s_env_new((s_opts_t){.rows = 16, .lanes = 2});
+    s_env_t *e = s_env_new((s_opts_t){.rows = 24, .lanes = 2});
     srv_db_t *l0 = s_lane_db(e, 0), *l1 = s_lane_db(e, 1);
     srv_batch_drain(e->batch); /* batches start at the loop's next on_timer */
-    /* No batch yet, none light: their homes, lane 1 and lane 2. */
-    uint64_t a = s_send(e, "xa-a"), b = s_send(e, "xa-b");
+    /* No batch yet, none light: their homes (the fewest units, the first of
+     * a tie): xa-a and xa-x lane 1, xa-b lane 2. */
+    uint64_t a = s_send(e, "xa-a"), b = s_send(e, "xa-b"), x = s_send(e, "xa-x");
     srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
-    s_expect_context(l0, (const char *[]){"xa-a", NULL}, IDS(a));
+    s_expect_context(l0, (const char *[]){"xa-a", "xa-x", NULL}, IDS(a, x));
     s_expect_context(l1, (const char *[]){"xa-b", NULL}, IDS(b));
     for (size_t k = 0; k < 2; k++) {
         s_answer_context(e, s_lane_db(e, k), NULL, NULL);
@@ -372,27 +373,37 @@ static void test_lanes_light(void **state)
     }
     s_expect_ack(e, a, s_rid(a), 0);
     s_expect_ack(e, b, s_rid(b), 0);
-    /* Both light: xa-b's next report goes to lane 1, lane 2 stays idle. */
+    s_expect_ack(e, x, s_rid(x), 0);
+    /* Both light (2 and 1 of 24): xa-b's next report goes to lane 1, lane 2
+     * stays idle. */
     uint64_t c = s_send(e, "xa-b");
     srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
     s_expect_context(l0, NULL, IDS(c));
     assert_int_equal(fake_db_jobs(l1), 0);
-    /* While it is in the database: xa-b's next behind it in lane 1, which
-     * holds c; xa-c (no home yet) to lane 1, under an eighth waiting. */
-    uint64_t d = s_send(e, "xa-b"), f = s_send(e, "xa-c");
+    /* While it is in the database: xa-b's next waits behind it in lane 1,
+     * which holds c; xa-c and xa-g (no home yet) go to lane 1 with 1 and 2
+     * waiting there; with 3, an eighth of 24, xa-h goes home: lane 2 (1 unit
+     * against 2). */
+    uint64_t d = s_send(e, "xa-b"), f = s_send(e, "xa-c"), g = s_send(e, "xa-g");
+    uint64_t h = s_send(e, "xa-h");
     srv_batch_on_timer(e->batch, cchc_clock_mono_ms());
-    assert_int_equal(fake_db_jobs(l1), 0);
+    s_expect_context(l1, (const char *[]){"xa-h", NULL}, IDS(h));
     s_unanswered(e, d);
-    /* c stored; lane 1's next batch starts with two of 16 waiting, an eighth:
-     * d goes home to lane 2, after c; xa-c's home is lane 1 (a tie). */
+    /* c stored; lane 1's next batch starts with 3 of 24 waiting: d goes home
+     * behind h's batch (after c), xa-c's home is lane 1 (a tie) and it
+     * stays, xa-g's is lane 2 (3 units against 2). */
     s_answer_context(e, l0, NULL, NULL);
     s_answer_store(e, l0, NULL);
     s_expect_ack(e, c, s_rid(c), 0);
-    s_expect_context(l1, NULL, IDS(d));
     s_expect_context(l0, (const char *[]){"xa-c", NULL}, IDS(f));
+    s_answer_context(e, l1, NULL, NULL);
+    s_answer_store(e, l1, NULL);
+    s_expect_ack(e, h, s_rid(h), 0);
+    s_expect_context(l1, (const char *[]){"xa-g", NULL}, IDS(d, g));
     s_run_lanes(e);
     s_expect_ack(e, d, s_rid(d), 0);
     s_expect_ack(e, f, s_rid(f), 0);
+    s_expect_ack(e, g, s_rid(g), 0);
     s_env_end(e);
 }
 
