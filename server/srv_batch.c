@@ -116,6 +116,7 @@ typedef struct s_lane {
 
     srv_report_t *head, *tail; /* waiting for a batch */
     size_t waiting;
+    size_t guests; /* of them, taken at light load: their unit's home may be another lane */
     /* The last batch held under an eighth of batch_max_rows (light load): the
      * next one does not wait for batch_max_delay_ms. */
     int light;
@@ -383,6 +384,10 @@ void srv_batch_add(srv_batch_t *self, srv_report_t **r_p)
     s_lane_t *l = s_lane(self, r->unit);
     s_held_add(self, r->unit, l, 1);
     s_enqueue(l, r);
+    /* (Only the first lane takes other lanes' units.) */
+    r->guest = l == &self->lanes[0] && self->nlanes > 1 &&
+               srv_map_get(self->lane_of, r->unit, strlen(r->unit), 0) != 1;
+    l->guests += (size_t)r->guest;
     self->pending++;
     srv_map_add(self->per_peer, r->rid, r->rid_len, 1);
     /* A full batch goes at once; one that is not is started, if due, by the
@@ -720,26 +725,34 @@ static void s_on_store(srv_db_t *db, int rc, PGresult *const *results, size_t n,
 /* Load has come to the lane (idle, none of its reports in a batch): the
  * reports it took at light load of units whose home is another lane go
  * there, in their order (behind none of theirs: a unit's reports are in
- * one lane), and that lane's batch starts if due. */
+ * one lane), and that lane's batch starts if due. Walks the queue only as
+ * far as its last guest. */
 static void s_send_home(s_lane_t *l)
 {
     srv_batch_t *b = l->b;
     int moved[SRV_STORE_CONNECTIONS_MAX] = {0};
     srv_report_t **pp = &l->head, *r, *last = NULL;
-    while ((r = *pp)) {
-        s_lane_t *h = s_home(b, r->unit);
+    while (l->guests && (r = *pp)) {
+        s_lane_t *h = r->guest ? s_home(b, r->unit) : l;
         if (h == l || !srv_db_ready(h->db)) {
+            if (h == l && r->guest) {
+                r->guest = 0;
+                l->guests--;
+            }
             last = r;
             pp = &r->next;
             continue;
         }
         *pp = r->next;
         l->waiting--;
+        r->guest = 0;
+        l->guests--;
         s_enqueue(h, r);
         s_held_add(b, r->unit, h, 0);
         moved[h->no] = 1;
     }
-    l->tail = last;
+    if (!*pp) /* walked to the end: its last report may have gone */
+        l->tail = last;
     for (size_t k = 0; k < b->nlanes; k++)
         if (moved[k])
             s_next(&b->lanes[k]);
@@ -754,7 +767,7 @@ static void s_next(s_lane_t *l)
     if (l->waiting < b->max_rows && !b->draining && !l->light &&
         cchc_clock_mono_ms() < l->head->arrived_mono + b->max_delay_ms)
         return;
-    if (l->waiting * 8 >= b->max_rows && b->nlanes > 1)
+    if (l->guests && l->waiting * 8 >= b->max_rows)
         s_send_home(l);
     if (!l->waiting)
         return;
@@ -767,6 +780,7 @@ static void s_next(s_lane_t *l)
         r->next = NULL;
         l->ctx[l->nctx++] = r;
         l->waiting--;
+        l->guests -= (size_t)r->guest;
     }
     if (!l->head)
         l->tail = NULL;
@@ -849,6 +863,6 @@ void srv_batch_abandon(srv_batch_t *self)
             s_done(self, r);
         }
         l->tail = NULL;
-        l->waiting = 0;
+        l->waiting = l->guests = 0;
     }
 }

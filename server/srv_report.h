@@ -52,6 +52,7 @@ typedef struct srv_report {
     char *body;          /* its JSON */
     int64_t received_ms; /* the server's clock at arrival */
     int64_t arrived_mono;
+    int guest; /* srv_batch's: waits in a lane that may not be its unit's home */
     int has_skew;
     int64_t skew_ms; /* the agent's clock minus ours on this message */
     int sealed_trusted;
