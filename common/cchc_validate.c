@@ -249,8 +249,6 @@ void cchc_v_fmt_day(cchc_day_t d, char *buf)
 
 static void s_text(cchc_vrun_t *v, const char *s, const char *path)
 {
-    if (!s)
-        return;
     size_t len = strlen(s);
     if (len > CCHC_REPORT_MAX_TEXT)
         S_EMIT(
@@ -262,6 +260,22 @@ static void s_text(cchc_vrun_t *v, const char *s, const char *path)
                S_F("Văn bản chứa ký tự không hợp lệ (không phải UTF-8): lưu lại ở dạng UTF-8."),
                S_F("Text is not valid UTF-8: save it as UTF-8."));
 }
+
+/* Whether a text breaks E050; its path is written (cchc_v_p) only when it
+ * does: a periodic report has about fifty texts, and writing each one's
+ * path was a tenth of the server's time on periodic ingest (cchc-bench). */
+static int s_text_bad(const char *s)
+{
+    size_t len = strlen(s);
+    return len > CCHC_REPORT_MAX_TEXT || !cchc_wire_text_ok(s, len);
+}
+
+#define S_TEXT(v, s, ...)                                                                          \
+    do {                                                                                           \
+        const char *s_ = (s);                                                                      \
+        if (s_ && s_text_bad(s_))                                                                  \
+            s_text((v), s_, cchc_v_p((v), __VA_ARGS__));                                           \
+    } while (0)
 
 static void s_list(cchc_vrun_t *v, size_t n, const char *path)
 {
@@ -275,27 +289,27 @@ static void s_text_document(cchc_vrun_t *v, const Cchc__V1__Document *d)
 {
     if (!d)
         return;
-    s_text(v, d->number, "$.document.number");
-    s_text(v, d->date, "$.document.date");
-    s_text(v, d->signer, "$.document.signer");
-    s_text(v, d->capacity, "$.document.capacity");
+    S_TEXT(v, d->number, "$.document.number");
+    S_TEXT(v, d->date, "$.document.date");
+    S_TEXT(v, d->signer, "$.document.signer");
+    S_TEXT(v, d->capacity, "$.document.capacity");
 }
 
 static void s_rule_text(cchc_vrun_t *v)
 {
     const cchc_report_t *r = v->r;
-    s_text(v, r->type, "$.type");
-    s_text(v, r->unit, "$.unit");
-    s_text(v, r->period, "$.period");
+    S_TEXT(v, r->type, "$.type");
+    S_TEXT(v, r->unit, "$.unit");
+    S_TEXT(v, r->period, "$.period");
     if (r->content_case == CCHC__V1__REPORT__CONTENT_PERIODIC && r->periodic) {
         const Cchc__V1__Periodic *p = r->periodic;
         s_text_document(v, p->document);
         if (p->narrative) {
-            s_text(v, p->narrative->results, "$.narrative.results");
-            s_text(v, p->narrative->shortcomings, "$.narrative.shortcomings");
-            s_text(v, p->narrative->causes, "$.narrative.causes");
-            s_text(v, p->narrative->next_tasks, "$.narrative.next_tasks");
-            s_text(v, p->narrative->proposals, "$.narrative.proposals");
+            S_TEXT(v, p->narrative->results, "$.narrative.results");
+            S_TEXT(v, p->narrative->shortcomings, "$.narrative.shortcomings");
+            S_TEXT(v, p->narrative->causes, "$.narrative.causes");
+            S_TEXT(v, p->narrative->next_tasks, "$.narrative.next_tasks");
+            S_TEXT(v, p->narrative->proposals, "$.narrative.proposals");
         }
         s_list(v, p->n_dossiers, "$.dossiers");
         s_list(v, p->n_overdue_dossiers, "$.overdue_dossiers");
@@ -304,64 +318,62 @@ static void s_rule_text(cchc_vrun_t *v)
         for (size_t i = 0; i < p->n_dossiers; i++) {
             if (!p->dossiers[i])
                 continue;
-            s_text(v, p->dossiers[i]->field, cchc_v_p(v, "$.dossiers[%zu].field", i));
-            s_text(v, p->dossiers[i]->comment, cchc_v_p(v, "$.dossiers[%zu].comment", i));
+            S_TEXT(v, p->dossiers[i]->field, "$.dossiers[%zu].field", i);
+            S_TEXT(v, p->dossiers[i]->comment, "$.dossiers[%zu].comment", i);
         }
         for (size_t i = 0; i < p->n_overdue_dossiers; i++) {
             const Cchc__V1__OverdueDossier *d = p->overdue_dossiers[i];
             if (!d)
                 continue;
-            s_text(v, d->code, cchc_v_p(v, "$.overdue_dossiers[%zu].code", i));
-            s_text(v, d->field, cchc_v_p(v, "$.overdue_dossiers[%zu].field", i));
-            s_text(v, d->procedure, cchc_v_p(v, "$.overdue_dossiers[%zu].procedure", i));
-            s_text(v, d->received, cchc_v_p(v, "$.overdue_dossiers[%zu].received", i));
-            s_text(v, d->due, cchc_v_p(v, "$.overdue_dossiers[%zu].due", i));
-            s_text(v, d->resolved, cchc_v_p(v, "$.overdue_dossiers[%zu].resolved", i));
-            s_text(v, d->cause, cchc_v_p(v, "$.overdue_dossiers[%zu].cause", i));
-            s_text(v, d->remedy, cchc_v_p(v, "$.overdue_dossiers[%zu].remedy", i));
+            S_TEXT(v, d->code, "$.overdue_dossiers[%zu].code", i);
+            S_TEXT(v, d->field, "$.overdue_dossiers[%zu].field", i);
+            S_TEXT(v, d->procedure, "$.overdue_dossiers[%zu].procedure", i);
+            S_TEXT(v, d->received, "$.overdue_dossiers[%zu].received", i);
+            S_TEXT(v, d->due, "$.overdue_dossiers[%zu].due", i);
+            S_TEXT(v, d->resolved, "$.overdue_dossiers[%zu].resolved", i);
+            S_TEXT(v, d->cause, "$.overdue_dossiers[%zu].cause", i);
+            S_TEXT(v, d->remedy, "$.overdue_dossiers[%zu].remedy", i);
             if (d->apology) {
-                s_text(v, d->apology->number,
-                       cchc_v_p(v, "$.overdue_dossiers[%zu].apology.number", i));
-                s_text(v, d->apology->date, cchc_v_p(v, "$.overdue_dossiers[%zu].apology.date", i));
-                s_text(v, d->apology->new_due,
-                       cchc_v_p(v, "$.overdue_dossiers[%zu].apology.new_due", i));
+                S_TEXT(v, d->apology->number, "$.overdue_dossiers[%zu].apology.number", i);
+                S_TEXT(v, d->apology->date, "$.overdue_dossiers[%zu].apology.date", i);
+                S_TEXT(v, d->apology->new_due, "$.overdue_dossiers[%zu].apology.new_due", i);
             }
         }
         for (size_t i = 0; i < p->n_initiatives; i++) {
             if (!p->initiatives[i])
                 continue;
-            s_text(v, p->initiatives[i]->title, cchc_v_p(v, "$.initiatives[%zu].title", i));
-            s_text(v, p->initiatives[i]->status, cchc_v_p(v, "$.initiatives[%zu].status", i));
+            S_TEXT(v, p->initiatives[i]->title, "$.initiatives[%zu].title", i);
+            S_TEXT(v, p->initiatives[i]->status, "$.initiatives[%zu].status", i);
         }
         for (size_t i = 0; i < p->n_communication; i++)
             if (p->communication[i])
-                s_text(v, p->communication[i]->form, cchc_v_p(v, "$.communication[%zu].form", i));
+                S_TEXT(v, p->communication[i]->form, "$.communication[%zu].form", i);
     } else if (r->content_case == CCHC__V1__REPORT__CONTENT_REMEDIATION && r->remediation) {
         const Cchc__V1__Remediation *m = r->remediation;
-        s_text(v, m->inspection, "$.inspection");
+        S_TEXT(v, m->inspection, "$.inspection");
         s_text_document(v, m->document);
         s_list(v, m->n_items, "$.items");
         for (size_t i = 0; i < m->n_items; i++) {
             const Cchc__V1__RemediationItem *it = m->items[i];
             if (!it)
                 continue;
-            s_text(v, it->status, cchc_v_p(v, "$.items[%zu].status", i));
-            s_text(v, it->actions, cchc_v_p(v, "$.items[%zu].actions", i));
-            s_text(v, it->cause, cchc_v_p(v, "$.items[%zu].cause", i));
-            s_text(v, it->plan, cchc_v_p(v, "$.items[%zu].plan", i));
-            s_text(v, it->expected_by, cchc_v_p(v, "$.items[%zu].expected_by", i));
+            S_TEXT(v, it->status, "$.items[%zu].status", i);
+            S_TEXT(v, it->actions, "$.items[%zu].actions", i);
+            S_TEXT(v, it->cause, "$.items[%zu].cause", i);
+            S_TEXT(v, it->plan, "$.items[%zu].plan", i);
+            S_TEXT(v, it->expected_by, "$.items[%zu].expected_by", i);
             s_list(v, it->n_evidence, cchc_v_p(v, "$.items[%zu].evidence", i));
             for (size_t j = 0; j < it->n_evidence; j++)
-                s_text(v, it->evidence[j], cchc_v_p(v, "$.items[%zu].evidence[%zu]", i, j));
+                S_TEXT(v, it->evidence[j], "$.items[%zu].evidence[%zu]", i, j);
         }
     } else if (r->content_case == CCHC__V1__REPORT__CONTENT_TASK_PROGRESS && r->task_progress) {
         const Cchc__V1__TaskProgress *t = r->task_progress;
-        s_text(v, t->task, "$.task");
-        s_text(v, t->status, "$.status");
-        s_text(v, t->result, "$.result");
+        S_TEXT(v, t->task, "$.task");
+        S_TEXT(v, t->status, "$.status");
+        S_TEXT(v, t->result, "$.result");
         s_list(v, t->n_evidence, "$.evidence");
         for (size_t j = 0; j < t->n_evidence; j++)
-            s_text(v, t->evidence[j], cchc_v_p(v, "$.evidence[%zu]", j));
+            S_TEXT(v, t->evidence[j], "$.evidence[%zu]", j);
     }
 }
 

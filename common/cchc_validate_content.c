@@ -26,6 +26,11 @@ static int s_count(cchc_vrun_t *v, int64_t n, int64_t lo, int64_t hi, const char
     return 0;
 }
 
+/* s_count with its path written (cchc_v_p) only for a count out of range:
+ * a periodic report has about twenty counts a row of dossiers. */
+#define S_COUNT(v, n, lo, hi, ...)                                                                 \
+    ((n) >= (lo) && (n) <= (hi) ? 1 : s_count((v), (n), (lo), (hi), cchc_v_p((v), __VA_ARGS__)))
+
 static void s_total(cchc_vrun_t *v, const char *code, const Cchc__V1__Count *given, int64_t sum,
                     size_t i, const char *name, const char *name_vi, const char *parts)
 {
@@ -53,17 +58,13 @@ static void s_rule_dossiers(cchc_vrun_t *v, const Cchc__V1__Periodic *p)
             "carried_over",     "new_online",    "new_direct_postal", "resolved_early",
             "resolved_on_time", "resolved_late", "pending_in_time",   "pending_overdue"};
         for (size_t k = 0; k < 8; k++)
-            ok &= s_count(v, parts[k], 0, S_COUNT_MAX,
-                          cchc_v_p(v, "$.dossiers[%zu].%s", i, names[k]));
+            ok &= S_COUNT(v, parts[k], 0, S_COUNT_MAX, "$.dossiers[%zu].%s", i, names[k]);
         if (d->received)
-            s_count(v, d->received->value, 0, S_COUNT_MAX,
-                    cchc_v_p(v, "$.dossiers[%zu].received", i));
+            S_COUNT(v, d->received->value, 0, S_COUNT_MAX, "$.dossiers[%zu].received", i);
         if (d->resolved)
-            s_count(v, d->resolved->value, 0, S_COUNT_MAX,
-                    cchc_v_p(v, "$.dossiers[%zu].resolved", i));
+            S_COUNT(v, d->resolved->value, 0, S_COUNT_MAX, "$.dossiers[%zu].resolved", i);
         if (d->pending)
-            s_count(v, d->pending->value, 0, S_COUNT_MAX,
-                    cchc_v_p(v, "$.dossiers[%zu].pending", i));
+            S_COUNT(v, d->pending->value, 0, S_COUNT_MAX, "$.dossiers[%zu].pending", i);
         if (!ok)
             continue; /* sums of bad counts mean nothing */
         int64_t recv = d->carried_over + d->new_online + d->new_direct_postal;
@@ -136,8 +137,7 @@ static void s_rule_dossiers(cchc_vrun_t *v, const Cchc__V1__Periodic *p)
     }
     for (size_t i = 0; i < p->n_communication; i++)
         if (p->communication[i])
-            s_count(v, p->communication[i]->count, 0, S_COUNT_MAX,
-                    cchc_v_p(v, "$.communication[%zu].count", i));
+            S_COUNT(v, p->communication[i]->count, 0, S_COUNT_MAX, "$.communication[%zu].count", i);
 }
 
 /* One date of an overdue dossier: parsed, or E021 when present and malformed. */
@@ -391,7 +391,7 @@ void cchc_v_rule_remediation(cchc_vrun_t *v)
         const Cchc__V1__RemediationItem *it = m->items[i];
         if (!it)
             continue;
-        s_count(v, it->finding, 1, S_COUNT_MAX, cchc_v_p(v, "$.items[%zu].finding", i));
+        S_COUNT(v, it->finding, 1, S_COUNT_MAX, "$.items[%zu].finding", i);
         const char *st = cchc_v_s(it->status);
         int remedied = strcmp(st, "remedied") == 0;
         int open = strcmp(st, "in_progress") == 0 || strcmp(st, "not_remedied") == 0;

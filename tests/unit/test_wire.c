@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* A small but complete envelope carrying a task progress report. */
 static void s_pack_sample(const char *result_text, uint8_t **buf, size_t *len)
@@ -318,11 +319,77 @@ static void test_text_ok(void **state)
                                    10)); /* a surrogate */
 }
 
+/* What cchc_wire_text_ok accepted before it checked the bytes itself: every
+ * character through utf8proc_iterate, and no NUL. */
+static int s_ref_text_ok(const unsigned char *p, size_t len)
+{
+    utf8proc_ssize_t left = (utf8proc_ssize_t)len;
+    while (left > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n < 1 || cp == 0)
+            return 0;
+        p += n;
+        left -= n;
+    }
+    return 1;
+}
+
+static void s_same(const unsigned char *b, size_t n)
+{
+    int want = s_ref_text_ok(b, n), got = cchc_wire_text_ok((const char *)b, n);
+    if (want != got)
+        fail_msg("cchc_wire_text_ok %d, utf8proc %d on %zu bytes %02x %02x %02x %02x", got, want,
+                 n, n > 0 ? b[0] : 0, n > 1 ? b[1] : 0, n > 2 ? b[2] : 0, n > 3 ? b[3] : 0);
+}
+
+/* The same verdict as utf8proc on every sequence of one to three bytes, on
+ * four-byte ones with every first two bytes, and on random texts. */
+static void test_text_ok_as_utf8proc(void **state)
+{
+    (void)state;
+    unsigned char b[16];
+    for (unsigned x = 0; x < 256; x++) {
+        b[0] = (unsigned char)x;
+        s_same(b, 1);
+        for (unsigned y = 0; y < 256; y++) {
+            b[1] = (unsigned char)y;
+            s_same(b, 2);
+            for (unsigned z = 0; z < 256; z++) {
+                b[2] = (unsigned char)z;
+                s_same(b, 3);
+            }
+            static const unsigned char tail[] = {0x00, 0x41, 0x7f, 0x80, 0xbf, 0xc0, 0xff};
+            for (size_t i = 0; i < sizeof tail; i++)
+                for (size_t j = 0; j < sizeof tail; j++) {
+                    b[2] = tail[i];
+                    b[3] = tail[j];
+                    s_same(b, 4);
+                }
+        }
+    }
+    /* Texts of up to 16 bytes drawn mostly from UTF-8's lead and
+     * continuation bytes, where the mistakes would be. */
+    static const unsigned char pick[] = {0x41, 0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+                                         0xc0, 0xc1, 0xc2, 0xc3, 0xdf, 0xe0, 0xe1, 0xec, 0xed,
+                                         0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xf8, 0xff};
+    uint32_t seed = 12345;
+    for (int t = 0; t < 300000; t++) {
+        size_t n = (seed = seed * 1103515245u + 12345u) >> 28;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            b[i] = pick[(seed >> 16) % sizeof pick];
+        }
+        s_same(b, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_text_ok),
+        cmocka_unit_test(test_text_ok_as_utf8proc),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_garbage),
