@@ -571,6 +571,19 @@ static __attribute__((unused)) void s_expect_store(s_env_t *e, srv_db_t *db, con
         if (plen != len || memcmp(pl, sent->frame + off, len) != 0)
             fail_msg("payload %zu is not msg_id %llu's bytes (%zu bytes, expected %zu)", i + 1,
                      (unsigned long long)ids[i], plen, len);
+        /* Its body: the report as cchc_report_to_json has it (the server
+         * writes the JSON itself, srv_report.c). */
+        cchc_envelope_t *dec = NULL;
+        assert_int_equal(cchc_wire_decode(sent->frame, sent->len, CCHC_WIRE_MAX_FRAME_DEFAULT,
+                                          &dec, NULL, 0),
+                         CCHC_OK);
+        json_t *want = cchc_report_to_json(dec->report);
+        json_t *body = json_object_get(o, "body");
+        if (!want || !json_equal(body, want))
+            fail_msg("body %zu is not msg_id %llu's report as JSON", i + 1,
+                     (unsigned long long)ids[i]);
+        json_decref(want);
+        cchc_wire_free(&dec);
     }
     json_decref(a);
 }
