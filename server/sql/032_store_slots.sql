@@ -98,8 +98,11 @@ BEGIN
     -- rarely (8,192 calls: 20 s at light load). And past 4 MB, to reclaim
     -- what the versions replaced in place did leave (an update with no room
     -- on its page, a long findings value TOASTed), which a normal life never
-    -- reaches.
-    IF (v_bn >= 16 AND v_bn & (v_bn - 1) = 0)
+    -- reaches. And at the number 1: a new session's (its tables new, empty),
+    -- or one whose number was RESET while its tables stayed (RESET ALL, as
+    -- a connection pooler may send between clients), whose old rows could
+    -- otherwise bear the numbers given again.
+    IF v_bn = 1 OR (v_bn >= 16 AND v_bn & (v_bn - 1) = 0)
        OR pg_total_relation_size('pg_temp.cchc_sb4')
           + pg_total_relation_size('pg_temp.cchc_sk3') > 4 * 1024 * 1024 THEN
         TRUNCATE cchc_sb4, cchc_sk3;
