@@ -67,9 +67,12 @@ pass "server unaffected: a good agent is served"
 # On the server's clock (2024-06-20 09:00): xa-van-son's key sent reports for
 # xa-an-ba, twice above and 200 times now: one row for the minute, counted.
 cchc() { "$CCHC_BIN/cchc" "$@"; }
-# refusals_until PY: polls `cchc refusals --json` (as r) until PY is true.
+# refusals_until PY: polls `cchc refusals --json` (as r) until PY is true,
+# for up to 30 s (50 tries, about 10 s, were not enough under ASan with a
+# second suite running beside it).
 refusals_until() {
-  for _ in $(seq 1 50); do
+  local end=$((SECONDS + 30))
+  while [ "$SECONDS" -lt "$end" ]; do
     cchc refusals --json | python3 -c "import json, sys; r = json.load(sys.stdin); sys.exit(0 if ($1) else 1)" \
       && return 0
     sleep 0.1
