@@ -30,16 +30,18 @@ agent vs submit "$T"/rev/r*.json >"$T/submit.out" 2>&1 || fail "submit 20 revisi
 
 # The noise: another unit's client sends bursts of one report (duplicates
 # after the first), each filling the server's pending reports for a batch:
-# two clients back to back for the first two seconds (so the agent's first
+# two clients back to back for the first four seconds (so the agent's first
 # revisions are answered BUSY), then one at random moments until the agent
-# has drained.
+# has drained. The agent starts once the noise has been answered BUSY: under
+# ASan, with another test beside it, the noise once came too late and the
+# agent drained untouched.
 report_for xa-an-ba periodic.json "$T/noise.json"
 burst() {
   tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/ab/agent" \
     --report "$T/noise.json" --repeat 60 --timeout 5000 >>"$T/noise.out" 2>&1 || true
 }
 noise() { # first | second
-  local until=$((SECONDS + 2))
+  local until=$((SECONDS + 4))
   while [ ! -f "$T/noise.stop" ]; do
     burst
     if [ $SECONDS -ge $until ]; then
@@ -53,7 +55,10 @@ NOISE_PID=$!
 noise second &
 NOISE2_PID=$!
 PIDS+=("$NOISE_PID" "$NOISE2_PID")
-sleep 0.3
+for _ in $(seq 1 100); do
+  grep -q 'reason=BUSY' "$T/noise.out" 2>/dev/null && break
+  sleep 0.05
+done
 t0=$SECONDS
 agent vs run --drain --timeout 50 >>"$T/agent-vs.log" 2>&1 || { touch "$T/noise.stop"; fail "20 revisions not drained"; }
 touch "$T/noise.stop"
