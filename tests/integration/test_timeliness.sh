@@ -91,3 +91,45 @@ skew=$(sql "select clock_skew_ms from unit_contacts where unit_code = 'xa-huu-sa
 pass "basis sealed, agent clock 1 h off (bound 5 min): late, basis received"
 
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "server exit on SIGTERM"
+
+# A store never waits for a unit_contacts row that another transaction holds
+# (the notification acks hold theirs to their commit; 033): it writes the
+# skews of the units whose rows are free and leaves the held one as it was.
+# Before 033 this call waited for the holder's commit (statement_timeout).
+held_before=$(sql "select clock_skew_ms from unit_contacts where unit_code = 'xa-huu-san'")
+[ "$(sql "select count(*) from unit_contacts where unit_code in ('xa-huu-san', 'xa-van-son')")" = 2 ] \
+  || fail "the two units' contact rows are missing: the test proves nothing"
+PGAPPNAME=cchc-test-holder psql -X -q -v ON_ERROR_STOP=1 >"$T/holder.log" 2>&1 <<'SQL' &
+BEGIN;
+SELECT 1 FROM unit_contacts WHERE unit_code = 'xa-huu-san' FOR UPDATE;
+SELECT pg_sleep(30);
+COMMIT;
+SQL
+HOLDER=$!
+for _ in $(seq 1 100); do
+  [ "$(sql "select count(*) from pg_stat_activity where application_name = 'cchc-test-holder'
+            and query like '%pg_sleep%' and state = 'active'")" = 1 ] && break
+  sleep 0.1
+done
+[ "$(sql "select count(*) from pg_stat_activity where application_name = 'cchc-test-holder'
+          and query like '%pg_sleep%'")" = 1 ] || fail "the holder never held the row"
+rep='{"epoch":91,"type":"NV_KH","kind":"task_progress","period":"","revision":1,
+  "subject":"KH87-07","sent_at":1900000000000,"sealed_at":0,"payload":"CgVOVl9LSA==",
+  "body":{"task":"KH87-07","status":"in_progress","percent":5},"status":"accepted",
+  "findings":[],"received_at":1900000000000,"sealed_trusted_at":1900000000000}'
+t0=$(date +%s%N)
+got=$(PGOPTIONS='-c statement_timeout=10s' sql "select count(*) from cchc_store_batch(jsonb_build_array(
+        '$rep'::jsonb || '{\"ord\":0,\"unit\":\"xa-van-son\",\"msg_id\":1,\"skew\":111}',
+        '$rep'::jsonb || '{\"ord\":1,\"unit\":\"xa-huu-san\",\"msg_id\":1,\"skew\":222}'))") \
+  || fail "the store did not return while another transaction held a unit_contacts row"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+sql "select pg_terminate_backend(pid) from pg_stat_activity
+     where application_name = 'cchc-test-holder'" >/dev/null
+wait "$HOLDER" 2>/dev/null || true # (its session ended by pg_terminate_backend)
+[ "$got" = 2 ] || fail "the store answered $got reports, want 2"
+[ "$(sql "select clock_skew_ms from unit_contacts where unit_code = 'xa-van-son'")" = 111 ] \
+  || fail "the free row's skew was not written"
+[ "$(sql "select clock_skew_ms from unit_contacts where unit_code = 'xa-huu-san'")" = "$held_before" ] \
+  || fail "the held row's skew changed"
+[ "$ms" -lt 5000 ] || fail "the store took $ms ms with a unit_contacts row held elsewhere"
+pass "a store beside a held unit_contacts row: returned in $ms ms, the free unit's skew written, the held one's left"
