@@ -59,6 +59,7 @@ typedef struct {
     size_t n;
     size_t *idx;
     srv_units_gen_t *gen;
+    int64_t sent_ms; /* for the debug log */
 } s_read_t;
 
 struct srv_units {
@@ -231,6 +232,7 @@ const cchc_vctx_t *srv_units_vctx(srv_units_t *self, const char *unit)
     if (!e->vctx) {
         char err[300] = "", msg[300];
         json_error_t jerr;
+        int64_t t0 = cchc_clock_mono_ms();
         json_t *doc = json_loadb(e->doc, e->len, 0, &jerr);
         if (!doc)
             snprintf(err, sizeof err, "not JSON: %s (line %d)", jerr.text, jerr.line);
@@ -243,6 +245,8 @@ const cchc_vctx_t *srv_units_vctx(srv_units_t *self, const char *unit)
             CCHC_LOG(CCHC_LOG_ERROR, "context_invalid", "unit=%s err=%s", e->unit,
                      srv_logstr(msg, sizeof msg, err));
         }
+        CCHC_LOG(CCHC_LOG_DEBUG, "context_built", "unit=%s bytes=%zu ms=%lld", e->unit, e->len,
+                 (long long)(cchc_clock_mono_ms() - t0));
     }
     return e->vctx;
 }
@@ -359,6 +363,8 @@ static void s_on_read(srv_db_t *db, int rc, const PGresult *res, void *arg)
     if (self->wanted.n || self->refresh.n)
         self->due_ms = cchc_clock_mono_ms();
     int ok = rc == 0 && PQresultStatus(res) == PGRES_TUPLES_OK;
+    CCHC_LOG(CCHC_LOG_DEBUG, "meta_read", "units=%zu reader=%zu ms=%lld ok=%d", r->n, r->reader,
+             (long long)(cchc_clock_mono_ms() - r->sent_ms), ok);
     if (!ok) {
         char msg[300];
         CCHC_LOG(CCHC_LOG_WARN, "meta_read_failed", "units=%zu err=%s", r->n,
@@ -452,6 +458,7 @@ static void s_read(srv_units_t *self, size_t reader)
     if (srv_db_submit(self->readers[reader], S_READ_SQL, 1, params, NULL, NULL, s_on_read, r) ==
         0) {
         self->busy[reader] = 1;
+        r->sent_ms = cchc_clock_mono_ms();
     } else {
         for (size_t k = 0; k < n; k++) {
             self->e[r->idx[k]].queued = 0;

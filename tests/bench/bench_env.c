@@ -209,8 +209,10 @@ int bench_env_start(bench_env_t *e, const char *server_ini_extra)
     fprintf(f,
             "[server]\nendpoint = tcp://127.0.0.1:%d\npublic_key = server.pub\n"
             "secret_key = server.key\nshutdown_grace_ms = 5000\n%s\n"
-            "[database]\nconninfo = %s\n[log]\nlevel = info\n",
-            port, server_ini_extra ? server_ini_extra : "", e->conninfo);
+            "[database]\nconninfo = %s\n%s",
+            port, server_ini_extra ? server_ini_extra : "", e->conninfo,
+            /* (--server-ini may set the level: a key set twice is refused) */
+            server_ini_extra && strstr(server_ini_extra, "[log]") ? "" : "[log]\nlevel = info\n");
     fclose(f);
     return s_server_spawn(e);
 }
