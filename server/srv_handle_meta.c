@@ -1,7 +1,7 @@
 /* srv_handle_meta.c: MetaRequest (an agent asks for its unit's metadata) and
  * MetaChanged (the server tells an agent to ask again).
  *
- * The metadata is one JSON document (cchc_unit_metadata in SQL), the same
+ * The metadata is one JSON document (cchc_unit_metadata_doc in SQL), the same
  * document validation reads as its context, kept per unit by srv_units and
  * versioned by the hash of its text: an agent that sends the version it
  * holds is told "unchanged". A request is answered from the kept document,

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_READ_SQL "SELECT u, cchc_unit_metadata(u)::text FROM unnest($1::text[]) AS u"
+#define S_READ_SQL "SELECT u, cchc_unit_metadata_doc(u) FROM unnest($1::text[]) AS u"
 
 typedef struct s_waiter {
     struct s_waiter *next;

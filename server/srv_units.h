@@ -1,6 +1,6 @@
 /* srv_units.h: each unit's metadata as the server keeps it.
  *
- * The document an agent syncs (SQL cchc_unit_metadata, versioned by the
+ * The document an agent syncs (SQL cchc_unit_metadata_doc, versioned by the
  * FNV-1a hash of its text) and the validation context built from it, per
  * unit, read once and kept until NOTIFY cchc_meta says it changed; reports
  * are validated against it and MetaRequests answered from it, without
@@ -56,7 +56,7 @@ typedef struct {
 
 /* The statement that reads one document ($1 the unit): for segments of
  * others (the batch), with srv_units_gen before and srv_units_put after. */
-#define SRV_UNITS_READ_ONE_SQL "SELECT cchc_unit_metadata($1)::text"
+#define SRV_UNITS_READ_ONE_SQL "SELECT cchc_unit_metadata_doc($1)"
 
 srv_units_t *srv_units_new(srv_db_t *db, const srv_units_hooks_t *hooks);
 void srv_units_destroy(srv_units_t **self_p);

@@ -306,4 +306,15 @@ cchc summary --period 2025S1 --rollup --out "$T/s.html" >/dev/null || fail "summ
 cchc summary --period 2025S1 --out "$T/s0.html" >/dev/null || fail "summary"
 grep -q "07621" "$T/s.html" && ! grep -q "07621" "$T/s0.html" \
   || fail "summary --rollup does not show 07621 (or the plain one does)"
+# The document the server reads and agents sync (034, built as json) is
+# 025's, part for part, for every unit: predecessors and their
+# obligations, inspections, tasks and revisions included (025's function
+# kept as a reference in the fixtures).
+psql -X -q -v ON_ERROR_STOP=1 -f "$FIX/metadata_025.sql" || fail "loading metadata_025.sql"
+[ "$(sql "select count(*) from units where cchc_unit_metadata_doc(code)::json->'predecessors' is not null")" -ge 1 ] \
+  || fail "no unit's document has predecessors"
+[ -z "$(sql "select string_agg(code, ' ') from units
+             where cchc_unit_metadata_doc(code)::jsonb is distinct from cchc_unit_metadata_025(code)")" ] \
+  || fail "cchc_unit_metadata_doc differs from 025's cchc_unit_metadata for: $(sql "select string_agg(code, ' ')
+     from units where cchc_unit_metadata_doc(code)::jsonb is distinct from cchc_unit_metadata_025(code)")"
 pass "--rollup: 07621's status, dossiers ($(cat "$T/received") received) and summary include xa-van-son's and xa-huu-san's 2025S1"

@@ -89,6 +89,16 @@ grep -q 'reopened CCHC_DK 2024S1 for xa-van-son until the end of 2024-06-30' "$T
   || fail "xa-van-son's metadata lacks reopened_until"
 [ -z "$(sql "select cchc_unit_metadata('xa-an-ba')->'revisions'->0->>'reopened_until'")" ] \
   || fail "xa-an-ba's metadata has another unit's reopening"
+# The document the server reads and agents sync (034, built as json) is
+# 025's, part for part, for every unit and for one that does not exist
+# (025's function kept as a reference in the fixtures).
+psql -X -q -v ON_ERROR_STOP=1 -f "$FIX/metadata_025.sql" || fail "loading metadata_025.sql"
+[ -z "$(sql "select string_agg(code, ' ') from (select code from units union all select 'no-such-unit') u
+             where cchc_unit_metadata_doc(code)::jsonb is distinct from cchc_unit_metadata_025(code)")" ] \
+  || fail "cchc_unit_metadata_doc differs from 025's cchc_unit_metadata for: $(sql "select string_agg(code, ' ')
+     from units where cchc_unit_metadata_doc(code)::jsonb is distinct from cchc_unit_metadata_025(code)")"
+[ "$(sql "select cchc_unit_metadata_doc('xa-van-son')::json->'revisions'->0->>'reopened_until'")" = 2024-06-30 ] \
+  || fail "cchc_unit_metadata_doc lacks reopened_until"
 [ "$(period_state)" = "locked 2024-06-18 $LOCK_WHY xa-van-son<=2024-06-30" ] \
   || fail "period list after the reopening: $(period_state)"
 agent_sync vs; agent_sync ab
