@@ -265,6 +265,41 @@ static void test_context_kept(void **state)
     s_env_end(e);
 }
 
+/* The session's plans made again (DISCARD PLANS ahead of the context) at
+ * its 16th and 32nd batch and at no other; and again at the 16th of a new
+ * session, after the connection is made again. */
+static void test_context_discard_plans(void **state)
+{
+    (void)state;
+    s_env_t *e = s_env_new((s_opts_t){.rows = 1});
+    srv_db_t *db = s_lane_db(e, 0);
+    for (int i = 1; i <= 33; i++) {
+        uint64_t a = s_send(e, "xa-a");
+        s_expect_context(db, i == 1 ? (const char *[]){"xa-a", NULL} : NULL, IDS(a));
+        int want = i == 16 || i == 32;
+        if ((int)s_discards(s_head(db)) != want)
+            fail_msg("batch %d: DISCARD PLANS %s", i, want ? "missing" : "sent");
+        s_answer_context(e, db, NULL, NULL);
+        s_expect_store(e, db, IDS(a));
+        s_answer_store(e, db, NULL);
+        s_expect_ack(e, a, s_rid(a), 0);
+    }
+    fake_db_lose(db);
+    fake_db_reconnect(db);
+    for (int i = 1; i <= 16; i++) {
+        uint64_t a = s_send(e, "xa-a");
+        s_expect_context(db, NULL, IDS(a));
+        if ((int)s_discards(s_head(db)) != (i == 16))
+            fail_msg("batch %d of the new session: DISCARD PLANS %s", i,
+                     i == 16 ? "missing" : "sent");
+        s_answer_context(e, db, NULL, NULL);
+        s_expect_store(e, db, IDS(a));
+        s_answer_store(e, db, NULL);
+        s_expect_ack(e, a, s_rid(a), 0);
+    }
+    s_env_end(e);
+}
+
 static uint64_t s_dup_a, s_dup_b, s_dup_c;
 
 static int s_stored_before(s_env_t *e, uint64_t id, const char **cells)
@@ -580,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_due_draining),
         cmocka_unit_test(test_context_store_commit),
         cmocka_unit_test(test_context_kept),
+        cmocka_unit_test(test_context_discard_plans),
         cmocka_unit_test(test_context_none_to_store),
         cmocka_unit_test(test_context_failed),
         cmocka_unit_test(test_context_no_document),
