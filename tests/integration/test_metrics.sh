@@ -204,8 +204,38 @@ metric_is cchc_reports_duplicate_total 1
 metric_is cchc_reports_accepted_total 6 # the copy is not accepted again
 
 sed 's/"revision": 1,/"revision": 4,/' "$FIX/periodic.json" >"$T/p4.json"
-out=$(tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/vs/agent" \
-  --report "$T/p4.json" --epoch 88 --msg-id 1 --repeat 3)
+# The first copy is held in the store (another session holds its report
+# key's lock, as the store takes it: cchc_store_batch) while the other two
+# come: so they come while it is in flight, however slow the machine (under
+# ASan and a busy ctest -j2 the first was once answered before the others
+# were read, and they were answered as duplicates).
+PGAPPNAME=cchc-test-holder psql -X -q -v ON_ERROR_STOP=1 >"$T/holder.log" 2>&1 <<'SQL' &
+BEGIN;
+SELECT pg_advisory_xact_lock(1667458162, hashtext('CCHC_DK|xa-van-son|2024S1|'));
+SELECT pg_sleep(30);
+COMMIT;
+SQL
+HOLDER=$!
+for _ in $(seq 1 100); do
+  [ "$(sql "select count(*) from pg_stat_activity where application_name = 'cchc-test-holder'
+            and query like '%pg_sleep%' and state = 'active'")" = 1 ] && break
+  sleep 0.1
+done
+[ "$(sql "select count(*) from pg_stat_activity where application_name = 'cchc-test-holder'
+          and query like '%pg_sleep%'")" = 1 ] || fail "the holder never took the key's lock"
+tclient --endpoint "$ENDPOINT" --server-key "$T/server.pub" --key "$T/vs/agent" \
+  --report "$T/p4.json" --epoch 88 --msg-id 1 --repeat 3 --timeout 20000 >"$T/copies.txt" &
+COPIES=$!
+# Released once the two copies are refused (or after 10 s: the check below says so).
+for _ in $(seq 1 100); do
+  [ "$(metric 'cchc_reports_refused_busy_total{cause="connection_queue"}')" = 2 ] && break
+  sleep 0.1
+done
+sql "select pg_terminate_backend(pid) from pg_stat_activity
+     where application_name = 'cchc-test-holder'" >/dev/null
+wait "$HOLDER" 2>/dev/null || true # (its session ended by pg_terminate_backend)
+wait "$COPIES" || true
+out=$(cat "$T/copies.txt")
 [ "$(echo "$out" | grep -c 'reason=BUSY')" = 2 ] && [ "$(echo "$out" | grep -c '^ACK ')" = 1 ] \
   || fail "3 copies at once, peer_max_inflight 1: $out"
 metric_is 'cchc_reports_refused_busy_total{cause="connection_queue"}' 2
