@@ -84,7 +84,7 @@ web_run sha
 kill -TERM "$WEB_PID"; wait "$WEB_PID" || fail "sha: exit on SIGTERM"
 curl -s -D "$T/h" -o "$T/page" "$URL/" --retry 0 >/dev/null 2>&1 && fail "still answering after SIGTERM"
 conf web "auth_user = $USER_WEB" "auth_hash = $HASH" "max_connections_per_ip = 4" \
-  "connection_timeout_seconds = 2" "refresh_seconds = 0" "[log]" "level = info"
+  "connection_timeout_seconds = 4" "refresh_seconds = 0" "[log]" "level = info"
 web_run web
 curl -s -D "$T/h" -o "$T/page" "$URL/status" || fail "curl"
 tr -d '\r' <"$T/h" | grep -q '^HTTP/1.1 401' || fail "no credentials: $(head -n 1 "$T/h")"
