@@ -7,7 +7,8 @@
  *   3. verify before writing anything: refuse a version this build does not
  *      carry (a newer database, or one another build migrated), a name that
  *      is not the embedded file's, and a checksum that is not the embedded
- *      file's sha256 (the file was edited after it was applied);
+ *      file's sha256 (the file was edited after it was applied) or one of
+ *      the other texts of it that builds shipped (s_also_shipped);
  *   4. apply each missing migration in its own transaction, recording its
  *      checksum as soon as the column exists (019 records its own);
  *   5. trust on first use: the rows applied before 019 have no checksum, so
@@ -52,6 +53,27 @@ int srv_migrate_latest(void)
         if (srv_migrations[i].version > v)
             v = srv_migrations[i].version;
     return v;
+}
+
+/* Other texts of a migration that builds shipped, with the same SQL: only
+ * comments differ. A database that recorded one of them is as migrated as
+ * one that recorded the file's sha256, and is not refused. */
+static const struct {
+    int version;
+    const char *sha256;
+} s_also_shipped[] = {
+    /* 031_store_truncate as stop 25's build (27fbfa6) shipped it; stop 26's
+     * (9381e1a) and stop 27's (1370c2c) carry 74600d1c..., whose header
+     * comment alone differs. Databases in the field hold either. */
+    {31, "6ee63dbad9604967f161671fb074d8429c5979de722577d897b387dee9d8826a"},
+};
+
+static int s_shipped(int version, const char *sha256)
+{
+    for (size_t i = 0; i < sizeof s_also_shipped / sizeof s_also_shipped[0]; i++)
+        if (s_also_shipped[i].version == version && strcmp(s_also_shipped[i].sha256, sha256) == 0)
+            return 1;
+    return 0;
 }
 
 static const srv_migration_t *s_embedded(int version)
@@ -196,7 +218,8 @@ static int s_verify(const s_state_t *st, const char *who, char *err, size_t errl
                      a->version, a->name, m->name, a->name);
             return CCHC_EINVAL;
         }
-        if (a->checksum[0] && strcmp(a->checksum, m->sha256) != 0) {
+        if (a->checksum[0] && strcmp(a->checksum, m->sha256) != 0 &&
+            !s_shipped(a->version, a->checksum)) {
             if (!edited) {
                 edited = a;
                 edited_m = m;

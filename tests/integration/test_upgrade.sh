@@ -194,6 +194,20 @@ grep -q '^cchc: migration 003_functions has changed since it was applied' "$T/er
 sql "update schema_migrations set checksum = '$SUM3' where version = 3"
 pass "the CLI's other commands refuse it as well"
 
+# 031_store_truncate shipped with two headers (stop 25's build: 6ee63d...;
+# stop 26's and later: the file's): a database that recorded either is
+# migrated, and any other sha256 for it is refused.
+SUM31=$(sha256sum "$CCHC_SRC"/server/sql/031_store_truncate.sql | cut -c1-64)
+sql "update schema_migrations set checksum = '6ee63dbad9604967f161671fb074d8429c5979de722577d897b387dee9d8826a' where version = 31"
+cchc migrate >"$T/m.out" 2>&1 || fail "031 as stop 25 shipped it is refused: $(cat "$T/m.out")"
+cchc status >/dev/null 2>"$T/err.txt" || fail "cchc status on 031 as stop 25 shipped it: $(cat "$T/err.txt")"
+sql "update schema_migrations set checksum = '$SUM31' where version = 31"
+refused "031 with a sha256 no build shipped" \
+  "migration 031_store_truncate has changed since it was applied: the database recorded sha256 0{64}, this build carries $SUM31\." \
+  "update schema_migrations set checksum = repeat('0', 64) where version = 31" \
+  "update schema_migrations set checksum = '$SUM31' where version = 31"
+pass "031 recorded as stop 25's build or as later builds shipped it is migrated; another sha256 for it is refused"
+
 refused "a renamed migration" \
   "migration 3 was applied as 003_functions_v2, but this build carries it as 003_functions: never rename or edit an applied migration; add a new one" \
   "update schema_migrations set name = '003_functions_v2' where version = 3" \
