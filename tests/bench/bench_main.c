@@ -537,8 +537,8 @@ static void s_usage(FILE *f)
           "  drain      A agents with R queued reports each (default 1000 x 1000)\n"
           "  agent      an idle cchc-agent run: RSS, CPU, wake-ups (default 60 s)\n"
           "  --quick    everything small, for the smoke test\n"
-          "  --rounds N small, periodic and baseline N times in turn, the medians kept\n"
-          "             (default 3; 1 with --quick)\n"
+          "  --rounds N small, periodic and baseline N times in turn, and light N times,\n"
+          "             the medians kept (default 3; 1 with --quick)\n"
           "  --server-ini LINE  a line for server.ini's [server] section (repeatable)\n"
           "  BENCH_KEEP=1 keeps the directory and cluster.\n",
           f);
