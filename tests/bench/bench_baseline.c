@@ -26,6 +26,20 @@ static void s_copy_text(char **b, size_t *len, size_t *cap, const char *s)
     }
 }
 
+static void s_put(char **b, size_t *len, size_t *cap, const char *s);
+
+/* A COPY field and its separator: the text escaped, or \N when empty (the
+ * store writes NULL for an empty date or apology number). */
+static void s_field(char **b, size_t *len, size_t *cap, const char *s, int empty_null,
+                    const char *sep)
+{
+    if (empty_null && (!s || !*s))
+        s_put(b, len, cap, "\\N");
+    else
+        s_copy_text(b, len, cap, s ? s : "");
+    s_put(b, len, cap, sep);
+}
+
 static void s_put(char **b, size_t *len, size_t *cap, const char *s)
 {
     size_t n = strlen(s);
@@ -40,8 +54,8 @@ static void s_put(char **b, size_t *len, size_t *cap, const char *s)
 
 /* What the server writes for `total` reports like the scenario's, written
  * straight, 1,000 reports a transaction, by COPY where rows are new: the
- * report row with its payload and JSON body, its parts and its receipt
- * notification; and the rows it updates, each batch by one statement. Like
+ * report row with its payload and JSON body, its parts (a periodic
+ * report's dossier rows and overdue dossiers) and its receipt notification; and the rows it updates, each batch by one statement. Like
  * the scenario's: a small report is on a task of its own and meets its
  * expectation (made before the clock starts, as the scheduler makes them
  * before reports come); the periodic reports are revisions of one report,
@@ -108,7 +122,7 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
     long long prev_last = 0; /* periodic: the last revision stored, to supersede */
     char *eb = malloc(cap);
     size_t ecap = cap;
-    char *rb = malloc(cap), *pb = malloc(cap), *nb = malloc(cap);
+    char *rb = malloc(cap), *pb = malloc(cap), *nb = malloc(cap), *ob = malloc(cap);
     int64_t t0 = bench_now_us();
     long long done = 0;
     while (c && done < total) {
@@ -129,8 +143,8 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
             bench_sql(c, "ROLLBACK");
             break;
         }
-        size_t rl = 0, pl = 0, nl = 0, ul = 0, el = 0;
-        size_t rcap = cap, pcap = cap, ncap = cap;
+        size_t rl = 0, pl = 0, nl = 0, ul = 0, el = 0, ol = 0;
+        size_t rcap = cap, pcap = cap, ncap = cap, ocap = cap;
         s_put(&ub, &ul, &ucap, "{");
         s_put(&eb, &el, &ecap, "{");
         for (long long i = 0; i < n; i++) {
@@ -173,6 +187,23 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
                              (long long)d->pending_in_time, (long long)d->pending_overdue);
                     s_put(&pb, &pl, &pcap, line + 2);
                 }
+                for (size_t k = 0; k < r->periodic->n_overdue_dossiers; k++) {
+                    const Cchc__V1__OverdueDossier *o = r->periodic->overdue_dossiers[k];
+                    const Cchc__V1__ApologySlip *a = o->apology;
+                    snprintf(line, sizeof line, "%s\t%zu\t", id, k + 1);
+                    s_put(&ob, &ol, &ocap, line);
+                    s_field(&ob, &ol, &ocap, o->code, 0, "\t");
+                    s_field(&ob, &ol, &ocap, o->field, 0, "\t");
+                    s_field(&ob, &ol, &ocap, o->procedure, 0, "\t");
+                    s_field(&ob, &ol, &ocap, o->received, 1, "\t");
+                    s_field(&ob, &ol, &ocap, o->due, 1, "\t");
+                    s_field(&ob, &ol, &ocap, o->resolved, 1, "\t");
+                    s_field(&ob, &ol, &ocap, o->cause, 0, "\t");
+                    s_field(&ob, &ol, &ocap, o->remedy, 0, "\t");
+                    s_field(&ob, &ol, &ocap, a ? a->number : NULL, 1, "\t");
+                    s_field(&ob, &ol, &ocap, a ? a->date : NULL, 1, "\t");
+                    s_field(&ob, &ol, &ocap, a ? a->new_due : NULL, 1, "\n");
+                }
             }
             snprintf(line, sizeof line,
                      "%lld\treport.accepted\tbench-%s\tbench-%s\tbaseline:%s:%lld\t", seq0 + i + 1,
@@ -180,9 +211,17 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
             s_put(&nb, &nl, &ncap, line);
             s_put(&nb, &nl, &ncap,
                   "Đã nhận báo cáo NV_KH BENCH-01 (lần 1) của xã: đúng hạn.\t"
-                  "Report NV_KH BENCH-01 (revision 1) accepted, on time.\t"
-                  "{\"type\": \"NV_KH\", \"status\": \"on_time\"}\t"
-                  "2024-06-20 02:00:00+00\n");
+                  "Report NV_KH BENCH-01 (revision 1) accepted, on time.\t");
+            /* The facts of the server's receipt of a report meeting its
+             * expectation on time (cchc_store_batch). */
+            snprintf(line, sizeof line,
+                     "{\"type\": \"%s\", \"period\": \"%s\", \"subject\": \"%s\", "
+                     "\"unit\": \"bench-%s\", \"report_id\": %s, \"revision\": %lld, "
+                     "\"due\": \"2099-12-31\", \"status\": \"on_time\", \"on_time\": true}\t"
+                     "2024-06-20 02:00:00+00\n",
+                     r->type, r->period ? r->period : "", subject, tag, id,
+                     kind == BENCH_REPORT_PERIODIC ? done + i + 1 : 1);
+            s_put(&nb, &nl, &ncap, line);
         }
         long long first_id = strtoll(PQgetvalue(ids, 0, 0), NULL, 10);
         long long last_id = strtoll(PQgetvalue(ids, (int)n - 1, 0), NULL, 10);
@@ -225,6 +264,12 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
                                     "new_direct_postal, resolved_early, resolved_on_time, "
                                     "resolved_late, pending_in_time, pending_overdue, comment)",
                               pb, pl) == 0;
+        ok = ok && (ol == 0 ||
+                    bench_copy(c,
+                               "overdue_dossiers (report_id, seq, code, field, procedure, "
+                               "received, due, resolved, cause, remedy, apology_number, "
+                               "apology_date, apology_new_due)",
+                               ob, ol) == 0);
         ok = ok && bench_copy(c,
                               "notifications (seq, kind, unit_code, about, dedup_key, text_vi, "
                               "text_en, facts, created_at)",
@@ -247,6 +292,7 @@ double bench_baseline(const bench_env_t *e, bench_report_kind_t kind, long long 
     free(rb);
     free(pb);
     free(nb);
+    free(ob);
     free(ub);
     free(eb);
     PQclear(exps);
