@@ -52,4 +52,24 @@ row=$(sql "select id from reports where agent_epoch = 79 and msg_id = 9")
           from reports where agent_epoch = 79 and msg_id = 9")" = "0102 5" ] ||
   fail "the stored row is not the first copy: $(sql "select payload, body from reports
                                                     where agent_epoch = 79")"
+
+# Two messages of one key with the same revision in one batch: the second is
+# refused E007 by the store itself (no stored revision, so only its check
+# against the batch's earlier one finds it), and each gets its receipt, in
+# the batch's order (035 runs that check, and the refused receipts, only
+# when the batch needs them).
+seq0=$(sql "select coalesce(max(seq), 0) from notifications")
+got=$(sql "select string_agg(ord || ':' || status, ' ' order by ord)
+           from cchc_store_batch(jsonb_build_array(
+             '$copy'::jsonb || '{\"ord\":0,\"epoch\":80,\"msg_id\":1,\"subject\":\"KH87-08\"}',
+             '$copy'::jsonb || '{\"ord\":1,\"epoch\":80,\"msg_id\":2,\"subject\":\"KH87-08\"}'))")
+[ "$got" = "0:accepted 1:rejected" ] || fail "same revision twice in one batch: got '$got'"
+got=$(sql "select string_agg(n.kind || ':' || r.msg_id, ' ' order by n.seq)
+           from notifications n join reports r on n.dedup_key = n.kind || ':' || r.id
+           where n.seq > $seq0")
+[ "$got" = "report.accepted:1 report.rejected:2" ] ||
+  fail "receipts of a batch with a revision refused in the store: got '$got'"
+[ "$(sql "select count(*) from reports r where r.agent_epoch = 80 and r.msg_id = 2
+            and r.findings @> '[{\"code\": \"E007\"}]'")" = 1 ] ||
+  fail "the refused revision is not stored with E007"
 pass "duplicate delivery: one row, every copy acked"
