@@ -15,7 +15,8 @@
 --   stored earlier? which kinds?) is returned by the statement that fills
 --   it;
 -- - the size of its temporary tables (55 us a call) is looked at every 64th
---   call, not every call.
+--   call, not every call;
+-- - the ids' sequence is looked up once a call, not once a report.
 --
 -- Everything it writes, and in what order, is 033's.
 
@@ -34,6 +35,10 @@ DECLARE
     has_rev boolean; -- a report of the batch may not be newer than its key's last
     has_rejected boolean; -- a new row of the batch is refused
     has_resolved boolean := false; -- an overdue expectation is met
+    -- The ids' sequence, looked up once a call: pg_get_serial_sequence in
+    -- the staging statement ran for every row (a scan of pg_depend, 3 us a
+    -- row: 20,000 calls took 67 ms, nextval alone 6 ms).
+    v_seq regclass := pg_get_serial_sequence('reports', 'id')::regclass;
     v_bn bigint; -- this call's number in the session: its rows are those stamped with it
     v_lo integer; -- and the slots they are in: ord (or ks) from v_lo to v_hi
     v_hi integer;
@@ -137,7 +142,7 @@ BEGIN
            CASE WHEN y.dup_of IS NOT NULL THEN payloads[y.n] = payloads[y.first_n]
                 ELSE coalesce(r.payload = payloads[y.n], true) END,
            CASE WHEN r.id IS NOT NULL THEN r.id
-                WHEN y.dup_of IS NULL THEN nextval(pg_get_serial_sequence('reports', 'id')) END,
+                WHEN y.dup_of IS NULL THEN nextval(v_seq) END,
            st.m, st.first, ex.id
     FROM (SELECT x.ord, x.unit, x.epoch, x.msg_id, x.type, x.kind, x.period, x.revision,
                  x.subject, to_timestamp(x.sent_at / 1000.0) AS sent_at,
