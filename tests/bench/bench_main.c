@@ -660,9 +660,8 @@ int main(int argc, char **argv)
                    "max %7.1f ms\n",
                    "light load, steady", "", st.p50_ms, st.p99_ms, st.max_ms);
             fflush(stdout);
-            json_t *sj = json_pack("{s:I,s:f,s:f,s:f}", "reports", (json_int_t)st.n,
-                                   "ack_p50_ms", st.p50_ms, "ack_p99_ms", st.p99_ms,
-                                   "ack_max_ms", st.max_ms);
+            json_t *sj = json_pack("{s:I,s:f,s:f,s:f}", "reports", (json_int_t)st.n, "ack_p50_ms",
+                                   st.p50_ms, "ack_p99_ms", st.p99_ms, "ack_max_ms", st.max_ms);
             json_array_append(rounds, sj);
             json_object_set_new(j, "steady", sj);
             p99[k] = st.p99_ms;
@@ -681,10 +680,10 @@ int main(int argc, char **argv)
             json_object_set_new(kept, "rounds", json_incref(rounds));
             json_t *st = json_object_get(kept, "steady");
             if (n > 1) {
-                printf("%-22s median of %d rounds: ack p50 %.1f ms, p99 %.1f ms (p99 of the rounds:",
-                       "light load, steady", n,
-                       json_real_value(json_object_get(st, "ack_p50_ms")),
-                       json_real_value(json_object_get(st, "ack_p99_ms")));
+                printf(
+                    "%-22s median of %d rounds: ack p50 %.1f ms, p99 %.1f ms (p99 of the rounds:",
+                    "light load, steady", n, json_real_value(json_object_get(st, "ack_p50_ms")),
+                    json_real_value(json_object_get(st, "ack_p99_ms")));
                 for (int k = 0; k < n; k++)
                     printf(" %.1f", p99[k]);
                 printf(")\n");
