@@ -109,6 +109,11 @@ typedef struct {
     /* one report in flight at a time: revisions of one report, sent as
      * cchc-agent sends them (its window never holds two of a report) */
     int serial;
+    /* a warm-up: report 0 of every agent is sent alone, and the others only
+     * once every agent of the worker has had it answered (the server then
+     * holds each unit's context, which it builds at a unit's first report
+     * and keeps); the counts, the samples and FIRST leave it out */
+    int warmup;
     /* storm: Hello{last_seq 0} and MetaRequest{0}; an agent is served when it
      * has its Meta and `catchup` notifications. Then it stays, answers
      * MetaChanged with a MetaRequest, and counts when it has a new version. */
@@ -122,7 +127,8 @@ typedef struct {
 /* A worker's answer, one line each on its pipe:
  *   served T          every agent served (T: monotonic us)
  *   synced T          every agent has the new metadata version
- *   done ANSWERED BUSY ACKED NACKED FIRST LAST   ingest over (us)
+ *   done ANSWERED BUSY ACKED NACKED FIRST LAST WARM   ingest over (us; WARM: the
+ *                     warm-up's first send, 0 without one)
  *   error TEXT */
 typedef struct {
     int pid;

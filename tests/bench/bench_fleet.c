@@ -47,7 +47,7 @@ typedef struct {
     int has_meta, notes, synced, served;
     uint64_t version;
     uint64_t last_seq, acked_seq;
-    int poke; /* its ZMQ_FD fired or it sent: look for messages (ZMQ_EVENTS) */
+    int poke;  /* its ZMQ_FD fired or it sent: look for messages (ZMQ_EVENTS) */
     void *mon; /* BENCH_MONITOR: the PAIR reading its socket's monitor */
 } s_agent_t;
 
@@ -61,6 +61,8 @@ typedef struct {
     long long acked, nacked, busy;
     int served, synced, done;
     int64_t first_us, last_us;
+    int warm;              /* warmup: every agent's report 0 answered */
+    int64_t warm_first_us; /* warmup: its first send */
 } s_worker_t;
 
 static void s_line(s_worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -232,7 +234,7 @@ static void s_pump(s_worker_t *w, s_agent_t *a, int64_t now)
             a->inflight++;
     }
     while (a->started < t->reports && a->inflight + a->busy_len < window &&
-           (t->rate <= 0 || now >= a->next_send_us)) {
+           (t->rate <= 0 || now >= a->next_send_us) && (!t->warmup || w->warm || a->started == 0)) {
         int k = a->started;
         a->first_us[k] = now;
         if (!w->first_us)
@@ -328,8 +330,8 @@ static void s_monitor_read(s_agent_t *a)
         uint32_t value;
         memcpy(&id, ev, 2);
         memcpy(&value, ev + 2, 4);
-        fprintf(stderr, "bench: monitor %s event 0x%x value 0x%x at %lld\n", a->u->unit, id,
-                value, (long long)bench_now_us());
+        fprintf(stderr, "bench: monitor %s event 0x%x value 0x%x at %lld\n", a->u->unit, id, value,
+                (long long)bench_now_us());
     }
 }
 
@@ -472,10 +474,23 @@ static int s_run(s_worker_t *w, int ctl_fd)
                 w->served++;
             }
         }
+        if (t->warmup && !w->warm && t->reports > 0) {
+            int warm = 1;
+            for (int i = 0; warm && i < w->n; i++)
+                warm = w->a[i].answer_us[0] != 0;
+            if (warm) {
+                /* The timed part starts at its first send. */
+                w->warm = 1;
+                w->warm_first_us = w->first_us;
+                w->first_us = 0;
+                w->acked = w->nacked = w->busy = 0;
+            }
+        }
         if (t->reports > 0 && answered == total && !said_done) {
             said_done = 1;
-            s_line(w, "done %d %lld %lld %lld %lld %lld", answered, w->busy, w->acked, w->nacked,
-                   (long long)w->first_us, (long long)w->last_us);
+            s_line(w, "done %d %lld %lld %lld %lld %lld %lld", answered - (t->warmup ? w->n : 0),
+                   w->busy, w->acked, w->nacked, (long long)w->first_us, (long long)w->last_us,
+                   (long long)w->warm_first_us);
         }
         if (t->serve && w->served == w->n && !said_served) {
             said_served = 1;
@@ -492,7 +507,7 @@ static int s_run(s_worker_t *w, int ctl_fd)
     if (t->reports > 0 && t->samples_path[0]) {
         FILE *f = fopen(t->samples_path, "wb");
         for (int i = 0; f && i < w->n; i++)
-            for (int k = 0; k < t->reports; k++)
+            for (int k = t->warmup ? 1 : 0; k < t->reports; k++)
                 if (w->a[i].answer_us[k]) {
                     bench_sample_t s = {w->a[i].first_us[k],
                                         w->a[i].answer_us[k] - w->a[i].first_us[k]};
