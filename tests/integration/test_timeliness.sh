@@ -133,3 +133,71 @@ wait "$HOLDER" 2>/dev/null || true # (its session ended by pg_terminate_backend)
   || fail "the held row's skew changed"
 [ "$ms" -lt 5000 ] || fail "the store took $ms ms with a unit_contacts row held elsewhere"
 pass "a store beside a held unit_contacts row: returned in $ms ms, the free unit's skew written, the held one's left"
+
+# The usual batch (037: every key new and alone, nothing refused) meets its
+# expectations and writes its receipts by a statement of its own, and goes the
+# way of the others when an expectation it meets is overdue. Called directly,
+# with the server stopped (no tick between), on NV_KH task keys of xa-an-ba:
+# due 10/01/2030, no grace. KH87-01 received 09/01 (on time); KH87-02
+# received 11/01 (late, still 'expected': no tick marked it); then, with
+# NV_KH judged on the sealing, KH87-03 sealed 09/01 and received 11/01 (on
+# time, basis sealed); then KH87-04 received 11/01 when already 'overdue'
+# (late, and report.resolved to the unit and Home Affairs).
+ms() { echo $(( $(date -d "$1" +%s) * 1000 )); }
+ON=$(ms 2030-01-09T10:00:00+07:00); LATE=$(ms 2030-01-11T10:00:00+07:00)
+sql "insert into expectations (type_code, unit_code, period, subject, due, grace_days, status)
+     select 'NV_KH', 'xa-an-ba', '', s, '2030-01-10', 0, st
+     from (values ('KH87-01', 'expected'), ('KH87-02', 'expected'), ('KH87-03', 'expected'),
+                  ('KH87-04', 'overdue')) v(s, st)
+     on conflict (type_code, unit_code, period, subject) do update
+       set due = excluded.due, grace_days = 0, status = excluded.status, report_id = null,
+           met_at = null, basis = null"
+[ "$(sql "select count(*) from reports where unit_code = 'xa-an-ba' and report_type = 'NV_KH'")" = 0 ] \
+  || fail "xa-an-ba has NV_KH reports: its keys are not new, the test proves nothing"
+task() { # TASK MSG_ID RECEIVED SEALED (0: not sealed): one staged report of xa-an-ba
+  local trusted=$4
+  [ "$4" = 0 ] && trusted=null # (the server's clock did not vouch for a sealing)
+  echo "{\"ord\":0,\"unit\":\"xa-an-ba\",\"epoch\":92,\"msg_id\":$2,\"type\":\"NV_KH\",
+    \"kind\":\"task_progress\",\"period\":\"\",\"revision\":1,\"subject\":\"$1\",\"sent_at\":$3,
+    \"sealed_at\":$4,\"payload\":\"CgVOVl9LSA==\",\"body\":{\"task\":\"$1\",\"status\":\"in_progress\",
+    \"percent\":5},\"status\":\"accepted\",\"findings\":[],\"received_at\":$3,
+    \"sealed_trusted_at\":$trusted}"
+}
+store() { # the staged reports, each its ord in turn
+  local arr="" i=0 r
+  for r in "$@"; do
+    arr="$arr${arr:+, }'$r'::jsonb || '{\"ord\":$i}'"
+    i=$((i + 1))
+  done
+  sql "select string_agg(status, ',' order by ord) from cchc_store_batch(jsonb_build_array($arr))"
+}
+exp_of() {
+  sql "select e.status || ' ' || e.basis || ' ' || to_char(e.met_at at time zone 'UTC', 'YYYY-MM-DD HH24')
+              || ' ' || (e.report_id = r.id)
+       from expectations e join reports r on r.unit_code = e.unit_code and r.subject = e.subject
+         and r.report_type = e.type_code
+       where e.type_code = 'NV_KH' and e.unit_code = 'xa-an-ba' and e.subject = '$1'"
+}
+receipt_of() {
+  sql "select n.facts->>'status' || ' ' || (n.facts->>'on_time') || ' ' || (n.facts->>'due')
+       from notifications n join reports r on n.dedup_key = 'report.accepted:' || r.id
+       where r.unit_code = 'xa-an-ba' and r.subject = '$1'"
+}
+[ "$(store "$(task KH87-01 1 "$ON" 0)" "$(task KH87-02 2 "$LATE" 0)")" = accepted,accepted ] \
+  || fail "the usual batch was not stored"
+[ "$(exp_of KH87-01)" = "on_time received 2030-01-09 03 true" ] || fail "KH87-01: $(exp_of KH87-01)"
+[ "$(receipt_of KH87-01)" = "on_time true 2030-01-10" ] || fail "KH87-01 receipt: $(receipt_of KH87-01)"
+[ "$(exp_of KH87-02)" = "late received 2030-01-11 03 true" ] || fail "KH87-02: $(exp_of KH87-02)"
+[ "$(receipt_of KH87-02)" = "late false 2030-01-10" ] || fail "KH87-02 receipt: $(receipt_of KH87-02)"
+sql "update report_types set timeliness_basis = 'sealed' where code = 'NV_KH'"
+[ "$(store "$(task KH87-03 3 "$LATE" "$ON")")" = accepted ] || fail "KH87-03 not stored"
+[ "$(exp_of KH87-03)" = "on_time sealed 2030-01-09 03 true" ] || fail "KH87-03: $(exp_of KH87-03)"
+[ "$(receipt_of KH87-03)" = "on_time true 2030-01-10" ] || fail "KH87-03 receipt: $(receipt_of KH87-03)"
+[ "$(store "$(task KH87-04 4 "$LATE" 0)")" = accepted ] || fail "KH87-04 not stored"
+[ "$(exp_of KH87-04)" = "late received 2030-01-11 03 true" ] || fail "KH87-04: $(exp_of KH87-04)"
+[ "$(receipt_of KH87-04)" = "late false 2030-01-10" ] || fail "KH87-04 receipt: $(receipt_of KH87-04)"
+[ "$(sql "select string_agg(n.unit_code, ' ' order by n.seq) from notifications n
+          join expectations e on n.dedup_key like 'report.resolved:' || e.id || ':%'
+          where e.unit_code = 'xa-an-ba' and e.subject = 'KH87-04'")" = "xa-an-ba @home_affairs" ] \
+  || fail "no report.resolved for the overdue KH87-04"
+pass "the usual batch: on time, late while still expected, on time by its sealing; an overdue one met: report.resolved x2"
